@@ -1,0 +1,80 @@
+"""The `ringfence` command: serve, migrate, demo, and the operational sub-commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from app.settings import Settings, get_settings
+
+cli = typer.Typer(help="Ringfence: protect NQSW caseloads and make breaches visible.",
+                  no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    """Settings, or one clear line and exit status 2 when a setting is bad."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "RINGFENCE_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        console.print(f"[red]Bad setting {name}: {first['msg']}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@cli.command()
+def migrate(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
+    """Apply database migrations (Alembic upgrade to head)."""
+    from app.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.effective_database_url, revision)
+    console.print(f"Database at {_redacted(settings.effective_database_url)} is at {revision}.")
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serve the web pages and the API with uvicorn."""
+    import uvicorn
+
+    load_settings()
+    console.print(f"Ringfence on http://{host}:{port}  (API docs at /docs)")
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, workers=workers,
+        reload=reload, log_level="info",
+    )
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _mount_subcommands() -> None:
+    """Sub-command groups live beside the code they operate."""
+    from app.cli_demo import register as register_demo
+    from app.cli_policies import policies_app
+
+    register_demo(cli)
+    cli.add_typer(policies_app, name="policies", help="Check and explain workload policies.")
+
+
+_mount_subcommands()
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)

@@ -1,0 +1,68 @@
+"""The application factory: settings in, a wired FastAPI app out.
+
+Nothing is built at import time, so tests create apps with their own settings and
+database without patching the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.api import api_router
+from app.db import check_database, make_engine
+from app.errors import install_error_handlers
+from app.settings import PROJECT_ROOT, Settings, get_settings
+
+STATIC_DIR = PROJECT_ROOT / "app" / "static"
+
+
+def load_policies(settings: Settings) -> object:
+    """The validated policy set; a bad policy file stops start-up (PolicyFileError)."""
+    try:
+        from app.policy.registry import load_policy_set
+    except ImportError:  # the engine is being built alongside; temporary
+        return None
+    return load_policy_set(settings.policy_dir)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. Refuses to start on a policy it does not fully understand."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.effective_database_url, echo=False)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Ringfence",
+        version="0.1.0",
+        description=(
+            "Protects the caseloads, development time and supervision promised to newly "
+            "qualified social workers, and makes every breach visible."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.policies = load_policies(settings)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness that also proves the database answers."""
+        try:
+            check_database(engine)
+        except SQLAlchemyError as exc:
+            raise HTTPException(status_code=503, detail="database unavailable") from exc
+        return {"status": "ok"}
+
+    return app

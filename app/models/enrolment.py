@@ -1,0 +1,76 @@
+"""An NQSW's enrolment on the ASYE or SWIP, and the events that change its clock and rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_at_field
+
+
+class Enrolment(SQLModel, table=True):
+    __tablename__ = "enrolment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    programme: str = Field(max_length=20)
+    start_date: date
+    status: str = Field(default="active", max_length=20, index=True)
+    assessor_id: int | None = Field(default=None, foreign_key="staff.id")
+    advanced_practitioner_id: int | None = Field(default=None, foreign_key="staff.id")
+    outcome: str | None = Field(default=None, max_length=40)
+    ended_on: date | None = None
+    # Bumped under a row lock by every change to the NQSW's load, so that concurrent
+    # allocations to the same NQSW are serialised on PostgreSQL.
+    lock_version: int = Field(default=0)
+    created_at: datetime = created_at_field()
+
+
+class Pause(SQLModel, table=True):
+    """A deferral: programme time stops between start and end (an open pause has no end)."""
+
+    __tablename__ = "pause"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    start_date: date
+    end_date: date | None = None
+    reason: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = created_at_field()
+
+
+class SignOff(SQLModel, table=True):
+    """A readiness sign-off (e.g. child protection work), approved jointly by two managers."""
+
+    __tablename__ = "sign_off"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    kind: str = Field(max_length=40)
+    signed_on: date
+    team_manager_id: int = Field(foreign_key="staff.id")
+    senior_manager_id: int = Field(foreign_key="staff.id")
+    note: str | None = Field(default=None, max_length=2000)
+    revoked_on: date | None = None
+    created_at: datetime = created_at_field()
+
+
+class Adjustment(SQLModel, table=True):
+    """An approved, time-limited change to one policy parameter for one NQSW."""
+
+    __tablename__ = "adjustment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    policy_id: str = Field(max_length=100)
+    parameter: str = Field(max_length=200, description="Dotted path inside the policy's rule.")
+    value: Any = Field(sa_type=JSON)
+    reason: str = Field(max_length=2000)
+    approved_by_id: int = Field(foreign_key="staff.id")
+    valid_from: date
+    valid_to: date | None = None
+    created_at: datetime = created_at_field()

@@ -1,0 +1,122 @@
+"""What the engine sees of one NQSW on one date.
+
+A snapshot is built by `app.services.snapshots` from a few batched queries and
+handed to the engine; the engine never reaches back into the database. Frozen
+dataclasses (not Pydantic models) because the engine evaluates thousands of
+these in a sweep and they are already validated on the way in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Literal
+
+AllocationRoleName = Literal["holder", "co_worker"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLoadItem:
+    """One case the NQSW holds or co-works on the snapshot date."""
+
+    case_id: int
+    reference: str
+    category: str
+    complexity: int
+    role: AllocationRoleName
+    start_date: date
+    allocation_id: int | None = None
+    # For a co-worked case: whether the named holder is an advanced practitioner.
+    holder_is_advanced_practitioner: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PauseSpan:
+    """A deferral; `end` is the last paused day, None while the pause is open."""
+
+    start: date
+    end: date | None
+    reason: str = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SignOffRecord:
+    kind: str
+    signed_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentRecord:
+    """An approved individual change to one parameter of one policy for this NQSW."""
+
+    policy_id: str
+    parameter: str
+    value: Any
+    reason: str
+    valid_from: date
+    valid_to: date | None = None
+    adjustment_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedTimeEntry:
+    """A protected-development booking (filled in by the diary)."""
+
+    day: date
+    hours: float
+    status: Literal["booked", "taken", "cancelled", "displaced"]
+    purpose: str = "study"
+    cancelled_on: date | None = None
+    rebooked: bool = False
+    entry_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionRecord:
+    """A supervision session (filled in by the supervision log)."""
+
+    day: date
+    kind: str = "reflective"
+    cancelled: bool = False
+    minutes: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """A completed programme review (3, 6, 9, 12 ... months)."""
+
+    month: int
+    held_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One NQSW's facts as of `as_of`. Everything a rule may look at is here."""
+
+    staff_id: int
+    enrolment_id: int
+    programme: Literal["asye", "swip"]
+    programme_start: date
+    as_of: date
+    fte: float = 1.0
+    contracted_hours: float = 37.0
+    status: str = "active"
+    team_id: int | None = None
+    pauses: tuple[PauseSpan, ...] = ()
+    sign_offs: tuple[SignOffRecord, ...] = ()
+    adjustments: tuple[AdjustmentRecord, ...] = ()
+    caseload: tuple[CaseLoadItem, ...] = ()
+    # Median weighted load of the team's experienced workers (full-time equivalent),
+    # when the caller could measure one; `workload_share` falls back to its fixed benchmark.
+    benchmark_load: float | None = None
+    protected_time: tuple[ProtectedTimeEntry, ...] = ()
+    supervision: tuple[SupervisionRecord, ...] = ()
+    reviews: tuple[ReviewRecord, ...] = ()
+    # Bank holidays (England and Wales) the caller looked up for the programme span, so
+    # rules that count working days stay pure.
+    bank_holidays: frozenset[date] = field(default_factory=frozenset)
+
+    def with_case(self, item: CaseLoadItem) -> Snapshot:
+        """The same NQSW with one more case: how a proposed allocation is evaluated."""
+        kept = tuple(c for c in self.caseload if c.case_id != item.case_id)
+        return replace(self, caseload=(*kept, item))

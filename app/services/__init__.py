@@ -1,0 +1,1 @@
+"""Use cases and their queries. Services flush; the request session commits."""

@@ -1,0 +1,55 @@
+"""Writing the audit trail: every change that matters, in the change's own transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from app.models import AuditEvent
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, SQLModel):
+        return {k: _jsonable(v) for k, v in value.model_dump().items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def snapshot_of(record: SQLModel) -> dict[str, Any]:
+    """A JSON-safe copy of a row, for the before/after of an audit event."""
+    return _jsonable(record)
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object | None = None,
+    actor_id: int | None = None,
+    nqsw_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEvent:
+    """Append one audit event; flushed with the change, committed with the request."""
+    event = AuditEvent(
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        actor_id=actor_id,
+        nqsw_id=nqsw_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,141 @@
+"""Shared fixtures: every database test runs on real SQLite and real PostgreSQL.
+
+The `backend` fixture is parametrised over both, at session scope, so pytest runs the
+whole database suite once per backend. Each backend's database is migrated once with
+the real Alembic revisions; each test then runs inside a transaction that is rolled
+back (the request's commit only releases a savepoint), so tests never see each other.
+Tests that need real commits (a running server, concurrency, migrations) ask for
+`fresh_database_url`, a brand-new migrated database of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.db import get_session, make_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.settings import Settings
+from tests.support import postgres
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> object:
+    """The PostgreSQL server for this test session (started on first use)."""
+    return postgres.admin_url()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def make_database_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Callable[..., str]:
+    """A factory of empty databases on this backend; `migrated=True` upgrades them to head."""
+    created: list[tuple[object, object]] = []
+
+    def make(*, migrated: bool = True) -> str:
+        if backend == "sqlite":
+            path = tmp_path_factory.mktemp("db") / "ringfence.db"
+            url = f"sqlite:///{path}"
+        else:
+            admin = request.getfixturevalue("pg_admin_url")
+            pg_url = postgres.create_database(admin)
+            created.append((admin, pg_url))
+            url = postgres.url_string(pg_url)
+        if migrated:
+            upgrade(url)
+        return url
+
+    yield make
+    for admin, pg_url in created:
+        postgres.drop_database(admin, pg_url)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database_url: Callable[..., str]) -> str:
+    """The backend's shared, migrated test database."""
+    return make_database_url()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test app: its own database and data dir, no background scheduler."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "scheduler_enabled": False,
+        "demo": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def test_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def app(test_settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(test_settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: FastAPI, db_session: Session) -> Iterator[TestClient]:
+    """An HTTP client whose requests share the test's rolled-back transaction."""
+
+    def _session() -> Iterator[Session]:
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app) as test_client:
+        yield test_client
+    app.dependency_overrides.pop(get_session, None)
+
+
+@pytest.fixture
+def fresh_database_url(make_database_url: Callable[..., str]) -> str:
+    """A brand-new migrated database for tests that need real commits."""
+    return make_database_url()
