@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         if value.startswith("postgres://") or value.startswith("postgresql://"):
-            # psycopg 3 is the driver we ship; spell it out so SQLAlchemy does not look for psycopg2.
+            # psycopg 3 is the driver we ship; name it so SQLAlchemy does not look for psycopg2.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
 
