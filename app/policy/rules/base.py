@@ -1,0 +1,132 @@
+"""What a rule kind is: the Protocol every built-in and plug-in kind satisfies.
+
+A rule kind is any object (usually a module) with:
+
+* ``Params`` — a Pydantic v2 model of its parameters (``extra="forbid"``), validated
+  once when the policy file is loaded, with ``context={"categories": Categories}``;
+* ``evaluate(snapshot, params, context)`` — pure: returns one `Finding` (or a list,
+  each with its own rule id) built with ``context.finding(...)``;
+* ``describe(params, context)`` — the plain-English promise, rendered from ``params``.
+
+Optionally ``programme_problems(params, months)`` returns ``(loc, reason)`` pairs when
+the parameters do not fit a programme of that many months (bands that stop at month
+12 while SWIP runs 24).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from app.policy.categories import Categories
+from app.policy.findings import Finding, Outcome, Severity
+from app.policy.programme import Clock
+from app.policy.snapshot import AdjustmentRecord, CaseLoadItem, Snapshot
+
+if TYPE_CHECKING:
+    from app.policy.policies import Rule
+
+Loc = tuple[str | int, ...]
+
+
+@runtime_checkable
+class RuleKind(Protocol):
+    """The contract of a rule kind (a module or an object with these members)."""
+
+    Params: type[BaseModel]
+
+    def evaluate(
+        self, snapshot: Snapshot, params: Any, context: RuleContext
+    ) -> Finding | Sequence[Finding]: ...
+
+    def describe(self, params: Any, context: DescribeContext) -> str: ...
+
+
+class ParamProblems(ValueError):
+    """Raised by parameter validators to report one or more problems at precise locations.
+
+    Each location is relative to the field the validator is attached to, so the loader
+    can point at the exact line (``bands[2].from_month``) rather than the whole table.
+    """
+
+    def __init__(self, problems: Sequence[tuple[Loc, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(reason for _, reason in self.problems))
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """Everything a rule may know besides the snapshot: its policy, the clock, the proposal."""
+
+    rule: Rule
+    clock: Clock
+    signed_off: Mapping[str, date]
+    categories: Categories
+    proposed: CaseLoadItem | None = None
+    adjustments: tuple[AdjustmentRecord, ...] = ()
+
+    @property
+    def enforcement(self) -> Outcome:
+        return self.rule.enforcement
+
+    def is_signed_off(self, kind: str) -> bool:
+        return kind in self.signed_off
+
+    def finding(
+        self,
+        outcome: Outcome,
+        reason: str,
+        *,
+        measured: float | None = None,
+        limit: float | None = None,
+        details: dict[str, Any] | None = None,
+        severity: Severity | None = None,
+        rule_id: str | None = None,
+    ) -> Finding:
+        """A finding stamped with the policy, rule, version and any individual agreement."""
+        rule = self.rule
+        details = details if details is not None else {}
+        adjusted_by: tuple[int | None, ...] = ()
+        if self.adjustments:
+            notes = "; ".join(a.reason for a in self.adjustments if a.reason)
+            reason = f"{reason} (by individual agreement{': ' + notes if notes else ''})"
+            adjusted_by = tuple(a.adjustment_id for a in self.adjustments)
+            details["adjustments"] = [
+                {"id": a.adjustment_id, "parameter": a.parameter, "value": a.value}
+                for a in self.adjustments
+            ]
+        if outcome is Outcome.ok:
+            severity = Severity.info
+        elif severity is None:
+            severity = rule.severity
+        return Finding(
+            policy_id=rule.policy_id,
+            rule_id=rule_id or rule.id,
+            kind=rule.kind,
+            outcome=outcome,
+            severity=severity,
+            reason=reason,
+            measured=measured,
+            limit=limit,
+            policy_version=rule.policy_version,
+            adjusted_by=adjusted_by,
+            details=details,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeContext:
+    """What a statement may mention: the rule's enforcement, the categories, the programme."""
+
+    rule: Rule
+    categories: Categories
+    programme: str | None = None
+    programme_months: int | None = None
+
+    @property
+    def enforcement(self) -> Outcome:
+        return self.rule.enforcement
