@@ -21,8 +21,9 @@ def load_settings() -> Settings:
         return get_settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "RINGFENCE_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        console.print(f"[red]Bad setting {name}: {first['msg']}[/red]")
+        name = "RINGFENCE_" + str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        typer.echo(f"ringfence: bad setting {name}: {message}", err=True)
         raise typer.Exit(2) from exc
 
 
