@@ -65,9 +65,13 @@ def _redacted(url: str) -> str:
 def _mount_subcommands() -> None:
     """Sub-command groups live beside the code they operate."""
     from app.cli_demo import register as register_demo
+    from app.cli_outbox import register as register_outbox
     from app.cli_policies import policies_app
+    from app.cli_sweep import register as register_sweep
 
     register_demo(cli)
+    register_outbox(cli)
+    register_sweep(cli)
     cli.add_typer(policies_app, name="policies", help="Check and explain workload policies.")
 
 

@@ -1,5 +1,90 @@
-"""Placeholder: the policy engine owner replaces this module."""
+"""`ringfence policies`: check the policy files and read them back in plain English.
+
+A coordinator edits TOML by hand; `check` tells them exactly which line is wrong
+before the service refuses to start on it, and `explain` shows what NQSWs will read.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
 
 import typer
 
-policies_app = typer.Typer()
+from app.policy.policies import PROGRAMMES
+from app.policy.registry import check_policies
+from app.policy.statement import describe_policy_set, programme_heading
+
+policies_app = typer.Typer(
+    help="Check the organisation's workload policies and explain them in plain English.",
+    no_args_is_help=True,
+)
+
+
+def _default_dir() -> Path:
+    from app.settings import get_settings
+
+    return get_settings().policy_dir
+
+
+@policies_app.command("check")
+def check(
+    directory: Path | None = typer.Argument(
+        None, help="The policy directory (default: the configured policies/)."
+    ),
+) -> None:
+    """Validate every policy file; print each problem as path:line: reason."""
+    directory = directory or _default_dir()
+    result = check_policies(directory)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if result.policy_set is None:
+        for problem in result.problems:
+            typer.echo(str(problem))
+        count = len(result.problems)
+        typer.echo(f"{count} problem{'s' if count != 1 else ''} in {directory}", err=True)
+        raise typer.Exit(code=1)
+    policy_set = result.policy_set
+    for policy in policy_set:
+        active = ", ".join(policy_set.programmes_for(policy.id)) or "not active"
+        typer.echo(f"ok  {policy.id}  version {policy.version}  ({active})")
+    typer.echo(f"{len(policy_set)} policies checked in {directory}: no problems")
+
+
+@policies_app.command("explain")
+def explain(
+    programme: str | None = typer.Option(
+        None, "--programme", "-p", help="asye or swip (default: both)."
+    ),
+    directory: Path | None = typer.Option(
+        None, "--dir", help="The policy directory (default: the configured policies/)."
+    ),
+    width: int = typer.Option(88, help="Wrap the text at this width."),
+) -> None:
+    """Print the plain-English statement of every active policy."""
+    if programme is not None and programme not in PROGRAMMES:
+        typer.echo(f"unknown programme {programme!r} (use {' or '.join(PROGRAMMES)})", err=True)
+        raise typer.Exit(code=2)
+    directory = directory or _default_dir()
+    result = check_policies(directory)
+    if result.policy_set is None:
+        for problem in result.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(code=1)
+    for index, name in enumerate([programme] if programme else list(PROGRAMMES)):
+        if index:
+            typer.echo("")
+        heading = programme_heading(name)
+        typer.echo(heading)
+        typer.echo("=" * min(len(heading), width))
+        described = describe_policy_set(result.policy_set, name)
+        if not described:
+            typer.echo("No policy is active for this programme.")
+        for policy in described:
+            typer.echo("")
+            typer.echo(f"{policy['title']} (policy {policy['id']}, version {policy['version']})")
+            typer.echo(textwrap.fill(policy["statement"], width=width))
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m app.cli_policies`
+    policies_app()

@@ -14,19 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import api_router
+from app.api.calendar import feed_router as calendar_feed_router
 from app.db import check_database, make_engine
 from app.errors import install_error_handlers
+from app.policy.registry import PolicySet, load_policy_set
 from app.settings import PROJECT_ROOT, Settings, get_settings
+from app.web import install_web_error_handlers, web_router
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
 
 
-def load_policies(settings: Settings) -> object:
+def load_policies(settings: Settings) -> PolicySet:
     """The validated policy set; a bad policy file stops start-up (PolicyFileError)."""
-    try:
-        from app.policy.registry import load_policy_set
-    except ImportError:  # the engine is being built alongside; temporary
-        return None
     return load_policy_set(settings.policy_dir)
 
 
@@ -37,7 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.services.scheduler import start_scheduler
+
+        scheduler = start_scheduler(app) if settings.scheduler_enabled else None
         yield
+        if scheduler is not None:
+            scheduler.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -54,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.policies = load_policies(settings)
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(calendar_feed_router)
+    app.include_router(web_router)
+    install_web_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["operations"])

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import org, staff
+from app.api import adjustments, audit, cases, notifications, nqsws, org, staff
+from app.api import allocations, breaches, policies, workload
+from app.api import calendar, diary, programme, supervision
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(org.router)
 api_router.include_router(staff.router)
+api_router.include_router(notifications.router)
+api_router.include_router(nqsws.router)
+api_router.include_router(adjustments.router)
+api_router.include_router(cases.router)
+api_router.include_router(audit.router)
+api_router.include_router(allocations.router)
+api_router.include_router(breaches.router)
+api_router.include_router(workload.router)
+api_router.include_router(policies.router)
+api_router.include_router(diary.router)
+api_router.include_router(supervision.router)
+api_router.include_router(programme.router)
+api_router.include_router(calendar.router)

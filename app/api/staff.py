@@ -1,5 +1,65 @@
-"""Placeholder: the foundation-API owner replaces this module."""
+"""Staff: everyone who holds cases, manages, supervises or coordinates."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import OnDep, PageDep
+from app.clock import today
+from app.db import SessionDep
+from app.models.base import Role
+from app.schemas.common import Page
+from app.schemas.staff import LeaveRequest, StaffCreate, StaffPublic, StaffUpdate
+from app.services import staff as staff_service
 
 router = APIRouter(tags=["staff"])
+
+
+@router.post("/staff", status_code=status.HTTP_201_CREATED)
+def create_staff(body: StaffCreate, session: SessionDep) -> StaffPublic:
+    return StaffPublic.model_validate(staff_service.create_staff(session=session, data=body))
+
+
+@router.get("/staff")
+def list_staff(
+    session: SessionDep,
+    page: PageDep,
+    on: OnDep,
+    role: Annotated[Role | None, Query(description="Only this role.")] = None,
+    team_id: Annotated[int | None, Query(description="Only this team.")] = None,
+    active: Annotated[
+        bool | None,
+        Query(description="Only those employed (true) or not employed (false) on `on`."),
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of a name or an email address.")
+    ] = None,
+) -> Page[StaffPublic]:
+    rows, count = staff_service.list_staff(
+        session=session, limit=page.limit, offset=page.offset, on=on, role=role,
+        team_id=team_id, active=active, search=q,
+    )
+    return Page(data=[StaffPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/staff/{staff_id}")
+def get_staff(staff_id: int, session: SessionDep) -> StaffPublic:
+    return StaffPublic.model_validate(staff_service.get_staff(session=session, staff_id=staff_id))
+
+
+@router.patch("/staff/{staff_id}")
+def update_staff(staff_id: int, body: StaffUpdate, session: SessionDep, on: OnDep) -> StaffPublic:
+    """Correct a staff record; `on` is when a change to their load takes effect."""
+    return StaffPublic.model_validate(
+        staff_service.update_staff(session=session, staff_id=staff_id, data=body, on=on)
+    )
+
+
+@router.post("/staff/{staff_id}/leave")
+def leave(staff_id: int, session: SessionDep, body: LeaveRequest | None = None) -> StaffPublic:
+    """Record the date someone leaves (the first day they are gone); nothing is deleted."""
+    on = (body.on if body else None) or today()
+    staff = staff_service.leave(session=session, staff_id=staff_id, on=on)
+    return StaffPublic.model_validate(staff)

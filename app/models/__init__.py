@@ -3,21 +3,39 @@
 One module per aggregate; add a new aggregate's import below.
 """
 
+from app.models.account import Account, ApiToken, LoginAttempt, LoginSession
 from app.models.audit import AuditEvent
+from app.models.breach import Breach, BreachEvent, JobLock
 from app.models.case import Allocation, Case
+from app.models.diary import CalendarToken, ProtectedTime, ReviewPoint, SupervisionSession
 from app.models.enrolment import Adjustment, Enrolment, Pause, SignOff
+from app.models.notification import Notification, NotificationPreference, OutboxMessage
 from app.models.org import ServiceArea, Team
 from app.models.staff import Staff
 
 __all__ = [
+    "Account",
+    "ApiToken",
+    "LoginAttempt",
+    "LoginSession",
     "Adjustment",
     "Allocation",
     "AuditEvent",
+    "Breach",
+    "BreachEvent",
+    "CalendarToken",
     "Case",
     "Enrolment",
+    "JobLock",
+    "Notification",
+    "NotificationPreference",
+    "OutboxMessage",
     "Pause",
+    "ProtectedTime",
+    "ReviewPoint",
     "ServiceArea",
     "SignOff",
     "Staff",
+    "SupervisionSession",
     "Team",
 ]

@@ -52,7 +52,9 @@ class Notification(SQLModel, table=True):
     breach_id: int | None = Field(default=None, index=True)
     nqsw_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     delivery: str = Field(default=Delivery.email, max_length=20)
-    digest_outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    # The digest email that listed this notification (outbox_message.id); a plain id, as the
+    # outbox already refers back to notifications and a cycle of keys helps no one.
+    digest_outbox_id: int | None = None
     created_at: datetime = created_at_field()
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -50,6 +50,22 @@ class Finding:
         """Identity used to reconcile breaches: the same rule of the same policy."""
         return (self.policy_id, self.rule_id)
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, for the API and for the evidence stored with a breach."""
+        return {
+            "policy_id": self.policy_id,
+            "rule_id": self.rule_id,
+            "kind": self.kind,
+            "outcome": self.outcome.value,
+            "severity": self.severity.value,
+            "reason": self.reason,
+            "measured": self.measured,
+            "limit": self.limit,
+            "policy_version": self.policy_version,
+            "adjusted_by": list(self.adjusted_by),
+            "details": self.details,
+        }
+
 
 def overall(findings: list[Finding] | tuple[Finding, ...]) -> Outcome:
     """The worst outcome among the findings (ok when there are none)."""

@@ -58,6 +58,9 @@ class Rule:
     # Parameters with individual adjustments applied, keyed by the adjustments' content:
     # the same agreement is validated once, not on every evaluation.
     adjusted_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    target_cache: dict[str, bool] = field(default_factory=dict, repr=False)
+    # The policy this rule belongs to (set when the policy is built).
+    policy: Policy | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -86,6 +89,10 @@ class Policy:
     severity: Severity = Severity.high
     override_by: tuple[str, ...] = ("senior_manager",)
     escalation: Escalation = field(default_factory=Escalation)
+
+    def __post_init__(self) -> None:
+        for rule in self.rules:
+            rule.policy = self
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

@@ -1,26 +1,83 @@
 """Hooks that re-evaluate an NQSW after a change to facts their load depends on.
 
-Placeholder with the agreed signatures: the allocation/breach owner replaces the bodies
-with the policy check and breach reconciliation. Callers (case updates, programme
-events, diary changes) call these inside the same transaction as their change.
+Callers (case updates, programme events, adjustments, diary and supervision changes)
+call these inside the same transaction as their change. A change of facts is never
+refused: it is reconciled, so a case escalated to a child protection plan opens a
+breach instead of failing the update.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
+
+from app.models import Allocation
+from app.services.reconcile import ReconcileResult, lock_staff, reconcile_staff
+
+_registered: Any = None
+_loaded: dict[Path, Any] = {}
+
+
+def use_policies(policies: Any) -> None:
+    """Register the service's loaded PolicySet (create_app's, when it calls this)."""
+    global _registered
+    _registered = policies
+
+
+def current_policies(session: Session | None = None) -> Any:
+    """The PolicySet to evaluate with: the session's, the registered one, or the
+    configured directory's (loaded once per process)."""
+    if session is not None and session.info.get("policies") is not None:
+        return session.info["policies"]
+    if _registered is not None:
+        return _registered
+    from app.policy.registry import load_policy_set
+    from app.settings import get_settings
+
+    directory = Path(get_settings().policy_dir)
+    if directory not in _loaded:
+        _loaded[directory] = load_policy_set(directory)
+    return _loaded[directory]
 
 
 def staff_changed(
     session: Session, *, staff_ids: Iterable[int], on: date, actor_id: int | None = None,
-    reason: str = "",
-) -> None:
+    reason: str = "", policies: Any = None,
+) -> ReconcileResult:
     """Re-evaluate these workers as of `on` and reconcile their breaches."""
+    ids = sorted({int(i) for i in staff_ids if i is not None})
+    if not ids:
+        return ReconcileResult()
+    policies = policies if policies is not None else current_policies(session)
+    lock_staff(session, ids)
+    return reconcile_staff(session, staff_ids=ids, on=on, policies=policies, trigger=reason,
+                           actor_id=actor_id)
+
+
+def workers_on_case(session: Session, case_id: int, on: date) -> list[int]:
+    """Everyone with an allocation on the case that has started and not ended before `on`.
+
+    A case closed on `on` still counts its workers: they are the people whose breaches
+    the closure may resolve.
+    """
+    rows = session.exec(
+        select(Allocation.worker_id).where(
+            col(Allocation.case_id) == case_id,
+            col(Allocation.start_date) <= on,
+            (col(Allocation.end_date).is_(None)) | (col(Allocation.end_date) > on),
+        )
+    ).all()
+    return sorted(set(rows))
 
 
 def case_changed(
-    session: Session, *, case_id: int, on: date, actor_id: int | None = None, reason: str = ""
-) -> None:
+    session: Session, *, case_id: int, on: date, actor_id: int | None = None, reason: str = "",
+    policies: Any = None,
+) -> ReconcileResult:
     """A case's category, complexity or status changed: re-evaluate everyone on it."""
+    return staff_changed(session, staff_ids=workers_on_case(session, case_id, on), on=on,
+                         actor_id=actor_id, reason=reason, policies=policies)

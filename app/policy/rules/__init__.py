@@ -17,7 +17,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.policy.rules import complexity_gate, coworking, points, stage_cap, workload_share
+from app.policy.rules import (
+    complexity_gate,
+    coworking,
+    points,
+    protected_time,
+    stage_cap,
+    supervision,
+    workload_share,
+)
 from app.policy.rules.base import (
     DescribeContext,
     ParamProblems,
@@ -47,6 +55,8 @@ BUILTIN_KINDS: dict[str, RuleKind] = {
     "workload_share": workload_share,  # type: ignore[dict-item]
     "coworking": coworking,  # type: ignore[dict-item]
     "complexity_gate": complexity_gate,  # type: ignore[dict-item]
+    "protected_time": protected_time,  # type: ignore[dict-item]
+    "supervision": supervision,  # type: ignore[dict-item]
 }
 
 
@@ -86,7 +96,7 @@ def build_registry(
 ) -> KindRegistry:
     """Built-ins plus plug-ins given as (key, loader, origin); duplicates are refused."""
     kinds: dict[str, RuleKind] = dict(builtins)
-    origins = {key: "built-in" for key in builtins}
+    origins = dict.fromkeys(builtins, "built-in")
     failures: dict[str, str] = {}
     for key, load, origin in plugins:
         if key in kinds:

@@ -93,7 +93,8 @@ class RuleContext:
         adjusted_by: tuple[int | None, ...] = ()
         if self.adjustments:
             notes = "; ".join(a.reason for a in self.adjustments if a.reason)
-            reason = f"{reason} (by individual agreement{': ' + notes if notes else ''})"
+            note = f" (by individual agreement{': ' + notes if notes else ''})"
+            reason = f"{reason[:-1]}{note}." if reason.endswith(".") else reason + note
             adjusted_by = tuple(a.adjustment_id for a in self.adjustments)
             details["adjustments"] = [
                 {"id": a.adjustment_id, "parameter": a.parameter, "value": a.value}

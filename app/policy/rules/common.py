@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -44,12 +44,7 @@ class MonthBand(StrictParams):
         return self.from_month <= months and (self.to_month is None or months < self.to_month)
 
 
-class _Banded(Protocol):
-    from_month: int
-    to_month: int | None
-
-
-def band_problems(bands: Sequence[_Banded], name: str = "band") -> list[tuple[Loc, str]]:
+def band_problems(bands: Sequence[MonthBand], name: str = "band") -> list[tuple[Loc, str]]:
     """Bands must start at month 0 and follow on without gaps or overlaps."""
     problems: list[tuple[Loc, str]] = []
     if not bands:
@@ -81,7 +76,7 @@ def band_problems(bands: Sequence[_Banded], name: str = "band") -> list[tuple[Lo
 
 
 def coverage_problems(
-    bands: Sequence[_Banded], months: int, field: str = "bands"
+    bands: Sequence[MonthBand], months: int, field: str = "bands"
 ) -> list[tuple[Loc, str]]:
     """Bands that stop before the end of a programme leave its last months unprotected."""
     last = bands[-1] if bands else None
@@ -129,6 +124,11 @@ def number(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def fraction_words(value: float) -> str:
+    """0.5 -> "half", 0.25 -> "a quarter"; other fractions as numbers."""
+    return {0.5: "half", 0.25: "a quarter", 0.75: "three quarters"}.get(value, number(value))
 
 
 def percent(value: float) -> str:

@@ -83,7 +83,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         )
         details["cases"] = []
         return context.finding(
-            Outcome.ok, f"No complexity gate applies: {why}.", measured=0, limit=0,
+            Outcome.ok, f"No complexity gate applies: {why}.", measured=0.0, limit=0.0,
             details=details,
         )
     cases: list[dict[str, Any]] = []
@@ -112,8 +112,8 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         return context.finding(
             Outcome.ok,
             f"No case is above what is allowed at {months_text(months)} into the programme.",
-            measured=0,
-            limit=0,
+            measured=0.0,
+            limit=0.0,
             details=details,
         )
     listed = "; ".join(f"{c['reference']}: {' and '.join(c['problems'])}" for c in cases)
@@ -125,7 +125,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     if params.lifted_by:
         reason += f"; not yet signed off for {sign_off_words(params.lifted_by)} work"
     return context.finding(
-        context.enforcement, reason + ".", measured=len(cases), limit=0, details=details
+        context.enforcement, reason + ".", measured=float(len(cases)), limit=0.0, details=details
     )
 
 

@@ -75,18 +75,18 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             Outcome.ok,
             f"Signed off for {work} work on {signed.isoformat()}: co-working is no longer "
             "required.",
-            measured=0,
-            limit=0,
+            measured=0.0,
+            limit=0.0,
             details=details,
         )
     details["cases"] = cases
     if not cases:
         return context.finding(
             Outcome.ok,
-            f"Every {' or '.join(context.categories.label(c) for c in watched)} case is "
-            "co-worked with an advanced practitioner as named holder.",
-            measured=0,
-            limit=0,
+            f"No {' or '.join(context.categories.label(c) for c in watched)} case is held "
+            "without an advanced practitioner as the named holder.",
+            measured=0.0,
+            limit=0.0,
             details=details,
         )
     listed = "; ".join(
@@ -101,7 +101,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         "practitioner as the named holder."
     )
     return context.finding(
-        context.enforcement, reason, measured=len(cases), limit=0, details=details
+        context.enforcement, reason, measured=float(len(cases)), limit=0.0, details=details
     )
 
 

@@ -25,6 +25,7 @@ from app.policy.rules.common import (
     band_span,
     categories_of,
     coverage_problems,
+    fraction_words,
     number,
 )
 from app.policy.snapshot import CaseLoadItem, Snapshot
@@ -148,7 +149,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             Outcome.ok, f"No points allowance applies at month {months}.",
             measured=load, details=details,
         )
-    allowance = band.max_points * snapshot.fte
+    allowance = round(band.max_points * snapshot.fte, 6)
     details["allowance"] = allowance
     details["band"] = {"from_month": band.from_month, "to_month": band.to_month}
     span = band_span(band.from_month, band.to_month)
@@ -179,7 +180,7 @@ def describe_weighting(params: Weighting, context: DescribeContext) -> str:
         f"(for example {examples} points)"
     )
     if params.coworked_factor != 1:
-        text += f"; a case you co-work carries {number(params.coworked_factor)} of its points"
+        text += f"; a case you co-work carries {fraction_words(params.coworked_factor)} its points"
     text += "."
     if params.stable_points:
         text += (

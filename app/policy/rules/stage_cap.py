@@ -23,6 +23,7 @@ from app.policy.rules.common import (
     band_problems,
     band_span,
     coverage_problems,
+    fraction_words,
     number,
     plural,
 )
@@ -39,6 +40,9 @@ class CapBand(MonthBand):
 class Params(StrictParams):
     bands: tuple[CapBand, ...]
     coworked_weight: float = Field(default=0.5, ge=0, le=1)
+    pro_rata_fte: bool = Field(
+        default=False, description="Scale each cap by the NQSW's FTE (0.8 FTE: 80% of it)."
+    )
 
     @field_validator("bands")
     @classmethod
@@ -62,6 +66,11 @@ def count_cases(snapshot: Snapshot, coworked_weight: float) -> tuple[float, int,
         else:
             coworked += 1
     return held + coworked * coworked_weight, held, coworked
+
+
+def cap_for(band: CapBand, params: Params, fte: float) -> float:
+    """The band's cap for this NQSW: pro rata to FTE when the policy says so."""
+    return round(band.cap * fte, 6) if params.pro_rata_fte else float(band.cap)
 
 
 def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Finding:
@@ -89,18 +98,23 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             f" ({held} held, {coworked} co-worked counting {number(params.coworked_weight)}"
             " each)"
         )
-    if weighted > band.cap:
+    cap = cap_for(band, params, snapshot.fte)
+    limit = f"the cap of {number(cap)}"
+    if params.pro_rata_fte and snapshot.fte != 1:
+        limit += f" ({band.cap} pro rata for {number(snapshot.fte)} FTE)"
+    details["cap"] = cap
+    if weighted > cap:
         outcome = Outcome(band.enforcement) if band.enforcement else context.enforcement
-        verb = "would exceed" if context.proposed is not None else "exceed"
-        reason = f"{counted} {verb} the cap of {band.cap} {span}"
+        verb = "would exceed" if context.proposed is not None else (
+            "exceeds" if weighted <= 1 else "exceed"
+        )
+        reason = f"{counted} {verb} {limit} {span}"
         if outcome is Outcome.warn:
             reason += " (a flexible cap: a manager may agree more with a recorded reason)"
     else:
         outcome = Outcome.ok
-        reason = f"{counted}, within the cap of {band.cap} {span}"
-    return context.finding(
-        outcome, reason + ".", measured=weighted, limit=float(band.cap), details=details
-    )
+        reason = f"{counted}, within {limit} {span}"
+    return context.finding(outcome, reason + ".", measured=weighted, limit=cap, details=details)
 
 
 def describe(params: Params, context: DescribeContext) -> str:
@@ -112,13 +126,15 @@ def describe(params: Params, context: DescribeContext) -> str:
         if enforcement == "warn":
             text += ", with some flexibility: a manager may agree more, with a recorded reason"
         sentences.append(text + ".")
+    if params.pro_rata_fte:
+        sentences.append("If you work part-time, each cap is reduced in proportion.")
     weight = params.coworked_weight
     if weight == 0:
         sentences.append("Cases you co-work do not count towards the cap.")
     elif weight == 1:
         sentences.append("Cases you co-work count as whole cases.")
     else:
-        sentences.append(f"A case you co-work counts as {number(weight)} of a case.")
+        sentences.append(f"A case you co-work counts as {fraction_words(weight)} a case.")
     return " ".join(sentences)
 
 

@@ -157,7 +157,8 @@ def describe(params: Params, context: DescribeContext) -> str:
         target = f"Your workload will be {percent(ramp[0].share)} of an experienced worker's"
     else:
         steps = [
-            f"{percent(point.share)} {'at the start' if point.month == 0 else 'by month ' + number(point.month)}"
+            f"{percent(point.share)} "
+            + ("at the start" if point.month == 0 else f"by month {number(point.month)}")
             for point in ramp
         ]
         target = (

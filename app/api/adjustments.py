@@ -1,0 +1,78 @@
+"""Individual adjustments to a policy for one NQSW: approved, dated, never deleted."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import OnDep, PoliciesDep
+from app.clock import today
+from app.db import SessionDep
+from app.models import Adjustment
+from app.schemas.adjustment import AdjustmentCreate, AdjustmentEnd, AdjustmentPublic
+from app.services import adjustments
+
+router = APIRouter(tags=["adjustments"])
+
+
+def _public(adjustment: Adjustment, staff_id: int, on: date) -> AdjustmentPublic:
+    return AdjustmentPublic(
+        id=adjustment.id,  # type: ignore[arg-type]
+        staff_id=staff_id,
+        enrolment_id=adjustment.enrolment_id,
+        policy_id=adjustment.policy_id,
+        parameter=adjustment.parameter,
+        value=adjustment.value,
+        reason=adjustment.reason,
+        approved_by_id=adjustment.approved_by_id,
+        valid_from=adjustment.valid_from,
+        valid_to=adjustment.valid_to,
+        in_force=adjustments.in_force_on(adjustment, on),
+        created_at=adjustment.created_at,
+    )
+
+
+@router.post("/nqsws/{staff_id}/adjustments", status_code=status.HTTP_201_CREATED)
+def create_adjustment(
+    staff_id: int, body: AdjustmentCreate, session: SessionDep, policies: PoliciesDep, on: OnDep
+) -> AdjustmentPublic:
+    """Record an approved change to one policy parameter for this NQSW."""
+    adjustment = adjustments.create_adjustment(session=session, staff_id=staff_id, data=body,
+                                               policies=policies)
+    return _public(adjustment, staff_id, on)
+
+
+@router.get("/nqsws/{staff_id}/adjustments")
+def list_adjustments(
+    staff_id: int,
+    session: SessionDep,
+    on: OnDep,
+    in_force: Annotated[
+        bool | None, Query(description="Only those in force (true) or not in force on `on`.")
+    ] = None,
+) -> list[AdjustmentPublic]:
+    rows = adjustments.list_adjustments(session=session, staff_id=staff_id, on=on,
+                                        in_force=in_force)
+    return [_public(a, staff_id, on) for a in rows]
+
+
+@router.get("/nqsws/{staff_id}/adjustments/{adjustment_id}")
+def get_adjustment(
+    staff_id: int, adjustment_id: int, session: SessionDep, on: OnDep
+) -> AdjustmentPublic:
+    adjustment = adjustments.get_adjustment(session=session, staff_id=staff_id,
+                                            adjustment_id=adjustment_id)
+    return _public(adjustment, staff_id, on)
+
+
+@router.post("/nqsws/{staff_id}/adjustments/{adjustment_id}/end")
+def end_adjustment(
+    staff_id: int, adjustment_id: int, session: SessionDep, body: AdjustmentEnd | None = None
+) -> AdjustmentPublic:
+    """End the adjustment: `on` is its last day in force (default today)."""
+    on = (body.on if body else None) or today()
+    adjustment = adjustments.end_adjustment(session=session, staff_id=staff_id,
+                                            adjustment_id=adjustment_id, on=on)
+    return _public(adjustment, staff_id, on)

@@ -1,0 +1,149 @@
+"""Allocations: the check runs on every write that can grow an NQSW's load."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import PageDep, PoliciesDep
+from app.clock import today
+from app.db import SessionDep
+from app.errors import DomainError
+from app.models.base import AllocationRole
+from app.schemas.allocation import (
+    AllocationCheck,
+    AllocationCreate,
+    AllocationEnd,
+    AllocationPublic,
+    AllocationUpdate,
+    AllocationWritten,
+    BreachRef,
+    CheckResult,
+    FindingPublic,
+)
+from app.schemas.common import Page
+from app.services import allocation as service
+
+router = APIRouter(tags=["allocations"])
+
+
+def _written(result: service.WriteResult) -> AllocationWritten:
+    base = AllocationPublic.model_validate(result.allocation).model_dump()
+    return AllocationWritten(
+        **base,
+        outcome=result.decision.outcome.value,
+        findings=[FindingPublic(**view) for view in result.decision.finding_views()],
+        breaches=[
+            BreachRef(id=b.id, policy_id=b.policy_id, rule_id=b.rule_id, status=b.status,
+                      level=b.level, severity=b.severity)
+            for b in result.breaches() if b.id is not None
+        ],
+        ended_allocation_id=result.ended_allocation_id,
+    )
+
+
+@router.post(
+    "/allocations",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        403: {"description": "The override was made by someone the policy does not allow."},
+        409: {"description": "Refused by a firm limit (findings in `detail`), or a duplicate."},
+    },
+)
+def create_allocation(
+    body: AllocationCreate, session: SessionDep, policies: PoliciesDep
+) -> AllocationWritten:
+    """Allocate a case after the policy check: refused (409) on a block without override."""
+    if body.actor_id is not None and body.allocated_by_id not in (None, body.actor_id):
+        raise DomainError("actor_id and allocated_by_id name different people",
+                          field="actor_id")
+    result = service.create_allocation(
+        session,
+        policies=policies,
+        case_id=body.case_id,
+        worker_id=body.worker_id,
+        role=body.role.value,
+        start_date=body.start_date or today(),
+        end_date=body.end_date,
+        override_reason=body.override_reason,
+        allocated_by_id=body.allocated_by_id if body.allocated_by_id is not None
+        else body.actor_id,
+    )
+    return _written(result)
+
+
+@router.post("/allocations/check")
+def check_allocation(
+    body: AllocationCheck, session: SessionDep, policies: PoliciesDep
+) -> CheckResult:
+    """What-if: would this allocation be allowed on this date? Writes nothing."""
+    on = body.on or today()
+    decision = service.check_allocation(
+        session, policies=policies, case_id=body.case_id, worker_id=body.worker_id,
+        role=body.role.value, on=on,
+    )
+    return CheckResult(
+        outcome=decision.outcome.value,
+        current_outcome=decision.current_outcome.value,
+        enrolled=decision.enrolled,
+        on=on,
+        findings=[FindingPublic(**view) for view in decision.finding_views()],
+    )
+
+
+@router.get("/allocations")
+def list_allocations(
+    session: SessionDep,
+    page: PageDep,
+    worker_id: int | None = None,
+    case_id: int | None = None,
+    role: AllocationRole | None = None,
+    on: Annotated[
+        date | None, Query(description="Only allocations active on this date (YYYY-MM-DD).")
+    ] = None,
+) -> Page[AllocationPublic]:
+    rows, count = service.list_allocations(
+        session, limit=page.limit, offset=page.offset, worker_id=worker_id, case_id=case_id,
+        role=role.value if role else None, on=on,
+    )
+    return Page(data=[AllocationPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/allocations/{allocation_id}")
+def get_allocation(allocation_id: int, session: SessionDep) -> AllocationPublic:
+    return AllocationPublic.model_validate(service.get_allocation(session, allocation_id))
+
+
+@router.patch(
+    "/allocations/{allocation_id}",
+    responses={409: {"description": "Refused by a firm limit, or a conflicting allocation."}},
+)
+def update_allocation(
+    allocation_id: int, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep
+) -> AllocationWritten:
+    """Reassign, change role or move the end date; growing a load runs the check."""
+    changes = body.model_dump(exclude_unset=True,
+                              exclude={"on", "override_reason", "actor_id"})
+    if "role" in changes and changes["role"] is not None:
+        changes["role"] = AllocationRole(changes["role"]).value
+    result = service.update_allocation(
+        session, policies=policies, allocation_id=allocation_id, changes=changes,
+        on=body.on or today(), override_reason=body.override_reason, actor_id=body.actor_id,
+    )
+    return _written(result)
+
+
+@router.post("/allocations/{allocation_id}/end")
+def end_allocation(
+    allocation_id: int, session: SessionDep, policies: PoliciesDep,
+    body: AllocationEnd | None = None,
+) -> AllocationWritten:
+    """End an allocation from a date (it is kept, never deleted)."""
+    body = body or AllocationEnd()
+    result = service.end_allocation(
+        session, policies=policies, allocation_id=allocation_id, on=body.on or today(),
+        reason=body.reason, actor_id=body.actor_id,
+    )
+    return _written(result)

@@ -1,0 +1,50 @@
+"""The audit trail, read only: no endpoint updates or deletes an event."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.api.deps import PageDep
+from app.db import SessionDep
+from app.schemas.audit import AuditEventPublic
+from app.schemas.common import Page
+from app.services import audit_query
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit")
+def list_audit_events(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    actor_id: Annotated[int | None, Query(description="Who made the change.")] = None,
+    action: Annotated[
+        str | None, Query(max_length=80, description="Action, or its prefix ('case.').")
+    ] = None,
+    entity: Annotated[str | None, Query(max_length=80, description="What kind of record.")] = None,
+    entity_id: Annotated[str | None, Query(max_length=80, description="Which record.")] = None,
+    nqsw_id: Annotated[int | None, Query(description="Events about this NQSW.")] = None,
+    from_date: Annotated[
+        date | None, Query(alias="from", description="From this local day (included).")
+    ] = None,
+    to_date: Annotated[
+        date | None, Query(alias="to", description="To this local day (included).")
+    ] = None,
+) -> Page[AuditEventPublic]:
+    """Newest first."""
+    rows, count = audit_query.list_events(
+        session=session, limit=page.limit, offset=page.offset,
+        tz=request.app.state.settings.tz, actor_id=actor_id, action=action, entity=entity,
+        entity_id=entity_id, nqsw_id=nqsw_id, from_date=from_date, to_date=to_date,
+    )
+    return Page(data=[AuditEventPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/audit/{event_id}")
+def get_audit_event(event_id: int, session: SessionDep) -> AuditEventPublic:
+    event = audit_query.get_event(session=session, event_id=event_id)
+    return AuditEventPublic.model_validate(event)

@@ -1,0 +1,154 @@
+"""Breaches for the dashboards: lists, aggregates, trend, CSV, and acting on one."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.clock import today
+from app.db import SessionDep
+from app.models.breach import BreachStatus
+from app.policy.findings import Severity
+from app.schemas.breach import (
+    AcknowledgeRequest,
+    BreachDetail,
+    BreachPublic,
+    BreachSummary,
+    BreachTrend,
+    ExceptionRequest,
+    SweepRequest,
+    SweepSummary,
+)
+from app.schemas.common import Page
+from app.services import breaches as service
+from app.services import sweep
+
+router = APIRouter(tags=["breaches"])
+
+
+def breach_filters(
+    status: Annotated[
+        list[BreachStatus] | None, Query(description="One or more statuses.")
+    ] = None,
+    unresolved: Annotated[
+        bool | None, Query(description="true: open, acknowledged, excepted or overridden.")
+    ] = None,
+    team_id: int | None = None,
+    service_area_id: int | None = None,
+    policy_id: str | None = None,
+    rule_id: str | None = None,
+    kind: str | None = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    staff_id: int | None = None,
+    min_age_days: Annotated[
+        int | None, Query(ge=0, description="Opened at least this many days before `on`.")
+    ] = None,
+    open_on: Annotated[
+        date | None, Query(description="Only breaches open on this date.")
+    ] = None,
+) -> service.BreachFilters:
+    return service.BreachFilters(
+        status=tuple(s.value for s in status or ()),
+        unresolved=unresolved,
+        team_id=team_id,
+        service_area_id=service_area_id,
+        policy_id=policy_id,
+        rule_id=rule_id,
+        kind=kind,
+        severity=tuple(s.value for s in severity or ()),
+        staff_id=staff_id,
+        min_age_days=min_age_days,
+        open_on=open_on,
+    )
+
+
+FiltersDep = Annotated[service.BreachFilters, Depends(breach_filters)]
+SortQuery = Annotated[
+    str,
+    Query(description="opened_on, -opened_on, severity, -severity, status, rule, nqsw, team, "
+          "id, -id"),
+]
+
+
+@router.get("/breaches")
+def list_breaches(
+    session: SessionDep, page: PageDep, filters: FiltersDep, on: OnDep,
+    sort: SortQuery = "-opened_on",
+) -> Page[BreachPublic]:
+    """Breaches with filters and sorting; age is measured as of `on`."""
+    rows, count = service.list_breaches(
+        session, filters=filters, on=on, sort=sort, limit=page.limit, offset=page.offset
+    )
+    return Page(data=[BreachPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/breaches.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def export_breaches(
+    session: SessionDep, filters: FiltersDep, on: OnDep, sort: SortQuery = "-opened_on"
+) -> Response:
+    """Every breach matching the filters, as CSV."""
+    body = service.export_rows(session, filters=filters, on=on, sort=sort)
+    return Response(
+        content=body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="breaches-{on.isoformat()}.csv"'},
+    )
+
+
+@router.get("/breaches/summary")
+def breach_summary(session: SessionDep, filters: FiltersDep, on: OnDep) -> BreachSummary:
+    """Breaches open on `on`: by team x rule, status, severity, and age in working days."""
+    return BreachSummary.model_validate(service.summary(session, filters=filters, on=on))
+
+
+@router.get("/breaches/trend")
+def breach_trend(
+    session: SessionDep, filters: FiltersDep, on: OnDep,
+    weeks: Annotated[int, Query(ge=1, le=260)] = 12,
+) -> BreachTrend:
+    """Weekly series: breaches open at each week's end, opened and resolved in the week."""
+    return BreachTrend.model_validate(service.trend(session, filters=filters, on=on,
+                                                    weeks=weeks))
+
+
+@router.post("/breaches/sweep")
+def run_sweep(
+    session: SessionDep, policies: PoliciesDep, body: SweepRequest | None = None
+) -> SweepSummary:
+    """Run the daily check now, as of a date (default today), in this request."""
+    as_of = (body.as_of if body else None) or today()
+    report = sweep.sweep_in_session(session, as_of=as_of, policies=policies)
+    return SweepSummary.model_validate(report.as_dict())
+
+
+@router.get("/breaches/{breach_id}")
+def get_breach(breach_id: int, session: SessionDep, on: OnDep) -> BreachDetail:
+    """One breach: the evidence at detection, the latest evidence, and every change."""
+    return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))
+
+
+@router.post("/breaches/{breach_id}/acknowledge")
+def acknowledge_breach(
+    breach_id: int, body: AcknowledgeRequest, session: SessionDep
+) -> BreachDetail:
+    """Record that the breach has been seen and what is being done (a note is required)."""
+    on = body.on or today()
+    service.acknowledge(session, breach_id=breach_id, note=body.note, actor_id=body.actor_id,
+                        on=on)
+    return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))
+
+
+@router.post("/breaches/{breach_id}/exception")
+def grant_exception(
+    breach_id: int, body: ExceptionRequest, session: SessionDep
+) -> BreachDetail:
+    """An agreed exception until `expires_on`, approved by a senior manager or coordinator."""
+    on = body.on or today()
+    service.grant_exception(session, breach_id=breach_id, approver_id=body.approver_id,
+                            reason=body.reason, expires_on=body.expires_on, on=on)
+    return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))

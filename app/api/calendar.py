@@ -1,0 +1,52 @@
+"""The NQSW's calendar feed: a secret URL that calendar apps subscribe to without logging in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
+
+from app.api.deps import OnDep, PoliciesDep
+from app.db import SessionDep
+from app.services import calendar
+
+router = APIRouter(prefix="/nqsws/{staff_id}", tags=["calendar"])
+# Mounted at the site root (not under /api/v1): the feed URL is what people paste into
+# Outlook or Google Calendar, and it is authorised by its token alone.
+feed_router = APIRouter(tags=["calendar"])
+
+
+class CalendarTokenPublic(BaseModel):
+    """Shown once: only a hash of the token is kept, so a lost URL is replaced, not recovered."""
+
+    url: str
+    token: str
+    created_at: datetime
+
+
+@router.post("/calendar-token", status_code=status.HTTP_201_CREATED)
+def rotate_calendar_token(staff_id: int, session: SessionDep) -> CalendarTokenPublic:
+    """A new secret feed URL; the previous URL stops working at once."""
+    token, row = calendar.rotate_token(session, staff_id=staff_id)
+    return CalendarTokenPublic(url=calendar.feed_url(token), token=token,
+                               created_at=row.created_at)
+
+
+@feed_router.get(
+    "/calendar/{token}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}},
+)
+def calendar_feed(token: str, session: SessionDep, on: OnDep, policies: PoliciesDep) -> Response:
+    """Protected time, supervision sessions and review points as an iCalendar feed."""
+    body = calendar.feed(session, token=token, on=on, policies=policies)
+    return Response(
+        content=body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": 'inline; filename="ringfence.ics"',
+            "Cache-Control": "private, max-age=300",
+            "X-Robots-Tag": "noindex",
+        },
+    )

@@ -1,0 +1,86 @@
+"""Cases: opened, changed as facts change, closed; never deleted."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.clock import today
+from app.db import SessionDep
+from app.schemas.case import (
+    AllocationBrief,
+    CaseCloseRequest,
+    CaseCreate,
+    CaseDetail,
+    CasePublic,
+    CaseUpdate,
+)
+from app.schemas.common import Page
+from app.services import cases
+
+router = APIRouter(tags=["cases"])
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED)
+def create_case(body: CaseCreate, session: SessionDep, policies: PoliciesDep) -> CasePublic:
+    case = cases.create_case(session=session, data=body,
+                             categories=cases.known_categories(policies))
+    return CasePublic.model_validate(case)
+
+
+@router.get("/cases")
+def list_cases(
+    session: SessionDep,
+    page: PageDep,
+    on: OnDep,
+    category: Annotated[str | None, Query(max_length=40, description="Only this category.")] = None,
+    team_id: Annotated[int | None, Query(description="Only this team.")] = None,
+    is_open: Annotated[
+        bool | None, Query(alias="open", description="Only cases open (true) or not open on `on`.")
+    ] = None,
+    complexity: Annotated[
+        int | None, Query(ge=1, le=4, description="Only this complexity.")
+    ] = None,
+    worker_id: Annotated[
+        int | None, Query(description="Only cases this worker holds or co-works on `on`.")
+    ] = None,
+) -> Page[CasePublic]:
+    rows, count = cases.list_cases(
+        session=session, limit=page.limit, offset=page.offset, on=on, category=category,
+        team_id=team_id, is_open=is_open, complexity=complexity, worker_id=worker_id,
+    )
+    return Page(data=[CasePublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/cases/{case_id}")
+def get_case(case_id: int, session: SessionDep, on: OnDep) -> CaseDetail:
+    """The case and who holds or co-works it on `on`."""
+    case = cases.get_case(session=session, case_id=case_id)
+    allocations = cases.current_allocations(session, [case_id], on).get(case_id, [])
+    return CaseDetail(
+        **CasePublic.model_validate(case).model_dump(),
+        on=on,
+        allocations=[AllocationBrief.model_validate(a) for a in allocations],
+    )
+
+
+@router.patch("/cases/{case_id}")
+def update_case(
+    case_id: int, body: CaseUpdate, session: SessionDep, on: OnDep, policies: PoliciesDep
+) -> CasePublic:
+    """A change of facts as of `on`: recorded and re-evaluated, never refused by policy."""
+    case = cases.update_case(session=session, case_id=case_id, data=body, on=on,
+                             categories=cases.known_categories(policies))
+    return CasePublic.model_validate(case)
+
+
+@router.post("/cases/{case_id}/close")
+def close_case(
+    case_id: int, session: SessionDep, body: CaseCloseRequest | None = None
+) -> CasePublic:
+    on = (body.on if body else None) or today()
+    case = cases.close_case(session=session, case_id=case_id, on=on,
+                            reason=body.reason if body else None)
+    return CasePublic.model_validate(case)

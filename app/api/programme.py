@@ -1,0 +1,89 @@
+"""Programme events for one NQSW: pause, resume, withdraw, complete, child-protection sign-off.
+
+Each event re-evaluates the NQSW at once (a pause moves every stage boundary; a sign-off
+lifts the rules it names), so the answer already reflects the event.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlmodel import Session
+
+from app.api.deps import OnDep
+from app.db import SessionDep
+from app.models import Enrolment
+from app.models.diary import ProtectedTime
+from app.schemas.enrolment import EnrolmentPublic, PauseBrief, SignOffBrief
+from app.schemas.programme import (
+    CompleteRequest,
+    PauseRequest,
+    ProgrammeState,
+    ResumeRequest,
+    SignOffRequest,
+    WithdrawRequest,
+)
+from app.services import enrolments, programme_events
+
+router = APIRouter(prefix="/nqsws/{staff_id}", tags=["programme"])
+
+
+def _state(
+    session: Session, enrolment: Enrolment, *, displaced: list[ProtectedTime] | None = None,
+    cancelled: list[ProtectedTime] | None = None,
+) -> ProgrammeState:
+    assert enrolment.id is not None
+    return ProgrammeState(
+        enrolment=EnrolmentPublic.model_validate(enrolment),
+        pauses=[PauseBrief.model_validate(p)
+                for p in programme_events.pauses_of(session, enrolment.id)],
+        sign_offs=[SignOffBrief.model_validate(s)
+                   for s in enrolments.sign_offs_for(session, enrolment.id)],
+        displaced_protected_time=[e.id for e in displaced or [] if e.id is not None],
+        cancelled_protected_time=[e.id for e in cancelled or [] if e.id is not None],
+    )
+
+
+@router.get("/programme")
+def get_programme(staff_id: int, session: SessionDep) -> ProgrammeState:
+    _, enrolment = programme_events.nqsw_enrolment(session, staff_id)
+    return _state(session, enrolment)
+
+
+@router.post("/pause")
+def pause(staff_id: int, body: PauseRequest, session: SessionDep, on: OnDep) -> ProgrammeState:
+    """Stop the programme clock; protected time booked inside the pause is displaced."""
+    enrolment, _, displaced = programme_events.pause(session, staff_id=staff_id, data=body, on=on)
+    return _state(session, enrolment, displaced=displaced)
+
+
+@router.post("/resume")
+def resume(staff_id: int, body: ResumeRequest, session: SessionDep, on: OnDep) -> ProgrammeState:
+    """Restart the clock on the first day back."""
+    enrolment, _ = programme_events.resume(session, staff_id=staff_id, data=body, on=on)
+    return _state(session, enrolment)
+
+
+@router.post("/withdraw")
+def withdraw(
+    staff_id: int, body: WithdrawRequest, session: SessionDep, on: OnDep
+) -> ProgrammeState:
+    enrolment, cancelled = programme_events.withdraw(session, staff_id=staff_id, data=body, on=on)
+    return _state(session, enrolment, cancelled=cancelled)
+
+
+@router.post("/complete")
+def complete(
+    staff_id: int, body: CompleteRequest, session: SessionDep, on: OnDep
+) -> ProgrammeState:
+    enrolment, cancelled = programme_events.complete(session, staff_id=staff_id, data=body, on=on)
+    return _state(session, enrolment, cancelled=cancelled)
+
+
+@router.post("/sign-offs", status_code=status.HTTP_201_CREATED)
+def sign_off(
+    staff_id: int, body: SignOffRequest, session: SessionDep, on: OnDep
+) -> ProgrammeState:
+    """A readiness sign-off approved by a team manager and a senior manager together."""
+    programme_events.sign_off(session, staff_id=staff_id, data=body, on=on)
+    _, enrolment = programme_events.nqsw_enrolment(session, staff_id)
+    return _state(session, enrolment)

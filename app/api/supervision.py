@@ -1,0 +1,84 @@
+"""The supervision log and programme reviews of one NQSW, with what is due and overdue."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.db import SessionDep
+from app.schemas.supervision import (
+    ReviewCreate,
+    ReviewPointView,
+    ReviewsView,
+    SupervisionCancel,
+    SupervisionCreate,
+    SupervisionPage,
+    SupervisionPublic,
+    SupervisionSchedule,
+)
+from app.services import supervision
+
+router = APIRouter(prefix="/nqsws/{staff_id}", tags=["supervision"])
+
+
+@router.get("/supervision")
+def list_supervision(
+    staff_id: int,
+    session: SessionDep,
+    page: PageDep,
+    on: OnDep,
+    policies: PoliciesDep,
+    from_: Annotated[date | None, Query(alias="from", description="From this day.")] = None,
+    to: Annotated[date | None, Query(description="Up to this day.")] = None,
+) -> SupervisionPage:
+    """Sessions, latest first, and whether supervision is overdue on `on`."""
+    rows, count = supervision.list_sessions(
+        session, staff_id=staff_id, limit=page.limit, offset=page.offset, first=from_, last=to
+    )
+    schedule = supervision.schedule(session, staff_id=staff_id, on=on, policies=policies)
+    return SupervisionPage(
+        data=[SupervisionPublic.model_validate(r) for r in rows],
+        count=count,
+        schedule=SupervisionSchedule.model_validate(schedule) if schedule else None,
+    )
+
+
+@router.post("/supervision", status_code=status.HTTP_201_CREATED)
+def record_supervision(
+    staff_id: int, body: SupervisionCreate, session: SessionDep, on: OnDep
+) -> SupervisionPublic:
+    """Record a session held or planned, or one that was cancelled (with the reason)."""
+    row = supervision.record(session, staff_id=staff_id, data=body, on=on)
+    return SupervisionPublic.model_validate(row)
+
+
+@router.post("/supervision/{session_id}/cancel")
+def cancel_supervision(
+    staff_id: int, session_id: int, body: SupervisionCancel, session: SessionDep, on: OnDep
+) -> SupervisionPublic:
+    row = supervision.cancel(session, staff_id=staff_id, session_id=session_id, data=body, on=on)
+    return SupervisionPublic.model_validate(row)
+
+
+@router.get("/reviews")
+def list_reviews(
+    staff_id: int, session: SessionDep, on: OnDep, policies: PoliciesDep
+) -> ReviewsView:
+    """Review points (3, 6, 9, 12 months; 18 and 24 on SWIP) with due dates moved by pauses."""
+    return ReviewsView.model_validate(
+        supervision.reviews(session, staff_id=staff_id, on=on, policies=policies)
+    )
+
+
+@router.post("/reviews", status_code=status.HTTP_201_CREATED)
+def record_review(
+    staff_id: int, body: ReviewCreate, session: SessionDep, on: OnDep, policies: PoliciesDep
+) -> ReviewPointView:
+    """Record that a review was held."""
+    supervision.record_review(session, staff_id=staff_id, data=body, on=on, policies=policies)
+    view = supervision.reviews(session, staff_id=staff_id, on=on, policies=policies)
+    point = next(p for p in view["reviews"] if p["month"] == body.month)
+    return ReviewPointView.model_validate(point)

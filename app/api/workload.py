@@ -1,0 +1,20 @@
+"""An NQSW's workload on a date: every measure, every rule's finding."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import OnDep, PoliciesDep
+from app.db import SessionDep
+from app.schemas.workload import Workload
+from app.services import allocation as service
+
+router = APIRouter(tags=["workload"])
+
+
+@router.get("/nqsws/{staff_id}/workload")
+def get_workload(staff_id: int, session: SessionDep, policies: PoliciesDep, on: OnDep) -> Workload:
+    """Case count, weighted points, share of benchmark, stage and band, per-rule findings."""
+    return Workload.model_validate(
+        service.workload(session, policies=policies, staff_id=staff_id, on=on)
+    )

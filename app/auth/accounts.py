@@ -1,0 +1,239 @@
+"""Accounts: creating them, passwords, roles, switching them off, and signing in.
+
+An account is one staff member's way in. What they may do follows their staff record's
+role and place in the organisation, so changing a role here changes `staff.role` (the one
+source of truth), with an audit event of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from app.auth import passwords, sessions, throttle, tokens
+from app.auth import repository as repo
+from app.auth.principal import ALL_ACCESS, Principal
+from app.clock import today
+from app.errors import Conflict, DomainError
+from app.models import Account, Staff
+from app.models.base import Role, utcnow
+from app.services import audit
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+ROLES = tuple(r.value for r in Role)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_email(email: str, *, field: str = "email") -> str:
+    email = normalise_email(email)
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise DomainError("not an email address", field=field)
+    return email
+
+
+def check_role(role: str, *, field: str = "role") -> str:
+    if role not in ROLES:
+        raise DomainError(f"unknown role {role!r}; one of {', '.join(ROLES)}", field=field)
+    return role
+
+
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    role: str | None = None,
+    name: str | None = None,
+    password: str | None = None,
+    staff_id: int | None = None,
+    actor_id: int | None = None,
+) -> Account:
+    """An account for a staff member (found by id or email; created when neither exists)."""
+    email = check_email(email)
+    if role is not None:
+        check_role(role)
+    if repo.account_by_email(session, email) is not None:
+        raise Conflict("an account with this email already exists", field="email")
+    staff = _staff_for(session, email=email, staff_id=staff_id, role=role, name=name,
+                       actor_id=actor_id)
+    assert staff.id is not None
+    if repo.account_for_staff(session, staff.id) is not None:
+        raise Conflict("this staff member already has an account", field="staff_id")
+    account = Account(email=email, staff_id=staff.id)
+    if password is not None:
+        passwords.check_new_password(password, email=email)
+        account.password_hash = passwords.hash_password(password)
+        account.password_changed_at = utcnow()
+    session.add(account)
+    session.flush()
+    audit.record(
+        session, action="account.create", entity="account", entity_id=account.id,
+        actor_id=actor_id,
+        after={"email": email, "staff_id": staff.id, "role": staff.role,
+               "password_set": password is not None},
+    )
+    return account
+
+
+def _staff_for(
+    session: Session, *, email: str, staff_id: int | None, role: str | None, name: str | None,
+    actor_id: int | None,
+) -> Staff:
+    if staff_id is not None:
+        staff = session.get(Staff, staff_id)
+        if staff is None:
+            raise DomainError(f"staff member {staff_id} does not exist", field="staff_id")
+    else:
+        staff = repo.staff_by_email(session, email)
+    if staff is None:
+        if role is None:
+            raise DomainError("no staff member has this email: give a role to add one",
+                              field="role")
+        staff = Staff(name=(name or email.split("@", 1)[0]).strip()[:200], email=email,
+                      role=role, start_date=today())
+        session.add(staff)
+        session.flush()
+        audit.record(session, action="staff.create", entity="staff", entity_id=staff.id,
+                     actor_id=actor_id, after=staff)
+    elif role is not None and role != staff.role:
+        change_role(session, staff, role, actor_id=actor_id)
+    return staff
+
+
+def change_role(session: Session, staff: Staff, role: str, *, actor_id: int | None) -> Staff:
+    """Change what a person may do; it takes effect on their next request."""
+    check_role(role)
+    if staff.role == role:
+        return staff
+    before = staff.role
+    staff.role = role
+    session.flush()
+    audit.record(
+        session, action="account.role_change", entity="staff", entity_id=staff.id,
+        actor_id=actor_id, before={"role": before}, after={"role": role},
+        nqsw_id=staff.id if Role.nqsw in (before, role) else None,
+    )
+    return staff
+
+
+def set_password(
+    session: Session, account: Account, password: str, *, actor_id: int | None
+) -> Account:
+    """A new password ends every page session and password-flow token of the account.
+
+    Personal access tokens are left alone: they are separate credentials, revoked on
+    their own (or all at once by deactivating the account).
+    """
+    passwords.check_new_password(password, email=account.email)
+    account.password_hash = passwords.hash_password(password)
+    account.password_changed_at = utcnow()
+    session.flush()
+    assert account.id is not None
+    sessions.end_all(session, account.id, actor_id=actor_id, reason="password_changed")
+    tokens.revoke_all(session, account.id, actor_id=actor_id, reason="password_changed",
+                      kinds=(tokens.ACCESS,))
+    audit.record(session, action="account.password_set", entity="account",
+                 entity_id=account.id, actor_id=actor_id)
+    return account
+
+
+def set_active(
+    session: Session, account: Account, active: bool, *, actor_id: int | None
+) -> Account:
+    """Switching an account off ends its sessions and revokes every token at once."""
+    if account.is_active == active:
+        return account
+    account.is_active = active
+    session.flush()
+    assert account.id is not None
+    if not active:
+        sessions.end_all(session, account.id, actor_id=actor_id, reason="deactivated")
+        tokens.revoke_all(session, account.id, actor_id=actor_id, reason="deactivated")
+    audit.record(session, action="account.activate" if active else "account.deactivate",
+                 entity="account", entity_id=account.id, actor_id=actor_id)
+    return account
+
+
+@dataclass(frozen=True)
+class SignIn:
+    account: Account | None
+    retry_after: int = 0
+
+    @property
+    def throttled(self) -> bool:
+        return self.retry_after > 0
+
+
+def authenticate(session: Session, *, email: str, password: str, address: str) -> SignIn:
+    """Check a password, throttled per name and per address; every outcome is audited.
+
+    The answer for an unknown email, a wrong password and a switched-off account is the
+    same, and takes the same time (a dummy hash is verified), so nobody learns who exists.
+    """
+    email = normalise_email(email)[:320]
+    verdict = throttle.check(session, email=email, address=address)
+    if not verdict.allowed:
+        audit.record(session, action="auth.login_failed", entity="account",
+                     after={"email": email, "address": address, "reason": "throttled"})
+        return SignIn(account=None, retry_after=verdict.retry_after)
+    account = repo.account_by_email(session, email)
+    usable = account is not None and account.is_active and _staff_present(session, account)
+    ok, new_hash = passwords.verify_password(
+        password, account.password_hash if account is not None and usable else None
+    )
+    if not ok or account is None:
+        throttle.record(session, email=email, address=address, succeeded=False)
+        audit.record(session, action="auth.login_failed", entity="account",
+                     entity_id=account.id if account else None,
+                     after={"email": email, "address": address, "reason": "bad_credentials"})
+        return SignIn(account=None)
+    if new_hash:
+        account.password_hash = new_hash
+    account.last_login_at = utcnow()
+    throttle.record(session, email=email, address=address, succeeded=True)
+    audit.record(session, action="auth.login", entity="account", entity_id=account.id,
+                 actor_id=account.staff_id, after={"address": address})
+    return SignIn(account=account)
+
+
+def _staff_present(session: Session, account: Account) -> bool:
+    """A person who has left cannot sign in (their history stays, their access does not)."""
+    if account.staff_id is None:
+        return True
+    staff = session.get(Staff, account.staff_id)
+    return staff is not None and (staff.leave_date is None or staff.leave_date >= today())
+
+
+def principal_for(
+    session: Session,
+    account: Account,
+    *,
+    scopes: frozenset[str],
+    via: str,
+    all_access_allowed: bool,
+    token_id: int | None = None,
+    session_id: int | None = None,
+) -> Principal | None:
+    """The principal an account acts as, or None when it may not act at all."""
+    if not account.is_active or not _staff_present(session, account):
+        return None
+    staff = session.get(Staff, account.staff_id) if account.staff_id is not None else None
+    all_access = all_access_allowed and ALL_ACCESS in scopes
+    assert account.id is not None
+    return Principal(
+        account_id=account.id,
+        email=account.email,
+        staff_id=staff.id if staff else None,
+        role=staff.role if staff else None,
+        name=staff.name if staff else account.email,
+        scopes=scopes,
+        via=via,
+        all_access=all_access,
+        token_id=token_id,
+        session_id=session_id,
+        db=session,
+    )

@@ -1,0 +1,259 @@
+"""Who is calling, and may they: the one dependency every `/api/v1` route goes through.
+
+`authorize` is attached to the API router itself (app/api/__init__.py), so a route added
+to any area router is covered without its author doing anything; what it does for that
+route is looked up in the access table (app/auth/access_table.py) by method and path
+template. A route with no entry is refused, and the access matrix test fails until one
+is written.
+
+Order of checks: credentials (401) -> read-only token used for a change (403) -> changes
+recorded in someone else's name (403) -> role (403) -> the record's scope (404 where its
+existence is private, 403 otherwise). CSRF tokens are checked earlier, by middleware.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from app.auth import accounts, sessions, tokens
+from app.auth.access_index import Entry, access_index
+from app.auth.access_table import ACTOR_FIELDS
+from app.auth.principal import Principal
+from app.auth.reach import Subject
+from app.auth.rules import Grant, Rule, Target
+from app.auth.subjects import resolve
+from app.clock import today
+from app.db import SessionDep
+from app.models import Account
+from app.settings import Settings
+
+log = logging.getLogger("ringfence.auth")
+
+TOKEN_URL = "/api/v1/auth/token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    description="Sign in with your email and password to get a bearer token.",
+)
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def unauthorised(detail: str = "sign in first", *, invalid: bool = False) -> HTTPException:
+    header = 'Bearer error="invalid_token"' if invalid else "Bearer"
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail,
+                         headers={"WWW-Authenticate": header})
+
+
+def forbidden(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+
+
+def not_found(what: str, ident: object) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} {ident} not found")
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn puts the proxy's X-Forwarded-For here when trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+def authenticate(request: Request, session: Session) -> Principal | None:
+    """The principal behind the request's bearer token or session cookie, if any.
+
+    A request that presents a bearer token is judged on that token alone: a bad one is a
+    401 even if a cookie is also present.
+    """
+    settings = _settings(request)
+    all_access_allowed = settings.mode != "production"
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        value = value.strip()
+        if scheme.lower() != "bearer" or not value:
+            raise unauthorised("use a bearer token", invalid=True)
+        token = tokens.resolve(session, value)
+        account = session.get(Account, token.account_id) if token else None
+        if token is None or account is None:
+            raise unauthorised("the token is invalid, expired or revoked", invalid=True)
+        principal = accounts.principal_for(
+            session, account, scopes=tokens.scopes_of(token), via="token",
+            all_access_allowed=all_access_allowed, token_id=token.id,
+        )
+        if principal is None:
+            raise unauthorised("the account is not active", invalid=True)
+        return principal
+    cookie = request.cookies.get(sessions.cookie_name(settings))
+    if cookie:
+        row = sessions.load(session, cookie, settings)
+        account = session.get(Account, row.account_id) if row else None
+        if row is not None and account is not None:
+            principal = accounts.principal_for(
+                session, account, scopes=frozenset({"read", "write"}), via="session",
+                all_access_allowed=False, session_id=row.id,
+            )
+            if principal is not None:
+                request.state.login_session = row
+                return principal
+    return None
+
+
+async def _json_body(request: Request) -> Any:
+    """The JSON body of a change (to check who it claims acted and what it names)."""
+    if request.method not in UNSAFE_METHODS:
+        return None
+    if "json" not in request.headers.get("content-type", ""):
+        return None
+    try:
+        raw = await request.body()
+        return json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        return None  # the route's own validation answers 422
+
+
+def authorize(
+    request: Request,
+    session: SessionDep,
+    _bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    body: Annotated[Any, Depends(_json_body)],
+) -> None:
+    """Let the request through, or answer 401/403/404 (see the module docstring)."""
+    entry = access_index(request.app).lookup(request)
+    if entry is not None and entry.rule.public:
+        request.state.principal = None
+        return
+    principal = authenticate(request, session)
+    if principal is None:
+        raise unauthorised()
+    request.state.principal = principal
+    if entry is None:
+        _unregistered(request, principal)
+        return
+    _check_channel(request, principal)
+    if principal.all_access:
+        return
+    _check_actor(principal, body)
+    _check_rule(request, session, principal, entry, body)
+
+
+def _unregistered(request: Request, principal: Principal) -> None:
+    key = f"{request.method} {request.url.path}"
+    if principal.all_access:
+        log.warning("no access rule for %s: allowed for the test principal only", key)
+        return
+    log.error("no access rule for %s: refused", key)
+    raise forbidden("this route has no access rule yet, so it is refused")
+
+
+def _check_channel(request: Request, principal: Principal) -> None:
+    """Changes need a token that may write (a browser session's CSRF token is checked for
+    every state-changing request by app.auth.csrf.CSRFMiddleware, before any route runs)."""
+    if request.method in UNSAFE_METHODS and not principal.can_write:
+        raise forbidden("this token is read-only")
+
+
+def _check_actor(principal: Principal, body: Any) -> None:
+    """A change may only be recorded in the caller's own name."""
+    if not isinstance(body, dict):
+        return
+    for name in ACTOR_FIELDS:
+        value = body.get(name)
+        if value is not None and value != principal.staff_id:
+            raise forbidden(f"{name} must be your own staff id (or left out)")
+
+
+def _check_rule(
+    request: Request, session: Session, principal: Principal, entry: Entry, body: Any
+) -> None:
+    rule = entry.rule
+    grant = rule.grant_for(principal.role)
+    if grant is None:
+        raise forbidden(f"a {principal.role or 'system'} account may not do this")
+    if grant is Grant.ALL:
+        return
+    if not rule.targets:
+        if rule.lists and not entry.takes_principal:
+            # The handler cannot filter to the caller's reach yet: only ALL grants apply.
+            raise forbidden("this list is not yet filtered to your reach")
+        return
+    subjects = _subjects(request, session, rule, body)
+    if not subjects:
+        raise forbidden("name a record within your reach")
+    for target, subject in subjects:
+        allowed = principal.owns(subject) if grant is Grant.SELF else principal.can_see(subject)
+        if allowed:
+            continue
+        if target.source != "path":
+            raise forbidden(f"{target.param} is not within your reach")
+        if rule.hide:
+            raise not_found(target.kind.replace("_", " "), subject.ident)
+        raise forbidden(f"this {target.kind.replace('_', ' ')} is not within your reach")
+
+
+def _subjects(
+    request: Request, session: Session, rule: Rule, body: Any
+) -> list[tuple[Target, Subject]]:
+    found: list[tuple[Target, Subject]] = []
+    for target in rule.targets:
+        ident = _target_value(request, target, body)
+        if ident is None:
+            continue
+        subject = resolve(session, target.kind, ident, today())
+        if subject is None:
+            if target.source == "path":
+                raise not_found(target.kind.replace("_", " "), ident)
+            raise forbidden(f"{target.param} is not within your reach")
+        found.append((target, subject))
+    return found
+
+
+def _target_value(request: Request, target: Target, body: Any) -> int | None:
+    if target.source == "path":
+        raw: Any = request.path_params.get(target.param)
+    elif target.source == "query":
+        raw = request.query_params.get(target.param)
+    else:
+        raw = body.get(target.param) if isinstance(body, dict) else None
+    if raw is None:
+        if target.optional or target.source != "body":
+            return None
+        _invalid(target, raw, "Field required", "missing")
+    if isinstance(raw, bool):
+        _invalid(target, raw, "Input should be a valid integer", "int_type")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        _invalid(target, raw, "Input should be a valid integer", "int_parsing")
+    raise AssertionError("unreachable")
+
+
+def _invalid(target: Target, raw: Any, msg: str, kind: str) -> None:
+    raise RequestValidationError(
+        [{"type": kind, "loc": (target.source, target.param), "msg": msg, "input": raw}]
+    )
+
+
+def current_principal(request: Request) -> Principal:
+    """The principal `authorize` established for this request (401 when there is none)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise unauthorised()
+    return principal
+
+
+def optional_principal(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

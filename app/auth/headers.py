@@ -1,0 +1,136 @@
+"""Security headers on every response.
+
+The content security policy lets pages load only the service's own scripts, styles and
+images, forbids inline script and framing; the API's answers are never cached. The
+interactive API documentation (`/docs`, `/redoc`) is FastAPI's, which loads Swagger UI
+and ReDoc from their CDN and starts them with one inline script: those two pages get a
+policy that allows exactly that CDN and exactly that script (by its hash), nothing more.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from app.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+DOCS_CDN = "https://cdn.jsdelivr.net"
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+COMMON = {
+    b"x-frame-options": b"DENY",
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"same-origin",
+    b"cross-origin-opener-policy": b"same-origin",
+    b"cross-origin-resource-policy": b"same-origin",
+    b"permissions-policy": b"camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def docs_csp(body: bytes) -> str:
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(body)
+    )
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' {DOCS_CDN} {hashes}".strip(),
+        f"style-src 'self' {DOCS_CDN} 'unsafe-inline'",
+        "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
+        "font-src 'self' https://fonts.gstatic.com",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.hsts = settings.secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path in DOCS_PATHS:
+            await self._docs(scope, receive, send)
+            return
+        no_store = path.startswith("/api/")
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self._headers(message.get("headers", []), CSP, no_store)
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+    async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Buffer the (small) documentation page to hash its inline script."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                assert start is not None
+                body = b"".join(chunks)
+                start["headers"] = self._headers(
+                    [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+                    + [(b"content-length", str(len(body)).encode())],
+                    docs_csp(body), False,
+                )
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, buffered)
+
+    def _headers(
+        self, headers: list[tuple[bytes, bytes]], csp: str, no_store: bool
+    ) -> list[tuple[bytes, bytes]]:
+        present = {key.lower() for key, _ in headers}
+        out = list(headers)
+        extra = dict(COMMON)
+        extra[b"content-security-policy"] = csp.encode()
+        if self.hsts:
+            extra[b"strict-transport-security"] = b"max-age=31536000; includeSubDomains"
+        if no_store:
+            extra[b"cache-control"] = b"no-store"
+        for key, value in extra.items():
+            if key not in present:
+                out.append((key, value))
+        return out

@@ -1,0 +1,108 @@
+"""The signed-in person as the rest of the service sees them: a `Principal`.
+
+Route handlers get it with `PrincipalDep` (app.auth.dependencies); services take the
+parts they need (`actor_id=principal.staff_id`, or `scope=principal.reach()` for a list).
+Its reach is computed on first use, with a handful of small queries, and kept for the
+rest of the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from app.auth import repository as repo
+from app.auth.reach import Reach, Subject, is_self, reaches
+from app.clock import today
+from app.models.base import Role
+
+READ, WRITE = "read", "write"
+# Only the test suite mints this scope, and it is honoured only outside production mode.
+ALL_ACCESS = "all_access"
+GLOBAL_READERS = frozenset({Role.asye_coordinator.value})
+
+
+@dataclass
+class Principal:
+    account_id: int
+    email: str
+    staff_id: int | None
+    role: str | None
+    name: str
+    scopes: frozenset[str]
+    via: str  # "token" or "session"
+    all_access: bool = False
+    token_id: int | None = None
+    session_id: int | None = None
+    db: Session | None = field(default=None, repr=False, compare=False)
+    _reach: Reach | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def can_write(self) -> bool:
+        return self.all_access or WRITE in self.scopes
+
+    @property
+    def is_global_reader(self) -> bool:
+        """Sees every record (the ASYE coordinator; the test suite's all-access principal)."""
+        return self.all_access or self.role in GLOBAL_READERS
+
+    def reach(self, on: date | None = None) -> Reach:
+        if self._reach is None:
+            if self.db is None:
+                raise RuntimeError("principal has no database session to compute its reach")
+            self._reach = load_reach(self.db, self, on or today())
+        return self._reach
+
+    def can_see(self, subject: Subject) -> bool:
+        return reaches(self.reach(), subject)
+
+    def owns(self, subject: Subject) -> bool:
+        return is_self(self.staff_id, subject)
+
+    def visible_team_ids(self) -> frozenset[int] | None:
+        """Teams whose people and cases are in reach; None means every team."""
+        reach = self.reach()
+        return None if reach.everything else reach.teams
+
+    def visible_staff_ids(self) -> frozenset[int] | None:
+        """People whose own records are in reach; None means everyone.
+
+        For managers this includes everyone in their teams (resolved now, so it is a
+        fixed set; list services may prefer `app.auth.scope.staff_clause`).
+        """
+        reach = self.reach()
+        if reach.everything:
+            return None
+        if self.db is None or not reach.teams:
+            return reach.people
+        return reach.people | frozenset(repo.staff_ids_in_teams(self.db, set(reach.teams)))
+
+
+def load_reach(session: Session, principal: Principal, on: date) -> Reach:
+    """What this person can reach, by role (see app.auth.reach for the rules in words)."""
+    if principal.all_access or principal.role in GLOBAL_READERS:
+        return Reach(everything=True)
+    me = principal.staff_id
+    if me is None or principal.role is None:
+        return Reach()
+    people = {me}
+    cases = repo.case_ids_of_worker(session, me)
+    areas: set[int] = set()
+    teams: set[int] = set()
+    if principal.role == Role.advanced_practitioner:
+        people |= repo.supported_nqsw_ids(session, me, on)
+    elif principal.role == Role.team_manager:
+        teams = repo.managed_team_ids(session, me)
+    elif principal.role == Role.senior_manager:
+        areas = repo.led_area_ids(session, me)
+        teams = repo.team_ids_in_areas(session, areas) | repo.managed_team_ids(session, me)
+    case_people = repo.staff_ids_in_teams(session, teams) if teams else set()
+    return Reach(
+        areas=frozenset(areas),
+        teams=frozenset(teams),
+        people=frozenset(people),
+        cases=frozenset(cases),
+        case_people=frozenset(case_people),
+    )

@@ -1,0 +1,104 @@
+"""`ringfence outbox`: send queued email now, see what is waiting, retry what was given up.
+
+The scheduler inside the service does this every minute; the command is for a cron job
+when the scheduler is off, and for an administrator after fixing the mail server.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import typer
+
+outbox_app = typer.Typer(
+    help="Deliver queued notification emails and inspect the outbox.", no_args_is_help=True
+)
+
+
+def _engine_and_settings():  # type: ignore[no-untyped-def]
+    from app.cli import load_settings
+    from app.db import make_engine
+
+    settings = load_settings()
+    return make_engine(settings.effective_database_url), settings
+
+
+@outbox_app.command("deliver")
+def deliver(
+    limit: int | None = typer.Option(None, min=1, help="Send at most this many messages."),
+) -> None:
+    """Send every email that is due now (retries included), then exit."""
+    from app.services.outbox import deliver_due
+
+    engine, settings = _engine_and_settings()
+    try:
+        if not settings.smtp_enabled:
+            typer.echo("SMTP is disabled (RINGFENCE_SMTP_ENABLED=false): nothing sent.", err=True)
+            raise typer.Exit(0)
+        counts = deliver_due(engine, settings, limit=limit)
+    finally:
+        engine.dispose()
+    typer.echo(f"sent {counts.sent}, will retry {counts.retrying}, given up {counts.failed}")
+    for error in counts.errors:
+        typer.echo(f"  {error}", err=True)
+
+
+@outbox_app.command("status")
+def show_status() -> None:
+    """How many emails are pending (and due now), sent, and given up on."""
+    from app.services.outbox import status_counts
+
+    engine, _settings = _engine_and_settings()
+    try:
+        counts = status_counts(engine)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"pending {counts['pending']} (due now {counts['due']}), sent {counts['sent']}, "
+        f"given up {counts['failed']}"
+    )
+
+
+@outbox_app.command("requeue")
+def requeue() -> None:
+    """Give every email that was given up on a fresh set of attempts."""
+    from app.services.outbox import requeue_failed
+
+    engine, _settings = _engine_and_settings()
+    try:
+        count = requeue_failed(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"re-queued {count} emails")
+
+
+@outbox_app.command("digest")
+def digest(
+    day: str | None = typer.Option(
+        None, help="Local date (YYYY-MM-DD) whose digests to build; default yesterday."
+    ),
+) -> None:
+    """Build the daily digest emails for a day now (normally the scheduler does this)."""
+    from sqlmodel import Session
+
+    from app.clock import today
+    from app.db import write_bind
+    from app.services.digest import build_digests
+
+    try:
+        on = date.fromisoformat(day) if day else today() - timedelta(days=1)
+    except ValueError as exc:
+        typer.echo(f"--day must be YYYY-MM-DD, not {day!r}", err=True)
+        raise typer.Exit(2) from exc
+    engine, settings = _engine_and_settings()
+    try:
+        with Session(write_bind(engine)) as session:
+            created = build_digests(session, on, settings=settings)
+            session.commit()
+    finally:
+        engine.dispose()
+    typer.echo(f"queued {len(created)} digest emails for {on}")
+
+
+def register(cli: typer.Typer) -> None:
+    cli.add_typer(outbox_app, name="outbox", help="Deliver and inspect notification emails.")

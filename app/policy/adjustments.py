@@ -1,0 +1,202 @@
+"""Individual adjustments: one NQSW's agreed change to one parameter of one policy.
+
+The parameter is a dotted path: ``<rule>.<parameter>[.<key or index>...]`` where
+``<rule>`` is the rule's id (or its kind, when the policy has one rule of that kind)
+and list items are numbered from 0. ``caseload-cap.bands.0.cap`` is the cap of the
+first band of the rule ``caseload-cap``. When the policy has a single rule the rule
+part may be left out: ``bands.0.cap``.
+
+An adjustment may only change a parameter that exists, and the changed parameters
+must still be valid (a cap of -1 is refused), so `validate_adjustment` lets the API
+refuse a bad one before it is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from app.policy.categories import Categories
+from app.policy.loader import validation_reasons
+from app.policy.policies import Policy, PolicySet, Rule
+from app.policy.snapshot import AdjustmentRecord
+
+ParamPath = tuple[str | int, ...]
+
+# Distinct agreements cached per rule; a few hundred NQSWs have far fewer than this.
+_CACHE_LIMIT = 4096
+
+
+class AdjustmentError(ValueError):
+    """The parameter does not name anything in the policy."""
+
+
+def resolve_parameter(policy: Policy, parameter: str) -> tuple[Rule, ParamPath]:
+    """The rule and the path inside its parameters that `parameter` names."""
+    parts = parameter.split(".") if parameter else []
+    if not parts or any(not part for part in parts):
+        raise AdjustmentError(
+            f"parameter must be a dotted path such as '{_example(policy)}' (got {parameter!r})"
+        )
+    rule = next((r for r in policy.rules if r.id == parts[0]), None)
+    if rule is None:
+        same_kind = [r for r in policy.rules if r.kind == parts[0]]
+        if len(same_kind) > 1:
+            raise AdjustmentError(
+                f"policy {policy.id!r} has several {parts[0]} rules: name one by its id "
+                f"({', '.join(r.id for r in same_kind)})"
+            )
+        rule = same_kind[0] if same_kind else None
+    if rule is not None:
+        rest = parts[1:]
+    elif len(policy.rules) == 1:
+        rule, rest = policy.rules[0], parts
+    else:
+        raise AdjustmentError(
+            f"unknown rule {parts[0]!r} in policy {policy.id!r} "
+            f"(rules: {', '.join(r.id for r in policy.rules)})"
+        )
+    if not rest:
+        raise AdjustmentError(
+            f"name a parameter of rule {rule.id!r}, e.g. '{_example(policy)}'"
+        )
+    current: Any = rule.params.model_dump(mode="json")
+    path: list[str | int] = []
+    for part in rest:
+        where = ".".join(str(p) for p in (rule.id, *path))
+        if isinstance(current, dict):
+            if part not in current:
+                known = ", ".join(sorted(current))
+                raise AdjustmentError(
+                    f"unknown parameter {part!r} in {where} (known: {known})"
+                )
+            current = current[part]
+            path.append(part)
+        elif isinstance(current, list):
+            if not part.isdigit() or int(part) >= len(current):
+                raise AdjustmentError(
+                    f"{where} has items 0 to {len(current) - 1}; there is no item {part!r}"
+                )
+            current = current[int(part)]
+            path.append(int(part))
+        else:
+            raise AdjustmentError(f"{where} is a single value; it has no part {part!r}")
+    return rule, tuple(path)
+
+
+def _example(policy: Policy) -> str:
+    rule = policy.rules[0]
+    first = next(iter(rule.params.model_dump(mode="json")), "param")
+    return f"{rule.id}.{first}"
+
+
+def _set(data: Any, path: ParamPath, value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def apply_changes(
+    rule: Rule, changes: Sequence[tuple[ParamPath, Any]], categories: Categories
+) -> BaseModel:
+    """The rule's parameters with the changes applied, validated (raises ValidationError)."""
+    data = rule.params.model_dump(mode="json")
+    for path, value in changes:
+        _set(data, path, value)
+    return rule.impl.Params.model_validate(data, context={"categories": categories})
+
+
+def validate_adjustment(
+    policy_set: PolicySet, policy_id: str, parameter: str, value: Any
+) -> list[str]:
+    """Why this adjustment cannot be recorded (an empty list when it can)."""
+    if policy_id not in policy_set:
+        known = ", ".join(sorted(policy_set.policies)) or "none"
+        return [f"unknown policy {policy_id!r} (known: {known})"]
+    policy = policy_set.policy(policy_id)
+    try:
+        rule, path = resolve_parameter(policy, parameter)
+    except AdjustmentError as exc:
+        return [str(exc)]
+    try:
+        apply_changes(rule, [(path, value)], policy_set.categories)
+    except ValidationError as exc:
+        return [reason for _, reason in validation_reasons(exc, kind=rule.kind)]
+    return []
+
+
+def is_valid_on(adjustment: AdjustmentRecord, on: date) -> bool:
+    """Valid from `valid_from` to `valid_to`, both days included; open-ended without an end."""
+    end = adjustment.valid_to
+    return adjustment.valid_from <= on and (end is None or on <= end)
+
+
+def _freeze(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def adjusted_params(
+    rule: Rule,
+    adjustments: Sequence[AdjustmentRecord],
+    categories: Categories,
+) -> tuple[BaseModel, tuple[AdjustmentRecord, ...], tuple[AdjustmentRecord, ...]]:
+    """(parameters, adjustments applied, adjustments ignored) for one rule.
+
+    Adjustments apply in order of `valid_from` (a later agreement wins); one that no
+    longer fits the policy (the file changed after it was agreed) is ignored and
+    reported rather than breaking the evaluation. Results are cached on the rule.
+    """
+    key = tuple((a.parameter, _freeze(a.value)) for a in adjustments)
+    cached = rule.adjusted_cache.get(key)
+    if cached is None:
+        policy_parameters: list[tuple[ParamPath, Any]] = []
+        mask: list[bool] = []
+        params = rule.params
+        for adjustment in adjustments:
+            try:
+                target, path = _target(rule, adjustment.parameter)
+                if target is not rule:
+                    mask.append(False)
+                    continue
+                candidate = apply_changes(
+                    rule, [*policy_parameters, (path, adjustment.value)], categories
+                )
+            except (AdjustmentError, ValidationError):
+                mask.append(False)
+                continue
+            policy_parameters.append((path, adjustment.value))
+            params = candidate
+            mask.append(True)
+        cached = (params, tuple(mask))
+        if len(rule.adjusted_cache) >= _CACHE_LIMIT:
+            rule.adjusted_cache.clear()
+        rule.adjusted_cache[key] = cached
+    params, used_mask = cached
+    applied = tuple(a for a, used in zip(adjustments, used_mask, strict=True) if used)
+    ignored = tuple(a for a, used in zip(adjustments, used_mask, strict=True) if not used)
+    return params, applied, ignored
+
+
+def _target(rule: Rule, parameter: str) -> tuple[Rule, ParamPath]:
+    """Resolve against the rule's own policy (built from the rules that share its id)."""
+    policy = rule.policy
+    if policy is None:  # a rule built by hand, outside a policy
+        raise AdjustmentError("rule has no policy")
+    return resolve_parameter(policy, parameter)
+
+
+def targets_rule(rule: Rule, parameter: str) -> bool:
+    """Whether an adjustment of this policy names a parameter of this rule (cached)."""
+    known = rule.target_cache.get(parameter)
+    if known is None:
+        try:
+            target, _ = _target(rule, parameter)
+            known = target is rule
+        except AdjustmentError:
+            known = False
+        rule.target_cache[parameter] = known
+    return known

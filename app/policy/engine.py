@@ -1,0 +1,205 @@
+"""Evaluate the active policies on one NQSW's snapshot: findings in, nothing else touched.
+
+Pure and fast by construction: parameters were validated when the files were loaded,
+the rules for each programme are precomputed on the `PolicySet`, programme time is
+computed once per snapshot, and individual adjustments are validated once per
+distinct agreement and cached on the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.models.base import PROGRAMME_MONTHS, Programme
+from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
+from app.policy.findings import Finding, overall
+from app.policy.policies import PolicySet, Rule
+from app.policy.programme import Clock, boundary_date
+from app.policy.rules import stage_cap, workload_share
+from app.policy.rules.base import RuleContext
+from app.policy.rules.common import band_at, band_span
+from app.policy.snapshot import AdjustmentRecord, CaseLoadItem, Snapshot
+
+# Review points of the programme (months), reported as the next stage boundary.
+REVIEW_MONTHS: tuple[int, ...] = (3, 6, 12, 18, 24)
+
+
+def signed_off_kinds(snapshot: Snapshot) -> dict[str, date]:
+    """Each sign-off kind recorded on or before the snapshot date, with its first date."""
+    found: dict[str, date] = {}
+    for record in snapshot.sign_offs:
+        if record.signed_on <= snapshot.as_of:
+            first = found.get(record.kind)
+            if first is None or record.signed_on < first:
+                found[record.kind] = record.signed_on
+    return found
+
+
+def valid_adjustments(snapshot: Snapshot) -> list[AdjustmentRecord]:
+    """Adjustments in force on the snapshot date, oldest agreement first."""
+    valid = [a for a in snapshot.adjustments if is_valid_on(a, snapshot.as_of)]
+    valid.sort(key=lambda a: (a.valid_from, a.adjustment_id or 0))
+    return valid
+
+
+def _rule_params(
+    rule: Rule, valid: Sequence[AdjustmentRecord], policy_set: PolicySet
+) -> tuple[BaseModel, tuple[AdjustmentRecord, ...], tuple[AdjustmentRecord, ...]]:
+    mine = [a for a in valid if a.policy_id == rule.policy_id and targets_rule(rule, a.parameter)]
+    if not mine:
+        return rule.params, (), ()
+    return adjusted_params(rule, mine, policy_set.categories)
+
+
+def _untargeted(valid: Sequence[AdjustmentRecord], rule: Rule) -> list[AdjustmentRecord]:
+    """Adjustments of this rule's policy that name no rule at all (reported on its first)."""
+    policy = rule.policy
+    if policy is None or policy.rules[0] is not rule:
+        return []
+    return [
+        a for a in valid
+        if a.policy_id == policy.id and not any(targets_rule(r, a.parameter) for r in policy.rules)
+    ]
+
+
+def evaluate(
+    snapshot: Snapshot, policy_set: PolicySet, *, proposed: CaseLoadItem | None = None
+) -> list[Finding]:
+    """One finding per active rule for the NQSW's programme (plus the proposed case, if any)."""
+    if proposed is not None:
+        snapshot = snapshot.with_case(proposed)
+    rules = policy_set.rules_for(snapshot.programme)
+    if not rules:
+        return []
+    clock = Clock.of(snapshot)
+    signed_off = signed_off_kinds(snapshot) if snapshot.sign_offs else {}
+    valid = valid_adjustments(snapshot) if snapshot.adjustments else []
+    categories = policy_set.categories
+    findings: list[Finding] = []
+    for rule in rules:
+        params: Any = rule.params
+        applied: tuple[AdjustmentRecord, ...] = ()
+        ignored: Sequence[AdjustmentRecord] = ()
+        if valid:
+            params, applied, ignored = _rule_params(rule, valid, policy_set)
+            ignored = [*ignored, *_untargeted(valid, rule)]
+        context = RuleContext(rule, clock, signed_off, categories, proposed, applied)
+        result = rule.impl.evaluate(snapshot, params, context)
+        produced = [result] if isinstance(result, Finding) else list(result)
+        if ignored:
+            note = [
+                {"id": a.adjustment_id, "parameter": a.parameter, "value": a.value}
+                for a in ignored
+            ]
+            for finding in produced:
+                finding.details["ignored_adjustments"] = note
+        findings.extend(produced)
+    return findings
+
+
+def next_review(snapshot: Snapshot, months_done: int) -> dict[str, Any] | None:
+    """The next review point (3, 6, 12 ... months) and the date it falls on, pauses included."""
+    length = PROGRAMME_MONTHS.get(Programme(snapshot.programme), 12)
+    for month in REVIEW_MONTHS:
+        if months_done < month <= length:
+            when = boundary_date(snapshot, month)
+            return {"month": month, "date": when.isoformat() if when else None}
+    return None
+
+
+def workload_measures(
+    snapshot: Snapshot, policy_set: PolicySet, *, proposed: CaseLoadItem | None = None
+) -> dict[str, Any]:
+    """Every measure of the NQSW's load on the snapshot date, with the per-rule findings.
+
+    Case count, weighted case count, the stage and its cap band (from the stage-cap
+    rule), weighted points (from the active points rule, else the organisation's
+    points scheme even if inactive), share of an experienced worker's load (likewise
+    from a workload-share rule), and the findings of every active rule.
+    """
+    if proposed is not None:
+        snapshot = snapshot.with_case(proposed)
+    clock = Clock.of(snapshot)
+    valid = valid_adjustments(snapshot) if snapshot.adjustments else []
+    programme = snapshot.programme
+    held = sum(1 for item in snapshot.caseload if item.role == "holder")
+    result: dict[str, Any] = {
+        "staff_id": snapshot.staff_id,
+        "enrolment_id": snapshot.enrolment_id,
+        "programme": programme,
+        "as_of": snapshot.as_of.isoformat(),
+        "fte": snapshot.fte,
+        "stage": {
+            "programme_days": clock.days,
+            "programme_months": clock.months,
+            "month_fraction": round(clock.fraction, 3),
+            "next_review": next_review(snapshot, clock.months),
+        },
+        "cases": {
+            "held": held,
+            "co_worked": len(snapshot.caseload) - held,
+            "total": len(snapshot.caseload),
+            "weighted": None,
+        },
+        "band": None,
+        "points": None,
+        "share": None,
+    }
+
+    caps = policy_set.rules_of_kind("stage_cap", programme)
+    if caps:
+        rule = caps[0]
+        params, _, _ = _rule_params(rule, valid, policy_set)
+        weighted, _, _ = stage_cap.count_cases(snapshot, params.coworked_weight)  # type: ignore[attr-defined]
+        result["cases"]["weighted"] = weighted
+        band = band_at(params.bands, clock.months)  # type: ignore[attr-defined]
+        if band is not None:
+            result["band"] = {
+                "policy_id": rule.policy_id,
+                "rule_id": rule.id,
+                "active": policy_set.is_active(rule.policy_id, programme),
+                "from_month": band.from_month,
+                "to_month": band.to_month,
+                "label": band_span(band.from_month, band.to_month),
+                "cap": band.cap,
+                "cap_for_fte": stage_cap.cap_for(band, params, snapshot.fte),  # type: ignore[arg-type]
+                "enforcement": band.enforcement or rule.enforcement.value,
+            }
+
+    schemes = policy_set.rules_of_kind("points", programme)
+    if schemes:
+        rule = schemes[0]
+        params, _, _ = _rule_params(rule, valid, policy_set)
+        load, case_points = params.load(snapshot)  # type: ignore[attr-defined]
+        allowance_band = band_at(params.allowance, clock.months)  # type: ignore[attr-defined]
+        result["points"] = {
+            "policy_id": rule.policy_id,
+            "rule_id": rule.id,
+            "active": policy_set.is_active(rule.policy_id, programme),
+            "load": load,
+            "case_points": case_points,
+            "stable_points": load - case_points,
+            "allowance": (
+                round(allowance_band.max_points * snapshot.fte, 6) if allowance_band else None
+            ),
+        }
+
+    shares = policy_set.rules_of_kind("workload_share", programme)
+    if shares:
+        rule = shares[0]
+        params, _, _ = _rule_params(rule, valid, policy_set)
+        result["share"] = {
+            "policy_id": rule.policy_id,
+            "rule_id": rule.id,
+            "active": policy_set.is_active(rule.policy_id, programme),
+            **workload_share.measure(snapshot, params, clock.fraction),  # type: ignore[arg-type]
+        }
+
+    findings = evaluate(snapshot, policy_set)
+    result["outcome"] = overall(findings).value
+    result["findings"] = [finding.as_dict() for finding in findings]
+    return result

@@ -1,0 +1,448 @@
+"""Reading `policies/`: TOML files in, validated `Policy` objects or a list of problems out.
+
+Every problem names the file, the line and the reason, and all of them are collected
+before anything is refused, so that a coordinator fixes a broken directory in one
+pass rather than one error per restart.
+
+TOML (read with the standard library's `tomllib`) because it is what Python's own
+packaging uses, has comments, dates and no indentation traps, and needs no new
+dependency; the line of each key comes from `app.policy.toml_lines`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from app.models.base import PROGRAMME_MONTHS, Programme, Role
+from app.policy.categories import Categories
+from app.policy.findings import Outcome, Severity
+from app.policy.policies import (
+    PROGRAMMES,
+    Escalation,
+    Policy,
+    PolicySet,
+    Rule,
+    content_version,
+)
+from app.policy.rules import KindRegistry, ParamProblems, discover_rule_kinds
+from app.policy.rules.common import EnforcementName, StrictParams
+from app.policy.toml_lines import key_lines, line_of
+
+ACTIVE_FILE = "active.toml"
+CATEGORIES_FILE = "categories.toml"
+RESERVED_FILES = frozenset({ACTIVE_FILE, CATEGORIES_FILE})
+
+SLUG = r"^[a-z0-9][a-z0-9_-]*$"
+RoleName = Literal[
+    "nqsw",
+    "advanced_practitioner",
+    "social_worker",
+    "team_manager",
+    "senior_manager",
+    "asye_coordinator",
+    "admin",
+]
+assert set(RoleName.__args__) == {r.value for r in Role}  # type: ignore[attr-defined]
+
+
+# --- problems ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a policy file, printed as ``path:line: reason``."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class PolicyFileError(Exception):
+    """The policy directory cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# --- the file format -----------------------------------------------------------------------
+
+
+class EscalationSpec(StrictParams):
+    after_working_days: int = Field(default=5, ge=0, le=60)
+    severe: bool = False
+    to: RoleName = "senior_manager"
+
+
+class RuleSpec(StrictParams):
+    id: str = Field(pattern=SLUG)
+    kind: str = Field(min_length=1)
+    title: str | None = None
+    enforcement: EnforcementName | None = None
+    severity: Severity | None = None
+    override_by: tuple[RoleName, ...] | None = None
+    escalation: EscalationSpec | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PolicySpec(StrictParams):
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=1)
+    summary: str | None = None
+    enforcement: EnforcementName = "block"
+    severity: Severity = Severity.high
+    override_by: tuple[RoleName, ...] = ("senior_manager",)
+    escalation: EscalationSpec = EscalationSpec()
+    rules: tuple[RuleSpec, ...] = Field(min_length=1)
+
+
+class CategoriesSpec(StrictParams):
+    categories: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("categories")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [((key,), f"category key {key!r} must be lower_snake_case")
+               for key in value if not re.fullmatch(r"[a-z][a-z0-9_]*", key)]
+        if bad:
+            raise ParamProblems(bad)
+        return value
+
+
+# --- turning Pydantic errors into sentences ---------------------------------------------
+
+
+def dotted(loc: Sequence[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
+
+
+def _sentence(error: Mapping[str, Any], where: str, kind: str | None) -> str:
+    kind_of = error["type"]
+    ctx = error.get("ctx") or {}
+    name = error["loc"][-1] if error["loc"] else ""
+    got = error.get("input")
+    if kind_of == "extra_forbidden":
+        return (f"unknown parameter {name!r} for rule kind {kind}" if kind
+                else f"unknown key {name!r} at {where}")
+    if kind_of == "missing":
+        return f"{where} is required"
+    if kind_of == "greater_than_equal" and ctx.get("ge") == 0:
+        return f"{where} must not be negative (got {got})"
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind_of in bounds:
+        words, key = bounds[kind_of]
+        return f"{where} must be {words} {ctx.get(key)} (got {got})"
+    if kind_of in ("literal_error", "enum"):
+        return f"{where} must be {ctx.get('expected')} (got {got!r})"
+    if kind_of == "string_pattern_mismatch":
+        return f"{where} must be lower-case letters, digits, '-' or '_' (got {got!r})"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def validation_reasons(
+    exc: ValidationError, *, kind: str | None = None
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """(location, reason) for every error, splitting `ParamProblems` into their parts."""
+    reasons: list[tuple[tuple[str | int, ...], str]] = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, ParamProblems):
+            for sub, reason in cause.problems:
+                reasons.append(((*loc, *sub), f"{dotted((*loc, *sub))}: {reason}"))
+            continue
+        reasons.append((loc, _sentence(error, dotted(loc), kind)))
+    return reasons
+
+
+# --- reading one directory ---------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    path: Path
+    display: str
+    data: bytes
+    document: dict[str, Any]
+    lines: dict[tuple[str | int, ...], int]
+
+    def problem(self, loc: Sequence[str | int], reason: str) -> Problem:
+        return Problem(self.display, line_of(self.lines, tuple(loc)), reason)
+
+
+@dataclass
+class LoadResult:
+    """What checking a directory found: a usable set, or the problems that stop it."""
+
+    policy_set: PolicySet | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def _read(path: Path, display: str, problems: list[Problem]) -> _Source | None:
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except OSError as exc:
+        problems.append(Problem(display, 0, f"cannot read the file: {exc.strerror}"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(display, 1, "the file is not UTF-8 text"))
+        return None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = _TOML_LINE.search(str(exc))
+        line = int(found.group(1)) if found else 1
+        problems.append(Problem(display, line, f"not valid TOML: {exc}"))
+        return None
+    return _Source(path, display, data, document, key_lines(text))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _escalation(base: Escalation, spec: EscalationSpec | None) -> Escalation:
+    if spec is None:
+        return base
+    chosen = spec.model_fields_set
+    return Escalation(
+        after_working_days=(
+            spec.after_working_days if "after_working_days" in chosen
+            else base.after_working_days
+        ),
+        severe=spec.severe if "severe" in chosen else base.severe,
+        to=spec.to if "to" in chosen else base.to,
+    )
+
+
+def _load_categories(directory: Path, problems: list[Problem]) -> Categories:
+    path = directory / CATEGORIES_FILE
+    if not path.exists():
+        return Categories()
+    source = _read(path, _display(path), problems)
+    if source is None:
+        return Categories()
+    try:
+        spec = CategoriesSpec.model_validate(source.document)
+    except ValidationError as exc:
+        problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
+        return Categories()
+    return Categories.with_extra(spec.categories)
+
+
+def _load_policy(
+    source: _Source,
+    kinds: KindRegistry,
+    categories: Categories,
+    problems: list[Problem],
+) -> Policy | None:
+    try:
+        spec = PolicySpec.model_validate(source.document)
+    except ValidationError as exc:
+        problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
+        return None
+    version = content_version(source.data)
+    base_escalation = _escalation(Escalation(), spec.escalation)
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    broken = False
+    for index, rule_spec in enumerate(spec.rules):
+        here = ("rules", index)
+        if rule_spec.id in seen:
+            problems.append(source.problem((*here, "id"), f"duplicate rule id {rule_spec.id!r}"))
+            broken = True
+        seen.add(rule_spec.id)
+        impl = kinds.get(rule_spec.kind)
+        if impl is None:
+            failure = kinds.failures.get(rule_spec.kind)
+            known = ", ".join(sorted(kinds.kinds))
+            reason = failure or f"unknown rule kind {rule_spec.kind!r} (known: {known})"
+            problems.append(source.problem((*here, "kind"), reason))
+            broken = True
+            continue
+        try:
+            params = impl.Params.model_validate(
+                rule_spec.params, context={"categories": categories}
+            )
+        except ValidationError as exc:
+            for loc, reason in validation_reasons(exc, kind=rule_spec.kind):
+                problems.append(source.problem((*here, "params", *loc), reason))
+            broken = True
+            continue
+        enforcement = rule_spec.enforcement or spec.enforcement
+        rules.append(
+            Rule(
+                policy_id=spec.id,
+                id=rule_spec.id,
+                kind=rule_spec.kind,
+                impl=impl,
+                params=params,
+                enforcement=Outcome(enforcement),
+                severity=rule_spec.severity or spec.severity,
+                override_by=rule_spec.override_by or spec.override_by,
+                escalation=_escalation(base_escalation, rule_spec.escalation),
+                title=rule_spec.title,
+                policy_version=version,
+                line=line_of(source.lines, here),
+            )
+        )
+    if broken:
+        return None
+    return Policy(
+        id=spec.id,
+        title=spec.title,
+        summary=spec.summary,
+        version=version,
+        rules=tuple(rules),
+        path=source.path,
+        enforcement=Outcome(spec.enforcement),
+        severity=spec.severity,
+        override_by=spec.override_by,
+        escalation=base_escalation,
+    )
+
+
+def _load_active(
+    directory: Path,
+    known: Mapping[str, _Source],
+    unreadable: set[str],
+    problems: list[Problem],
+) -> dict[str, tuple[str, ...]]:
+    path = directory / ACTIVE_FILE
+    display = _display(path)
+    if not path.exists():
+        problems.append(Problem(display, 0, "missing: it says which policies apply to "
+                                "which programme (asye, swip)"))
+        return {}
+    source = _read(path, display, problems)
+    if source is None:
+        return {}
+    for key in source.document:
+        if key not in PROGRAMMES:
+            problems.append(source.problem(
+                (key,), f"unknown programme {key!r} (use {' or '.join(PROGRAMMES)})"
+            ))
+    active: dict[str, tuple[str, ...]] = {}
+    for programme in PROGRAMMES:
+        listed = source.document.get(programme, [])
+        if not isinstance(listed, list) or not all(isinstance(i, str) for i in listed):
+            problems.append(source.problem(
+                (programme,), f"{programme} must be a list of policy ids, like [\"stage-caps\"]"
+            ))
+            continue
+        ids = tuple(listed)
+        for index, policy_id in enumerate(ids):
+            if policy_id in unreadable and policy_id not in known:
+                continue
+            if policy_id not in known:
+                problems.append(source.problem(
+                    (programme, index),
+                    f"unknown policy {policy_id!r} for {programme} "
+                    f"(known: {', '.join(sorted(known)) or 'none'})",
+                ))
+            elif policy_id in ids[:index]:
+                problems.append(source.problem(
+                    (programme, index), f"policy {policy_id!r} is listed twice for {programme}"
+                ))
+        active[programme] = tuple(dict.fromkeys(ids))
+    return active
+
+
+def _programme_fit(
+    policies: Mapping[str, Policy],
+    sources: Mapping[str, _Source],
+    active: Mapping[str, tuple[str, ...]],
+    problems: list[Problem],
+) -> None:
+    """Parameters that stop short of a programme's length leave its NQSWs unprotected."""
+    for programme, ids in active.items():
+        months = PROGRAMME_MONTHS[Programme(programme)]
+        for policy_id in ids:
+            policy = policies.get(policy_id)
+            if policy is None:
+                continue
+            for index, rule in enumerate(policy.rules):
+                check = getattr(rule.impl, "programme_problems", None)
+                if check is None:
+                    continue
+                for loc, reason in check(rule.params, months):
+                    problems.append(sources[policy_id].problem(
+                        ("rules", index, "params", *loc),
+                        f"active for {programme} ({months} months): {reason}",
+                    ))
+
+
+def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadResult:
+    """Read and validate every file in `directory`; never raises for a bad policy."""
+    kinds = kinds or discover_rule_kinds()
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return LoadResult(None, [Problem(_display(directory), 0, "no such policy directory")])
+    categories = _load_categories(directory, problems)
+    sources: dict[str, _Source] = {}
+    policies: dict[str, Policy] = {}
+    unreadable: set[str] = set()
+    for path in sorted(directory.glob("*.toml")):
+        if path.name in RESERVED_FILES:
+            continue
+        source = _read(path, _display(path), problems)
+        if source is None:
+            unreadable.add(path.stem)  # its own problem is reported; do not cascade
+            continue
+        policy_id = source.document.get("id")
+        if isinstance(policy_id, str) and policy_id in sources:
+            problems.append(source.problem(
+                ("id",), f"policy id {policy_id!r} is already used by {sources[policy_id].display}"
+            ))
+            continue
+        if isinstance(policy_id, str):
+            sources[policy_id] = source
+        policy = _load_policy(source, kinds, categories, problems)
+        if policy is not None:
+            policies[policy.id] = policy
+    active = _load_active(directory, sources, unreadable, problems)
+    _programme_fit(policies, sources, active, problems)
+    used = {rule.kind for policy in policies.values() for rule in policy.rules}
+    warnings.extend(
+        message for key, message in kinds.failures.items() if key not in used
+    )
+    if problems:
+        return LoadResult(None, sorted(problems), warnings)
+    policy_set = PolicySet(
+        policies,
+        active,
+        categories=categories,
+        kinds=kinds.kinds,
+        directory=directory,
+        warnings=tuple(warnings),
+    )
+    return LoadResult(policy_set, [], warnings)

@@ -1,0 +1,339 @@
+"""`protected_time`: the 10% of working time ring-fenced for learning is diarised and taken.
+
+Reports say protected time slips quietly: it is never booked, or booked and then lost
+to the team's pressures. So the rule looks at the diary four ways, each optional:
+
+* **diarised ahead** — by week W of each programme year at least P% of that year's
+  entitlement is in the diary (booked or taken): NQSWs are directed to diarise their
+  protected days at the start of the year;
+* **on track** — hours taken to date are at least Q% of the hours accrued to date;
+* **rebooking** — a cancelled or displaced booking is rebooked within N working days
+  (bank holidays and paused days do not count);
+* **shortfall** — over consecutive windows of W weeks, the hours not taken in a window
+  are carried forward as a debt; extra time later pays the debt off but is never
+  banked ahead. More than T days of debt is a finding.
+
+One finding per rule (the worst of the enabled checks) so that one breach tracks the
+promise; an organisation that wants separate breaches lists several rules of this
+kind, each with one check enabled. The entitlement arithmetic is shared with the diary
+(`app.services.entitlement`, pure) so that the rule and the NQSW's page agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import Field
+
+from app.models.base import PROGRAMME_MONTHS
+from app.policy.findings import Finding, Outcome
+from app.policy.programme import programme_days
+from app.policy.rules.base import DescribeContext, RuleContext
+from app.policy.rules.common import EnforcementName, StrictParams, number, percent, plural
+from app.policy.snapshot import ProtectedTimeEntry, Snapshot
+from app.services.entitlement import (
+    WORKING_DAYS_PER_YEAR,
+    Ledger,
+    Programme,
+    Terms,
+    accrued_entitlement,
+    entitlement_between,
+    programme_entitlement,
+    programme_ledger,
+    year_span,
+)
+
+ACTIVE = frozenset({"booked", "taken"})
+LOST = frozenset({"cancelled", "displaced"})
+
+
+class Check(StrictParams):
+    enabled: bool = True
+    enforcement: EnforcementName | None = Field(
+        default=None, description="Overrides the rule's enforcement for this check."
+    )
+
+
+class DiarisedAhead(Check):
+    by_week: int = Field(default=6, ge=1, le=52, description="Programme week of each year.")
+    percent: float = Field(default=0.5, gt=0, le=1, description="Share of the year's hours.")
+
+
+class OnTrack(Check):
+    percent: float = Field(default=0.8, gt=0, le=1, description="Taken as a share of accrued.")
+    from_week: int = Field(default=8, ge=0, description="Not judged before this week.")
+
+
+class Rebooking(Check):
+    within_working_days: int = Field(default=10, ge=0, le=120)
+
+
+class Shortfall(Check):
+    window_weeks: int = Field(default=6, ge=1, le=52)
+    tolerance_days: float = Field(default=1.0, ge=0, description="Debt tolerated, in days.")
+
+
+class Params(StrictParams):
+    percent: float = Field(default=0.10, gt=0, le=1, description="Share of working time.")
+    annual_leave_days: float = Field(
+        default=26.0, ge=0, le=60, description="A full-time year's leave, bank holidays apart."
+    )
+    diarised_ahead: DiarisedAhead = DiarisedAhead()
+    on_track: OnTrack = OnTrack()
+    rebooking: Rebooking = Rebooking()
+    shortfall: Shortfall = Shortfall()
+
+    @property
+    def terms(self) -> Terms:
+        return Terms(percent=self.percent, annual_leave_days=self.annual_leave_days)
+
+
+def programme_of(snapshot: Snapshot) -> Programme:
+    return Programme(
+        start=snapshot.programme_start,
+        months=PROGRAMME_MONTHS.get(snapshot.programme, 12),  # type: ignore[call-overload]
+        pauses=snapshot.pauses,
+        contracted_hours=snapshot.contracted_hours,
+        fte=snapshot.fte,
+    )
+
+
+def _hours(entries: list[ProtectedTimeEntry]) -> float:
+    return round(sum(e.hours for e in entries), 2)
+
+
+def _weeks_into(snapshot: Snapshot, first: date, on: date) -> int:
+    """Completed programme weeks (pauses excluded) from `first` to the end of `on`."""
+    tomorrow = on + timedelta(days=1)
+    return (programme_days(snapshot, tomorrow) - programme_days(snapshot, first)) // 7
+
+
+def _shortfall(
+    snapshot: Snapshot, programme: Programme, ledger: Ledger, terms: Terms, check: Shortfall
+) -> dict[str, Any]:
+    on = snapshot.as_of
+    length = timedelta(days=7 * check.window_weeks)
+    last_day = ledger.last
+    taken = sorted((e for e in snapshot.protected_time if e.status == "taken"),
+                   key=lambda e: e.day)
+    windows: list[dict[str, Any]] = []
+    debt = 0.0
+    first = programme.start
+    while first <= last_day:
+        last = min(first + length - timedelta(days=1), last_day)
+        if last >= on:
+            break
+        expected = entitlement_between(programme, first, last, terms=terms, on=on,
+                                       ledger=ledger).hours
+        got = sum(e.hours for e in taken if first <= e.day <= last)
+        debt = max(0.0, debt + expected - got)
+        windows.append({
+            "first_day": first.isoformat(), "last_day": last.isoformat(),
+            "expected_hours": round(expected, 2), "taken_hours": round(got, 2),
+            "debt_hours": round(debt, 2),
+        })
+        first = last + timedelta(days=1)
+    return {"windows": windows, "debt_hours": round(debt, 2)}
+
+
+def measure(snapshot: Snapshot, params: Params) -> dict[str, Any]:
+    """Every number the rule looks at; the diary's summary shows the same ones."""
+    on = snapshot.as_of
+    programme = programme_of(snapshot)
+    terms = params.terms
+    ledger = programme_ledger(programme, holidays_=snapshot.bank_holidays, on=on)
+    whole = programme_entitlement(programme, terms=terms, on=on, ledger=ledger)
+    accrued = accrued_entitlement(programme, on, terms=terms, ledger=ledger)
+    entries = list(snapshot.protected_time)
+    taken = [e for e in entries if e.status == "taken" and e.day <= on]
+    booked = [e for e in entries if e.status == "booked"]
+    year, year_first, year_last = year_span(programme, on)
+    year_entitlement = entitlement_between(programme, year_first, year_last, terms=terms,
+                                           on=on, ledger=ledger)
+    in_diary_this_year = [e for e in entries
+                          if e.status in ACTIVE and year_first <= e.day <= year_last]
+    day = whole.day_hours
+    result: dict[str, Any] = {
+        "as_of": on.isoformat(),
+        "day_hours": round(day, 4),
+        "entitlement_hours": round(whole.hours, 2),
+        "entitlement_days": round(whole.in_days, 2),
+        "accrued_hours": round(accrued.hours, 2),
+        "taken_hours": _hours(taken),
+        "booked_hours": _hours(booked),
+        "remaining_hours": round(max(whole.hours - _hours(taken), 0.0), 2),
+        "unbooked_hours": round(max(whole.hours - _hours(taken) - _hours(booked), 0.0), 2),
+        "provisional": whole.provisional,
+        "year": {
+            "index": year + 1,
+            "first_day": year_first.isoformat(),
+            "last_day": year_last.isoformat(),
+            "entitlement_hours": round(year_entitlement.hours, 2),
+            "in_diary_hours": _hours(in_diary_this_year),
+            "weeks_completed": _weeks_into(snapshot, year_first, on) if on >= year_first else 0,
+        },
+        "programme_weeks": _weeks_into(snapshot, programme.start, on)
+        if on >= programme.start else 0,
+    }
+    waiting = []
+    if params.rebooking.enabled:
+        for entry in entries:
+            if entry.status not in LOST or entry.rebooked:
+                continue
+            since = entry.cancelled_on or entry.day
+            working = ledger.count(since + timedelta(days=1), on).working if since < on else 0
+            waiting.append({
+                "entry_id": entry.entry_id, "day": entry.day.isoformat(),
+                "status": entry.status, "hours": entry.hours,
+                "since": since.isoformat(), "working_days_waiting": working,
+            })
+    result["awaiting_rebooking"] = waiting
+    if params.shortfall.enabled:
+        result["shortfall"] = _shortfall(snapshot, programme, ledger, terms, params.shortfall)
+    return result
+
+
+def checks(measures: dict[str, Any], params: Params) -> list[dict[str, Any]]:
+    """Each enabled check's verdict: name, ok, sentence, measured, limit and enforcement."""
+    day = measures["day_hours"]
+    result: list[dict[str, Any]] = []
+    ahead = params.diarised_ahead
+    if ahead.enabled:
+        year = measures["year"]
+        needed = ahead.percent * year["entitlement_hours"]
+        due = year["weeks_completed"] >= ahead.by_week
+        ok = not due or year["in_diary_hours"] + 1e-9 >= needed
+        when = f"by week {ahead.by_week} of programme year {year['index']}"
+        if ok and not due:
+            text = (f"{number(year['in_diary_hours'])} h of this year's "
+                    f"{number(year['entitlement_hours'])} h are in the diary "
+                    f"({percent(ahead.percent)} is expected {when})")
+        elif ok:
+            text = (f"{number(year['in_diary_hours'])} h of this year's "
+                    f"{number(year['entitlement_hours'])} h are in the diary, at least "
+                    f"{percent(ahead.percent)} {when}")
+        else:
+            text = (f"only {number(year['in_diary_hours'])} h of this year's "
+                    f"{number(year['entitlement_hours'])} h are in the diary; at least "
+                    f"{number(round(needed, 2))} h ({percent(ahead.percent)}) should be {when}")
+        result.append({"check": "diarised_ahead", "ok": ok, "text": text,
+                       "measured": year["in_diary_hours"], "limit": round(needed, 2),
+                       "enforcement": ahead.enforcement})
+    track = params.on_track
+    if track.enabled:
+        needed = track.percent * measures["accrued_hours"]
+        due = measures["programme_weeks"] >= track.from_week
+        ok = not due or measures["taken_hours"] + 1e-9 >= needed
+        base = (f"{number(measures['taken_hours'])} h taken of "
+                f"{number(measures['accrued_hours'])} h earned so far")
+        if not due:
+            text = f"{base} (judged from week {track.from_week})"
+        elif ok:
+            text = f"{base}, at least {percent(track.percent)}"
+        else:
+            text = f"{base}: below {percent(track.percent)} ({number(round(needed, 2))} h)"
+        result.append({"check": "on_track", "ok": ok, "text": text,
+                       "measured": measures["taken_hours"], "limit": round(needed, 2),
+                       "enforcement": track.enforcement})
+    rebook = params.rebooking
+    if rebook.enabled:
+        late = [w for w in measures["awaiting_rebooking"]
+                if w["working_days_waiting"] > rebook.within_working_days]
+        waiting = measures["awaiting_rebooking"]
+        if late:
+            days = ", ".join(f"{w['day']} ({w['status']}, {w['working_days_waiting']} working "
+                             "days ago)" for w in late)
+            text = (f"{plural(len(late), 'booking')} not rebooked within "
+                    f"{rebook.within_working_days} working days: {days}")
+        elif waiting:
+            text = (f"{plural(len(waiting), 'booking')} to rebook, within "
+                    f"{rebook.within_working_days} working days")
+        else:
+            text = "nothing cancelled is waiting to be rebooked"
+        result.append({"check": "rebooking", "ok": not late, "text": text,
+                       "measured": float(len(late)), "limit": 0.0,
+                       "enforcement": rebook.enforcement})
+    short = params.shortfall
+    if short.enabled:
+        debt = measures["shortfall"]["debt_hours"]
+        tolerance = short.tolerance_days * day
+        ok = debt <= tolerance + 1e-9
+        text = (f"{number(debt)} h carried forward as not taken over "
+                f"{short.window_weeks}-week windows")
+        text += "" if ok else f", more than the {number(round(tolerance, 2))} h tolerated"
+        result.append({"check": "shortfall", "ok": ok, "text": text, "measured": debt,
+                       "limit": round(tolerance, 2), "enforcement": short.enforcement})
+    return result
+
+
+def verdict(snapshot: Snapshot, params: Params) -> dict[str, Any]:
+    """Whether protected time is on track, why, and every measure (rule and diary agree)."""
+    if snapshot.as_of < snapshot.programme_start:
+        return {"ok": True, "reason": "The programme has not started yet.", "checks": [],
+                "failing": [], "measures": {"checks": []}}
+    measures = measure(snapshot, params)
+    found = checks(measures, params)
+    failing = [c for c in found if not c["ok"]]
+    measures["checks"] = [{k: v for k, v in c.items() if k != "enforcement"} for c in found]
+    if failing:
+        reason = "Protected time is slipping: " + "; ".join(c["text"] for c in failing) + "."
+    else:
+        reason = "Protected time is on track: " + "; ".join(c["text"] for c in found) + "."
+    return {"ok": not failing, "reason": reason, "checks": measures["checks"],
+            "failing": failing, "measures": measures, "all": found}
+
+
+def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Finding:
+    result = verdict(snapshot, params)
+    measures = result["measures"]
+    failing = result["failing"]
+    if not failing:
+        first = result.get("all") or [{"measured": None, "limit": None}]
+        return context.finding(Outcome.ok, result["reason"], measured=first[0]["measured"],
+                               limit=first[0]["limit"], details=measures)
+    outcome = Outcome.ok
+    for check in failing:
+        candidate = Outcome(check["enforcement"]) if check["enforcement"] else context.enforcement
+        if candidate.rank > outcome.rank:
+            outcome = candidate
+    return context.finding(outcome, result["reason"], measured=failing[0]["measured"],
+                           limit=failing[0]["limit"], details=measures)
+
+
+def describe(params: Params, context: DescribeContext) -> str:
+    months = context.programme_months or 12
+    full_time_days = (WORKING_DAYS_PER_YEAR - params.annual_leave_days) * params.percent
+    sentences = [
+        f"{percent(params.percent)} of your contracted working time is protected for learning "
+        f"and development, pro rata if you work part-time: about "
+        f"{number(round(full_time_days * months / 12))} days over a full-time "
+        f"{months}-month programme, after bank holidays, {number(params.annual_leave_days)} "
+        "days' annual leave a year and any time your programme is paused."
+    ]
+    ahead = params.diarised_ahead
+    if ahead.enabled:
+        sentences.append(
+            f"By week {ahead.by_week} of each programme year at least "
+            f"{percent(ahead.percent)} of that year's time will be in your diary."
+        )
+    track = params.on_track
+    if track.enabled:
+        sentences.append(
+            f"From week {track.from_week} the time you have taken will be at least "
+            f"{percent(track.percent)} of the time you have earned so far."
+        )
+    rebook = params.rebooking
+    if rebook.enabled:
+        sentences.append(
+            "Only a team manager may cancel your protected time, with a reason; it will be "
+            f"rebooked within {plural(rebook.within_working_days, 'working day')}."
+        )
+    short = params.shortfall
+    if short.enabled:
+        sentences.append(
+            f"Time not taken in any {short.window_weeks}-week stretch is carried forward as "
+            f"time owed to you; more than {plural(short.tolerance_days, 'day')} owed is "
+            "flagged."
+        )
+    return " ".join(sentences)

@@ -1,0 +1,66 @@
+"""Individual adjustments: an NQSW's approved, time-limited change to one policy parameter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+
+from app.schemas.staff import Day
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class AdjustmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=100)]
+    parameter: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=200)]
+    value: Any
+    reason: Text
+    approved_by_id: int
+    valid_from: Day
+    valid_to: Day | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _has_value(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("an adjustment needs a value")
+        return value
+
+    @field_validator("valid_to")
+    @classmethod
+    def _ends_after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"valid_to {value} is before valid_from {start}")
+        return value
+
+
+class AdjustmentEnd(BaseModel):
+    """The last day the adjustment is in force."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: Day | None = None
+
+
+class AdjustmentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    staff_id: int
+    enrolment_id: int
+    policy_id: str
+    parameter: str
+    value: Any
+    reason: str
+    approved_by_id: int
+    valid_from: date
+    valid_to: date | None
+    in_force: bool
+    created_at: datetime

@@ -1,0 +1,131 @@
+"""Allocations and the policy check as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.models.base import AllocationRole
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class AllocationCreate(BaseModel):
+    """A worker takes a part in a case from `start_date` (default today)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: int
+    worker_id: int
+    role: AllocationRole = AllocationRole.holder
+    start_date: date | None = None
+    end_date: date | None = Field(
+        default=None, description="First day the worker no longer holds the case (exclusive)."
+    )
+    override_reason: Reason | None = Field(
+        default=None,
+        description="Allocate past a blocking policy: needs a person the policy allows.",
+    )
+    allocated_by_id: int | None = Field(
+        default=None, description="Who allocates (and approves an override), until sign-in."
+    )
+    actor_id: int | None = Field(default=None, description="Alias of allocated_by_id.")
+
+
+class AllocationUpdate(BaseModel):
+    """Reassign, change role, or move the end date, effective `on` (default today).
+
+    A change of worker or role after the allocation has started ends it on `on` and
+    starts a successor, so history keeps who held the case when.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    worker_id: int | None = None
+    role: AllocationRole | None = None
+    end_date: date | None = None
+    on: date | None = None
+    override_reason: Reason | None = None
+    actor_id: int | None = None
+
+
+class AllocationEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: date | None = Field(default=None, description="First day no longer held; default today.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    actor_id: int | None = None
+
+
+class AllocationCheck(BaseModel):
+    """A what-if: would this allocation be allowed on this date? Nothing is written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: int
+    worker_id: int
+    role: AllocationRole = AllocationRole.holder
+    on: date | None = None
+
+
+class AllocationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_id: int
+    worker_id: int
+    role: str
+    start_date: date
+    end_date: date | None
+    allocated_by_id: int | None
+    override_reason: str | None
+    created_at: datetime
+
+
+class FindingPublic(BaseModel):
+    """One rule's verdict; `caused_by_proposal` marks what the proposed change adds."""
+
+    policy_id: str
+    rule_id: str
+    kind: str
+    outcome: str
+    severity: str
+    reason: str
+    measured: float | None = None
+    limit: float | None = None
+    policy_version: str = ""
+    adjusted_by: list[int | None] = []
+    details: dict[str, Any] = {}
+    caused_by_proposal: bool = False
+    enforcement: str | None = None
+    override_by: list[str] = []
+
+
+class BreachRef(BaseModel):
+    id: int
+    policy_id: str
+    rule_id: str
+    status: str
+    level: str
+    severity: str
+
+
+class CheckResult(BaseModel):
+    """The decision on a proposed allocation and every rule's finding."""
+
+    outcome: str = Field(description="ok, warn or block: what the proposal would cause.")
+    current_outcome: str = Field(description="The worst finding with the proposal in place.")
+    enrolled: bool = Field(description="False when the worker is not on a programme: no rules.")
+    on: date
+    findings: list[FindingPublic]
+
+
+class AllocationWritten(AllocationPublic):
+    """A written allocation with the check that allowed it and the breaches it touched."""
+
+    outcome: str
+    findings: list[FindingPublic]
+    breaches: list[BreachRef] = []
+    ended_allocation_id: int | None = None

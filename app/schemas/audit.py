@@ -1,0 +1,22 @@
+"""The audit trail as the API shows it: read only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AuditEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    entity: str
+    entity_id: str | None
+    nqsw_id: int | None
+    before: Any | None
+    after: Any | None

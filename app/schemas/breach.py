@@ -1,0 +1,148 @@
+"""Breaches, their history and the dashboard aggregates as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class BreachPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    staff_id: int
+    nqsw_name: str | None = None
+    team_id: int | None = None
+    team_name: str | None = None
+    service_area_id: int | None = None
+    enrolment_id: int
+    policy_id: str
+    rule_id: str
+    kind: str
+    level: str
+    severity: str
+    severe: bool
+    status: str
+    policy_version: str
+    reason: str
+    opened_at: datetime
+    opened_on: date
+    last_seen_on: date
+    resolved_at: datetime | None
+    resolved_on: date | None
+    resolution: str | None
+    escalation_level: int
+    escalation_due_on: date | None
+    escalated_at: datetime | None
+    escalated_on: date | None
+    acknowledged_by_id: int | None
+    acknowledged_at: datetime | None
+    acknowledgement_note: str | None
+    exception_approver_id: int | None
+    exception_reason: str | None
+    exception_expires_on: date | None
+    override_by_id: int | None
+    override_reason: str | None
+    allocation_id: int | None
+    age_days: int | None = Field(default=None, description="Calendar days open as of `on`.")
+    age_working_days: int | None = None
+
+
+class BreachEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    effective_on: date
+    action: str
+    from_status: str | None
+    to_status: str | None
+    actor_id: int | None
+    note: str | None
+    data: Any = None
+
+
+class BreachDetail(BreachPublic):
+    """A breach with the evidence at detection, the latest evidence and its history."""
+
+    evidence: Any = None
+    latest_evidence: Any = None
+    history: list[BreachEventPublic] = []
+
+
+class AcknowledgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note
+    actor_id: int | None = None
+    on: date | None = None
+
+
+class ExceptionRequest(BaseModel):
+    """An agreed exception: approved by a senior manager or coordinator, until a date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approver_id: int
+    reason: Note
+    expires_on: date = Field(description="Last day the exception holds.")
+    on: date | None = None
+
+
+class SweepRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = None
+
+
+class SweepSummary(BaseModel):
+    as_of: date
+    nqsws: int
+    opened: int
+    kept: int
+    resolved: int
+    escalated: int
+    reopened: int
+
+
+class TeamRuleCount(BaseModel):
+    team_id: int | None
+    team_name: str | None
+    policy_id: str
+    rule_id: str
+    count: int
+
+
+class AgeingBucket(BaseModel):
+    label: str
+    min_working_days: int
+    max_working_days: int | None
+    count: int
+
+
+class BreachSummary(BaseModel):
+    """Unresolved breaches as of `on`: by team and rule, by status and severity, by age."""
+
+    on: date
+    total: int
+    by_team_rule: list[TeamRuleCount]
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    ageing: list[AgeingBucket]
+
+
+class TrendPoint(BaseModel):
+    week_ending: date
+    open: int
+    opened: int
+    resolved: int
+
+
+class BreachTrend(BaseModel):
+    on: date
+    weeks: int
+    series: list[TrendPoint]

@@ -1,0 +1,74 @@
+"""Cases as the API shows them, with the allocations current on a date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.schemas.staff import Day
+
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Category = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    Field(description="A built-in category or one the organisation's policies add."),
+]
+Complexity = Annotated[int, Field(ge=1, le=4, description="1 (lowest) to 4 (highest).")]
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Reference
+    category: Category
+    complexity: Complexity
+    opened_on: Day
+    team_id: int | None = None
+
+
+class CaseUpdate(BaseModel):
+    """A change of facts (the case escalated); re-evaluated, never refused by policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category | None = None
+    complexity: Complexity | None = None
+    team_id: int | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class CaseCloseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: Day | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class CasePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    reference: str
+    category: str
+    complexity: int
+    team_id: int | None
+    opened_on: date
+    closed_on: date | None
+    created_at: datetime
+
+
+class AllocationBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    worker_id: int
+    role: str
+    start_date: date
+    end_date: date | None
+
+
+class CaseDetail(CasePublic):
+    on: date
+    allocations: list[AllocationBrief]

@@ -1,0 +1,55 @@
+"""Notifications and notification preferences as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from app.schemas.common import Page
+
+
+class NotificationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    context: dict[str, Any]
+    breach_id: int | None
+    nqsw_id: int | None
+    delivery: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+
+class InboxPage(Page[NotificationPublic]):
+    """A page of the inbox, with the unread total for the badge whatever the filter."""
+
+    unread: int
+
+
+class ReadAllResult(BaseModel):
+    marked: int
+
+
+class NotificationPreferencePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    digest: bool
+
+
+class NotificationPreferenceUpdate(BaseModel):
+    """`digest: true` for one email a day listing the day's notifications."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    digest: bool

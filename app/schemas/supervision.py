@@ -1,0 +1,122 @@
+"""Supervision sessions and programme reviews as the API takes and shows them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from app.models.diary import SupervisionKind
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class SupervisionCreate(BaseModel):
+    """A session held (or planned), or one that was cancelled, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
+    start_time: time | None = Field(default=None, description="Local (Europe/London) time.")
+    supervisor_id: int
+    kind: SupervisionKind = SupervisionKind.reflective
+    minutes: int = Field(default=60, ge=5, le=480)
+    note: Note | None = None
+    cancelled: bool = False
+    cancel_reason: Reason | None = Field(default=None, validate_default=True)
+
+    @field_validator("cancel_reason")
+    @classmethod
+    def _reason_with_cancellation(cls, value: str | None, info: ValidationInfo) -> str | None:
+        cancelled = info.data.get("cancelled", False)
+        if cancelled and not value:
+            raise ValueError("a cancelled session needs a reason")
+        if not cancelled and value:
+            raise ValueError("only a cancelled session has a cancel_reason")
+        return value
+
+
+class SupervisionCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+    cancelled_by_id: int | None = None
+    on: date | None = Field(default=None, description="Date of the cancellation; default today.")
+
+
+class SupervisionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    enrolment_id: int
+    day: date
+    start_time: time | None
+    supervisor_id: int
+    kind: SupervisionKind
+    minutes: int
+    note: str | None
+    cancelled: bool
+    cancel_reason: str | None
+    cancelled_on: date | None
+    cancelled_by_id: int | None
+    recorded_by_id: int | None
+    created_at: datetime
+
+
+class SupervisionSchedule(BaseModel):
+    """The gap since the last session held against what the policy expects at this stage."""
+
+    on: date
+    programme_days: int
+    programme_months: int
+    last_session: date | None
+    sessions_held: int
+    sessions_cancelled: int
+    gap_days: int
+    every_days: int
+    allowed_days: int
+    frequency: str
+    overdue: bool
+    overdue_from: date | None
+
+
+class SupervisionPage(BaseModel):
+    data: list[SupervisionPublic]
+    count: int
+    schedule: SupervisionSchedule | None = Field(
+        default=None, description="None when no supervision frequency policy is active."
+    )
+
+
+class ReviewCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    month: int = Field(ge=1, le=36)
+    held_on: date
+    note: Note | None = None
+
+
+class ReviewPointView(BaseModel):
+    month: int
+    due: date | None = Field(description="None while an open pause stops the clock before it.")
+    held_on: date | None
+    working_days_late: int
+    overdue: bool
+    note: str | None = None
+    id: int | None = None
+
+
+class ReviewsView(BaseModel):
+    on: date
+    grace_working_days: int
+    reviews: list[ReviewPointView]
+    details: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,142 @@
+"""Individual adjustments: "tailored to the individual", recorded, approved and time-limited.
+
+An adjustment changes one parameter of one policy for one NQSW between two dates (both
+included). It is refused unless a senior manager or the ASYE coordinator approved it and
+the engine agrees the parameter exists and the new value is valid.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from app.errors import Conflict, DomainError, NotFound
+from app.models import Adjustment, Enrolment, Staff
+from app.models.base import Role
+from app.policy.registry import PolicySet, validate_adjustment
+from app.schemas.adjustment import AdjustmentCreate
+from app.services import audit, workload_events
+from app.services.enrolments import OPEN_STATUSES, latest_enrolment
+
+APPROVER_ROLES = (Role.senior_manager.value, Role.asye_coordinator.value)
+
+
+def check_against_policy(
+    policies: PolicySet, *, policy_id: str, parameter: str, value: Any
+) -> None:
+    """Refuse an adjustment the engine could not apply: unknown policy, parameter or value."""
+    if policy_id not in policies:
+        known = ", ".join(sorted(policies.policies)) or "none"
+        raise DomainError(f"unknown policy {policy_id!r} (known: {known})", field="policy_id")
+    problems = validate_adjustment(policies, policy_id, parameter, value)
+    if problems:
+        raise DomainError("; ".join(problems), field="parameter")
+
+
+def in_force_on(adjustment: Adjustment, on: date) -> bool:
+    """Both ends included, as the engine reads them."""
+    end = adjustment.valid_to
+    return adjustment.valid_from <= on and (end is None or on <= end)
+
+
+def _nqsw_enrolment(session: Session, staff_id: int) -> Enrolment:
+    staff = session.get(Staff, staff_id)
+    enrolment = latest_enrolment(session, staff_id) if staff is not None else None
+    if enrolment is None:
+        raise NotFound("NQSW", staff_id, field=["path", "staff_id"])
+    return enrolment
+
+
+def create_adjustment(
+    *,
+    session: Session,
+    staff_id: int,
+    data: AdjustmentCreate,
+    policies: PolicySet,
+    actor_id: int | None = None,
+) -> Adjustment:
+    enrolment = _nqsw_enrolment(session, staff_id)
+    if enrolment.status not in OPEN_STATUSES:
+        raise Conflict(
+            f"the enrolment is {enrolment.status}; adjustments apply to an active or paused one",
+            field=["path", "staff_id"],
+        )
+    approver = session.get(Staff, data.approved_by_id)
+    if approver is None:
+        raise DomainError(f"staff member {data.approved_by_id} does not exist",
+                          field="approved_by_id")
+    if approver.role not in APPROVER_ROLES:
+        raise DomainError(
+            f"staff member {approver.id} is a {approver.role.replace('_', ' ')}; an adjustment "
+            "is approved by a senior manager or the ASYE coordinator",
+            field="approved_by_id",
+        )
+    check_against_policy(policies, policy_id=data.policy_id, parameter=data.parameter,
+                         value=data.value)
+    adjustment = Adjustment(enrolment_id=enrolment.id, **data.model_dump())  # type: ignore[arg-type]
+    session.add(adjustment)
+    session.flush()
+    audit.record(session, action="adjustment.create", entity="adjustment",
+                 entity_id=adjustment.id, actor_id=actor_id, nqsw_id=staff_id, after=adjustment)
+    workload_events.staff_changed(session, staff_ids=[staff_id], on=data.valid_from,
+                                  actor_id=actor_id, reason="individual adjustment approved")
+    return adjustment
+
+
+def list_adjustments(
+    *, session: Session, staff_id: int, on: date, in_force: bool | None = None
+) -> list[Adjustment]:
+    """Every adjustment of every enrolment of this NQSW, newest agreement first."""
+    _nqsw_enrolment(session, staff_id)
+    query = (
+        select(Adjustment)
+        .join(Enrolment, col(Enrolment.id) == col(Adjustment.enrolment_id))
+        .where(Enrolment.staff_id == staff_id)
+        .order_by(col(Adjustment.valid_from).desc(), col(Adjustment.id).desc())
+    )
+    if in_force is not None:
+        current = and_(
+            col(Adjustment.valid_from) <= on,
+            or_(col(Adjustment.valid_to).is_(None), col(Adjustment.valid_to) >= on),
+        )
+        query = query.where(current if in_force else ~current)
+    return list(session.exec(query).all())
+
+
+def get_adjustment(*, session: Session, staff_id: int, adjustment_id: int) -> Adjustment:
+    query = (
+        select(Adjustment)
+        .join(Enrolment, col(Enrolment.id) == col(Adjustment.enrolment_id))
+        .where(Adjustment.id == adjustment_id, Enrolment.staff_id == staff_id)
+    )
+    adjustment = session.exec(query).first()
+    if adjustment is None:
+        raise NotFound("adjustment", adjustment_id, field=["path", "adjustment_id"])
+    return adjustment
+
+
+def end_adjustment(
+    *, session: Session, staff_id: int, adjustment_id: int, on: date,
+    actor_id: int | None = None,
+) -> Adjustment:
+    """End an adjustment: `on` is its last day in force; the record stays."""
+    adjustment = get_adjustment(session=session, staff_id=staff_id, adjustment_id=adjustment_id)
+    if on < adjustment.valid_from:
+        raise DomainError(
+            f"end date {on} is before the adjustment started on {adjustment.valid_from}",
+            field="on",
+        )
+    if adjustment.valid_to is not None and adjustment.valid_to <= on:
+        raise Conflict(f"adjustment already ends on {adjustment.valid_to}", field="on")
+    before = {"valid_to": adjustment.valid_to}
+    adjustment.valid_to = on
+    session.flush()
+    audit.record(session, action="adjustment.end", entity="adjustment", entity_id=adjustment.id,
+                 actor_id=actor_id, nqsw_id=staff_id, before=before, after={"valid_to": on})
+    workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
+                                  reason="individual adjustment ended")
+    return adjustment
+

@@ -1,0 +1,404 @@
+"""Breach queries for the dashboards, and what people do about a breach.
+
+Every list, aggregate and export issues a constant number of SQL statements whatever
+the number of breaches: filters and joins are in SQL, ageing and weekly series are
+folded in Python over rows already grouped by the database.
+
+"Open on a date D" means opened on or before D and not resolved by D
+(``resolved_on`` is null or after D): the dashboards can be read as of any date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from app.clock import now_utc
+from app.errors import Conflict, DomainError, NotFound
+from app.models import Breach, BreachEvent, Staff, Team
+from app.models.breach import UNRESOLVED_STATUSES, BreachStatus
+from app.services import audit
+from app.services.escalation import add_event
+from app.services.working_days import working_days_between
+
+EXCEPTION_ROLES = frozenset({"senior_manager", "asye_coordinator"})
+SEVERITY_ORDER = ("info", "low", "medium", "high", "severe")
+# Ageing buckets in working days (England and Wales), as a senior manager reads them.
+AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-5", 0, 5),
+    ("6-10", 6, 10),
+    ("11-20", 11, 20),
+    ("21+", 21, None),
+)
+SORTS = {
+    "opened_on": (col(Breach.opened_on), col(Breach.id)),
+    "-opened_on": (col(Breach.opened_on).desc(), col(Breach.id).desc()),
+    "id": (col(Breach.id),),
+    "-id": (col(Breach.id).desc(),),
+    "status": (col(Breach.status), col(Breach.id)),
+    "rule": (col(Breach.policy_id), col(Breach.rule_id), col(Breach.id)),
+    "nqsw": (col(Staff.name), col(Breach.id)),
+    "team": (col(Team.name), col(Breach.id)),
+}
+IMMUTABLE = "is resolved; a new breach opens if the finding returns"
+
+
+@dataclass(frozen=True)
+class BreachFilters:
+    status: Sequence[str] = ()
+    unresolved: bool | None = None
+    team_id: int | None = None
+    service_area_id: int | None = None
+    policy_id: str | None = None
+    rule_id: str | None = None
+    kind: str | None = None
+    severity: Sequence[str] = ()
+    staff_id: int | None = None
+    min_age_days: int | None = None
+    open_on: date | None = None
+
+
+def _severity_rank() -> Any:
+    return case(
+        {name: rank for rank, name in enumerate(SEVERITY_ORDER)}, value=col(Breach.severity),
+        else_=-1,
+    )
+
+
+def _base_query(columns: Iterable[Any]) -> Any:
+    return (
+        select(*columns)
+        .select_from(Breach)
+        .join(Staff, col(Staff.id) == col(Breach.staff_id))
+        .outerjoin(Team, col(Team.id) == col(Staff.team_id))
+    )
+
+
+def open_on_condition(on: date) -> Any:
+    return and_(
+        col(Breach.opened_on) <= on,
+        or_(col(Breach.resolved_on).is_(None), col(Breach.resolved_on) > on),
+    )
+
+
+def _filtered(query: Any, filters: BreachFilters, on: date) -> Any:
+    if filters.status:
+        query = query.where(col(Breach.status).in_(list(filters.status)))
+    if filters.unresolved is True:
+        query = query.where(col(Breach.status).in_(UNRESOLVED_STATUSES))
+    elif filters.unresolved is False:
+        query = query.where(col(Breach.status) == BreachStatus.resolved.value)
+    if filters.team_id is not None:
+        query = query.where(col(Staff.team_id) == filters.team_id)
+    if filters.service_area_id is not None:
+        query = query.where(col(Team.service_area_id) == filters.service_area_id)
+    if filters.policy_id:
+        query = query.where(col(Breach.policy_id) == filters.policy_id)
+    if filters.rule_id:
+        query = query.where(col(Breach.rule_id) == filters.rule_id)
+    if filters.kind:
+        query = query.where(col(Breach.kind) == filters.kind)
+    if filters.severity:
+        query = query.where(col(Breach.severity).in_(list(filters.severity)))
+    if filters.staff_id is not None:
+        query = query.where(col(Breach.staff_id) == filters.staff_id)
+    if filters.min_age_days is not None:
+        query = query.where(col(Breach.opened_on) <= on - timedelta(days=filters.min_age_days))
+    if filters.open_on is not None:
+        query = query.where(open_on_condition(filters.open_on))
+    return query
+
+
+def _columns() -> tuple[Any, ...]:
+    return (Breach, Staff.name, Team.id, Team.name, Team.service_area_id)
+
+
+def _row_view(row: Any, on: date) -> dict[str, Any]:
+    breach, name, team_id, team_name, area_id = row
+    end = breach.resolved_on or on
+    view = breach.model_dump()
+    view.update(
+        nqsw_name=name, team_id=team_id, team_name=team_name, service_area_id=area_id,
+        age_days=max((end - breach.opened_on).days, 0),
+        age_working_days=working_days_between(breach.opened_on, end),
+    )
+    return view
+
+
+def list_breaches(
+    session: Session,
+    *,
+    filters: BreachFilters,
+    on: date,
+    sort: str = "-opened_on",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of breaches with their NQSW and team (two statements: the page and the count)."""
+    if sort not in SORTS and sort not in ("severity", "-severity"):
+        raise DomainError(
+            f"unknown sort {sort!r}; one of {', '.join([*SORTS, 'severity', '-severity'])}",
+            field=["query", "sort"],
+        )
+    query = _filtered(_base_query(_columns()), filters, on)
+    count_query = _filtered(_base_query([func.count(col(Breach.id))]), filters, on)
+    if sort == "severity":
+        order: tuple[Any, ...] = (_severity_rank(), col(Breach.id))
+    elif sort == "-severity":
+        order = (_severity_rank().desc(), col(Breach.opened_on), col(Breach.id))
+    else:
+        order = SORTS[sort]
+    rows = session.exec(query.order_by(*order).limit(limit).offset(offset)).all()
+    total = session.exec(count_query).one()
+    return [_row_view(row, on) for row in rows], int(total[0] if isinstance(total, tuple)
+                                                     else total)
+
+
+def export_rows(session: Session, *, filters: BreachFilters, on: date, sort: str) -> str:
+    """Every breach matching the filters as CSV (one statement)."""
+    rows, _ = list_breaches(session, filters=filters, on=on, sort=sort, limit=10**9, offset=0)
+    columns = [
+        "id", "staff_id", "nqsw_name", "team_id", "team_name", "service_area_id", "policy_id",
+        "rule_id", "kind", "level", "severity", "status", "opened_on", "resolved_on",
+        "age_days", "age_working_days", "escalation_level", "escalated_on",
+        "acknowledgement_note", "exception_expires_on", "override_reason", "policy_version",
+        "reason", "resolution",
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for view in rows:
+        writer.writerow(["" if view.get(c) is None else _csv_safe(view.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def _csv_safe(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in free text (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def get_breach(session: Session, breach_id: int, *, on: date) -> dict[str, Any]:
+    """One breach with its evidence and full history (two statements)."""
+    row = session.exec(_base_query(_columns()).where(col(Breach.id) == breach_id)).first()
+    if row is None:
+        raise NotFound("breach", breach_id)
+    view = _row_view(row, on)
+    events = session.exec(
+        select(BreachEvent).where(col(BreachEvent.breach_id) == breach_id)
+        .order_by(col(BreachEvent.id))
+    ).all()
+    view["history"] = list(events)
+    return view
+
+
+# --- aggregates ---------------------------------------------------------------------------
+
+
+def ageing_bucket(working_days: int) -> str:
+    for label, low, high in AGEING_BUCKETS:
+        if working_days >= low and (high is None or working_days <= high):
+            return label
+    return AGEING_BUCKETS[-1][0]
+
+
+def summary(session: Session, *, filters: BreachFilters, on: date) -> dict[str, Any]:
+    """Breaches open on `on`: by team x rule, status, severity and working-day age.
+
+    One grouped statement; ageing is computed per distinct opening date, not per breach.
+    """
+    query = _filtered(
+        _base_query([
+            Team.id, Team.name, Breach.policy_id, Breach.rule_id, Breach.status,
+            Breach.severity, Breach.opened_on, func.count(col(Breach.id)),
+        ]),
+        filters, on,
+    ).where(open_on_condition(on)).group_by(
+        col(Team.id), col(Team.name), col(Breach.policy_id), col(Breach.rule_id),
+        col(Breach.status), col(Breach.severity), col(Breach.opened_on),
+    )
+    rows = session.exec(query).all()
+    by_team_rule: Counter[tuple[Any, Any, str, str]] = Counter()
+    by_status: Counter[str] = Counter()
+    by_severity: Counter[str] = Counter()
+    ages: Counter[str] = Counter()
+    for team_id, team_name, policy_id, rule_id, status, severity, opened_on, count in rows:
+        by_team_rule[(team_id, team_name, policy_id, rule_id)] += count
+        by_status[status] += count
+        by_severity[severity] += count
+        ages[ageing_bucket(working_days_between(opened_on, on))] += count
+    return {
+        "on": on,
+        "total": sum(by_status.values()),
+        "by_team_rule": [
+            {"team_id": t, "team_name": n, "policy_id": p, "rule_id": r, "count": c}
+            for (t, n, p, r), c in sorted(
+                by_team_rule.items(), key=lambda item: (str(item[0][1] or ""), item[0][2:])
+            )
+        ],
+        "by_status": dict(by_status),
+        "by_severity": dict(by_severity),
+        "ageing": [
+            {"label": label, "min_working_days": low, "max_working_days": high,
+             "count": ages.get(label, 0)}
+            for label, low, high in AGEING_BUCKETS
+        ],
+    }
+
+
+def trend(session: Session, *, filters: BreachFilters, on: date, weeks: int) -> dict[str, Any]:
+    """Weekly series over `weeks` weeks ending on `on`: open at each week's end, opened
+    and resolved during the week. One grouped statement."""
+    first_end = on - timedelta(weeks=weeks - 1)
+    first_start = first_end - timedelta(days=6)
+    query = _filtered(
+        _base_query([Breach.opened_on, Breach.resolved_on, func.count(col(Breach.id))]),
+        filters, on,
+    ).where(
+        col(Breach.opened_on) <= on,
+        or_(col(Breach.resolved_on).is_(None), col(Breach.resolved_on) >= first_start),
+    ).group_by(col(Breach.opened_on), col(Breach.resolved_on))
+    rows = session.exec(query).all()
+    series = []
+    for index in range(weeks):
+        week_end = first_end + timedelta(weeks=index)
+        week_start = week_end - timedelta(days=6)
+        open_count = opened = resolved = 0
+        for opened_on, resolved_on, count in rows:
+            if opened_on <= week_end and (resolved_on is None or resolved_on > week_end):
+                open_count += count
+            if week_start <= opened_on <= week_end:
+                opened += count
+            if resolved_on is not None and week_start <= resolved_on <= week_end:
+                resolved += count
+        series.append({"week_ending": week_end, "open": open_count, "opened": opened,
+                       "resolved": resolved})
+    return {"on": on, "weeks": weeks, "series": series}
+
+
+# --- what people do about a breach ----------------------------------------------------------
+
+
+def _breach_for_update(session: Session, breach_id: int) -> Breach:
+    breach = session.exec(
+        select(Breach).where(col(Breach.id) == breach_id).with_for_update()
+    ).first()
+    if breach is None:
+        raise NotFound("breach", breach_id)
+    return breach
+
+
+def _person(session: Session, staff_id: int, field: str) -> Staff:
+    person = session.get(Staff, staff_id)
+    if person is None:
+        raise DomainError(f"staff member {staff_id} does not exist", field=field)
+    return person
+
+
+def acknowledge(
+    session: Session, *, breach_id: int, note: str, actor_id: int | None, on: date
+) -> Breach:
+    """Someone has seen the breach and says what is being done: the note is required.
+
+    Acknowledging is not resolving: the breach still climbs the ladder if it lasts.
+    """
+    breach = _breach_for_update(session, breach_id)
+    if actor_id is not None:
+        _person(session, actor_id, "actor_id")
+    if not note or not note.strip():
+        raise DomainError("an acknowledgement needs a note", field="note")
+    if breach.status != BreachStatus.open.value:
+        raise Conflict(
+            f"breach {breach.id} is {breach.status}: only an open breach can be acknowledged"
+            + (f" ({IMMUTABLE})" if breach.status == BreachStatus.resolved else ""),
+            field="status",
+        )
+    before = breach.status
+    breach.status = BreachStatus.acknowledged.value
+    breach.acknowledged_by_id = actor_id
+    breach.acknowledged_at = now_utc()
+    breach.acknowledgement_note = note.strip()
+    breach.updated_at = breach.acknowledged_at
+    session.flush()
+    add_event(session, breach, action="acknowledged", on=on, from_status=before,
+              actor_id=actor_id, note=breach.acknowledgement_note)
+    audit.record(session, action="breach.acknowledge", entity="breach", entity_id=breach.id,
+                 actor_id=actor_id, nqsw_id=breach.staff_id, before={"status": before},
+                 after={"status": breach.status, "note": breach.acknowledgement_note,
+                        "on": on})
+    session.flush()
+    return breach
+
+
+def grant_exception(
+    session: Session,
+    *,
+    breach_id: int,
+    approver_id: int,
+    reason: str,
+    expires_on: date,
+    on: date,
+) -> Breach:
+    """An agreed, time-limited exception by a senior manager or coordinator.
+
+    While it holds the breach does not escalate; the day after `expires_on` the sweep
+    reopens it if the finding still holds.
+    """
+    breach = _breach_for_update(session, breach_id)
+    approver = _person(session, approver_id, "approver_id")
+    if approver.role not in EXCEPTION_ROLES:
+        raise DomainError(
+            f"{approver.name} ({approver.role}) may not approve an exception; a senior "
+            "manager or an ASYE coordinator may",
+            field="approver_id",
+        )
+    if expires_on < on:
+        raise DomainError(f"expiry {expires_on} is before {on}", field="expires_on")
+    if breach.status == BreachStatus.resolved.value:
+        raise Conflict(f"breach {breach.id} {IMMUTABLE}", field="status")
+    before = {
+        "status": breach.status,
+        "exception_expires_on": breach.exception_expires_on,
+        "exception_approver_id": breach.exception_approver_id,
+    }
+    breach.status = BreachStatus.excepted.value
+    breach.exception_approver_id = approver_id
+    breach.exception_reason = reason.strip()
+    breach.exception_expires_on = expires_on
+    breach.exception_granted_at = now_utc()
+    breach.updated_at = breach.exception_granted_at
+    session.flush()
+    add_event(session, breach, action="excepted", on=on, from_status=str(before["status"]),
+              actor_id=approver_id, note=breach.exception_reason,
+              data={"expires_on": expires_on.isoformat()})
+    audit.record(session, action="breach.exception", entity="breach", entity_id=breach.id,
+                 actor_id=approver_id, nqsw_id=breach.staff_id, before=before,
+                 after={"status": breach.status, "reason": breach.exception_reason,
+                        "expires_on": expires_on, "on": on})
+    session.flush()
+    return breach
+
+
+def counts_by_staff(session: Session, staff_ids: Sequence[int]) -> dict[int, int]:
+    """Unresolved breaches per NQSW (for lists that show a badge), in one statement."""
+    if not staff_ids:
+        return {}
+    rows = session.exec(
+        select(Breach.staff_id, func.count(col(Breach.id)))
+        .where(col(Breach.staff_id).in_(list(staff_ids)),
+               col(Breach.status).in_(UNRESOLVED_STATUSES))
+        .group_by(col(Breach.staff_id))
+    ).all()
+    found: dict[int, int] = defaultdict(int)
+    for staff_id, count in rows:
+        found[staff_id] = int(count)
+    return dict(found)

@@ -1,0 +1,612 @@
+"""The protected-time diary: booking, moving, taking and cancelling protected development time.
+
+The refusals are the product: protected time only on the NQSW's working days inside the
+programme, never more than a day's contracted hours on one day, and never cancelled
+except by a team manager with a reason, after which the NQSW is told and asked to
+rebook. Nothing is deleted; a move is an audited change of date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+import holidays
+from sqlmodel import Session, col, select
+
+from app.clock import now_utc
+from app.errors import Conflict, DomainError, NotFound
+from app.models import Adjustment, Enrolment, Pause, Staff
+from app.models.base import PROGRAMME_MONTHS, Role
+from app.models.diary import (
+    ProtectedTime,
+    ProtectedTimeLength,
+    ProtectedTimeStatus,
+)
+from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
+from app.policy.rules import protected_time as rule_kind
+from app.policy.snapshot import AdjustmentRecord, PauseSpan, Snapshot
+from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
+from app.services import audit, entitlement, notify, workload_events
+from app.services.common import paginate
+from app.services.diary_facts import load_diary_facts
+from app.services.programme_events import nqsw_enrolment, pauses_of, require_open
+from app.services.snapshots import bank_holidays_between
+from app.settings import get_settings
+
+ACTIVE = (ProtectedTimeStatus.booked.value, ProtectedTimeStatus.taken.value)
+LOST = (ProtectedTimeStatus.cancelled.value, ProtectedTimeStatus.displaced.value)
+EPSILON = 1e-6
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class DiaryContext:
+    """An NQSW's programme as the diary needs it: who, which enrolment, when, how long a day."""
+
+    staff: Staff
+    enrolment: Enrolment
+    pauses: tuple[Pause, ...]
+    programme: entitlement.Programme
+    holidays: frozenset[date]
+
+    @property
+    def staff_id(self) -> int:
+        assert self.staff.id is not None
+        return self.staff.id
+
+    @property
+    def day_hours(self) -> float:
+        return entitlement.day_hours(self.staff.contracted_hours, self.staff.fte)
+
+
+def pause_spans(pauses: Sequence[Pause]) -> tuple[PauseSpan, ...]:
+    return tuple(PauseSpan(start=p.start_date, end=p.end_date, reason=p.reason) for p in pauses)
+
+
+def load_context(session: Session, staff_id: int, on: date | None = None) -> DiaryContext:
+    staff, enrolment = nqsw_enrolment(session, staff_id)
+    assert enrolment.id is not None
+    pauses = tuple(pauses_of(session, enrolment.id))
+    programme = entitlement.Programme(
+        start=enrolment.start_date,
+        months=PROGRAMME_MONTHS.get(enrolment.programme, 12),  # type: ignore[call-overload]
+        pauses=pause_spans(pauses),
+        contracted_hours=staff.contracted_hours,
+        fte=staff.fte,
+    )
+    last = programme.last_day(on)
+    until = max(last.year, (on or last).year) + 1
+    return DiaryContext(staff=staff, enrolment=enrolment, pauses=pauses, programme=programme,
+                        holidays=bank_holidays_between(enrolment.start_date.year, until))
+
+
+def holiday_name(day: date) -> str:
+    names = holidays.country_holidays("GB", subdiv="ENG", years=day.year)
+    return str(names.get(day, "a bank holiday"))
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The shape of one booking once its length is resolved."""
+
+    length: str
+    half: str | None
+    start_time: time | None
+    hours: float
+
+    def interval(self) -> tuple[float, float] | None:
+        """Start and end in hours from midnight, for a timed booking."""
+        if self.start_time is None:
+            return None
+        start = self.start_time.hour + self.start_time.minute / 60
+        return start, start + self.hours
+
+
+def resolve_slot(
+    context: DiaryContext,
+    *,
+    length: str,
+    half: str | None,
+    start_time: time | None,
+    hours: float | None,
+) -> Slot:
+    day = context.day_hours
+    if length == ProtectedTimeLength.hours.value:
+        if hours is None:
+            raise DomainError("give the number of hours for an hours booking", field="hours")
+        if half is not None:
+            raise DomainError("only a half-day booking is a morning or an afternoon",
+                              field="half")
+        if hours > day + EPSILON:
+            raise DomainError(
+                f"{hours:g} hours is more than a day's {day:.2f} contracted hours", field="hours"
+            )
+        if start_time is not None:
+            end = start_time.hour + start_time.minute / 60 + hours
+            if end > 24 + EPSILON:
+                raise DomainError("the booking must end by midnight", field="hours")
+        return Slot(length=length, half=None, start_time=start_time, hours=round(hours, 2))
+    if hours is not None:
+        raise DomainError(
+            f"a {length.replace('_', ' ')} is {day:.2f} hours or half of it: leave hours out, "
+            "or book by the hour", field="hours",
+        )
+    if start_time is not None:
+        raise DomainError("only a booking by the hour has a start time", field="start_time")
+    if length == ProtectedTimeLength.half_day.value:
+        if half is None:
+            raise DomainError("choose the morning (am) or the afternoon (pm)", field="half")
+        return Slot(length=length, half=half, start_time=None, hours=round(day / 2, 2))
+    if half is not None:
+        raise DomainError("only a half-day booking is a morning or an afternoon", field="half")
+    return Slot(length=length, half=None, start_time=None, hours=round(day, 2))
+
+
+def check_day(context: DiaryContext, day: date, *, on: date | None = None) -> None:
+    """Protected time is booked on the NQSW's working days inside the running programme."""
+    if day.weekday() >= 5:
+        raise DomainError(
+            f"{day} is a {WEEKDAYS[day.weekday()]}: protected time is booked on working days",
+            field="day",
+        )
+    if day in context.holidays:
+        raise DomainError(f"{day} is a bank holiday ({holiday_name(day)})", field="day")
+    start = context.enrolment.start_date
+    if day < start:
+        raise DomainError(f"{day} is before the programme starts on {start}", field="day")
+    for pause in context.pauses:
+        if pause.start_date <= day and (pause.end_date is None or day <= pause.end_date):
+            until = f"to {pause.end_date}" if pause.end_date else "until further notice"
+            raise DomainError(
+                f"{day} is inside the programme's pause ({pause.reason}) from "
+                f"{pause.start_date} {until}",
+                field="day",
+            )
+    last = context.programme.last_day(on)
+    if day > last:
+        raise DomainError(f"{day} is after the programme ends on {last}", field="day")
+
+
+def _clock(hours: float) -> str:
+    whole = int(round(hours * 60))
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def check_room(
+    session: Session, context: DiaryContext, day: date, slot: Slot, *, ignore: int | None = None
+) -> None:
+    """No double booking: the day's bookings fit in its contracted hours and do not overlap."""
+    query = select(ProtectedTime).where(
+        ProtectedTime.enrolment_id == context.enrolment.id,
+        ProtectedTime.day == day,
+        col(ProtectedTime.status).in_(ACTIVE),
+    )
+    others = [e for e in session.exec(query).all() if e.id != ignore]
+    limit = context.day_hours
+    for other in others:
+        if slot.half is not None and other.half == slot.half:
+            raise DomainError(
+                f"the {'morning' if slot.half == 'am' else 'afternoon'} of {day} is already "
+                f"booked (booking {other.id})",
+                field="half",
+            )
+        mine = slot.interval()
+        theirs = (
+            Slot(other.length, other.half, other.start_time, other.hours).interval()
+            if other.start_time is not None else None
+        )
+        if mine and theirs and mine[0] < theirs[1] - EPSILON and theirs[0] < mine[1] - EPSILON:
+            raise DomainError(
+                f"overlaps booking {other.id} from {_clock(theirs[0])} to {_clock(theirs[1])} "
+                f"on {day}",
+                field="start_time",
+            )
+    booked = sum(o.hours for o in others)
+    if booked + slot.hours > limit + EPSILON:
+        raise DomainError(
+            f"{day} already has {booked:g} hours of protected time booked; with {slot.hours:g} "
+            f"more it would pass the day's {limit:.2f} contracted hours",
+            field="day",
+        )
+
+
+def get_entry(session: Session, context: DiaryContext, entry_id: int) -> ProtectedTime:
+    entry = session.get(ProtectedTime, entry_id)
+    if entry is None or entry.enrolment_id != context.enrolment.id:
+        raise NotFound("protected time", entry_id, field=["path", "entry_id"])
+    return entry
+
+
+def _changed(session: Session, context: DiaryContext, on: date, actor_id: int | None,
+             reason: str) -> None:
+    session.flush()
+    workload_events.staff_changed(session, staff_ids=[context.staff_id], on=on,
+                                  actor_id=actor_id, reason=reason)
+
+
+# --- use cases ---------------------------------------------------------------------------
+
+
+def book(
+    session: Session, *, staff_id: int, data: ProtectedTimeCreate, on: date,
+    actor_id: int | None = None,
+) -> ProtectedTime:
+    """Book protected time (or rebook time that was cancelled or displaced)."""
+    context = load_context(session, staff_id, on)
+    require_open(context.enrolment, field="day")
+    slot = resolve_slot(context, length=data.length.value, half=data.half,
+                        start_time=data.start_time, hours=data.hours)
+    check_day(context, data.day, on=on)
+    replaced: ProtectedTime | None = None
+    if data.rebooked_from_id is not None:
+        replaced = session.get(ProtectedTime, data.rebooked_from_id)
+        if replaced is None or replaced.enrolment_id != context.enrolment.id:
+            raise DomainError(f"booking {data.rebooked_from_id} is not in this diary",
+                              field="rebooked_from_id")
+        if replaced.status not in LOST:
+            raise DomainError(
+                f"booking {replaced.id} is {replaced.status}; only cancelled or displaced time "
+                "is rebooked", field="rebooked_from_id",
+            )
+        already = session.exec(
+            select(ProtectedTime).where(ProtectedTime.rebooked_from_id == replaced.id)
+        ).first()
+        if already is not None:
+            raise Conflict(f"booking {replaced.id} was already rebooked as booking {already.id}",
+                           field="rebooked_from_id")
+    check_room(session, context, data.day, slot)
+    entry = ProtectedTime(
+        enrolment_id=context.enrolment.id,  # type: ignore[arg-type]
+        day=data.day,
+        length=slot.length,
+        half=slot.half,
+        start_time=slot.start_time,
+        hours=slot.hours,
+        purpose=data.purpose.value,
+        note=data.note,
+        status=ProtectedTimeStatus.booked.value,
+        booked_by_id=actor_id,
+        rebooked_from_id=replaced.id if replaced else None,
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(session, action="protected_time.book", entity="protected_time",
+                 entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id, after=entry)
+    _changed(session, context, on, actor_id,
+             "protected time rebooked" if replaced else "protected time booked")
+    return entry
+
+
+def move(
+    session: Session, *, staff_id: int, entry_id: int, data: ProtectedTimeMove, on: date,
+    actor_id: int | None = None,
+) -> ProtectedTime:
+    """Reschedule a booking that has not happened yet; its history stays in the audit trail."""
+    context = load_context(session, staff_id, on)
+    require_open(context.enrolment, field="day")
+    entry = get_entry(session, context, entry_id)
+    if entry.status != ProtectedTimeStatus.booked.value:
+        raise DomainError(
+            f"booking {entry.id} is {entry.status}: only booked time can be moved"
+            + (" (rebook it instead)" if entry.status in LOST else ""),
+            field="day",
+        )
+    changes = data.model_dump(exclude_unset=True)
+    length = (data.length.value if data.length else None) or entry.length
+    if "length" in changes and length != entry.length:
+        half, start_time, hours = data.half, data.start_time, data.hours
+    else:
+        half = data.half if "half" in changes else entry.half
+        start_time = data.start_time if "start_time" in changes else entry.start_time
+        hours = data.hours if "hours" in changes else (
+            entry.hours if length == ProtectedTimeLength.hours.value else None
+        )
+    slot = resolve_slot(context, length=length, half=half, start_time=start_time, hours=hours)
+    check_day(context, data.day, on=on)
+    check_room(session, context, data.day, slot, ignore=entry.id)
+    before = {"day": entry.day, "length": entry.length, "half": entry.half,
+              "start_time": entry.start_time, "hours": entry.hours}
+    entry.day, entry.length, entry.half = data.day, slot.length, slot.half
+    entry.start_time, entry.hours = slot.start_time, slot.hours
+    session.flush()
+    audit.record(session, action="protected_time.move", entity="protected_time",
+                 entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
+                 before=before,
+                 after={"day": entry.day, "length": entry.length, "half": entry.half,
+                        "start_time": entry.start_time, "hours": entry.hours})
+    _changed(session, context, on, actor_id, "protected time moved")
+    return entry
+
+
+def mark_taken(
+    session: Session, *, staff_id: int, entry_id: int, on: date, actor_id: int | None = None
+) -> ProtectedTime:
+    """The NQSW confirms the time was protected and used, on or after the day itself."""
+    context = load_context(session, staff_id, on)
+    entry = get_entry(session, context, entry_id)
+    if entry.status != ProtectedTimeStatus.booked.value:
+        raise DomainError(f"booking {entry.id} is {entry.status}: only booked time can be "
+                          "marked taken", field="on")
+    if entry.day > on:
+        raise DomainError(f"booking {entry.id} is on {entry.day}: it can be marked taken on "
+                          "or after that day", field="on")
+    entry.status = ProtectedTimeStatus.taken.value
+    entry.taken_at = now_utc()
+    session.flush()
+    audit.record(session, action="protected_time.take", entity="protected_time",
+                 entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
+                 before={"status": "booked"}, after={"status": "taken", "on": on})
+    _changed(session, context, on, actor_id, "protected time taken")
+    return entry
+
+
+def cancel(
+    session: Session, *, staff_id: int, entry_id: int, data: ProtectedTimeCancel, on: date,
+    actor_id: int | None = None,
+) -> ProtectedTime:
+    """A team manager cancels booked time with a reason; the NQSW is told and asked to rebook."""
+    context = load_context(session, staff_id, on)
+    entry = get_entry(session, context, entry_id)
+    manager = session.get(Staff, data.cancelled_by_id)
+    if manager is None:
+        raise DomainError(f"staff member {data.cancelled_by_id} does not exist",
+                          field="cancelled_by_id")
+    if manager.role != Role.team_manager.value:
+        raise DomainError(
+            f"only a team manager may cancel protected time; staff member {manager.id} is a "
+            f"{manager.role.replace('_', ' ')}",
+            field="cancelled_by_id",
+        )
+    if entry.status != ProtectedTimeStatus.booked.value:
+        raise DomainError(f"booking {entry.id} is {entry.status}: only booked time can be "
+                          "cancelled", field=["path", "entry_id"])
+    cancelled_on = data.on or on
+    entry.status = ProtectedTimeStatus.cancelled.value
+    entry.cancelled_on = cancelled_on
+    entry.cancelled_by_id = manager.id
+    entry.cancel_reason = data.reason
+    session.flush()
+    audit.record(session, action="protected_time.cancel", entity="protected_time",
+                 entity_id=entry.id, actor_id=actor_id if actor_id is not None else manager.id,
+                 nqsw_id=context.staff_id, before={"status": "booked"},
+                 after={"status": "cancelled", "cancelled_by_id": manager.id,
+                        "reason": data.reason, "cancelled_on": cancelled_on})
+    base = get_settings().base_url.rstrip("/")
+    notify.notify(
+        session,
+        recipient_ids=[context.staff_id],
+        kind="protected_time.cancelled",
+        subject=f"Your protected time on {entry.day:%-d %B %Y} was cancelled: please rebook it",
+        context={
+            "nqsw_name": context.staff.name,
+            "day": entry.day,
+            "hours": entry.hours,
+            "purpose": entry.purpose,
+            "cancelled_by_name": manager.name,
+            "reason": data.reason,
+            "entry_id": entry.id,
+            "link": f"{base}/nqsws/{context.staff_id}/diary",
+        },
+        nqsw_id=context.staff_id,
+    )
+    _changed(session, context, on, actor_id, "protected time cancelled")
+    return entry
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def list_entries(
+    session: Session,
+    *,
+    staff_id: int,
+    limit: int,
+    offset: int,
+    status: str | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> tuple[list[ProtectedTime], int, dict[int, int]]:
+    """A page of the diary by date, and which of its bookings were rebooked by which."""
+    _, enrolment = nqsw_enrolment(session, staff_id)
+    query = select(ProtectedTime).where(ProtectedTime.enrolment_id == enrolment.id)
+    if status is not None:
+        query = query.where(ProtectedTime.status == status)
+    if first is not None:
+        query = query.where(col(ProtectedTime.day) >= first)
+    if last is not None:
+        query = query.where(col(ProtectedTime.day) <= last)
+    query = query.order_by(col(ProtectedTime.day), col(ProtectedTime.id))
+    rows, count = paginate(session, query, limit=limit, offset=offset)
+    return rows, count, rebooked_by(session, [r.id for r in rows if r.id is not None])
+
+
+def rebooked_by(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
+    """Original booking id -> the booking that replaced it."""
+    if not entry_ids:
+        return {}
+    rows = session.exec(
+        select(ProtectedTime.rebooked_from_id, ProtectedTime.id).where(
+            col(ProtectedTime.rebooked_from_id).in_(list(entry_ids))
+        )
+    ).all()
+    return {original: replacement for original, replacement in rows if original is not None}
+
+
+def _adjustments(session: Session, enrolment_id: int, on: date) -> tuple[AdjustmentRecord, ...]:
+    rows = session.exec(
+        select(Adjustment).where(Adjustment.enrolment_id == enrolment_id)
+        .order_by(col(Adjustment.valid_from), col(Adjustment.id))
+    ).all()
+    records = tuple(
+        AdjustmentRecord(policy_id=r.policy_id, parameter=r.parameter, value=r.value,
+                         reason=r.reason, valid_from=r.valid_from, valid_to=r.valid_to,
+                         adjustment_id=r.id)
+        for r in rows
+    )
+    return tuple(a for a in records if is_valid_on(a, on))
+
+
+def rule_params(
+    policies: Any, programme: str, adjustments: Sequence[AdjustmentRecord] = ()
+) -> rule_kind.Params:
+    """The protected-time parameters in force for this NQSW (policy plus their adjustments).
+
+    The first active `protected_time` rule for the programme; the defaults when the
+    organisation has none, so the diary still shows the standard 10%.
+    """
+    if policies is None:
+        return rule_kind.Params()
+    rules = [r for r in policies.rules_of_kind("protected_time", programme)
+             if policies.is_active(r.policy_id, programme)]
+    if not rules:
+        return rule_kind.Params()
+    rule = rules[0]
+    mine = [a for a in adjustments
+            if a.policy_id == rule.policy_id and targets_rule(rule, a.parameter)]
+    if not mine:
+        return rule.params  # type: ignore[no-any-return]
+    params, _, _ = adjusted_params(rule, mine, policies.categories)
+    return params  # type: ignore[return-value]
+
+
+def snapshot_for(session: Session, context: DiaryContext, on: date) -> Snapshot:
+    """What the protected-time rule sees of this NQSW on `on` (caseload left out)."""
+    assert context.enrolment.id is not None
+    facts = load_diary_facts(session, [context.enrolment.id], on)[context.enrolment.id]
+    return Snapshot(
+        staff_id=context.staff_id,
+        enrolment_id=context.enrolment.id,
+        programme=context.enrolment.programme,  # type: ignore[arg-type]
+        programme_start=context.enrolment.start_date,
+        as_of=on,
+        fte=context.staff.fte,
+        contracted_hours=context.staff.contracted_hours,
+        status=context.enrolment.status,
+        pauses=context.programme.pauses,
+        protected_time=facts.protected_time,
+        supervision=facts.supervision,
+        reviews=facts.reviews,
+        bank_holidays=context.holidays,
+    )
+
+
+def _in_days(hours: float, day: float) -> float:
+    return round(hours / day, 2) if day else 0.0
+
+
+def entitlement_view(
+    session: Session, *, staff_id: int, on: date, policies: Any
+) -> dict[str, Any]:
+    """The programme's entitlement and the entitlement to date, with every step shown."""
+    context = load_context(session, staff_id, on)
+    assert context.enrolment.id is not None
+    params = rule_params(policies, context.enrolment.programme,
+                         _adjustments(session, context.enrolment.id, on))
+    terms = params.terms
+    programme = context.programme
+    ledger = entitlement.programme_ledger(programme, holidays_=context.holidays, on=on)
+    whole = entitlement.programme_entitlement(programme, terms=terms, on=on, ledger=ledger)
+    accrued = entitlement.accrued_entitlement(programme, on, terms=terms, ledger=ledger)
+    taken = sum(
+        e.hours for e in session.exec(
+            select(ProtectedTime).where(
+                ProtectedTime.enrolment_id == context.enrolment.id,
+                ProtectedTime.status == ProtectedTimeStatus.taken.value,
+                col(ProtectedTime.day) <= on,
+            )
+        ).all()
+    )
+    remaining = max(whole.hours - taken, 0.0)
+    return {
+        "on": on,
+        "programme": context.enrolment.programme,
+        "programme_start": programme.start,
+        "programme_last_day": programme.last_day(on),
+        "provisional": whole.provisional,
+        "percent": terms.percent,
+        "day_hours": round(whole.day_hours, 4),
+        "hours": round(whole.hours, 2),
+        "days": round(whole.in_days, 2),
+        "accrued_hours": round(accrued.hours, 2),
+        "accrued_days": round(accrued.in_days, 2),
+        "taken_hours": round(taken, 2),
+        "remaining_hours": round(remaining, 2),
+        "remaining_days": _in_days(remaining, whole.day_hours),
+        "working": whole.working(),
+        "accrued_working": accrued.working(),
+    }
+
+
+def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict[str, Any]:
+    """Entitlement, booked, taken, cancelled (who and why), displaced, and whether on track."""
+    context = load_context(session, staff_id, on)
+    assert context.enrolment.id is not None
+    params = rule_params(policies, context.enrolment.programme,
+                         _adjustments(session, context.enrolment.id, on))
+    snapshot = snapshot_for(session, context, on)
+    result = rule_kind.verdict(snapshot, params)
+    measures = result["measures"]
+    day = context.day_hours
+    rows = list(session.exec(
+        select(ProtectedTime).where(ProtectedTime.enrolment_id == context.enrolment.id)
+        .order_by(col(ProtectedTime.day), col(ProtectedTime.id))
+    ).all())
+    replaced = rebooked_by(session, [r.id for r in rows if r.status in LOST and r.id])
+    by_id = {r.id: r for r in rows}
+    names = _names(session, {r.cancelled_by_id for r in rows if r.cancelled_by_id})
+
+    def hours(status: str, *, until: date | None = None) -> dict[str, Any]:
+        chosen = [r for r in rows if r.status == status and (until is None or r.day <= until)]
+        total = sum(r.hours for r in chosen)
+        return {"hours": round(total, 2), "days": _in_days(total, day), "count": len(chosen)}
+
+    def lost(status: str) -> list[dict[str, Any]]:
+        out = []
+        for r in rows:
+            if r.status != status:
+                continue
+            replacement = by_id.get(replaced.get(r.id)) if r.id in replaced else None
+            out.append({
+                "id": r.id, "day": r.day, "hours": r.hours, "status": r.status,
+                "cancelled_on": r.cancelled_on, "cancelled_by_id": r.cancelled_by_id,
+                "cancelled_by_name": names.get(r.cancelled_by_id) if r.cancelled_by_id else None,
+                "reason": r.cancel_reason, "displaced_by_pause_id": r.displaced_by_pause_id,
+                "rebooked_by_id": replacement.id if replacement else None,
+                "rebooked_on": replacement.day if replacement else None,
+            })
+        return out
+
+    whole = measures.get("entitlement_hours", 0.0)
+    accrued = measures.get("accrued_hours", 0.0)
+    taken = hours(ProtectedTimeStatus.taken.value, until=on)
+    booked = hours(ProtectedTimeStatus.booked.value)
+    remaining = max(whole - taken["hours"], 0.0)
+    unbooked = max(whole - taken["hours"] - booked["hours"], 0.0)
+    return {
+        "on": on,
+        "entitlement": {"hours": whole, "days": _in_days(whole, day)},
+        "accrued": {"hours": accrued, "days": _in_days(accrued, day)},
+        "booked": booked,
+        "taken": taken,
+        "remaining": {"hours": round(remaining, 2), "days": _in_days(remaining, day)},
+        "unbooked": {"hours": round(unbooked, 2), "days": _in_days(unbooked, day)},
+        "cancelled": lost(ProtectedTimeStatus.cancelled.value),
+        "displaced": lost(ProtectedTimeStatus.displaced.value),
+        "on_track": result["ok"],
+        "on_track_reason": result["reason"],
+        "checks": result["checks"],
+    }
+
+
+def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.exec(select(Staff).where(col(Staff.id).in_(wanted))).all()
+    return {r.id: r.name for r in rows if r.id is not None}

@@ -1,0 +1,426 @@
+"""Reconciling breaches with what the engine finds now: idempotent, batched, never appended.
+
+For each NQSW and effective date:
+
+* a breach-causing finding with an unresolved breach for the same rule keeps it (the
+  latest evidence is refreshed; a change of outcome or measure is a history event);
+* an unresolved breach whose finding has gone is resolved, with the reason (what
+  changed, and what the rule says now);
+* a breach-causing finding without a breach opens one and tells the ladder;
+* escalation deadlines that have passed climb, and exceptions that have expired
+  reopen the breach (the finding still holds, or it would have been resolved).
+
+Running it twice on the same facts changes nothing the second time. It runs inside
+every change (allocations, case changes, programme events) and in the daily sweep.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.clock import now_utc
+from app.db import is_sqlite
+from app.models import Breach, Enrolment, Staff
+from app.models.breach import UNRESOLVED_STATUSES, BreachStatus
+from app.policy.engine import evaluate
+from app.policy.findings import Finding, Outcome
+from app.policy.snapshot import Snapshot
+from app.services import audit, escalation
+from app.services.escalation import Recipients
+from app.services.snapshots import load_snapshots
+
+
+@dataclass(frozen=True)
+class Override:
+    """A blocking finding allowed by someone the policy lets override, with their reason."""
+
+    keys: frozenset[tuple[str, str]]
+    approver_id: int
+    reason: str
+    allocation_id: int | None = None
+
+
+@dataclass
+class ReconcileResult:
+    opened: list[Breach] = field(default_factory=list)
+    kept: list[Breach] = field(default_factory=list)
+    resolved: list[Breach] = field(default_factory=list)
+    escalated: list[Breach] = field(default_factory=list)
+    reopened: list[Breach] = field(default_factory=list)
+    overridden: list[Breach] = field(default_factory=list)
+
+    def merge(self, other: ReconcileResult) -> None:
+        for name in ("opened", "kept", "resolved", "escalated", "reopened", "overridden"):
+            getattr(self, name).extend(getattr(other, name))
+
+    def touched(self) -> list[Breach]:
+        seen: dict[int, Breach] = {}
+        for group in (self.opened, self.overridden, self.reopened, self.escalated, self.kept):
+            for breach in group:
+                if breach.id is not None:
+                    seen.setdefault(breach.id, breach)
+        return list(seen.values())
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: len(getattr(self, name))
+            for name in ("opened", "kept", "resolved", "escalated", "reopened", "overridden")
+        }
+
+
+# --- locking -----------------------------------------------------------------------------
+
+
+def lock_staff(session: Session, staff_ids: Iterable[int]) -> None:
+    """Serialise changes to these NQSWs' loads until the transaction ends.
+
+    PostgreSQL: a row lock on every enrolment of these people (their staff rows when
+    they have none), taken in id order so that two lockers never deadlock. SQLite: the
+    write transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    Callers take the lock BEFORE loading snapshots, so what they read is what they write.
+    """
+    ids = sorted(set(staff_ids))
+    if not ids:
+        return
+    bind = session.get_bind()
+    if is_sqlite(bind.engine if hasattr(bind, "engine") else bind):  # type: ignore[arg-type]
+        return
+    locked = session.exec(
+        select(Enrolment.id, Enrolment.staff_id)
+        .where(col(Enrolment.staff_id).in_(ids))
+        .order_by(col(Enrolment.id))
+        .with_for_update()
+    ).all()
+    without = sorted(set(ids) - {row[1] for row in locked})
+    if without:
+        session.exec(
+            select(Staff.id).where(col(Staff.id).in_(without)).order_by(col(Staff.id))
+            .with_for_update()
+        ).all()
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def unresolved_breaches(session: Session, staff_ids: Sequence[int]) -> dict[int, list[Breach]]:
+    """Every unresolved breach of these NQSWs, in one query."""
+    found: dict[int, list[Breach]] = defaultdict(list)
+    if not staff_ids:
+        return found
+    rows = session.exec(
+        select(Breach)
+        .where(col(Breach.staff_id).in_(list(staff_ids)),
+               col(Breach.status).in_(UNRESOLVED_STATUSES))
+        .order_by(col(Breach.id))
+    ).all()
+    for breach in rows:
+        found[breach.staff_id].append(breach)
+    return found
+
+
+def rule_of(policies: Any, finding: Finding) -> Any | None:
+    try:
+        return policies.rule(finding.policy_id, finding.rule_id)
+    except (KeyError, AttributeError):
+        return None
+
+
+def opens_breach(policies: Any, finding: Finding) -> bool:
+    """Blocks always open a breach; warnings do unless the rule says they only inform."""
+    if finding.outcome is Outcome.block:
+        return True
+    if finding.outcome is Outcome.warn:
+        rule = rule_of(policies, finding)
+        return bool(getattr(rule, "breach_on_warn", True)) if rule is not None else True
+    return False
+
+
+def evidence_of(finding: Finding) -> dict[str, Any]:
+    return audit._jsonable(finding.as_dict())
+
+
+# --- reconciling ------------------------------------------------------------------------
+
+
+def reconcile_staff(
+    session: Session,
+    *,
+    staff_ids: Iterable[int],
+    on: date,
+    policies: Any,
+    trigger: str = "",
+    actor_id: int | None = None,
+    override: Override | None = None,
+    snapshots: Mapping[int, Snapshot] | None = None,
+    findings: Mapping[int, list[Finding]] | None = None,
+) -> ReconcileResult:
+    """Bring these NQSWs' breaches in line with the engine's findings on `on`.
+
+    The caller holds the lock on these NQSWs (see `lock_staff`). `snapshots` and
+    `findings` may be passed when already computed (the sweep does), else they are
+    loaded here in a constant number of queries.
+    """
+    ids = sorted(set(staff_ids))
+    result = ReconcileResult()
+    if not ids:
+        return result
+    if snapshots is None:
+        snapshots = load_snapshots(session, ids, on, policies=policies)
+    existing = unresolved_breaches(session, ids)
+    involved = [i for i in ids if i in snapshots or existing.get(i)]
+    if not involved:
+        return result
+    recipients = escalation.recipients_for(session, involved)
+    for staff_id in involved:
+        snapshot = snapshots.get(staff_id)
+        if findings is not None and staff_id in findings:
+            found = findings[staff_id]
+        elif snapshot is not None and policies is not None:
+            found = evaluate(snapshot, policies)
+        else:
+            found = []
+        _reconcile_one(
+            session, staff_id=staff_id, snapshot=snapshot, found=found,
+            existing=existing.get(staff_id, []), on=on, policies=policies, trigger=trigger,
+            actor_id=actor_id, override=override, recipients=recipients.get(staff_id),
+            result=result,
+        )
+    unresolved = [b for b in result.kept + result.opened if b.status != BreachStatus.resolved]
+    result.escalated.extend(
+        escalation.escalate_due(
+            session, unresolved, on=on, policies=policies, recipients=recipients
+        )
+    )
+    session.flush()
+    return result
+
+
+def _reconcile_one(
+    session: Session,
+    *,
+    staff_id: int,
+    snapshot: Snapshot | None,
+    found: list[Finding],
+    existing: list[Breach],
+    on: date,
+    policies: Any,
+    trigger: str,
+    actor_id: int | None,
+    override: Override | None,
+    recipients: Recipients | None,
+    result: ReconcileResult,
+) -> None:
+    all_findings = {f.key: f for f in found}
+    breaching = {f.key: f for f in found if opens_breach(policies, f)}
+    handled: set[tuple[str, str]] = set()
+    for breach in existing:
+        if breach.opened_on > on:
+            # A breach dated after this evaluation (a future-dated change): not ours to judge.
+            handled.add((breach.policy_id, breach.rule_id))
+            continue
+        key = (breach.policy_id, breach.rule_id)
+        finding = breaching.get(key)
+        same_enrolment = snapshot is not None and breach.enrolment_id == snapshot.enrolment_id
+        if finding is None or not same_enrolment:
+            reason = _resolution(trigger, all_findings.get(key), snapshot, same_enrolment, on)
+            resolve(session, breach, on=on, reason=reason, actor_id=actor_id,
+                    policies=policies, recipients=recipients)
+            result.resolved.append(breach)
+            continue
+        handled.add(key)
+        _refresh(session, breach, finding, on)
+        if override is not None and key in override.keys:
+            _apply_override(session, breach, override, on)
+            result.overridden.append(breach)
+        elif breach.status == BreachStatus.excepted and _exception_expired(breach, on):
+            _reopen(session, breach, on=on, policies=policies, recipients=recipients)
+            result.reopened.append(breach)
+        result.kept.append(breach)
+    if snapshot is None:
+        return
+    for key, finding in breaching.items():
+        if key in handled:
+            continue
+        breach = _open(session, snapshot, finding, on=on, policies=policies,
+                       override=override if override and key in override.keys else None,
+                       recipients=recipients, trigger=trigger, actor_id=actor_id)
+        result.opened.append(breach)
+        if breach.status == BreachStatus.overridden:
+            result.overridden.append(breach)
+
+
+def _exception_expired(breach: Breach, on: date) -> bool:
+    """An exception holds to the end of its expiry date; the day after, it has lapsed."""
+    return breach.exception_expires_on is not None and on > breach.exception_expires_on
+
+
+def _resolution(
+    trigger: str, now: Finding | None, snapshot: Snapshot | None, same_enrolment: bool, on: date
+) -> str:
+    if snapshot is None:
+        what = f"no longer on a programme on {on.isoformat()}"
+    elif not same_enrolment:
+        what = "the enrolment it was raised on has ended"
+    elif now is None:
+        what = "the rule no longer applies to this NQSW (policy changed)"
+    elif now.outcome is Outcome.ok:
+        what = f"now within the rule: {now.reason}"
+    else:
+        what = f"now only informative: {now.reason}"
+    if trigger.strip():
+        return f"{trigger.strip().rstrip('.')}; {what}"
+    return what[0].upper() + what[1:]
+
+
+def _refresh(session: Session, breach: Breach, finding: Finding, on: date) -> None:
+    """The finding persists: keep the breach, refresh its latest evidence."""
+    changed = (
+        breach.level != finding.outcome.value
+        or breach.severity != finding.severity.value
+        or (breach.latest_evidence or {}).get("measured") != finding.measured
+        or (breach.latest_evidence or {}).get("limit") != finding.limit
+    )
+    breach.latest_evidence = evidence_of(finding)
+    if on > breach.last_seen_on:
+        breach.last_seen_on = on
+    if changed:
+        before = {"level": breach.level, "severity": breach.severity}
+        breach.level = finding.outcome.value
+        breach.severity = finding.severity.value
+        breach.reason = finding.reason[:4000]
+        breach.policy_version = finding.policy_version or breach.policy_version
+        breach.updated_at = now_utc()
+        escalation.add_event(
+            session, breach, action="updated", on=on, from_status=breach.status,
+            note=finding.reason[:4000],
+            data={"before": before, "measured": finding.measured, "limit": finding.limit},
+        )
+
+
+def _open(
+    session: Session,
+    snapshot: Snapshot,
+    finding: Finding,
+    *,
+    on: date,
+    policies: Any,
+    override: Override | None,
+    recipients: Recipients | None,
+    trigger: str,
+    actor_id: int | None,
+) -> Breach:
+    rule_escalation = escalation.rule_escalation(policies, finding.policy_id, finding.rule_id)
+    evidence = evidence_of(finding)
+    breach = Breach(
+        staff_id=snapshot.staff_id,
+        enrolment_id=snapshot.enrolment_id,
+        policy_id=finding.policy_id,
+        rule_id=finding.rule_id,
+        kind=finding.kind,
+        level=finding.outcome.value,
+        severity=finding.severity.value,
+        severe=escalation.is_severe(rule_escalation, finding.severity.value),
+        status=BreachStatus.open.value,
+        policy_version=finding.policy_version,
+        reason=finding.reason[:4000],
+        opened_on=on,
+        last_seen_on=on,
+        evidence=evidence,
+        latest_evidence=evidence,
+    )
+    if override is not None:
+        breach.status = BreachStatus.overridden.value
+        breach.override_by_id = override.approver_id
+        breach.override_reason = override.reason
+        breach.allocation_id = override.allocation_id
+    session.add(breach)
+    session.flush()
+    escalation.add_event(
+        session, breach, action="opened", on=on, actor_id=actor_id,
+        note=trigger or None, data={"finding": evidence},
+    )
+    audit.record(session, action="breach.open", entity="breach", entity_id=breach.id,
+                 actor_id=actor_id, nqsw_id=breach.staff_id,
+                 after={"policy_id": breach.policy_id, "rule_id": breach.rule_id,
+                        "status": breach.status, "level": breach.level,
+                        "severity": breach.severity, "opened_on": on,
+                        "policy_version": breach.policy_version, "trigger": trigger})
+    if override is not None:
+        escalation.add_event(
+            session, breach, action="overridden", on=on, actor_id=override.approver_id,
+            note=override.reason, data={"allocation_id": override.allocation_id},
+        )
+    escalation.start_clock(session, breach, on=on, escalation=rule_escalation,
+                           recipients=recipients)
+    return breach
+
+
+def _apply_override(session: Session, breach: Breach, override: Override, on: date) -> None:
+    before = breach.status
+    breach.status = BreachStatus.overridden.value
+    breach.override_by_id = override.approver_id
+    breach.override_reason = override.reason
+    breach.allocation_id = override.allocation_id or breach.allocation_id
+    breach.updated_at = now_utc()
+    escalation.add_event(
+        session, breach, action="overridden", on=on, from_status=before,
+        actor_id=override.approver_id, note=override.reason,
+        data={"allocation_id": override.allocation_id},
+    )
+
+
+def _reopen(
+    session: Session, breach: Breach, *, on: date, policies: Any, recipients: Recipients | None
+) -> None:
+    """An exception lapsed while the finding still holds: the breach is open again."""
+    before = breach.status
+    breach.status = BreachStatus.open.value
+    breach.escalation_level = 0
+    breach.escalated_at = None
+    breach.escalated_on = None
+    breach.updated_at = now_utc()
+    escalation.add_event(
+        session, breach, action="reopened", on=on, from_status=before,
+        note=f"The exception expired on {breach.exception_expires_on} and the finding still "
+        "holds.",
+    )
+    audit.record(session, action="breach.reopen", entity="breach", entity_id=breach.id,
+                 nqsw_id=breach.staff_id,
+                 before={"status": before, "exception_expires_on": breach.exception_expires_on},
+                 after={"status": breach.status, "reopened_on": on})
+    rule_escalation = escalation.rule_escalation(policies, breach.policy_id, breach.rule_id)
+    escalation.start_clock(session, breach, on=on, escalation=rule_escalation,
+                           recipients=recipients, kind="breach.reopened")
+
+
+def resolve(
+    session: Session,
+    breach: Breach,
+    *,
+    on: date,
+    reason: str,
+    actor_id: int | None = None,
+    policies: Any = None,
+    recipients: Recipients | None = None,
+) -> None:
+    before = breach.status
+    breach.status = BreachStatus.resolved.value
+    breach.resolved_at = now_utc()
+    breach.resolved_on = max(on, breach.opened_on)
+    breach.resolution = reason[:2000]
+    breach.updated_at = breach.resolved_at
+    escalation.add_event(session, breach, action="resolved", on=on, from_status=before,
+                         actor_id=actor_id, note=breach.resolution)
+    audit.record(session, action="breach.resolve", entity="breach", entity_id=breach.id,
+                 actor_id=actor_id, nqsw_id=breach.staff_id,
+                 before={"status": before}, after={"status": breach.status,
+                                                   "resolved_on": breach.resolved_on,
+                                                   "resolution": breach.resolution})
+    rule_escalation = escalation.rule_escalation(policies, breach.policy_id, breach.rule_id)
+    escalation.tell_resolved(session, breach, recipients, rule_escalation)

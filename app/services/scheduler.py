@@ -1,0 +1,211 @@
+"""The in-process daily sweep, safe with several workers.
+
+Each worker process runs a small thread that wakes at `settings.sweep_time` (local
+time) and, if today's sweep has not been done, tries to take the cross-worker lock:
+
+* PostgreSQL: `pg_try_advisory_lock` on a dedicated connection (released on unlock or
+  when the connection dies with its worker);
+* SQLite: a row in `job_lock` with an expiry, taken inside a write transaction (a
+  crashed holder's lock lapses when it expires).
+
+Whoever holds the lock runs the sweep and records the date in `job_lock.last_done_on`;
+the others find it done and go back to sleep. So one sweep runs at a time, once a day,
+however many workers there are. A worker that starts after the sweep time catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from app.db import is_sqlite, write_bind
+from app.models.breach import JobLock
+from app.services.sweep import SweepReport, run_sweep
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "sweep"
+LOCK_TTL = timedelta(hours=2)
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def advisory_key(name: str) -> int:
+    """A stable 63-bit key per job name for PostgreSQL's advisory locks."""
+    return zlib.crc32(f"ringfence:{name}".encode()) & 0x7FFFFFFF
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def exclusive(
+    engine: Engine, name: str = SWEEP_JOB, *, ttl: timedelta = LOCK_TTL
+) -> Iterator[bool]:
+    """Hold the named job lock for the block; yields False when someone else holds it."""
+    if is_sqlite(engine):
+        with _row_lock(engine, name, ttl) as held:
+            yield held
+        return
+    with engine.connect() as conn:
+        key = advisory_key(name)
+        held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
+@contextmanager
+def _row_lock(engine: Engine, name: str, ttl: timedelta) -> Iterator[bool]:
+    me = holder_id()
+    with Session(bind=write_bind(engine)) as session:
+        row = session.get(JobLock, name)
+        now = _now()
+        if row is not None and row.expires_at > now and row.holder != me:
+            session.rollback()
+            held = False
+        else:
+            if row is None:
+                row = JobLock(name=name, holder=me, acquired_at=now, expires_at=now + ttl)
+                session.add(row)
+            else:
+                row.holder, row.acquired_at, row.expires_at = me, now, now + ttl
+            session.commit()
+            held = True
+    try:
+        yield held
+    finally:
+        if held:
+            with Session(bind=write_bind(engine)) as session:
+                row = session.get(JobLock, name)
+                if row is not None and row.holder == me:
+                    row.expires_at = _now()
+                    session.commit()
+
+
+def last_done(engine: Engine, name: str = SWEEP_JOB) -> date | None:
+    with Session(engine) as session:
+        row = session.get(JobLock, name)
+        return row.last_done_on if row else None
+
+
+def mark_done(engine: Engine, on: date, name: str = SWEEP_JOB) -> None:
+    """Record that the job ran for `on` (called while holding the lock)."""
+    with Session(bind=write_bind(engine)) as session:
+        row = session.get(JobLock, name)
+        now = _now()
+        if row is None:
+            session.add(JobLock(name=name, holder=holder_id(), acquired_at=now, expires_at=now,
+                                last_done_on=on))
+        elif row.last_done_on is None or row.last_done_on < on:
+            row.last_done_on = on
+        session.commit()
+
+
+def sweep_once(
+    engine: Engine, *, policies: Any, as_of: date, force: bool = False
+) -> SweepReport | None:
+    """Run the sweep for `as_of` unless another worker is running it or it is done.
+
+    Returns the report, or None when skipped. `force` runs it even if already done
+    (the command line), but never alongside another sweep.
+    """
+    with exclusive(engine, SWEEP_JOB) as held:
+        if not held:
+            log.info("sweep for %s skipped: another worker holds the lock", as_of)
+            return None
+        done = last_done(engine)
+        if not force and done is not None and done >= as_of:
+            return None
+        report = run_sweep(engine, as_of=as_of, policies=policies)
+        mark_done(engine, as_of)
+        log.info("sweep for %s: %s", as_of, report.as_dict())
+        return report
+
+
+def next_run(now_local: datetime, at: time) -> datetime:
+    """The next local time the daily sweep is due (today's if still ahead)."""
+    candidate = now_local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    return candidate if candidate > now_local else candidate + timedelta(days=1)
+
+
+def parse_sweep_time(value: str) -> time:
+    try:
+        hours, minutes = value.split(":", 1)
+        return time(int(hours), int(minutes))
+    except ValueError as exc:
+        raise ValueError(f"sweep time must be HH:MM, not {value!r}") from exc
+
+
+class DailyScheduler:
+    """A daemon thread that runs `job(today)` once a day at `at` (local time)."""
+
+    def __init__(
+        self, job: Callable[[date], object], *, at: time, tz: Any,
+        catch_up: Callable[[date], bool] | None = None,
+    ) -> None:
+        self.job = job
+        self.at = at
+        self.tz = tz
+        self.catch_up = catch_up
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ringfence-sweep", daemon=True)
+
+    def start(self) -> DailyScheduler:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self, day: date) -> None:
+        try:
+            self.job(day)
+        except Exception:  # a failed sweep is logged and retried tomorrow, never fatal
+            log.exception("daily sweep for %s failed", day)
+
+    def _loop(self) -> None:
+        now = datetime.now(self.tz)
+        past_time = now.time() >= self.at
+        if past_time and self.catch_up is not None and self.catch_up(now.date()):
+            self._run(now.date())
+        while not self._stop.is_set():
+            now = datetime.now(self.tz)
+            due = next_run(now, self.at)
+            if self._stop.wait((due - now).total_seconds()):
+                return
+            self._run(datetime.now(self.tz).date())
+
+
+def start_scheduler(app: Any) -> DailyScheduler:
+    """Start the daily sweep for a running app (called from create_app's lifespan)."""
+    settings = app.state.settings
+    engine: Engine = app.state.engine
+
+    def job(day: date) -> None:
+        sweep_once(engine, policies=app.state.policies, as_of=day)
+
+    def not_done(day: date) -> bool:
+        done = last_done(engine)
+        return done is None or done < day
+
+    return DailyScheduler(job, at=parse_sweep_time(settings.sweep_time), tz=settings.tz,
+                          catch_up=not_done).start()

@@ -1,0 +1,137 @@
+"""Staff: joining, corrections and leaving. People leave on a date; no one is deleted."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, not_, or_
+from sqlmodel import Session, col, select
+
+from app.errors import Conflict, DomainError
+from app.models import Staff, Team
+from app.models.base import Role
+from app.schemas.staff import StaffCreate, StaffUpdate
+from app.services import audit, workload_events
+from app.services.common import apply_changes, get_or_404, paginate, require_exists
+
+# Changes to these can change what an NQSW may hold (pro rata caps, team benchmarks).
+_LOAD_FIELDS = frozenset({"role", "team_id", "fte", "contracted_hours", "leave_date",
+                          "start_date", "experienced"})
+
+
+def active_on(on: date) -> ColumnElement[bool]:
+    """Employed on `on`: started by then and not yet left (the leave date is the first day gone)."""
+    return and_(
+        col(Staff.start_date) <= on,
+        or_(col(Staff.leave_date).is_(None), col(Staff.leave_date) > on),
+    )
+
+
+def ensure_email_free(session: Session, email: str, *, exclude_id: int | None = None) -> None:
+    """A clear 409 naming the address, before the unique index would refuse it."""
+    query = select(Staff.id).where(Staff.email == email)
+    if exclude_id is not None:
+        query = query.where(Staff.id != exclude_id)
+    if session.exec(query.limit(1)).first() is not None:
+        raise Conflict(f"a staff member with email {email} already exists", field="email")
+
+
+def nqsw_of(staff: Staff) -> int | None:
+    """The NQSW an audit event is about, so their trail can be read in one place."""
+    return staff.id if staff.role == Role.nqsw.value else None
+
+
+def create_staff(*, session: Session, data: StaffCreate, actor_id: int | None = None) -> Staff:
+    require_exists(session, Team, data.team_id, field="team_id", what="team")
+    ensure_email_free(session, data.email)
+    values = data.model_dump()
+    values["role"] = data.role.value
+    staff = Staff(**values)
+    session.add(staff)
+    session.flush()
+    audit.record(session, action="staff.create", entity="staff", entity_id=staff.id,
+                 actor_id=actor_id, nqsw_id=nqsw_of(staff), after=staff)
+    return staff
+
+
+def list_staff(
+    *,
+    session: Session,
+    limit: int,
+    offset: int,
+    on: date,
+    role: Role | None = None,
+    team_id: int | None = None,
+    active: bool | None = None,
+    search: str | None = None,
+) -> tuple[list[Staff], int]:
+    query = select(Staff).order_by(Staff.name, Staff.id)
+    if role is not None:
+        query = query.where(Staff.role == role.value)
+    if team_id is not None:
+        query = query.where(Staff.team_id == team_id)
+    if active is not None:
+        query = query.where(active_on(on) if active else not_(active_on(on)))
+    if search:
+        text = search.strip()
+        query = query.where(or_(
+            col(Staff.name).icontains(text, autoescape=True),
+            col(Staff.email).icontains(text, autoescape=True),
+        ))
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+def get_staff(*, session: Session, staff_id: int) -> Staff:
+    return get_or_404(session, Staff, staff_id, what="staff member")
+
+
+def update_staff(
+    *, session: Session, staff_id: int, data: StaffUpdate, on: date, actor_id: int | None = None
+) -> Staff:
+    staff = get_staff(session=session, staff_id=staff_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for required in ("name", "email", "role", "fte", "contracted_hours", "start_date",
+                     "experienced"):
+        if required in changes and changes[required] is None:
+            raise DomainError(f"{required} cannot be empty", field=required)
+    if isinstance(changes.get("role"), Role):
+        changes["role"] = changes["role"].value
+    require_exists(session, Team, changes.get("team_id"), field="team_id", what="team")
+    if changes.get("email") is not None:
+        ensure_email_free(session, changes["email"], exclude_id=staff.id)
+    start = changes.get("start_date", staff.start_date)
+    leave = changes.get("leave_date", staff.leave_date)
+    if leave is not None and leave < start:
+        field = "leave_date" if "leave_date" in changes else "start_date"
+        raise DomainError(f"leave date {leave} is before the start date {start}", field=field)
+    changes = {k: v for k, v in changes.items() if getattr(staff, k) != v}
+    if not changes:
+        return staff
+    before = apply_changes(staff, changes)
+    session.flush()
+    audit.record(session, action="staff.update", entity="staff", entity_id=staff.id,
+                 actor_id=actor_id, nqsw_id=nqsw_of(staff), before=before, after=changes)
+    if _LOAD_FIELDS & changes.keys():
+        workload_events.staff_changed(session, staff_ids=[staff.id], on=on, actor_id=actor_id,
+                                      reason="staff record changed")
+    return staff
+
+
+def leave(*, session: Session, staff_id: int, on: date, actor_id: int | None = None) -> Staff:
+    """Record that someone left: their history (cases, breaches, audit) stays readable."""
+    staff = get_staff(session=session, staff_id=staff_id)
+    if staff.leave_date is not None:
+        raise DomainError(
+            f"already left on {staff.leave_date}; correct it with PATCH leave_date", field="on"
+        )
+    if on < staff.start_date:
+        raise DomainError(f"leave date {on} is before the start date {staff.start_date}",
+                          field="on")
+    staff.leave_date = on
+    session.flush()
+    audit.record(session, action="staff.leave", entity="staff", entity_id=staff.id,
+                 actor_id=actor_id, nqsw_id=nqsw_of(staff), after={"leave_date": on})
+    workload_events.staff_changed(session, staff_ids=[staff.id], on=on, actor_id=actor_id,
+                                  reason="left the organisation")
+    return staff

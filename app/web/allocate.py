@@ -1,0 +1,219 @@
+"""Allocating a case: the what-if shows before the manager submits, and a refusal says why.
+
+The page asks `services.allocation` the same question the API does (check, then write
+under the NQSW's lock), so what the manager is shown is exactly what will be enforced.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, StringConstraints
+from sqlmodel import Session
+
+from app.clock import today
+from app.db import SessionDep
+from app.errors import DomainError
+from app.models import Staff
+from app.services import allocation as allocations
+from app.web import access, queries
+from app.web.deps import PoliciesDep, ViewerDep
+from app.web.errors import PageForbidden
+from app.web.forms import FormErrors, domain_errors, parse_form
+from app.web.htmx import redirect
+from app.web.summaries import titled
+from app.web.templating import render
+from app.web.viewer import Viewer
+
+router = APIRouter()
+
+LABELS = {
+    "case_reference": "Case reference",
+    "worker_id": "Worker",
+    "role": "Role on the case",
+    "start_date": "Start date",
+    "reason": "Reason",
+}
+FIELD_NAMES = {"case_id": "case_reference", "allocated_by_id": "reason",
+               "override_reason": "reason"}
+
+
+class AllocationForm(BaseModel):
+    case_reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    worker_id: int
+    role: Literal["holder", "co_worker"] = "holder"
+    start_date: date = Field(default_factory=today)
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class CheckForm(BaseModel):
+    """The what-if only needs what has been chosen so far."""
+
+    case_reference: str | None = None
+    worker_id: int | None = None
+    role: Literal["holder", "co_worker"] = "holder"
+    start_date: date | None = None
+
+
+def require_allocator(viewer: Viewer) -> None:
+    if not viewer.can_allocate:
+        raise PageForbidden("Only team managers and senior managers allocate cases.")
+
+
+def form_options(session: Session, viewer: Viewer, on: date) -> dict[str, Any]:
+    team_ids = queries.visible_team_ids(session, viewer)
+    workers = queries.nqsw_staff(session, on=on, team_ids=team_ids)
+    return {
+        "workers": [(w.id, w.name) for w in workers],
+        "cases": queries.open_cases_for_teams(session, team_ids, on),
+    }
+
+
+def whatif(
+    session: Session, viewer: Viewer, policies: Any, form: CheckForm
+) -> dict[str, Any]:
+    """The engine's verdict on the proposal, or what is still missing to give one."""
+    if not form.case_reference or not form.worker_id:
+        return {"state": "incomplete"}
+    case = queries.case_by_reference(session, form.case_reference)
+    if case is None or case.id is None:
+        return {"state": "unknown_case", "reference": form.case_reference}
+    worker = session.get(Staff, form.worker_id)
+    if worker is None or not access.can_see_nqsw(session, viewer, worker):
+        return {"state": "unknown_worker"}
+    on = form.start_date or today()
+    try:
+        decision = allocations.check_allocation(
+            session, policies=policies, case_id=case.id, worker_id=form.worker_id,
+            role=form.role, on=on,
+        )
+    except DomainError as exc:
+        return {"state": "refused", "message": exc.message}
+    return decision_view(decision, case=case, worker=worker, role=form.role, on=on,
+                         policies=policies, viewer=viewer)
+
+
+def decision_view(
+    decision: Any, *, case: Any, worker: Staff, role: str, on: date, policies: Any,
+    viewer: Viewer,
+) -> dict[str, Any]:
+    findings = titled(decision.finding_views(), policies)
+    caused = [f for f in findings if f["caused_by_proposal"]]
+    return {
+        "state": "checked",
+        "enrolled": decision.enrolled,
+        "outcome": decision.outcome.value,
+        "caused": caused,
+        "others": [f for f in findings if not f["caused_by_proposal"] and f["outcome"] != "ok"],
+        "case": case,
+        "worker": worker,
+        "role": role,
+        "on": on,
+        "override_roles": sorted(decision.override_roles()),
+        "viewer_may_override": viewer.role in decision.override_roles(),
+    }
+
+
+def page(
+    request: Request, session: Session, viewer: Viewer, *, values: dict[str, Any],
+    errors: FormErrors | None = None, result: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    on = today()
+    return render(request, "pages/allocate.html", {
+        "title": "Allocate a case",
+        "nav_key": "allocate",
+        "values": values,
+        "errors": errors or FormErrors(),
+        "result": result or {"state": "incomplete"},
+        "today": on,
+        **form_options(session, viewer, on),
+    }, status_code=status_code, block="allocate_form")
+
+
+@router.get("/allocate", include_in_schema=False)
+def allocate_page(
+    request: Request, session: SessionDep, viewer: ViewerDep, policies: PoliciesDep,
+    worker_id: int | None = None, case_reference: str | None = None,
+) -> Response:
+    require_allocator(viewer)
+    values = {"worker_id": worker_id or "", "case_reference": case_reference or "",
+              "role": "holder", "start_date": today().isoformat()}
+    check, _ = parse_form(CheckForm, values)
+    result = whatif(session, viewer, policies, check) if check else None
+    return page(request, session, viewer, values=values, result=result)
+
+
+@router.post("/allocate/check", include_in_schema=False)
+async def allocate_check(
+    request: Request, session: SessionDep, viewer: ViewerDep, policies: PoliciesDep
+) -> Response:
+    """The what-if panel, refreshed as the manager picks (never writes)."""
+    require_allocator(viewer)
+    data = dict(await request.form())
+    check, errors = parse_form(CheckForm, data, LABELS)
+    result = whatif(session, viewer, policies, check) if check else {
+        "state": "invalid", "messages": [m for _, m in errors.summary()]}
+    return render(request, "pages/allocate.html", {"result": result}, block="whatif")
+
+
+@router.post("/allocate", include_in_schema=False)
+async def allocate_submit(
+    request: Request, session: SessionDep, viewer: ViewerDep, policies: PoliciesDep
+) -> Response:
+    require_allocator(viewer)
+    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
+    form, errors = parse_form(AllocationForm, data, LABELS)
+    if form is None:
+        return page(request, session, viewer, values=data, errors=errors, status_code=422)
+    case = queries.case_by_reference(session, form.case_reference)
+    worker = session.get(Staff, form.worker_id)
+    if case is None or case.id is None:
+        errors.add("case_reference", f"There is no case with reference {form.case_reference}")
+    if worker is None or not access.can_see_nqsw(session, viewer, worker):
+        errors.add("worker_id", "Select a worker from your teams")
+    if errors:
+        return page(request, session, viewer, values=data, errors=errors, status_code=422)
+    assert case is not None and case.id is not None and worker is not None
+    reason = (form.reason or "").strip() or None
+    check = CheckForm(case_reference=form.case_reference, worker_id=form.worker_id,
+                      role=form.role, start_date=form.start_date)
+    result = whatif(session, viewer, policies, check)
+    if result.get("state") == "checked" and result["outcome"] == "warn" and reason is None:
+        errors.add("reason", "Give a reason for going beyond the limit: it is recorded "
+                             "with the allocation")
+        return page(request, session, viewer, values=data, errors=errors, result=result,
+                    status_code=422)
+    try:
+        written = allocations.create_allocation(
+            session, policies=policies, case_id=case.id, worker_id=form.worker_id,
+            role=form.role, start_date=form.start_date, override_reason=reason,
+            allocated_by_id=viewer.staff_id,
+        )
+    except allocations.PolicyBlocked as exc:
+        session.rollback()  # nothing is written for a refused allocation
+        result = decision_view(exc.decision, case=case, worker=worker, role=form.role,
+                               on=form.start_date, policies=policies, viewer=viewer)
+        if result["viewer_may_override"]:
+            message = ("This allocation breaks a firm limit. To go ahead, give your reason "
+                       "for overriding it")
+        else:
+            who = " or ".join(r.replace("_", " ") for r in result["override_roles"]) \
+                or "nobody"
+            message = f"This allocation breaks a firm limit. Only a {who} can override it"
+        errors.add("reason" if result["viewer_may_override"] else "case_reference", message)
+        return page(request, session, viewer, values=data, errors=errors, result=result,
+                    status_code=409)
+    except DomainError as exc:
+        session.rollback()
+        return page(request, session, viewer, values=data,
+                    errors=domain_errors(exc, rename=FIELD_NAMES), result=result,
+                    status_code=exc.status_code)
+    outcome = written.decision.outcome.value
+    return redirect(
+        request,
+        f"/nqsws/{form.worker_id}?allocated={case.reference}&outcome={outcome}",
+    )

@@ -1,0 +1,362 @@
+"""The breach dashboard and a breach's own page, where people acknowledge or except it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, StringConstraints
+from sqlmodel import Session
+
+from app.clock import today
+from app.db import SessionDep
+from app.errors import DomainError, NotFound
+from app.models import Staff
+from app.services import breaches as breach_service
+from app.web import access, queries
+from app.web.deps import OnDep, ViewerDep
+from app.web.errors import PageForbidden
+from app.web.forms import FormErrors, domain_errors, parse_form
+from app.web.htmx import redirect
+from app.web.templating import render
+from app.web.viewer import Viewer
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+TREND_WEEKS = 12
+STATUS_CHOICES = [
+    ("unresolved", "Not resolved"),
+    ("open", "Open"),
+    ("acknowledged", "Acknowledged"),
+    ("excepted", "Excepted"),
+    ("overridden", "Overridden"),
+    ("resolved", "Resolved"),
+    ("all", "Any status"),
+]
+SEVERITY_CHOICES = [(s, s.capitalize()) for s in reversed(breach_service.SEVERITY_ORDER)]
+AGE_CHOICES = [("5", "5 days or more"), ("10", "10 days or more"), ("20", "20 days or more"),
+               ("40", "40 days or more")]
+
+
+@dataclass
+class DashboardQuery:
+    """The filters as typed in the address bar; bad values are ignored, not fatal."""
+
+    status: str = "unresolved"
+    team_id: int | None = None
+    rule: str = ""
+    severity: str = ""
+    min_age: str = ""
+    nqsw_id: int | None = None
+    page: int = 1
+
+    @classmethod
+    def from_request(cls, request: Request) -> DashboardQuery:
+        params = request.query_params
+
+        def as_int(name: str) -> int | None:
+            try:
+                return int(params.get(name, ""))
+            except ValueError:
+                return None
+
+        status = params.get("status", "unresolved")
+        return cls(
+            status=status if status in dict(STATUS_CHOICES) else "unresolved",
+            team_id=as_int("team_id"),
+            rule=params.get("rule", ""),
+            severity=params.get("severity", "") if params.get("severity") in dict(
+                SEVERITY_CHOICES) else "",
+            min_age=params.get("min_age", "") if params.get("min_age") in dict(
+                AGE_CHOICES) else "",
+            nqsw_id=as_int("nqsw_id"),
+            page=max(as_int("page") or 1, 1),
+        )
+
+    def params(self, **changes: Any) -> str:
+        values = {
+            "status": self.status, "team_id": self.team_id, "rule": self.rule,
+            "severity": self.severity, "min_age": self.min_age, "nqsw_id": self.nqsw_id,
+            "page": self.page,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in (None, "", 1) or
+                          (k == "status" and v)})
+
+
+def scoped_filters(
+    session: Session, viewer: Viewer, query: DashboardQuery, *, on: date
+) -> tuple[breach_service.BreachFilters, list[Any]]:
+    """The service's filters, narrowed to what this person may see."""
+    visible = queries.visible_team_ids(session, viewer)
+    if viewer.role == "nqsw":
+        raise PageForbidden("The breach dashboard is for managers and coordinators.")
+    team_choices = queries.teams(session, visible)
+    team_id = query.team_id
+    area_id: int | None = None
+    if visible is not None:
+        if team_id not in visible:
+            team_id = None
+        if team_id is None:
+            if len(viewer.service_area_ids) == 1 and viewer.role == "senior_manager":
+                area_id = viewer.service_area_ids[0]
+            elif visible:
+                team_id = visible[0]
+            else:
+                team_id = -1  # sees no team: an empty dashboard, never everyone's
+    policy_id, _, rule_id = query.rule.partition("/")
+    status: tuple[str, ...] = ()
+    unresolved: bool | None = None
+    if query.status == "unresolved":
+        unresolved = True
+    elif query.status != "all":
+        status = (query.status,)
+    filters = breach_service.BreachFilters(
+        status=status,
+        unresolved=unresolved,
+        team_id=team_id,
+        service_area_id=area_id,
+        policy_id=policy_id or None,
+        rule_id=rule_id or None,
+        severity=(query.severity,) if query.severity else (),
+        staff_id=query.nqsw_id,
+        min_age_days=int(query.min_age) if query.min_age else None,
+    )
+    if query.nqsw_id is not None:
+        nqsw = session.get(Staff, query.nqsw_id)
+        if nqsw is None or not access.can_see_nqsw(session, viewer, nqsw):
+            raise NotFound("NQSW", query.nqsw_id)
+    return filters, team_choices
+
+
+def rule_choices(policies: Any) -> list[tuple[str, str]]:
+    choices = []
+    for policy in policies:
+        for rule in policy.rules:
+            choices.append((f"{policy.id}/{rule.id}", rule.title or policy.title))
+    return sorted(choices, key=lambda c: c[1])
+
+
+def width_class(value: int, largest: int) -> str:
+    """A bar's width as one of the 5% steps in ringfence.css (no inline styles)."""
+    if largest <= 0 or value <= 0:
+        return "rf-w-0"
+    step = max(5, int(math.ceil(100 * value / largest / 5) * 5))
+    return f"rf-w-{min(step, 100)}"
+
+
+def trend_chart(series: list[dict[str, Any]]) -> dict[str, Any]:
+    """Bar geometry for the server-drawn SVG of open breaches at each week's end."""
+    width, height, left, bottom, top = 640, 200, 36, 28, 12
+    plot_h = height - bottom - top
+    largest = max((p["open"] for p in series), default=0)
+    scale_max = max(largest, 1)
+    slot = (width - left - 8) / max(len(series), 1)
+    bars = []
+    for index, point in enumerate(series):
+        h = 0 if scale_max == 0 else plot_h * point["open"] / scale_max
+        x = left + index * slot + slot * 0.15
+        bars.append({
+            "x": round(x, 1), "y": round(top + plot_h - h, 1), "w": round(slot * 0.7, 1),
+            "h": round(h, 1), "value": point["open"], "label": point["week_ending"],
+            "label_x": round(x + slot * 0.35, 1),
+        })
+    return {"width": width, "height": height, "bars": bars, "max": largest,
+            "baseline": top + plot_h, "left": left, "top": top}
+
+
+def dashboard_context(
+    request: Request, session: Session, viewer: Viewer, *, on: date
+) -> dict[str, Any]:
+    policies = request.app.state.policies
+    query = DashboardQuery.from_request(request)
+    filters, team_choices = scoped_filters(session, viewer, query, on=on)
+    offset = (query.page - 1) * PAGE_SIZE
+    rows, count = breach_service.list_breaches(
+        session, filters=filters, on=on, sort="opened_on", limit=PAGE_SIZE, offset=offset
+    )
+    summary = breach_service.summary(session, filters=filters, on=on)
+    series = breach_service.trend(session, filters=filters, on=on, weeks=TREND_WEEKS)["series"]
+    rules = rule_choices(policies)
+    rule_titles = {key: title for key, title in rules}
+    teams_in_matrix: dict[Any, str] = {}
+    rules_in_matrix: dict[str, str] = {}
+    cells: dict[tuple[Any, str], int] = {}
+    for item in summary["by_team_rule"]:
+        key = f"{item['policy_id']}/{item['rule_id']}"
+        teams_in_matrix[item["team_id"]] = item["team_name"] or "No team"
+        rules_in_matrix[key] = rule_titles.get(key, item["rule_id"])
+        cells[(item["team_id"], key)] = item["count"]
+    largest_age = max((b["count"] for b in summary["ageing"]), default=0)
+    for bucket in summary["ageing"]:
+        bucket["width"] = width_class(bucket["count"], largest_age)
+    return {
+        "title": "Breaches",
+        "query": query,
+        "rows": rows,
+        "count": count,
+        "pages": max(1, math.ceil(count / PAGE_SIZE)),
+        "summary": summary,
+        "matrix": {"teams": teams_in_matrix, "rules": rules_in_matrix, "cells": cells},
+        "trend": trend_chart(series),
+        "series": series,
+        "on": on,
+        "teams": team_choices,
+        "rules": rules,
+        "rule_titles": rule_titles,
+        "status_choices": STATUS_CHOICES,
+        "severity_choices": SEVERITY_CHOICES,
+        "age_choices": AGE_CHOICES,
+        "export_url": "/breaches/export.csv?" + query.params(page=1),
+    }
+
+
+def dashboard_response(
+    request: Request, session: Session, viewer: Viewer, *, on: date, nav_key: str = "breaches"
+) -> Response:
+    context = dashboard_context(request, session, viewer, on=on)
+    context["nav_key"] = nav_key
+    return render(request, "pages/breaches.html", context, block="results")
+
+
+@router.get("/breaches", include_in_schema=False)
+def breach_dashboard(
+    request: Request, session: SessionDep, viewer: ViewerDep, on: OnDep
+) -> Response:
+    return dashboard_response(request, session, viewer, on=on)
+
+
+@router.get("/breaches/export.csv", include_in_schema=False)
+def breach_export(request: Request, session: SessionDep, viewer: ViewerDep, on: OnDep) -> Response:
+    """The filtered dashboard as CSV, for a senior manager's own analysis."""
+    query = DashboardQuery.from_request(request)
+    filters, _ = scoped_filters(session, viewer, query, on=on)
+    body = breach_service.export_rows(session, filters=filters, on=on, sort="opened_on")
+    return Response(
+        body, media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="breaches-{on}.csv"'},
+    )
+
+
+# --- one breach -------------------------------------------------------------------------
+
+
+class AcknowledgeForm(BaseModel):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class ExceptionForm(BaseModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=4000)]
+    expires_on: date
+
+
+EXCEPTION_LABELS = {"reason": "Reason for the exception",
+                    "expires_on": "Expiry date"}
+
+
+def breach_for(session: Session, viewer: Viewer, breach_id: int, on: date) -> dict[str, Any]:
+    view = breach_service.get_breach(session, breach_id, on=on)
+    nqsw = session.get(Staff, view["staff_id"])
+    if nqsw is None or not access.can_see_nqsw(session, viewer, nqsw):
+        raise NotFound("breach", breach_id)
+    return view
+
+
+def may_grant_exception(viewer: Viewer) -> bool:
+    """The approver is the person granting it: a senior manager or an ASYE coordinator."""
+    return viewer.role in breach_service.EXCEPTION_ROLES and viewer.staff_id is not None
+
+
+def detail_page(
+    request: Request, session: Session, viewer: Viewer, breach_id: int, on: date, *,
+    ack_errors: FormErrors | None = None, exc_errors: FormErrors | None = None,
+    values: dict[str, Any] | None = None, status_code: int = 200,
+) -> Response:
+    breach = breach_for(session, viewer, breach_id, on)
+    policies = request.app.state.policies
+    titles = dict(rule_choices(policies))
+    actors = queries.staff_by_id(session, [e.actor_id for e in breach["history"]] + [
+        breach.get("acknowledged_by_id"), breach.get("exception_approver_id"),
+        breach.get("override_by_id")])
+    errors = FormErrors()
+    for source in (ack_errors, exc_errors):
+        for name, message in (source.summary() if source else []):
+            errors.add(name, message)
+    defaults = {"expires_on": (on + timedelta(days=28)).isoformat()}
+    return render(request, "pages/breach.html", {
+        "title": f"Breach {breach_id}",
+        "nav_key": "breaches",
+        "breach": breach,
+        "rule_title": titles.get(f"{breach['policy_id']}/{breach['rule_id']}",
+                                 breach["rule_id"]),
+        "actors": actors,
+        "errors": errors,
+        "ack_errors": ack_errors or FormErrors(),
+        "exc_errors": exc_errors or FormErrors(),
+        "values": {**defaults, **(values or {})},
+        "may_except": may_grant_exception(viewer),
+        "done": request.query_params.get("done"),
+        "on": on,
+    }, status_code=status_code)
+
+
+@router.get("/breaches/{breach_id}", include_in_schema=False)
+def breach_page(
+    breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep, on: OnDep
+) -> Response:
+    return detail_page(request, session, viewer, breach_id, on)
+
+
+@router.post("/breaches/{breach_id}/acknowledge", include_in_schema=False)
+async def breach_acknowledge(
+    breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep
+) -> Response:
+    on = today()
+    breach_for(session, viewer, breach_id, on)
+    data = dict(await request.form())
+    form, errors = parse_form(AcknowledgeForm, data, {"note": "A note"})
+    if form is None:
+        return detail_page(request, session, viewer, breach_id, on, ack_errors=errors,
+                           values=data, status_code=422)
+    try:
+        breach_service.acknowledge(session, breach_id=breach_id, note=form.note,
+                                   actor_id=viewer.staff_id, on=on)
+    except DomainError as exc:
+        session.rollback()
+        return detail_page(request, session, viewer, breach_id, on,
+                           ack_errors=domain_errors(exc, rename={"status": "note"}),
+                           values=data, status_code=exc.status_code)
+    return redirect(request, f"/breaches/{breach_id}?done=acknowledged")
+
+
+@router.post("/breaches/{breach_id}/exception", include_in_schema=False)
+async def breach_exception(
+    breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep
+) -> Response:
+    on = today()
+    breach_for(session, viewer, breach_id, on)
+    if not may_grant_exception(viewer):
+        raise PageForbidden("Only a senior manager or an ASYE coordinator grants exceptions.")
+    assert viewer.staff_id is not None
+    data = dict(await request.form())
+    form, errors = parse_form(ExceptionForm, data, EXCEPTION_LABELS)
+    if form is None:
+        return detail_page(request, session, viewer, breach_id, on, exc_errors=errors,
+                           values=data, status_code=422)
+    try:
+        breach_service.grant_exception(session, breach_id=breach_id,
+                                       approver_id=viewer.staff_id, reason=form.reason,
+                                       expires_on=form.expires_on, on=on)
+    except DomainError as exc:
+        session.rollback()
+        return detail_page(request, session, viewer, breach_id, on,
+                           exc_errors=domain_errors(exc, rename={"status": "reason"}),
+                           values=data, status_code=exc.status_code)
+    return redirect(request, f"/breaches/{breach_id}?done=excepted")

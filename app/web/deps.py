@@ -1,0 +1,42 @@
+"""Dependencies every page shares: the signed-in person and the date being looked at."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from app.clock import today
+from app.db import SessionDep
+from app.web.errors import NotSignedIn
+from app.web.viewer import Viewer
+
+
+def get_viewer(request: Request, session: SessionDep) -> Viewer:
+    """The signed-in person, or a trip to the sign-in page (and back afterwards)."""
+    from app.web import identity
+
+    viewer = identity.viewer_from_session(request, session)
+    if viewer is None:
+        raise NotSignedIn()
+    request.state.viewer = viewer
+    request.state.csrf_token = identity.csrf_token_for(request)
+    return viewer
+
+
+def page_date(
+    on: Annotated[
+        date | None, Query(description="Look at the records as of this date (YYYY-MM-DD).")
+    ] = None,
+) -> date:
+    return on or today()
+
+
+def get_policies(request: Request) -> Any:
+    return request.app.state.policies
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+OnDep = Annotated[date, Depends(page_date)]
+PoliciesDep = Annotated[Any, Depends(get_policies)]

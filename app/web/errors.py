@@ -1,0 +1,133 @@
+"""Errors on pages: a message fragment for htmx, a full error page for a browser.
+
+The JSON API keeps its own error bodies; these handlers only answer requests a person
+made in a browser (not under /api), and hand everything else to the handler that was
+registered before them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import DomainError
+from app.web.htmx import is_htmx, redirect
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+NON_PAGE_PREFIXES = ("/api/", "/static/", "/docs", "/redoc", "/openapi.json", "/healthz")
+
+TITLES = {
+    400: "The request could not be understood",
+    401: "Sign in to continue",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not available here",
+    409: "That change conflicts with another one",
+    422: "Some of what was sent could not be used",
+}
+
+
+class NotSignedIn(Exception):
+    """A page needs a signed-in person; they are sent to the sign-in page and back."""
+
+
+class PageForbidden(Exception):
+    """The signed-in person's role or scope does not reach this page."""
+
+    def __init__(self, message: str = "Your role does not give you access to this page.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def is_page_request(request: Request) -> bool:
+    """A person in a browser (or htmx on one of our pages), not an API client."""
+    path = request.url.path
+    if path.startswith(NON_PAGE_PREFIXES):
+        return False
+    return is_htmx(request) or "text/html" in request.headers.get("accept", "")
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    if request.method != "GET" or is_htmx(request):
+        target = request.headers.get("HX-Current-URL") or "/"
+        if "://" in target:
+            target = "/" + target.split("://", 1)[1].split("/", 1)[-1]
+    return redirect(request, f"/login?next={quote(target, safe='/')}")
+
+
+def error_response(request: Request, status_code: int, message: str) -> Response:
+    from app.web.templating import render
+
+    title = TITLES.get(status_code, "Sorry, there is a problem with the service")
+    context = {"title": title, "message": message, "status_code": status_code}
+    if is_htmx(request):
+        response = render(request, "pages/error.html", context, block="message",
+                          status_code=status_code)
+        response.headers["HX-Retarget"] = "#rf-messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "pages/error.html", context, status_code=status_code)
+
+
+def _message_of(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, RequestValidationError):
+        parts = []
+        for error in exc.errors():
+            loc = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
+            parts.append(f"{' '.join(loc)}: {error.get('msg', 'not valid')}".strip(": "))
+        return "; ".join(parts) or "The request was not valid."
+    if isinstance(exc, StarletteHTTPException):
+        if exc.status_code == 404:
+            return "If you typed the web address, check it is correct."
+        detail = exc.detail
+        return detail if isinstance(detail, str) else "The request could not be completed."
+    return str(exc)
+
+
+def install_web_error_handlers(app: FastAPI) -> None:
+    """Wrap the existing handlers: pages get HTML, everything else what it got before."""
+
+    def wrap(exc_class: type[Exception], fallback: Handler) -> None:
+        async def handler(request: Request, exc: Exception) -> Response:
+            if not is_page_request(request):
+                return await fallback(request, exc)
+            status_code = getattr(exc, "status_code", 422)
+            if status_code == 401:
+                return login_redirect(request)
+            return error_response(request, status_code, _message_of(exc))
+
+        app.add_exception_handler(exc_class, handler)
+
+    existing = app.exception_handlers
+    wrap(StarletteHTTPException,
+         existing.get(StarletteHTTPException, http_exception_handler))  # type: ignore[arg-type]
+    wrap(RequestValidationError,
+         existing.get(RequestValidationError,
+                      request_validation_exception_handler))  # type: ignore[arg-type]
+    if DomainError in existing:
+        wrap(DomainError, existing[DomainError])  # type: ignore[arg-type]
+
+    async def not_signed_in(request: Request, _exc: Exception) -> Response:
+        return login_redirect(request)
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        message = exc.message if isinstance(exc, PageForbidden) else str(exc)
+        return error_response(request, 403, message)
+
+    app.add_exception_handler(NotSignedIn, not_signed_in)
+    app.add_exception_handler(PageForbidden, forbidden)

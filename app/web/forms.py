@@ -1,0 +1,79 @@
+"""Form input for pages: parse into a Pydantic model, or a message beside each bad field.
+
+Pages never show a raw 422: a person gets an error summary at the top and the reason
+next to the field, in words ("Enter a date"), and the values they typed are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.errors import DomainError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class FormErrors:
+    """Messages keyed by form field; `None` key holds a message about the whole form."""
+
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.messages.setdefault(name, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+    def get(self, name: str) -> str | None:
+        return self.messages.get(name)
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(field, message) in form order, for the error summary's links."""
+        return list(self.messages.items())
+
+
+def _message(error: Mapping[str, Any], label: str) -> str:
+    kind = error.get("type", "")
+    if kind == "missing" or (kind == "string_too_short" and error.get("input") in ("", None)):
+        return f"Enter {label.lower()}"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"{label} must be a real date, like 2026-11-23"
+    if kind.startswith("int") or kind.startswith("float"):
+        return f"{label} must be a number"
+    if kind in ("enum", "literal_error"):
+        return f"Select {label.lower()}"
+    msg = str(error.get("msg", "is not valid"))
+    return msg.removeprefix("Value error, ").rstrip(".")
+
+
+def parse_form(
+    model: type[M], data: Mapping[str, Any], labels: Mapping[str, str] | None = None
+) -> tuple[M | None, FormErrors]:
+    """Validate `data`; empty strings count as "not given" so optional fields stay optional."""
+    labels = labels or {}
+    cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    cleaned = {k: v for k, v in cleaned.items() if v != ""}
+    errors = FormErrors()
+    try:
+        return model.model_validate(cleaned), errors
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error.get("loc") else ""
+            label = labels.get(name, name.replace("_", " ").capitalize() or "This form")
+            errors.add(name, _message(error, label))
+        return None, errors
+
+
+def domain_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -> FormErrors:
+    """A service's refusal as a message beside the field it names."""
+    rename = rename or {}
+    loc = [str(part) for part in exc.loc if part not in ("body", "query", "path")]
+    name = loc[-1] if loc else ""
+    errors = FormErrors()
+    errors.add(rename.get(name, name), exc.message)
+    return errors

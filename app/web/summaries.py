@@ -1,0 +1,165 @@
+"""View models for pages, built from the services and the engine (never from raw SQL).
+
+Each builder returns plain data a template can print, so that templates hold no logic
+beyond layout and the same figure is computed the same way on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from app.models import Staff, Team
+from app.models.base import PROGRAMME_MONTHS, Programme
+from app.policy.engine import workload_measures
+from app.services.snapshots import load_snapshots
+from app.web import queries
+
+
+def programme_length(programme: str) -> int:
+    try:
+        return PROGRAMME_MONTHS[Programme(programme)]
+    except ValueError:
+        return 12
+
+
+@dataclass
+class Workload:
+    """One NQSW's load on a date as a page shows it."""
+
+    staff_id: int
+    programme: str
+    months_done: int
+    length: int
+    status: str
+    total_cases: int
+    held: int
+    co_worked: int
+    weighted: float | None
+    cap: float | None
+    band_label: str | None
+    band_enforcement: str | None
+    outcome: str
+    findings: list[dict[str, Any]]
+    next_review: dict[str, Any] | None
+    points: dict[str, Any] | None = None
+    share: dict[str, Any] | None = None
+
+    @property
+    def month_number(self) -> int:
+        """The month they are in ("month 4 of 12"), capped at the programme's length."""
+        return min(self.months_done + 1, self.length)
+
+    @property
+    def over_cap(self) -> bool:
+        return self.cap is not None and self.weighted is not None and self.weighted > self.cap
+
+    @property
+    def breach_findings(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["outcome"] != "ok"]
+
+
+def workload_of(measures: dict[str, Any], status: str) -> Workload:
+    band = measures.get("band") or {}
+    cases = measures["cases"]
+    return Workload(
+        staff_id=measures["staff_id"],
+        programme=measures["programme"],
+        months_done=measures["stage"]["programme_months"],
+        length=programme_length(measures["programme"]),
+        status=status,
+        total_cases=cases["total"],
+        held=cases["held"],
+        co_worked=cases["co_worked"],
+        weighted=cases.get("weighted"),
+        cap=band.get("cap"),
+        band_label=band.get("label"),
+        band_enforcement=band.get("enforcement"),
+        outcome=measures.get("outcome", "ok"),
+        findings=list(measures.get("findings", [])),
+        next_review=measures["stage"].get("next_review"),
+        points=measures.get("points"),
+        share=measures.get("share"),
+    )
+
+
+def workloads(
+    session: Session, staff_ids: Iterable[int], on: date, policies: Any
+) -> dict[int, Workload]:
+    """Loads of many NQSWs in a fixed number of queries (snapshots are batched)."""
+    snapshots = load_snapshots(session, list(staff_ids), on, policies=policies)
+    loads = {
+        staff_id: workload_of(workload_measures(snap, policies), snap.status)
+        for staff_id, snap in snapshots.items()
+    }
+    for load in loads.values():
+        titled(load.findings, policies)
+    return loads
+
+
+def titled(findings: list[dict[str, Any]], policies: Any) -> list[dict[str, Any]]:
+    """Give each finding its rule's title from the policy file, for headings."""
+    for finding in findings:
+        try:
+            rule = policies.rule(finding["policy_id"], finding["rule_id"])
+            policy = policies.policy(finding["policy_id"])
+        except (KeyError, AttributeError):
+            continue
+        finding.setdefault("title", rule.title or policy.title)
+        finding.setdefault("policy_title", policy.title)
+    return findings
+
+
+@dataclass
+class NqswRow:
+    staff: Staff
+    team: Team | None
+    workload: Workload | None
+    open_breaches: int = 0
+
+
+@dataclass
+class TeamView:
+    rows: list[NqswRow] = field(default_factory=list)
+
+    @property
+    def over_cap(self) -> int:
+        return sum(1 for r in self.rows if r.workload and r.workload.over_cap)
+
+    @property
+    def with_breaches(self) -> int:
+        return sum(1 for r in self.rows if r.open_breaches)
+
+
+def team_view(
+    session: Session, *, on: date, policies: Any, team_ids: Sequence[int] | None,
+    advanced_practitioner_id: int | None = None,
+) -> TeamView:
+    """NQSWs of these teams with their stage, caseload against the cap and open breaches."""
+    people = queries.nqsw_staff(
+        session, on=on, team_ids=team_ids, advanced_practitioner_id=advanced_practitioner_id
+    )
+    ids = [p.id for p in people if p.id is not None]
+    loads = workloads(session, ids, on, policies)
+    counts = open_breach_counts(session, ids)
+    team_rows = {t.id: t for t in queries.teams(session)}
+    view = TeamView()
+    for person in people:
+        assert person.id is not None
+        view.rows.append(NqswRow(
+            staff=person,
+            team=team_rows.get(person.team_id) if person.team_id else None,
+            workload=loads.get(person.id),
+            open_breaches=counts.get(person.id, 0),
+        ))
+    return view
+
+
+def open_breach_counts(session: Session, staff_ids: Sequence[int]) -> dict[int, int]:
+    from app.services.breaches import counts_by_staff
+
+    return counts_by_staff(session, list(staff_ids))

@@ -1,0 +1,140 @@
+"""Staff over HTTP: joining, finding, correcting and leaving (never deleting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+
+def make_team(client: TestClient, name: str = "Alpha", area: str = "North") -> int:
+    areas = client.get("/api/v1/service-areas").json()["data"]
+    found = [a["id"] for a in areas if a["name"] == area]
+    area_id = found[0] if found else client.post(
+        "/api/v1/service-areas", json={"name": area}
+    ).json()["id"]
+    response = client.post("/api/v1/teams", json={"name": name, "service_area_id": area_id})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def make_staff(client: TestClient, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Sam Worker",
+        "email": "sam@example.org",
+        "role": "social_worker",
+        "start_date": "2025-01-06",
+    }
+    body.update(fields)
+    response = client.post("/api/v1/staff", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_staff_round_trip(client: TestClient) -> None:
+    team_id = make_team(client)
+    created = make_staff(client, email=" Sam@Example.ORG ", team_id=team_id, fte=0.6,
+                         contracted_hours=22.2, experienced=True)
+    assert created["email"] == "sam@example.org"
+    assert created["fte"] == 0.6 and created["team_id"] == team_id and created["experienced"]
+    fetched = client.get(f"/api/v1/staff/{created['id']}")
+    assert fetched.status_code == 200 and fetched.json() == created
+
+
+def test_duplicate_email_is_409_naming_it(client: TestClient) -> None:
+    make_staff(client)
+    response = client.post("/api/v1/staff", json={
+        "name": "Other", "email": "SAM@example.org", "role": "nqsw", "start_date": "2025-01-01",
+    })
+    assert response.status_code == 409
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", "email"] and "sam@example.org" in detail["msg"]
+
+
+def test_list_filters_and_pagination(client: TestClient) -> None:
+    before = {row["id"] for row in client.get("/api/v1/staff").json()["data"]}
+    alpha, beta = make_team(client, "Alpha"), make_team(client, "Beta")
+    make_staff(client, name="Ann Able", email="ann@x.org", role="nqsw", team_id=alpha)
+    make_staff(client, name="Bob Baker", email="bob@x.org", role="team_manager", team_id=alpha)
+    make_staff(client, name="Cat Cole", email="cat@x.org", role="nqsw", team_id=beta,
+               start_date="2026-03-01")
+    make_staff(client, name="Dan Dale", email="dan@y.org", role="nqsw", team_id=beta,
+               leave_date="2025-06-30")
+
+    def names(**params: Any) -> list[str]:
+        response = client.get("/api/v1/staff", params=params)
+        assert response.status_code == 200, response.text
+        return [row["name"] for row in response.json()["data"] if row["id"] not in before]
+
+    assert names() == ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale"]
+    assert names(role="nqsw") == ["Ann Able", "Cat Cole", "Dan Dale"]
+    assert names(team_id=alpha) == ["Ann Able", "Bob Baker"]
+    assert names(active=True, on="2025-06-29") == ["Ann Able", "Bob Baker", "Dan Dale"]
+    assert names(active=True, on="2025-06-30") == ["Ann Able", "Bob Baker"]
+    assert names(active=True, on="2026-03-01") == ["Ann Able", "Bob Baker", "Cat Cole"]
+    assert names(active=False, on="2026-03-01") == ["Dan Dale"]
+    assert names(q="BAK") == ["Bob Baker"]
+    assert names(q="@y.org") == ["Dan Dale"]
+    assert names(q="%") == []
+    page = client.get("/api/v1/staff", params={"limit": 2, "offset": 1, "q": "x.org"}).json()
+    assert page["count"] == 3 and [r["name"] for r in page["data"]] == ["Bob Baker", "Cat Cole"]
+
+
+def test_patch_corrects_and_is_audited(client: TestClient) -> None:
+    staff = make_staff(client)
+    response = client.patch(f"/api/v1/staff/{staff['id']}", json={"fte": 0.8, "name": "Sam W"})
+    assert response.status_code == 200
+    assert response.json()["fte"] == 0.8 and response.json()["name"] == "Sam W"
+    events = client.get("/api/v1/audit", params={"action": "staff.update"}).json()["data"]
+    assert events[0]["entity_id"] == str(staff["id"])
+    assert events[0]["before"] == {"fte": 1.0, "name": "Sam Worker"}
+    assert events[0]["after"] == {"fte": 0.8, "name": "Sam W"}
+
+
+def test_patch_refuses_bad_corrections(client: TestClient) -> None:
+    staff = make_staff(client)
+    make_staff(client, email="taken@example.org")
+    url = f"/api/v1/staff/{staff['id']}"
+    cases = [
+        ({"email": "TAKEN@example.org"}, 409, ["body", "email"]),
+        ({"leave_date": "2024-12-31"}, 422, ["body", "leave_date"]),
+        ({"start_date": "2030-01-01", "leave_date": "2029-01-01"}, 422, ["body", "leave_date"]),
+        ({"name": None}, 422, ["body", "name"]),
+        ({"fte": 0}, 422, ["body", "fte"]),
+        ({"role": "wizard"}, 422, ["body", "role"]),
+        ({"team_id": 987654}, 422, ["body", "team_id"]),
+        ({"id": 5}, 422, ["body", "id"]),
+    ]
+    for body, code, loc in cases:
+        response = client.patch(url, json=body)
+        assert response.status_code == code, (body, response.text)
+        assert response.json()["detail"][0]["loc"] == loc, body
+    assert client.get(url).json()["email"] == "sam@example.org"
+
+
+def test_leaving_keeps_the_record(client: TestClient) -> None:
+    staff = make_staff(client)
+    url = f"/api/v1/staff/{staff['id']}"
+    early = client.post(f"{url}/leave", json={"on": "2024-01-01"})
+    assert early.status_code == 422 and early.json()["detail"][0]["loc"] == ["body", "on"]
+    left = client.post(f"{url}/leave", json={"on": "2026-02-28"})
+    assert left.status_code == 200 and left.json()["leave_date"] == "2026-02-28"
+    again = client.post(f"{url}/leave", json={"on": "2026-03-01"})
+    assert again.status_code == 422
+    assert client.get(url).status_code == 200
+    active = client.get("/api/v1/staff", params={"active": True, "on": "2026-02-28",
+                                                  "q": "sam@"}).json()
+    assert active["count"] == 0
+    assert client.get("/api/v1/audit", params={"action": "staff.leave"}).json()["count"] == 1
+
+
+def test_leave_defaults_to_today(client: TestClient) -> None:
+    staff = make_staff(client)
+    response = client.post(f"/api/v1/staff/{staff['id']}/leave")
+    assert response.status_code == 200 and response.json()["leave_date"] is not None
+
+
+def test_unknown_staff_is_404(client: TestClient) -> None:
+    assert client.get("/api/v1/staff/424242").status_code == 404
+    assert client.patch("/api/v1/staff/424242", json={"fte": 0.5}).status_code == 404
+    assert client.post("/api/v1/staff/424242/leave", json={"on": "2026-01-01"}).status_code == 404
