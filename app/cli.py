@@ -47,12 +47,25 @@ def serve(
     """Serve the web pages and the API with uvicorn."""
     import uvicorn
 
-    load_settings()
+    settings = load_settings()
+    _refuse_bad_policies(settings)
     console.print(f"Ringfence on http://{host}:{port}  (API docs at /docs)")
     uvicorn.run(
         "app.main:create_app", factory=True, host=host, port=port, workers=workers,
         reload=reload, log_level="info",
     )
+
+
+def _refuse_bad_policies(settings: Settings) -> None:
+    """Stop before serving when a policy file is not fully understood: file, line, reason."""
+    from app.policy.registry import check_policies
+
+    result = check_policies(settings.policy_dir)
+    if result.policy_set is None:
+        for problem in result.problems:
+            typer.echo(f"ringfence: {problem}", err=True)
+        typer.echo("ringfence: refusing to start on policies it does not understand", err=True)
+        raise typer.Exit(2)
 
 
 def _redacted(url: str) -> str:
