@@ -1,9 +1,94 @@
-"""Placeholder: the demo-generator owner replaces this module."""
+"""`ringfence demo`: load the synthetic organisation into the configured database."""
+
+from __future__ import annotations
+
+from datetime import date
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        from app.clock import today
+
+        return today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)",
+                                 param_hint="--as-of") from None
 
 
 def register(cli: typer.Typer) -> None:
     @cli.command()
-    def demo() -> None:
-        """Load the demo organisation (not yet available)."""
+    def demo(
+        size: str = typer.Option("small", help="small (the demo), medium (~4x) or large "
+                                 "(2,000 staff, 50,000 open cases)."),
+        seed: int = typer.Option(7, help="The same seed and as-of date give the same data."),
+        as_of: str | None = typer.Option(
+            None, "--as-of", help="Date the organisation is generated around (default today)."
+        ),
+        if_empty: bool = typer.Option(
+            False, "--if-empty", help="Do nothing when the database already has an organisation."
+        ),
+        replace: bool = typer.Option(
+            False, "--replace", help="Wipe every table first, then load (never in production)."
+        ),
+        sweep: bool = typer.Option(True, help="Run the breach sweep after loading."),
+    ) -> None:
+        """Load the demo organisation (once: a second run never duplicates it)."""
+        from app.cli import _redacted, load_settings
+        from app.demo.service import DemoRefused, load_demo
+        from app.demo.sizes import SIZES
+        from app.demo.summary import organisation_counts
+
+        if size not in SIZES:
+            raise typer.BadParameter(f"choose one of {', '.join(SIZES)}", param_hint="--size")
+        if if_empty and replace:
+            raise typer.BadParameter("choose --if-empty or --replace, not both")
+        day = _as_of(as_of)
+        settings = load_settings()
+        url = settings.effective_database_url
+        try:
+            with console.status(f"Loading the {size} organisation into {_redacted(url)}"):
+                outcome = load_demo(settings, size=size, seed=seed, as_of=day,
+                                    if_empty=if_empty, replace=replace, sweep=sweep)
+        except DemoRefused as exc:
+            errors.print(f"[red]Not loaded: {exc}.[/red]")
+            raise typer.Exit(1) from exc
+        for note in outcome.notes:
+            console.print(note)
+        if not outcome.loaded:
+            return
+        from app.db import make_engine
+
+        engine = make_engine(url)
+        try:
+            counts = organisation_counts(engine, day)
+        finally:
+            engine.dispose()
+        table = Table(title=f"Demo organisation: {size}, seed {seed}, as of {day.isoformat()}",
+                      show_header=False)
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for label, count in counts.items():
+            table.add_row(label, f"{count:,}")
+        console.print(table)
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.seconds.items())
+        console.print(f"Loaded into {_redacted(url)} ({timings}).")
+        if outcome.sweep is not None:
+            console.print(
+                f"Breach sweep as of {day.isoformat()}: {outcome.sweep.get('opened', 0)} "
+                f"opened over {outcome.sweep.get('nqsws', 0)} NQSWs."
+            )
+        if outcome.accounts:
+            console.print(f"Demo sign-in accounts: {len(outcome.accounts)} (see README).")
+        console.print(
+            f"Generated as of [bold]{day.isoformat()}[/bold]: programme stages are relative "
+            "to that date; reload with --replace --as-of to move it."
+        )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import api_router
 from app.api.calendar import feed_router as calendar_feed_router
+from app.auth.install import install_security
 from app.db import check_database, make_engine
 from app.errors import install_error_handlers
 from app.policy.registry import PolicySet, load_policy_set
@@ -37,7 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from app.services.scheduler import start_scheduler
+        from app.services.workload_events import use_policies
 
+        use_policies(app.state.policies, engine=engine)
         scheduler = start_scheduler(app) if settings.scheduler_enabled else None
         yield
         if scheduler is not None:
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_feed_router)
     app.include_router(web_router)
     install_web_error_handlers(app)
+    install_security(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["operations"])

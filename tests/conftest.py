@@ -11,6 +11,7 @@ Tests that need real commits (a running server, concurrency, migrations) ask for
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.auth.testing import all_access_token, make_staff, token_for_staff
 from app.db import get_session, make_engine
 from app.main import create_app
 from app.migrate import upgrade
+from app.models import Staff
 from app.settings import Settings
 from tests.support import postgres
 
@@ -118,8 +121,8 @@ def db_session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(app: FastAPI, db_session: Session) -> Iterator[TestClient]:
-    """An HTTP client whose requests share the test's rolled-back transaction."""
+def app_on_test_session(app: FastAPI, db_session: Session) -> Iterator[FastAPI]:
+    """The app, its requests sharing the test's rolled-back transaction."""
 
     def _session() -> Iterator[Session]:
         try:
@@ -130,9 +133,38 @@ def client(app: FastAPI, db_session: Session) -> Iterator[TestClient]:
             raise
 
     app.dependency_overrides[get_session] = _session
-    with TestClient(app) as test_client:
-        yield test_client
+    yield app
     app.dependency_overrides.pop(get_session, None)
+
+
+@pytest.fixture
+def client(app_on_test_session: FastAPI, db_session: Session) -> Iterator[TestClient]:
+    """An HTTP client signed in as a test principal that every access rule lets through
+    (app.auth.testing); access itself is tested with `client_as`."""
+    token = all_access_token(db_session)
+    db_session.commit()  # releases a savepoint only: a failing request cannot undo it
+    with TestClient(app_on_test_session) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {token}"
+        yield test_client
+
+
+@pytest.fixture
+def client_as(
+    app_on_test_session: FastAPI, db_session: Session
+) -> Iterator[Callable[..., TestClient]]:
+    """`client_as(staff)` or `client_as("team_manager", team_id=...)`: a client signed in
+    as that staff member (a new one of that role when a role is given)."""
+    with ExitStack() as stack:
+
+        def make(who: Staff | str, **staff_fields: object) -> TestClient:
+            staff = who if isinstance(who, Staff) else make_staff(db_session, who, **staff_fields)
+            token = token_for_staff(db_session, staff)
+            db_session.commit()
+            test_client = stack.enter_context(TestClient(app_on_test_session))
+            test_client.headers["Authorization"] = f"Bearer {token}"
+            return test_client
+
+        yield make
 
 
 @pytest.fixture

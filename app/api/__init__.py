@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.api import adjustments, audit, cases, notifications, nqsws, org, staff
 from app.api import allocations, breaches, policies, workload
 from app.api import calendar, diary, programme, supervision
 
-api_router = APIRouter(prefix="/api/v1")
+from app.api import auth
+from app.auth import authorize
+
+# Every route below goes through `authorize` and its access table (app/auth/access_table.py).
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)])
+api_router.include_router(auth.router)
 api_router.include_router(org.router)
 api_router.include_router(staff.router)
 api_router.include_router(notifications.router)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.deps import OnDep, PoliciesDep
+from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.models import Adjustment
@@ -36,11 +37,17 @@ def _public(adjustment: Adjustment, staff_id: int, on: date) -> AdjustmentPublic
 
 @router.post("/nqsws/{staff_id}/adjustments", status_code=status.HTTP_201_CREATED)
 def create_adjustment(
-    staff_id: int, body: AdjustmentCreate, session: SessionDep, policies: PoliciesDep, on: OnDep
+    staff_id: int,
+    body: AdjustmentCreate,
+    session: SessionDep,
+    policies: PoliciesDep,
+    on: OnDep,
+    principal: PrincipalDep,
 ) -> AdjustmentPublic:
-    """Record an approved change to one policy parameter for this NQSW."""
+    """Record an approved change to one policy parameter for this NQSW (re-evaluated on `on`)."""
     adjustment = adjustments.create_adjustment(session=session, staff_id=staff_id, data=body,
-                                               policies=policies)
+                                               policies=policies, on=on,
+                                               actor_id=principal.staff_id)
     return _public(adjustment, staff_id, on)
 
 
@@ -69,10 +76,16 @@ def get_adjustment(
 
 @router.post("/nqsws/{staff_id}/adjustments/{adjustment_id}/end")
 def end_adjustment(
-    staff_id: int, adjustment_id: int, session: SessionDep, body: AdjustmentEnd | None = None
+    staff_id: int,
+    adjustment_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: AdjustmentEnd | None = None,
 ) -> AdjustmentPublic:
     """End the adjustment: `on` is its last day in force (default today)."""
-    on = (body.on if body else None) or today()
+    now = today()
+    last_day = (body.on if body else None) or now
     adjustment = adjustments.end_adjustment(session=session, staff_id=staff_id,
-                                            adjustment_id=adjustment_id, on=on)
-    return _public(adjustment, staff_id, on)
+                                            adjustment_id=adjustment_id, last_day=last_day,
+                                            on=now, actor_id=principal.staff_id)
+    return _public(adjustment, staff_id, now)

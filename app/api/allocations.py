@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.api.deps import PageDep, PoliciesDep
+from app.auth.dependencies import optional_principal
 from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
@@ -27,6 +28,15 @@ from app.schemas.common import Page
 from app.services import allocation as service
 
 router = APIRouter(tags=["allocations"])
+
+
+def acting(request: Request, *given: int | None) -> int | None:
+    """Who acts: the person named in the body, else the signed-in person (if staff)."""
+    for value in given:
+        if value is not None:
+            return value
+    principal = optional_principal(request)
+    return principal.staff_id if principal is not None else None
 
 
 def _written(result: service.WriteResult) -> AllocationWritten:
@@ -53,7 +63,7 @@ def _written(result: service.WriteResult) -> AllocationWritten:
     },
 )
 def create_allocation(
-    body: AllocationCreate, session: SessionDep, policies: PoliciesDep
+    body: AllocationCreate, session: SessionDep, policies: PoliciesDep, request: Request
 ) -> AllocationWritten:
     """Allocate a case after the policy check: refused (409) on a block without override."""
     if body.actor_id is not None and body.allocated_by_id not in (None, body.actor_id):
@@ -68,8 +78,7 @@ def create_allocation(
         start_date=body.start_date or today(),
         end_date=body.end_date,
         override_reason=body.override_reason,
-        allocated_by_id=body.allocated_by_id if body.allocated_by_id is not None
-        else body.actor_id,
+        allocated_by_id=acting(request, body.allocated_by_id, body.actor_id),
     )
     return _written(result)
 
@@ -121,7 +130,8 @@ def get_allocation(allocation_id: int, session: SessionDep) -> AllocationPublic:
     responses={409: {"description": "Refused by a firm limit, or a conflicting allocation."}},
 )
 def update_allocation(
-    allocation_id: int, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep
+    allocation_id: int, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep,
+    request: Request,
 ) -> AllocationWritten:
     """Reassign, change role or move the end date; growing a load runs the check."""
     changes = body.model_dump(exclude_unset=True,
@@ -130,20 +140,21 @@ def update_allocation(
         changes["role"] = AllocationRole(changes["role"]).value
     result = service.update_allocation(
         session, policies=policies, allocation_id=allocation_id, changes=changes,
-        on=body.on or today(), override_reason=body.override_reason, actor_id=body.actor_id,
+        on=body.on or today(), override_reason=body.override_reason,
+        actor_id=acting(request, body.actor_id),
     )
     return _written(result)
 
 
 @router.post("/allocations/{allocation_id}/end")
 def end_allocation(
-    allocation_id: int, session: SessionDep, policies: PoliciesDep,
+    allocation_id: int, session: SessionDep, policies: PoliciesDep, request: Request,
     body: AllocationEnd | None = None,
 ) -> AllocationWritten:
     """End an allocation from a date (it is kept, never deleted)."""
     body = body or AllocationEnd()
     result = service.end_allocation(
         session, policies=policies, allocation_id=allocation_id, on=body.on or today(),
-        reason=body.reason, actor_id=body.actor_id,
+        reason=body.reason, actor_id=acting(request, body.actor_id),
     )
     return _written(result)

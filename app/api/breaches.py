@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from app.api.allocations import acting
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.clock import today
 from app.db import SessionDep
+from app.errors import DomainError
 from app.models.breach import BreachStatus
 from app.policy.findings import Severity
 from app.schemas.breach import (
@@ -134,21 +136,24 @@ def get_breach(breach_id: int, session: SessionDep, on: OnDep) -> BreachDetail:
 
 @router.post("/breaches/{breach_id}/acknowledge")
 def acknowledge_breach(
-    breach_id: int, body: AcknowledgeRequest, session: SessionDep
+    breach_id: int, body: AcknowledgeRequest, session: SessionDep, request: Request
 ) -> BreachDetail:
     """Record that the breach has been seen and what is being done (a note is required)."""
     on = body.on or today()
-    service.acknowledge(session, breach_id=breach_id, note=body.note, actor_id=body.actor_id,
-                        on=on)
+    service.acknowledge(session, breach_id=breach_id, note=body.note,
+                        actor_id=acting(request, body.actor_id), on=on)
     return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))
 
 
 @router.post("/breaches/{breach_id}/exception")
 def grant_exception(
-    breach_id: int, body: ExceptionRequest, session: SessionDep
+    breach_id: int, body: ExceptionRequest, session: SessionDep, request: Request
 ) -> BreachDetail:
     """An agreed exception until `expires_on`, approved by a senior manager or coordinator."""
     on = body.on or today()
-    service.grant_exception(session, breach_id=breach_id, approver_id=body.approver_id,
+    approver = acting(request, body.approver_id)
+    if approver is None:
+        raise DomainError("an exception needs the person approving it", field="approver_id")
+    service.grant_exception(session, breach_id=breach_id, approver_id=approver,
                             reason=body.reason, expires_on=body.expires_on, on=on)
     return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))

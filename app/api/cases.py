@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.schemas.case import (
@@ -24,9 +25,12 @@ router = APIRouter(tags=["cases"])
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED)
-def create_case(body: CaseCreate, session: SessionDep, policies: PoliciesDep) -> CasePublic:
+def create_case(
+    body: CaseCreate, session: SessionDep, policies: PoliciesDep, principal: PrincipalDep
+) -> CasePublic:
     case = cases.create_case(session=session, data=body,
-                             categories=cases.known_categories(policies))
+                             categories=cases.known_categories(policies),
+                             actor_id=principal.staff_id)
     return CasePublic.model_validate(case)
 
 
@@ -35,6 +39,7 @@ def list_cases(
     session: SessionDep,
     page: PageDep,
     on: OnDep,
+    principal: PrincipalDep,
     category: Annotated[str | None, Query(max_length=40, description="Only this category.")] = None,
     team_id: Annotated[int | None, Query(description="Only this team.")] = None,
     is_open: Annotated[
@@ -50,6 +55,7 @@ def list_cases(
     rows, count = cases.list_cases(
         session=session, limit=page.limit, offset=page.offset, on=on, category=category,
         team_id=team_id, is_open=is_open, complexity=complexity, worker_id=worker_id,
+        scope=principal.reach(on),
     )
     return Page(data=[CasePublic.model_validate(r) for r in rows], count=count)
 
@@ -68,19 +74,27 @@ def get_case(case_id: int, session: SessionDep, on: OnDep) -> CaseDetail:
 
 @router.patch("/cases/{case_id}")
 def update_case(
-    case_id: int, body: CaseUpdate, session: SessionDep, on: OnDep, policies: PoliciesDep
+    case_id: int,
+    body: CaseUpdate,
+    session: SessionDep,
+    on: OnDep,
+    policies: PoliciesDep,
+    principal: PrincipalDep,
 ) -> CasePublic:
     """A change of facts as of `on`: recorded and re-evaluated, never refused by policy."""
     case = cases.update_case(session=session, case_id=case_id, data=body, on=on,
-                             categories=cases.known_categories(policies))
+                             categories=cases.known_categories(policies),
+                             actor_id=principal.staff_id)
     return CasePublic.model_validate(case)
 
 
 @router.post("/cases/{case_id}/close")
 def close_case(
-    case_id: int, session: SessionDep, body: CaseCloseRequest | None = None
+    case_id: int, session: SessionDep, principal: PrincipalDep,
+    body: CaseCloseRequest | None = None,
 ) -> CasePublic:
     on = (body.on if body else None) or today()
     case = cases.close_case(session=session, case_id=case_id, on=on,
-                            reason=body.reason if body else None)
+                            reason=body.reason if body else None,
+                            actor_id=principal.staff_id)
     return CasePublic.model_validate(case)

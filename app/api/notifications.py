@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from app.api.deps import PageDep
+from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.schemas.notification import (
     InboxPage,
@@ -20,17 +21,17 @@ from app.services import notify
 router = APIRouter(prefix="/me", tags=["notifications"])
 
 
-def current_staff_id(request: Request) -> int:
-    """The staff id of the signed-in person; the inbox only ever shows their own rows."""
-    principal = getattr(request.state, "principal", None)
-    staff_id = getattr(principal, "staff_id", None)
-    if staff_id is None:
+def current_staff_id(principal: PrincipalDep) -> int:
+    """The signed-in person's staff id; the inbox only ever shows their own rows.
+
+    Notifications are addressed to staff members, so an account that is not one has none.
+    """
+    if principal.staff_id is None:
         raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="sign in to see your notifications",
-            headers={"WWW-Authenticate": "Bearer"},
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail="this account is not a staff member's, so it has no notifications",
         )
-    return int(staff_id)
+    return int(principal.staff_id)
 
 
 MeDep = Annotated[int, Depends(current_staff_id)]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from sqlmodel import Session
 
 from app.api.deps import OnDep, PageDep
+from app.auth import PrincipalDep
 from app.db import SessionDep
 from app.models import Enrolment, Staff
 from app.models.base import EnrolmentStatus, Programme
@@ -51,9 +52,12 @@ def _one(session: Session, staff: Staff, enrolment: Enrolment, on: date) -> Nqsw
 
 
 @router.post("/nqsws", status_code=status.HTTP_201_CREATED)
-def create_nqsw(body: NqswCreate, session: SessionDep, on: OnDep) -> NqswPublic:
+def create_nqsw(
+    body: NqswCreate, session: SessionDep, on: OnDep, principal: PrincipalDep
+) -> NqswPublic:
     """Create the NQSW's staff record and their enrolment together, or neither."""
-    staff, enrolment = enrolments.create_nqsw(session=session, data=body)
+    staff, enrolment = enrolments.create_nqsw(session=session, data=body,
+                                               actor_id=principal.staff_id)
     return _one(session, staff, enrolment, on)
 
 
@@ -62,6 +66,7 @@ def list_nqsws(
     session: SessionDep,
     page: PageDep,
     on: OnDep,
+    principal: PrincipalDep,
     team_id: Annotated[int | None, Query(description="Only this team.")] = None,
     service_area_id: Annotated[int | None, Query(description="Only this service area.")] = None,
     programme: Annotated[Programme | None, Query(description="asye or swip.")] = None,
@@ -73,7 +78,7 @@ def list_nqsws(
     rows, count = enrolments.list_nqsws(
         session=session, limit=page.limit, offset=page.offset, on=on, team_id=team_id,
         service_area_id=service_area_id, programme=programme, status=status,
-        include_left=include_left,
+        include_left=include_left, scope=principal.reach(on),
     )
     progress = enrolments.progress_for(session, [e for _, e in rows], on)
     return Page(data=[_nqsw(s, e, progress[e.id]) for s, e in rows],  # type: ignore[index]
@@ -87,9 +92,12 @@ def get_nqsw(staff_id: int, session: SessionDep, on: OnDep) -> NqswPublic:
 
 
 @router.patch("/nqsws/{staff_id}")
-def update_nqsw(staff_id: int, body: NqswUpdate, session: SessionDep, on: OnDep) -> NqswPublic:
+def update_nqsw(
+    staff_id: int, body: NqswUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
+) -> NqswPublic:
     """Change the assessor, the advanced practitioner or the working pattern (from `on`)."""
-    staff, enrolment = enrolments.update_nqsw(session=session, staff_id=staff_id, data=body, on=on)
+    staff, enrolment = enrolments.update_nqsw(session=session, staff_id=staff_id, data=body, on=on,
+                                               actor_id=principal.staff_id)
     return _one(session, staff, enrolment, on)
 
 
@@ -100,9 +108,12 @@ def list_enrolments(staff_id: int, session: SessionDep) -> list[EnrolmentPublic]
 
 
 @router.post("/enrolments", status_code=status.HTTP_201_CREATED)
-def enrol(body: EnrolmentCreate, session: SessionDep, on: OnDep) -> EnrolmentDetail:
+def enrol(
+    body: EnrolmentCreate, session: SessionDep, on: OnDep, principal: PrincipalDep
+) -> EnrolmentDetail:
     """Enrol an existing staff member (409 if they already have an open enrolment)."""
-    return _detail(session, enrolments.enrol(session=session, data=body), on)
+    enrolment = enrolments.enrol(session=session, data=body, actor_id=principal.staff_id)
+    return _detail(session, enrolment, on)
 
 
 @router.get("/enrolments/{enrolment_id}")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.deps import OnDep, PageDep
+from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.models.base import Role
@@ -18,8 +19,9 @@ router = APIRouter(tags=["staff"])
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED)
-def create_staff(body: StaffCreate, session: SessionDep) -> StaffPublic:
-    return StaffPublic.model_validate(staff_service.create_staff(session=session, data=body))
+def create_staff(body: StaffCreate, session: SessionDep, principal: PrincipalDep) -> StaffPublic:
+    staff = staff_service.create_staff(session=session, data=body, actor_id=principal.staff_id)
+    return StaffPublic.model_validate(staff)
 
 
 @router.get("/staff")
@@ -27,6 +29,7 @@ def list_staff(
     session: SessionDep,
     page: PageDep,
     on: OnDep,
+    principal: PrincipalDep,
     role: Annotated[Role | None, Query(description="Only this role.")] = None,
     team_id: Annotated[int | None, Query(description="Only this team.")] = None,
     active: Annotated[
@@ -39,7 +42,7 @@ def list_staff(
 ) -> Page[StaffPublic]:
     rows, count = staff_service.list_staff(
         session=session, limit=page.limit, offset=page.offset, on=on, role=role,
-        team_id=team_id, active=active, search=q,
+        team_id=team_id, active=active, search=q, scope=principal.reach(on),
     )
     return Page(data=[StaffPublic.model_validate(r) for r in rows], count=count)
 
@@ -50,16 +53,22 @@ def get_staff(staff_id: int, session: SessionDep) -> StaffPublic:
 
 
 @router.patch("/staff/{staff_id}")
-def update_staff(staff_id: int, body: StaffUpdate, session: SessionDep, on: OnDep) -> StaffPublic:
+def update_staff(
+    staff_id: int, body: StaffUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
+) -> StaffPublic:
     """Correct a staff record; `on` is when a change to their load takes effect."""
     return StaffPublic.model_validate(
-        staff_service.update_staff(session=session, staff_id=staff_id, data=body, on=on)
+        staff_service.update_staff(session=session, staff_id=staff_id, data=body, on=on,
+                                  actor_id=principal.staff_id)
     )
 
 
 @router.post("/staff/{staff_id}/leave")
-def leave(staff_id: int, session: SessionDep, body: LeaveRequest | None = None) -> StaffPublic:
+def leave(
+    staff_id: int, session: SessionDep, principal: PrincipalDep, body: LeaveRequest | None = None
+) -> StaffPublic:
     """Record the date someone leaves (the first day they are gone); nothing is deleted."""
     on = (body.on if body else None) or today()
-    staff = staff_service.leave(session=session, staff_id=staff_id, on=on)
+    staff = staff_service.leave(session=session, staff_id=staff_id, on=on,
+                                actor_id=principal.staff_id)
     return StaffPublic.model_validate(staff)

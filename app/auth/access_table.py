@@ -37,6 +37,7 @@ ADMIN = {"admin": ALL}
 
 STAFF = path("staff_id", "staff")
 CASE = path("case_id", "case")
+ENTRY = path("entry_id", "protected_time")
 
 
 ACCESS: dict[str, Rule] = {
@@ -132,6 +133,43 @@ ACCESS: dict[str, Rule] = {
         path("breach_id", "breach"), senior_manager=SCOPE, asye_coordinator=ALL,
         note="the policy further limits who may approve",
     ),
+    # ---- protected development time: the NQSW books their own; managers direct -------
+    "GET /api/v1/nqsws/{staff_id}/diary": allow(STAFF, **READ_CASEWORK),
+    "GET /api/v1/nqsws/{staff_id}/diary/summary": allow(STAFF, **READ_CASEWORK),
+    "GET /api/v1/nqsws/{staff_id}/diary/entitlement": allow(STAFF, **READ_CASEWORK),
+    "POST /api/v1/nqsws/{staff_id}/diary": allow(STAFF, nqsw=SELF, team_manager=SCOPE),
+    "GET /api/v1/nqsws/{staff_id}/diary/{entry_id}": allow(STAFF, ENTRY, **READ_CASEWORK),
+    "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/move": allow(
+        STAFF, ENTRY, nqsw=SELF, team_manager=SCOPE
+    ),
+    "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/taken": allow(
+        STAFF, ENTRY, nqsw=SELF, team_manager=SCOPE
+    ),
+    "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/cancel": allow(
+        STAFF, ENTRY, team_manager=SCOPE, note="only a team manager cancels, with a reason"
+    ),
+    # ---- supervision and reviews ---------------------------------------------------------
+    "GET /api/v1/nqsws/{staff_id}/supervision": allow(STAFF, **READ_CASEWORK),
+    "POST /api/v1/nqsws/{staff_id}/supervision": allow(
+        STAFF, team_manager=SCOPE, advanced_practitioner=SCOPE
+    ),
+    "POST /api/v1/nqsws/{staff_id}/supervision/{session_id}/cancel": allow(
+        STAFF, path("session_id", "supervision"), team_manager=SCOPE,
+        advanced_practitioner=SCOPE,
+    ),
+    "GET /api/v1/nqsws/{staff_id}/reviews": allow(STAFF, **READ_CASEWORK),
+    "POST /api/v1/nqsws/{staff_id}/reviews": allow(STAFF, team_manager=SCOPE, **PROGRAMME),
+    # ---- programme events: deferral, return, withdrawal, completion, sign-off -----------
+    "GET /api/v1/nqsws/{staff_id}/programme": allow(STAFF, **READ_CASEWORK),
+    "POST /api/v1/nqsws/{staff_id}/pause": allow(STAFF, team_manager=SCOPE, **PROGRAMME),
+    "POST /api/v1/nqsws/{staff_id}/resume": allow(STAFF, team_manager=SCOPE, **PROGRAMME),
+    "POST /api/v1/nqsws/{staff_id}/withdraw": allow(STAFF, team_manager=SCOPE, **PROGRAMME),
+    "POST /api/v1/nqsws/{staff_id}/complete": allow(STAFF, team_manager=SCOPE, **PROGRAMME),
+    "POST /api/v1/nqsws/{staff_id}/sign-offs": allow(
+        STAFF, **MANAGE, note="a joint decision of the team manager and a senior manager"
+    ),
+    # ---- the NQSW's calendar feed (the feed itself is outside /api, behind its secret) --
+    "POST /api/v1/nqsws/{staff_id}/calendar-token": allow(STAFF, nqsw=SELF),
     # ---- the audit trail: coordinators, and admins for account events ---------------
     "GET /api/v1/audit": allow(lists=True, asye_coordinator=ALL, admin=ALL),
     "GET /api/v1/audit/{event_id}": allow(asye_coordinator=ALL, admin=ALL),

@@ -216,6 +216,7 @@ def principal_for(
     via: str,
     all_access_allowed: bool,
     token_id: int | None = None,
+    token_kind: str | None = None,
     session_id: int | None = None,
 ) -> Principal | None:
     """The principal an account acts as, or None when it may not act at all."""
@@ -234,6 +235,51 @@ def principal_for(
         via=via,
         all_access=all_access,
         token_id=token_id,
+        token_kind=token_kind,
         session_id=session_id,
         db=session,
     )
+
+
+def describe(session: Session, account: Account) -> dict[str, object]:
+    """An account with its person's name and role, for the admin's list."""
+    staff = session.get(Staff, account.staff_id) if account.staff_id is not None else None
+    return {
+        "id": account.id,
+        "email": account.email,
+        "staff_id": account.staff_id,
+        "name": staff.name if staff else None,
+        "role": staff.role if staff else None,
+        "is_active": account.is_active,
+        "has_password": account.password_hash is not None,
+        "created_at": account.created_at,
+        "last_login_at": account.last_login_at,
+    }
+
+
+def update_account(
+    session: Session,
+    account: Account,
+    *,
+    is_active: bool | None,
+    role: str | None,
+    password: str | None,
+    actor: Principal,
+) -> Account:
+    """An admin's change to an account; nobody may switch off or demote themselves."""
+    own = actor.account_id == account.id
+    if own and is_active is False:
+        raise DomainError("you cannot switch off your own account", field="is_active")
+    if own and role is not None and role != actor.role:
+        raise DomainError("you cannot change your own role", field="role")
+    if role is not None:
+        if account.staff_id is None:
+            raise DomainError("a system account has no role to change", field="role")
+        staff = session.get(Staff, account.staff_id)
+        assert staff is not None
+        change_role(session, staff, role, actor_id=actor.staff_id)
+    if password is not None:
+        set_password(session, account, password, actor_id=actor.staff_id)
+    if is_active is not None:
+        set_active(session, account, is_active, actor_id=actor.staff_id)
+    return account

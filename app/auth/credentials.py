@@ -27,7 +27,9 @@ def same(a: str | None, b: str | None) -> bool:
     """Constant-time equality, so that comparing a guess leaks nothing through timing."""
     if a is None or b is None:
         return False
-    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )
 
 
 def display_prefix(secret: str) -> str:

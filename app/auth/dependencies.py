@@ -89,7 +89,7 @@ def authenticate(request: Request, session: Session) -> Principal | None:
             raise unauthorised("the token is invalid, expired or revoked", invalid=True)
         principal = accounts.principal_for(
             session, account, scopes=tokens.scopes_of(token), via="token",
-            all_access_allowed=all_access_allowed, token_id=token.id,
+            all_access_allowed=all_access_allowed, token_id=token.id, token_kind=token.kind,
         )
         if principal is None:
             raise unauthorised("the account is not active", invalid=True)

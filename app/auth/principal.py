@@ -35,6 +35,7 @@ class Principal:
     via: str  # "token" or "session"
     all_access: bool = False
     token_id: int | None = None
+    token_kind: str | None = None
     session_id: int | None = None
     db: Session | None = field(default=None, repr=False, compare=False)
     _reach: Reach | None = field(default=None, repr=False, compare=False)

@@ -94,7 +94,7 @@ def public(note: str = "") -> Rule:
 
 def signed_in(note: str = "") -> Rule:
     """Anyone signed in, on anything: organisation structure, their own `/me` records."""
-    return Rule(grants={role: Grant.ALL for role in ALL_ROLES}, note=note)
+    return Rule(grants=dict.fromkeys(ALL_ROLES, Grant.ALL), note=note)
 
 
 def allow(

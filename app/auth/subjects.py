@@ -18,7 +18,9 @@ from app.auth.reach import Subject
 Resolver = Callable[[Session, int, date], Subject | None]
 
 
-def staff_subject(session: Session, staff_id: int, _on: date, kind: str = "staff") -> Subject | None:
+def staff_subject(
+    session: Session, staff_id: int, _on: date, kind: str = "staff"
+) -> Subject | None:
     place = repo.staff_place(session, staff_id)
     if place is None:
         return None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from app.demo import diary, history
 from app.demo.catalogue import (
     DEMO_TEAMS,
     EXPERIENCED_ONLY,
@@ -29,7 +30,6 @@ from app.demo.catalogue import (
     TeamKind,
     complexity,
 )
-from app.demo import diary, history
 from app.demo.names import DEMO_SERVICE_AREAS, EMAIL_DOMAIN, FIRST_NAMES, LAST_NAMES, LOCALITIES
 from app.demo.profiles import (
     COWORK_NON_AP,

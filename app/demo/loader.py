@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, func, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, bindparam, func, inspect, select, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table registered on SQLModel.metadata)
@@ -64,22 +64,23 @@ def organisation_exists(engine: Engine) -> bool:
 def wipe(engine: Engine) -> None:
     """Delete every row of every table the migrations made (the schema stays).
 
-    Only for demo and benchmark databases: the CLI refuses it in production mode.
+    Only for demo and benchmark databases: the CLI refuses it in production mode. The
+    staff <-> team cycle has no safe delete order, so PostgreSQL truncates everything in
+    one statement and SQLite checks foreign keys only at commit.
     """
-    reflected = MetaData()
-    reflected.reflect(bind=engine)
-    tables = [t for t in reflected.sorted_tables if t.name != "alembic_version"]
-    if not tables:
+    names = sorted(existing_tables(engine) - {"alembic_version"})
+    if not names:
         return
     with write_bind(engine).begin() as conn:
+        quote = conn.dialect.identifier_preparer.quote
         if is_sqlite(engine):
-            # The staff <-> team cycle has no safe delete order; check at commit instead.
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-            for table in reversed(tables):
-                conn.execute(table.delete())
+            for name in names:
+                conn.exec_driver_sql(f"DELETE FROM {quote(name)}")
         else:
-            names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in tables)
-            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            conn.exec_driver_sql(
+                f"TRUNCATE {', '.join(quote(n) for n in names)} RESTART IDENTITY CASCADE"
+            )
 
 
 def max_ids(conn: Connection, tables: Iterable[str]) -> dict[str, int]:

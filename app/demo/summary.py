@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table registered on SQLModel.metadata)
+from app.demo.generator import DemoData
 from app.demo.loader import existing_tables
 
 _T = SQLModel.metadata.tables
@@ -94,4 +95,28 @@ def fingerprint(engine: Engine) -> str:
                 digest.update("|".join(row).encode())
                 digest.update(b"\n")
             digest.update(b"--\n")
+    return digest.hexdigest()
+
+
+def data_fingerprint(data: DemoData) -> str:
+    """The same hash as `fingerprint`, computed from generated rows before loading."""
+    rows = data.rows
+    email = {r["id"]: r["email"] for r in rows["staff"]}
+    reference = {r["id"]: r["reference"] for r in rows["case"]}
+    parts = (
+        [(r["email"], r["role"], r["fte"], r["start_date"], r["leave_date"])
+         for r in rows["staff"]],
+        [(email[r["staff_id"]], r["programme"], r["start_date"], r["status"])
+         for r in rows["enrolment"]],
+        [(r["reference"], r["category"], r["complexity"], r["opened_on"], r["closed_on"])
+         for r in rows["case"]],
+        [(reference[r["case_id"]], email[r["worker_id"]], r["role"], r["start_date"],
+          r["end_date"]) for r in rows["allocation"]],
+    )
+    digest = hashlib.sha256()
+    for part in parts:
+        for row in sorted(tuple(str(v) for v in row) for row in part):
+            digest.update("|".join(row).encode())
+            digest.update(b"\n")
+        digest.update(b"--\n")
     return digest.hexdigest()

@@ -87,7 +87,9 @@ class ExceptionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    approver_id: int
+    approver_id: int | None = Field(
+        default=None, description="Senior manager or coordinator; default the signed-in person."
+    )
     reason: Note
     expires_on: date = Field(description="Last day the exception holds.")
     on: date | None = None

@@ -56,8 +56,10 @@ def create_adjustment(
     staff_id: int,
     data: AdjustmentCreate,
     policies: PolicySet,
+    on: date,
     actor_id: int | None = None,
 ) -> Adjustment:
+    """Record the agreement; the NQSW is re-evaluated as of `on` (breaches it answers resolve)."""
     enrolment = _nqsw_enrolment(session, staff_id)
     if enrolment.status not in OPEN_STATUSES:
         raise Conflict(
@@ -81,7 +83,7 @@ def create_adjustment(
     session.flush()
     audit.record(session, action="adjustment.create", entity="adjustment",
                  entity_id=adjustment.id, actor_id=actor_id, nqsw_id=staff_id, after=adjustment)
-    workload_events.staff_changed(session, staff_ids=[staff_id], on=data.valid_from,
+    workload_events.staff_changed(session, staff_ids=[staff_id], on=on,
                                   actor_id=actor_id, reason="individual adjustment approved")
     return adjustment
 
@@ -119,23 +121,27 @@ def get_adjustment(*, session: Session, staff_id: int, adjustment_id: int) -> Ad
 
 
 def end_adjustment(
-    *, session: Session, staff_id: int, adjustment_id: int, on: date,
+    *, session: Session, staff_id: int, adjustment_id: int, last_day: date, on: date,
     actor_id: int | None = None,
 ) -> Adjustment:
-    """End an adjustment: `on` is its last day in force; the record stays."""
+    """End an adjustment after `last_day` (its last day in force); the record stays.
+
+    The NQSW is re-evaluated as of `on`; a later end takes effect through the sweep.
+    """
     adjustment = get_adjustment(session=session, staff_id=staff_id, adjustment_id=adjustment_id)
-    if on < adjustment.valid_from:
+    if last_day < adjustment.valid_from:
         raise DomainError(
-            f"end date {on} is before the adjustment started on {adjustment.valid_from}",
+            f"end date {last_day} is before the adjustment started on {adjustment.valid_from}",
             field="on",
         )
-    if adjustment.valid_to is not None and adjustment.valid_to <= on:
+    if adjustment.valid_to is not None and adjustment.valid_to <= last_day:
         raise Conflict(f"adjustment already ends on {adjustment.valid_to}", field="on")
     before = {"valid_to": adjustment.valid_to}
-    adjustment.valid_to = on
+    adjustment.valid_to = last_day
     session.flush()
     audit.record(session, action="adjustment.end", entity="adjustment", entity_id=adjustment.id,
-                 actor_id=actor_id, nqsw_id=staff_id, before=before, after={"valid_to": on})
+                 actor_id=actor_id, nqsw_id=staff_id, before=before,
+                 after={"valid_to": last_day})
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
                                   reason="individual adjustment ended")
     return adjustment

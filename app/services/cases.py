@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import Session, col, select
 
+from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
 from app.models import Allocation, Case, Team
 from app.models.base import CaseCategory
@@ -54,6 +55,25 @@ def allocation_current_on(on: date) -> ColumnElement[bool]:
     )
 
 
+def within_reach(scope: Reach | None, on: date) -> ColumnElement[bool] | None:
+    """Cases the caller may see: their own, their teams', or worked by their teams' people.
+
+    Mirrors `app.auth.reach.reaches` for one case; None means no filter.
+    """
+    if scope is None or scope.everything:
+        return None
+    worked = exists(select(Allocation.id).where(
+        col(Allocation.case_id) == col(Case.id),
+        col(Allocation.worker_id).in_(sorted(scope.case_people)),
+        allocation_current_on(on),
+    ))
+    return or_(
+        col(Case.id).in_(sorted(scope.cases)),
+        col(Case.team_id).in_(sorted(scope.teams)),
+        worked,
+    )
+
+
 def _ensure_reference_free(session: Session, reference: str) -> None:
     found = session.exec(select(Case.id).where(Case.reference == reference).limit(1)).first()
     if found is not None:
@@ -89,8 +109,13 @@ def list_cases(
     is_open: bool | None = None,
     complexity: int | None = None,
     worker_id: int | None = None,
+    scope: Reach | None = None,
 ) -> tuple[list[Case], int]:
+    """Cases by reference; `scope` keeps the list to those the caller may see."""
     query = select(Case).order_by(Case.reference)
+    visible = within_reach(scope, on)
+    if visible is not None:
+        query = query.where(visible)
     if category is not None:
         query = query.where(Case.category == category)
     if team_id is not None:

@@ -14,7 +14,7 @@ from datetime import date, time
 from typing import Any
 
 import holidays
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.clock import now_utc
 from app.errors import Conflict, DomainError, NotFound
@@ -60,6 +60,12 @@ class DiaryContext:
     @property
     def day_hours(self) -> float:
         return entitlement.day_hours(self.staff.contracted_hours, self.staff.fte)
+
+
+def audit_view(row: SQLModel) -> dict[str, Any]:
+    """A row for the audit trail, with local times as text (the trail stores JSON)."""
+    return {key: value.isoformat() if isinstance(value, time) else value
+            for key, value in row.model_dump().items()}
 
 
 def pause_spans(pauses: Sequence[Pause]) -> tuple[PauseSpan, ...]:
@@ -277,7 +283,8 @@ def book(
     session.add(entry)
     session.flush()
     audit.record(session, action="protected_time.book", entity="protected_time",
-                 entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id, after=entry)
+                 entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
+                 after=audit_view(entry))
     _changed(session, context, on, actor_id,
              "protected time rebooked" if replaced else "protected time booked")
     return entry
@@ -311,7 +318,8 @@ def move(
     check_day(context, data.day, on=on)
     check_room(session, context, data.day, slot, ignore=entry.id)
     before = {"day": entry.day, "length": entry.length, "half": entry.half,
-              "start_time": entry.start_time, "hours": entry.hours}
+              "start_time": entry.start_time.isoformat() if entry.start_time else None,
+              "hours": entry.hours}
     entry.day, entry.length, entry.half = data.day, slot.length, slot.half
     entry.start_time, entry.hours = slot.start_time, slot.hours
     session.flush()
@@ -319,7 +327,8 @@ def move(
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  before=before,
                  after={"day": entry.day, "length": entry.length, "half": entry.half,
-                        "start_time": entry.start_time, "hours": entry.hours})
+                        "start_time": entry.start_time.isoformat() if entry.start_time else None,
+                        "hours": entry.hours})
     _changed(session, context, on, actor_id, "protected time moved")
     return entry
 

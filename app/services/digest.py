@@ -97,7 +97,7 @@ def build_digests(
             {
                 "recipient": {"id": person.id, "name": person.name},
                 "day_label": f"{day.strftime('%A')} {day.day} {day:%B %Y}",
-                "link": f"{base_url}/me/notifications",
+                "link": f"{base_url}/notifications",
                 "items": [
                     {
                         "subject": item.subject,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.auth.reach import Reach
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Enrolment, Pause, SignOff, Staff, Team
 from app.models.base import PROGRAMME_MONTHS, EnrolmentStatus, Programme, Role
@@ -33,7 +34,7 @@ from app.schemas.enrolment import (
 )
 from app.services import audit, workload_events
 from app.services.common import apply_changes, get_or_404, paginate, require_exists
-from app.services.staff import ensure_email_free
+from app.services.staff import ensure_email_free, within_reach
 
 OPEN_STATUSES = (EnrolmentStatus.active.value, EnrolmentStatus.paused.value)
 REVIEW_MONTHS = (3, 6, 12, 24)
@@ -199,6 +200,7 @@ def list_nqsws(
     programme: Programme | None = None,
     status: EnrolmentStatus | None = None,
     include_left: bool = False,
+    scope: Reach | None = None,
 ) -> tuple[list[tuple[Staff, Enrolment]], int]:
     """One row per NQSW (their open or latest enrolment), by name.
 
@@ -224,6 +226,9 @@ def list_nqsws(
         query = query.where(Enrolment.status == status.value)
     if not include_left:
         query = query.where((col(Staff.leave_date).is_(None)) | (col(Staff.leave_date) > on))
+    visible = within_reach(scope)
+    if visible is not None:
+        query = query.where(visible)
     enrolments, count = paginate(session, query, limit=limit, offset=offset)
     staff_ids = [e.staff_id for e in enrolments]
     people = {

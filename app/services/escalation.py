@@ -165,13 +165,14 @@ def start_clock(
 ) -> None:
     """A breach (re)opens: tell the team manager now, and set when it climbs.
 
-    Severe rules are escalated at once, to both people together. An overridden breach
-    is told to the team manager but never climbs: the approver already holds the role.
+    Severe rules are escalated at once, to both people together, even when overridden.
+    Otherwise an overridden breach is told to the team manager and never climbs: the
+    approver already holds the role the ladder would reach.
     """
     breach.escalation_due_on = add_working_days(on, escalation.after_working_days)
     told = first_told(session, recipients)
     severe = breach.severe
-    if severe and breach.status in ESCALATING_STATUSES:
+    if severe:
         told = [*told, *escalation_target(session, escalation, recipients)]
         breach.escalation_level = 1
         breach.escalated_at = now_utc()

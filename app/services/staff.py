@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlmodel import Session, col, select
 
+from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
 from app.models import Staff, Team
 from app.models.base import Role
@@ -25,6 +26,21 @@ def active_on(on: date) -> ColumnElement[bool]:
     return and_(
         col(Staff.start_date) <= on,
         or_(col(Staff.leave_date).is_(None), col(Staff.leave_date) > on),
+    )
+
+
+def within_reach(scope: Reach | None) -> ColumnElement[bool] | None:
+    """Staff records the caller may see (as `app.auth.reach.reaches` decides one record).
+
+    None means no filter: the caller sees everyone (or no principal is involved).
+    """
+    if scope is None or scope.everything:
+        return None
+    area_teams = select(Team.id).where(col(Team.service_area_id).in_(sorted(scope.areas)))
+    return or_(
+        col(Staff.id).in_(sorted(scope.people)),
+        col(Staff.team_id).in_(sorted(scope.teams)),
+        col(Staff.team_id).in_(area_teams),
     )
 
 
@@ -65,8 +81,13 @@ def list_staff(
     team_id: int | None = None,
     active: bool | None = None,
     search: str | None = None,
+    scope: Reach | None = None,
 ) -> tuple[list[Staff], int]:
+    """Staff by name; `scope` keeps the list to the records the caller may see."""
     query = select(Staff).order_by(Staff.name, Staff.id)
+    visible = within_reach(scope)
+    if visible is not None:
+        query = query.where(visible)
     if role is not None:
         query = query.where(Staff.role == role.value)
     if team_id is not None:

@@ -21,7 +21,7 @@ from app.policy.rules import supervision as rule_kind
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
 from app.services import audit, workload_events
 from app.services.common import paginate
-from app.services.diary import DiaryContext, load_context, snapshot_for
+from app.services.diary import DiaryContext, audit_view, load_context, snapshot_for
 from app.services.programme_events import require_open
 
 
@@ -82,7 +82,8 @@ def record(
     session.add(row)
     session.flush()
     audit.record(session, action="supervision.record", entity="supervision_session",
-                 entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id, after=row)
+                 entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id,
+                 after=audit_view(row))
     _changed(session, context, on, actor_id, "supervision recorded")
     return row
 

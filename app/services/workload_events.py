@@ -18,23 +18,33 @@ from sqlmodel import Session, col, select
 from app.models import Allocation
 from app.services.reconcile import ReconcileResult, lock_staff, reconcile_staff
 
-_registered: Any = None
+_by_database: dict[str, Any] = {}
 _loaded: dict[Path, Any] = {}
 
 
-def use_policies(policies: Any) -> None:
-    """Register the service's loaded PolicySet (create_app's, when it calls this)."""
-    global _registered
-    _registered = policies
+def _database_key(bind: Any) -> str | None:
+    engine = getattr(bind, "engine", bind)
+    url = getattr(engine, "url", None)
+    return url.render_as_string(hide_password=True) if url is not None else None
+
+
+def use_policies(policies: Any, *, engine: Any) -> None:
+    """Register the PolicySet an app loaded for its database (create_app's lifespan calls
+    this), so hooks called from any service evaluate with the app's own policies."""
+    key = _database_key(engine)
+    if key is not None and policies is not None:
+        _by_database[key] = policies
 
 
 def current_policies(session: Session | None = None) -> Any:
-    """The PolicySet to evaluate with: the session's, the registered one, or the
-    configured directory's (loaded once per process)."""
-    if session is not None and session.info.get("policies") is not None:
-        return session.info["policies"]
-    if _registered is not None:
-        return _registered
+    """The PolicySet to evaluate with: the session's (``session.info["policies"]``), the
+    one registered for the session's database, else the configured directory's."""
+    if session is not None:
+        if session.info.get("policies") is not None:
+            return session.info["policies"]
+        key = _database_key(session.get_bind())
+        if key in _by_database:
+            return _by_database[key]
     from app.policy.registry import load_policy_set
     from app.settings import get_settings
 

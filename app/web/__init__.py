@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.web import allocate, breaches, diary, home, nqsw
+from app.web import allocate, breaches, diary, home, login, notifications, nqsw
 from app.web.errors import install_web_error_handlers
 
 web_router = APIRouter(include_in_schema=False)
+web_router.include_router(login.router)
 web_router.include_router(home.router)
 web_router.include_router(nqsw.router)
 web_router.include_router(allocate.router)
 web_router.include_router(breaches.router)
 web_router.include_router(diary.router)
+web_router.include_router(notifications.router)
 
 __all__ = ["install_web_error_handlers", "web_router"]

@@ -7,10 +7,19 @@ from sqlmodel import Session
 from app.errors import NotFound
 from app.models import Staff
 from app.web import queries
+from app.web.identity import principal_of
 from app.web.viewer import Viewer
 
 
 def can_see_nqsw(session: Session, viewer: Viewer, nqsw: Staff) -> bool:
+    """Asks app.auth (the one place scope is decided) when the viewer signed in."""
+    principal = principal_of(viewer)
+    if principal is not None:
+        from app.auth.subjects import staff_subject
+        from app.clock import today
+
+        subject = staff_subject(session, nqsw.id or 0, today())
+        return subject is not None and bool(principal.can_see(subject))
     if viewer.role in ("asye_coordinator", "admin"):
         return True
     if viewer.staff_id is not None and nqsw.id == viewer.staff_id:

@@ -184,7 +184,7 @@ def dashboard_context(
     summary = breach_service.summary(session, filters=filters, on=on)
     series = breach_service.trend(session, filters=filters, on=on, weeks=TREND_WEEKS)["series"]
     rules = rule_choices(policies)
-    rule_titles = {key: title for key, title in rules}
+    rule_titles = dict(rules)
     teams_in_matrix: dict[Any, str] = {}
     rules_in_matrix: dict[str, str] = {}
     cells: dict[tuple[Any, str], int] = {}

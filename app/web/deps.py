@@ -22,6 +22,10 @@ def get_viewer(request: Request, session: SessionDep) -> Viewer:
         raise NotSignedIn()
     request.state.viewer = viewer
     request.state.csrf_token = identity.csrf_token_for(request)
+    if viewer.staff_id is not None:
+        from app.services.notify import unread_count
+
+        request.state.unread_count = unread_count(session, staff_id=viewer.staff_id)
     return viewer
 
 

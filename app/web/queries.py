@@ -43,6 +43,10 @@ def viewer_for_staff(session: Session, staff_id: int, *, account_id: int | None 
 
 def visible_team_ids(session: Session, viewer: Viewer) -> list[int] | None:
     """Teams whose NQSWs this person may list; None means every team (coordinators)."""
+    principal = viewer.extra.get("principal")
+    if principal is not None:
+        teams = principal.visible_team_ids()
+        return None if teams is None else sorted(teams)
     if viewer.role in ("asye_coordinator", "admin"):
         return None
     ids: set[int] = set(viewer.managed_team_ids)

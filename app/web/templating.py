@@ -152,6 +152,7 @@ def render(
     ctx: dict[str, Any] = {"request": request, **(context or {})}
     ctx.setdefault("viewer", getattr(request.state, "viewer", None))
     ctx.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
+    ctx.setdefault("unread_count", getattr(request.state, "unread_count", 0))
     if block is not None and is_htmx(request):
         response: Response = templates.TemplateResponse(
             request, template, ctx, status_code=status_code, headers=headers, block_name=block

@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from app.models import Allocation
+from app.models import Allocation, Breach
 from app.models.base import CaseCategory
 from app.policy.categories import Categories
 from app.policy.policies import PolicySet
@@ -162,3 +162,32 @@ def test_closing_a_case(client: TestClient) -> None:
                                                  "entity_id": str(case["id"])}).json()
     assert [e["action"] for e in events["data"]] == ["case.close", "case.create"]
     assert client.post("/api/v1/cases/424242/close", json={"on": "2026-05-01"}).status_code == 404
+
+
+def test_escalating_a_case_is_never_refused_and_reaches_the_nqsw(
+    client: TestClient, db_session: Session
+) -> None:
+    nqsw = client.post("/api/v1/nqsws", json={
+        "name": "Nina", "email": "nina@example.org", "programme": "asye",
+        "start_date": "2026-01-05"}).json()["id"]
+    case = make_case(client, opened_on="2026-01-05")
+    db_session.add(Allocation(case_id=case["id"], worker_id=nqsw, role="holder",
+                              start_date=date(2026, 1, 12)))
+    db_session.flush()
+    response = client.patch(f"/api/v1/cases/{case['id']}", params={"on": "2026-02-01"},
+                            json={"category": "child_protection_plan", "complexity": 4})
+    assert response.status_code == 200, response.text
+    cp_rules = ("complexity-gates", "cp-coworking")
+
+    def unresolved() -> set[str]:
+        db_session.expire_all()
+        rows = db_session.exec(select(Breach).where(
+            Breach.staff_id == nqsw, Breach.status != "resolved",
+            col(Breach.policy_id).in_(cp_rules),
+        )).all()
+        return {b.policy_id for b in rows}
+
+    assert unresolved(), "a sole-held CP case in month 1 should open a breach, not fail"
+    closed = client.post(f"/api/v1/cases/{case['id']}/close", json={"on": "2026-02-10"})
+    assert closed.status_code == 200
+    assert unresolved() == set()

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, col, func, select
 
+from app.auth.testing import all_access_token
 from app.db import make_engine
 from app.models import Allocation, Breach
 from tests.scenarios import seed
@@ -25,17 +26,18 @@ CAP = 5
 REQUESTS = 20
 
 
-def _seed(database_url: str) -> tuple[int, list[int]]:
+def _seed(database_url: str) -> tuple[int, list[int], str]:
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
+            token = all_access_token(session)
             org = seed.organisation(session)
             worker, _ = seed.nqsw(session, org, start=START)
             seed.load(session, worker, CAP - 1, start=START)
             cases = [seed.case(session, opened_on=START) for _ in range(REQUESTS)]
             session.commit()
             assert worker.id is not None
-            return worker.id, [c.id for c in cases if c.id is not None]
+            return worker.id, [c.id for c in cases if c.id is not None], token
     finally:
         engine.dispose()
 
@@ -61,9 +63,14 @@ def _active_count(database_url: str, worker_id: int) -> tuple[int, int]:
         engine.dispose()
 
 
-async def _fire(base_url: str, worker_id: int, case_ids: list[int]) -> list[httpx.Response]:
+async def _fire(
+    base_url: str, token: str, worker_id: int, case_ids: list[int]
+) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=REQUESTS)
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=120, limits=limits, headers=headers
+    ) as client:
         return list(await asyncio.gather(*(
             client.post("/api/v1/allocations", json={
                 "case_id": case_id, "worker_id": worker_id, "role": "holder",
@@ -76,9 +83,9 @@ async def _fire(base_url: str, worker_id: int, case_ids: list[int]) -> list[http
 def test_twenty_concurrent_allocations_one_below_the_cap(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
-    worker_id, case_ids = _seed(fresh_database_url)
+    worker_id, case_ids, token = _seed(fresh_database_url)
     with live_server(fresh_database_url, tmp_path) as server:
-        responses = asyncio.run(_fire(server.base_url, worker_id, case_ids))
+        responses = asyncio.run(_fire(server.base_url, token, worker_id, case_ids))
         log = server.log()
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * (REQUESTS - 1), (statuses, log)

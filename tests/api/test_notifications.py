@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
-from app.api.notifications import current_staff_id
+from app.auth import repository as accounts
+from app.auth.accounts import create_account
+from app.auth.tokens import issue_access_token
 from app.clock import today
 from app.models import AuditEvent, Notification, NotificationPreference, OutboxMessage, Staff
 from app.models.notification import Delivery
@@ -184,19 +185,25 @@ def test_the_migration_matches_the_notification_models(engine: Engine) -> None:
 
 
 @pytest.fixture
-def sign_in(app: FastAPI, db_session: Session) -> Iterator[Callable[[int], None]]:
-    """Act as a given staff member for the `/me` routes, once the test's data is in place.
+def sign_in(client: TestClient, db_session: Session) -> Callable[[int], None]:
+    """Sign in as a staff member: a real account and bearer token for them.
 
-    The data is committed first (only to the test's savepoint; the test still rolls back),
-    so that a request that fails and rolls back cannot take the setup with it.
+    The test's data is committed first (only to the test's savepoint; the test still rolls
+    back), so that a request that fails and rolls back cannot take the setup with it.
     """
 
     def as_staff(staff_id: int) -> None:
+        person = db_session.get(Staff, staff_id)
+        assert person is not None
+        account = accounts.account_for_staff(db_session, staff_id) or create_account(
+            db_session, email=person.email or f"staff{staff_id}@council.example",
+            staff_id=staff_id,
+        )
+        secret, _token = issue_access_token(db_session, account, minutes=30)
         db_session.commit()
-        app.dependency_overrides[current_staff_id] = lambda: staff_id
+        client.headers["Authorization"] = f"Bearer {secret}"
 
-    yield as_staff
-    app.dependency_overrides.pop(current_staff_id, None)
+    return as_staff
 
 
 def test_the_inbox_shows_only_my_notifications_newest_first(
@@ -315,3 +322,10 @@ def test_bad_preferences_are_422(
     sign_in(make_staff(db_session, "Ann"))
     response = client.put("/api/v1/me/notification-preferences", json=body)
     assert response.status_code == 422
+
+
+def test_the_inbox_needs_a_signed_in_person(client: TestClient) -> None:
+    client.headers.pop("Authorization", None)
+    assert client.get("/api/v1/me/notifications").status_code == 401
+    assert client.put("/api/v1/me/notification-preferences",
+                      json={"digest": True}).status_code == 401

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,14 +20,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.clock import now_utc
 from app.db import make_engine, write_bind
 from app.models import Notification, NotificationPreference, OutboxMessage, Staff
 from app.models.notification import Delivery, OutboxStatus
 from app.services import digest, outbox
 from app.services.notify import notify
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import Settings, get_settings
 from tests.conftest import make_settings
 from tests.support.live_server import free_port
 
@@ -418,27 +417,37 @@ def test_building_a_days_digest_twice_lists_nothing_twice(
 # --- the command --------------------------------------------------------------------------
 
 
-def test_ringfence_outbox_deliver_command(
-    db: Engine, settings: Settings, smtp: SmtpServer, tmp_path: Path
+def test_ringfence_outbox_commands(
+    db: Engine, settings: Settings, smtp: SmtpServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (ann,) = add_staff(db, ("Ann", "ann@council.example"))
     queue(db, [ann])
-    env = {
-        **os.environ,
+    for name, value in {
         "RINGFENCE_DATABASE_URL": settings.effective_database_url,
         "RINGFENCE_DATA_DIR": str(tmp_path),
         "RINGFENCE_SMTP_ENABLED": "true",
         "RINGFENCE_SMTP_HOST": "127.0.0.1",
         "RINGFENCE_SMTP_PORT": str(settings.smtp_port),
         "RINGFENCE_SMTP_SENDER": "ringfence@council.example",
-    }
-    command = [sys.executable, "-c", "from app.cli import main; main()", "outbox"]
-    result = subprocess.run([*command, "deliver"], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "sent 1" in result.stdout
-    assert len(smtp.received) == 1
-    status = subprocess.run([*command, "status"], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert status.returncode == 0, status.stderr
-    assert "sent 1" in status.stdout
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        before = runner.invoke(cli, ["outbox", "status"])
+        delivered = runner.invoke(cli, ["outbox", "deliver"])
+        after = runner.invoke(cli, ["outbox", "status"])
+        requeued = runner.invoke(cli, ["outbox", "requeue"])
+        digests = runner.invoke(cli, ["outbox", "digest", "--day", "2026-11-22"])
+        bad_day = runner.invoke(cli, ["outbox", "digest", "--day", "22/11/2026"])
+    finally:
+        get_settings.cache_clear()
+    assert before.exit_code == 0 and "pending 1 (due now 1), sent 0" in before.output
+    assert delivered.exit_code == 0, delivered.output
+    assert "sent 1, will retry 0, given up 0" in delivered.output
+    assert [r.rcpt_tos for r in smtp.received] == [["ann@council.example"]]
+    assert "pending 0 (due now 0), sent 1, given up 0" in after.output
+    assert requeued.exit_code == 0 and "re-queued 0 emails" in requeued.output
+    assert digests.exit_code == 0 and "queued 0 digest emails for 2026-11-22" in digests.output
+    assert bad_day.exit_code == 2

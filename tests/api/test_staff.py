@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.auth.testing import make_staff as make_test_staff
+from app.models import Staff
 
 
 def make_team(client: TestClient, name: str = "Alpha", area: str = "North") -> int:
@@ -138,3 +143,38 @@ def test_unknown_staff_is_404(client: TestClient) -> None:
     assert client.get("/api/v1/staff/424242").status_code == 404
     assert client.patch("/api/v1/staff/424242", json={"fte": 0.5}).status_code == 404
     assert client.post("/api/v1/staff/424242/leave", json={"on": "2026-01-01"}).status_code == 404
+
+
+def test_lists_keep_to_what_the_caller_may_see(
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    alpha, beta = make_team(client, "Alpha"), make_team(client, "Beta")
+    manager = make_test_staff(db_session, "team_manager", team_id=alpha, name="Tess Manager")
+    client.patch(f"/api/v1/teams/{alpha}", json={"manager_id": manager.id})
+    ann = make_staff(client, name="Ann Able", email="ann@x.org", role="nqsw", team_id=alpha)
+    make_staff(client, name="Bea Best", email="bea@x.org", role="nqsw", team_id=beta)
+    nqsw = client.post("/api/v1/nqsws", json={
+        "name": "Nia New", "email": "nia@x.org", "programme": "asye",
+        "start_date": "2026-01-05", "team_id": alpha}).json()
+    client.post("/api/v1/nqsws", json={
+        "name": "Ola Other", "email": "ola@x.org", "programme": "asye",
+        "start_date": "2026-01-05", "team_id": beta})
+    own = client.post("/api/v1/cases", json={
+        "reference": "A-1", "category": "early_help", "complexity": 1,
+        "opened_on": "2026-01-05", "team_id": alpha}).json()
+    client.post("/api/v1/cases", json={
+        "reference": "B-1", "category": "early_help", "complexity": 1,
+        "opened_on": "2026-01-05", "team_id": beta})
+
+    as_manager = client_as(manager)
+    staff = as_manager.get("/api/v1/staff").json()["data"]
+    assert [s["name"] for s in staff] == ["Ann Able", "Nia New", "Tess Manager"]
+    nqsws = as_manager.get("/api/v1/nqsws", params={"on": "2026-02-01"}).json()["data"]
+    assert [n["name"] for n in nqsws] == ["Nia New"]
+    cases = as_manager.get("/api/v1/cases").json()["data"]
+    assert [c["id"] for c in cases] == [own["id"]]
+
+    as_ann = client_as(db_session.get(Staff, ann["id"]))
+    assert [s["name"] for s in as_ann.get("/api/v1/staff").json()["data"]] == ["Ann Able"]
+    assert as_ann.get("/api/v1/cases").json()["count"] == 0
+    assert nqsw["id"] not in [n["id"] for n in as_ann.get("/api/v1/nqsws").json()["data"]]

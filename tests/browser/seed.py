@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.models import Allocation, Case, Enrolment, ServiceArea, Staff, Team
 
 AS_OF = date(2026, 11, 23)
-PASSWORD = "correct horse battery staple"
+PASSWORD = "Ringfence-browser-2026!"
 
 
 @dataclass
@@ -90,3 +90,21 @@ def seed(session: Session) -> Seeded:
         seeded.spare_cases.append(reference)
     session.flush()
     return seeded
+
+
+def seed_accounts(session: Session, seeded: Seeded) -> None:
+    """A sign-in for everyone seeded, all with the same test password."""
+    from app.auth.accounts import create_account
+
+    for key, staff_id in seeded.ids.items():
+        create_account(session, email=seeded.emails[key], password=PASSWORD, staff_id=staff_id)
+    session.flush()
+
+
+def reconcile(session: Session, seeded: Seeded, on: date = AS_OF) -> None:
+    """Let the engine find the breaches the seeded facts already make."""
+    from app.services.workload_events import staff_changed
+
+    nqsws = [seeded.ids[k] for k in ("sam", "nia", "leo", "ema")]
+    staff_changed(session, staff_ids=nqsws, on=on, reason="seeded for the browser tests")
+    session.flush()

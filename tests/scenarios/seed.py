@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.models import Allocation, Case, Enrolment, ServiceArea, SignOff, Staff, Team
+from app.models import Allocation, Breach, Case, Enrolment, ServiceArea, SignOff, Staff, Team
 
 _counter = itertools.count(1)
 
@@ -104,7 +104,9 @@ def allocate(
     return allocation
 
 
-def load(session: Session, worker: Staff, count: int, *, start: date, **case_args: object) -> list[Case]:
+def load(
+    session: Session, worker: Staff, count: int, *, start: date, **case_args: object
+) -> list[Case]:
     """`count` open cases held by `worker` from `start`."""
     cases = []
     for _ in range(count):
@@ -119,6 +121,30 @@ def sign_off(session: Session, enrolment: Enrolment, org: Org, on: date,
     row = SignOff(enrolment_id=enrolment.id, kind=kind, signed_on=on,  # type: ignore[arg-type]
                   team_manager_id=org.team_manager.id,  # type: ignore[arg-type]
                   senior_manager_id=org.senior_manager.id)  # type: ignore[arg-type]
+    session.add(row)
+    session.flush()
+    return row
+
+
+def breach(
+    session: Session, worker: Staff, enrolment: Enrolment, *, opened_on: date,
+    rule_id: str = "caseload-cap", policy_id: str = "stage-caps", severity: str = "high",
+    status: str = "open", resolved_on: date | None = None, level: str = "block",
+) -> Breach:
+    """A breach already on record (dashboards are tested on known histories)."""
+    from app.services.working_days import add_working_days
+
+    row = Breach(
+        staff_id=worker.id, enrolment_id=enrolment.id, policy_id=policy_id,  # type: ignore[arg-type]
+        rule_id=rule_id, kind=rule_id.split("-")[0], level=level, severity=severity,
+        status=status, policy_version="test", reason=f"{rule_id} broken",
+        opened_on=opened_on, last_seen_on=resolved_on or opened_on,
+        resolved_on=resolved_on, escalation_due_on=add_working_days(opened_on, 5),
+        evidence={"rule_id": rule_id, "measured": 6, "limit": 5},
+    )
+    if resolved_on is not None:
+        row.status = "resolved"
+        row.resolution = "resolved in the test history"
     session.add(row)
     session.flush()
     return row

@@ -261,7 +261,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     if reviews is not None:
         overdue = [r for r in reviews if r["overdue"]]
         if overdue:
-            listed = ", ".join(f"the {months_text(r['month'])} review (due {r['due']})"
+            listed = ", ".join(f"the {r['month']}-month review (due {r['due']})"
                                for r in overdue)
             failing.append((f"{listed} {'is' if len(overdue) == 1 else 'are'} overdue, not "
                             f"recorded within {params.reviews.grace_working_days} working days",
@@ -269,7 +269,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         else:
             upcoming = next((r for r in reviews if r["held_on"] is None), None)
             fine.append(
-                f"the next review is the {months_text(upcoming['month'])} one, due "
+                f"the next review is the {upcoming['month']}-month one, due "
                 f"{upcoming['due'] or 'when the pause ends'}" if upcoming
                 else "every review has been held"
             )

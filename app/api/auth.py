@@ -1,0 +1,188 @@
+"""Signing in for the API, the caller's own account and tokens, and accounts for admins.
+
+`POST /auth/token` is the OAuth2 password flow (what `/docs` uses to authorise). Failed
+attempts are answered with a response rather than an exception, so that the attempt and
+its audit event are committed with the request: that is what the throttle counts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.api.deps import PageDep
+from app.auth import accounts, sessions, tokens
+from app.auth import repository as repo
+from app.auth.dependencies import PrincipalDep, client_address, forbidden
+from app.auth.schemas import (
+    AccountCreate,
+    AccountPublic,
+    AccountUpdate,
+    Me,
+    OAuthError,
+    PersonalTokenCreate,
+    PersonalTokenCreated,
+    PersonalTokenPublic,
+    TokenResponse,
+)
+from app.db import SessionDep
+from app.errors import DomainError
+from app.models import Account, ApiToken, LoginSession
+from app.schemas.common import Page
+from app.services.common import get_or_404
+
+router = APIRouter(tags=["accounts"])
+
+_BAD_CREDENTIALS = "Incorrect email or password."
+
+
+def _oauth_error(status_code: int, error: str, description: str,
+                 headers: dict[str, str] | None = None) -> JSONResponse:
+    body = OAuthError(error=error, error_description=description, detail=description)
+    return JSONResponse(status_code=status_code, content=body.model_dump(), headers=headers)
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses={
+        400: {"model": OAuthError, "description": "Wrong email or password (never says which)."},
+        429: {"model": OAuthError, "description": "Too many failed attempts; see Retry-After."},
+    },
+)
+def issue_token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+) -> Response:
+    """Exchange an email (`username`) and password for a bearer token that expires."""
+    requested = tuple(form.scopes) or tokens.USER_SCOPES
+    if any(scope not in tokens.USER_SCOPES for scope in requested):
+        return _oauth_error(400, "invalid_scope", "scopes are 'read' and 'write'")
+    result = accounts.authenticate(
+        session, email=form.username, password=form.password, address=client_address(request)
+    )
+    if result.throttled:
+        return _oauth_error(
+            429, "slow_down", "Too many failed attempts. Try again later.",
+            headers={"Retry-After": str(result.retry_after)},
+        )
+    if result.account is None:
+        return _oauth_error(400, "invalid_grant", _BAD_CREDENTIALS)
+    minutes = request.app.state.settings.token_minutes
+    secret, _token = tokens.issue_access_token(
+        session, result.account, minutes=minutes, scopes=tuple(sorted(set(requested)))
+    )
+    answer = TokenResponse(
+        access_token=secret, expires_in=minutes * 60, scope=" ".join(sorted(set(requested)))
+    )
+    # Tokens must not be kept by caches along the way (RFC 6749 section 5.1).
+    return JSONResponse(answer.model_dump(), headers={"Cache-Control": "no-store",
+                                                      "Pragma": "no-cache"})
+
+
+@router.post("/auth/revoke", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_current(principal: PrincipalDep, session: SessionDep) -> Response:
+    """Sign out: the token (or page session) used for this request stops working now."""
+    if principal.token_id is not None:
+        token = session.get(ApiToken, principal.token_id)
+        if token is not None:
+            tokens.revoke(session, token, actor_id=principal.staff_id, reason="signed_out")
+    if principal.session_id is not None:
+        row = session.get(LoginSession, principal.session_id)
+        if row is not None:
+            sessions.end(session, row, actor_id=principal.staff_id, reason="logout")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me")
+def me(principal: PrincipalDep) -> Me:
+    """Who the API thinks you are, and what your credentials allow."""
+    return Me(
+        account_id=principal.account_id,
+        email=principal.email,
+        staff_id=principal.staff_id,
+        name=principal.name,
+        role=principal.role,
+        scopes=sorted(principal.scopes),
+        via="session" if principal.via == "session" else "token",
+    )
+
+
+@router.get("/me/tokens")
+def list_personal_tokens(principal: PrincipalDep, session: SessionDep) -> list[PersonalTokenPublic]:
+    return [
+        PersonalTokenPublic.model_validate(t)
+        for t in repo.personal_tokens(session, principal.account_id)
+    ]
+
+
+@router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
+def create_personal_token(
+    body: PersonalTokenCreate, principal: PrincipalDep, session: SessionDep
+) -> PersonalTokenCreated:
+    """A token for an integration. Needs a fresh sign-in: a personal token cannot mint more."""
+    if principal.token_kind == tokens.PERSONAL:
+        raise forbidden("sign in with your password to create a personal token")
+    account = get_or_404(session, Account, principal.account_id, what="account")
+    secret, token = tokens.create_personal_token(
+        session, account, name=body.name, scopes=tuple(sorted(set(body.scopes))),
+        expires_in_days=body.expires_in_days, actor_id=principal.staff_id,
+    )
+    return PersonalTokenCreated(
+        **PersonalTokenPublic.model_validate(token).model_dump(), token=secret
+    )
+
+
+@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_personal_token(token_id: int, principal: PrincipalDep, session: SessionDep) -> Response:
+    tokens.revoke_personal_token(
+        session, account_id=principal.account_id, token_id=token_id, actor_id=principal.staff_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/accounts")
+def list_accounts(
+    principal: PrincipalDep, session: SessionDep, page: PageDep
+) -> Page[AccountPublic]:
+    rows, count = repo.list_accounts(session, limit=page.limit, offset=page.offset)
+    return Page(
+        data=[AccountPublic.model_validate(accounts.describe(session, a)) for a in rows],
+        count=count,
+    )
+
+
+@router.post("/accounts", status_code=status.HTTP_201_CREATED)
+def create_account(
+    body: AccountCreate, principal: PrincipalDep, session: SessionDep
+) -> AccountPublic:
+    if body.staff_id is None and body.role is None and body.name is not None:
+        raise DomainError("give a role to add a new staff member", field="role")
+    account = accounts.create_account(
+        session, email=body.email, role=body.role.value if body.role else None, name=body.name,
+        password=body.password, staff_id=body.staff_id, actor_id=principal.staff_id,
+    )
+    return AccountPublic.model_validate(accounts.describe(session, account))
+
+
+@router.get("/accounts/{account_id}")
+def get_account(account_id: int, principal: PrincipalDep, session: SessionDep) -> AccountPublic:
+    account = get_or_404(session, Account, account_id, what="account")
+    return AccountPublic.model_validate(accounts.describe(session, account))
+
+
+@router.patch("/accounts/{account_id}")
+def update_account(
+    account_id: int, body: AccountUpdate, principal: PrincipalDep, session: SessionDep
+) -> AccountPublic:
+    """Switch an account off or on, change the person's role, or set a new password."""
+    account = get_or_404(session, Account, account_id, what="account")
+    accounts.update_account(
+        session, account, is_active=body.is_active,
+        role=body.role.value if body.role else None, password=body.password, actor=principal,
+    )
+    return AccountPublic.model_validate(accounts.describe(session, account))

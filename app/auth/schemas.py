@@ -1,0 +1,103 @@
+"""Request and response shapes of the sign-in, token and account endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.models.base import Role
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Scope = Literal["read", "write"]
+
+
+class TokenResponse(BaseModel):
+    """The OAuth2 answer: a bearer token and how many seconds it lasts."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    scope: str
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 error body, with FastAPI's `detail` for clients that read that."""
+
+    error: str
+    error_description: str
+    detail: str
+
+
+class Me(BaseModel):
+    account_id: int
+    email: str
+    staff_id: int | None
+    name: str
+    role: str | None
+    scopes: list[str]
+    via: Literal["token", "session"]
+
+
+class PersonalTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: TokenName
+    scopes: list[Scope] = Field(default_factory=lambda: ["read"], min_length=1, max_length=2)
+    expires_in_days: int | None = Field(
+        default=90, ge=1, le=366, description="Days until it stops working; null: never."
+    )
+
+
+class PersonalTokenPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str = Field(description="The token's first characters, to tell tokens apart.")
+    scopes: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class PersonalTokenCreated(PersonalTokenPublic):
+    token: str = Field(description="The secret itself: shown this once, never again.")
+
+
+class AccountPublic(BaseModel):
+    id: int
+    email: str
+    staff_id: int | None
+    name: str | None
+    role: str | None
+    is_active: bool
+    has_password: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class AccountCreate(BaseModel):
+    """An account for a staff member: named by `staff_id`, or by email (+ role and name to
+    add the staff member when there is none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    staff_id: int | None = None
+    role: Role | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=200)] | None = None
+    password: Password | None = None
+
+
+class AccountUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool | None = None
+    role: Role | None = None
+    password: Password | None = None

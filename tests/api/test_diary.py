@@ -1,0 +1,342 @@
+"""The protected-time diary over HTTP: booking, refusals, moving, taking, cancelling, rebooking."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import count
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from app.models import AuditEvent, Notification
+
+_emails = count(1)
+
+
+# --- helpers shared with the supervision, programme and calendar tests -------------------
+
+
+def make_staff(client: TestClient, role: str, **extra: Any) -> int:
+    body = {"name": f"{role.replace('_', ' ').title()} {next(_emails)}",
+            "email": f"{role}{next(_emails)}@example.org", "role": role,
+            "start_date": "2020-01-01", **extra}
+    response = client.post("/api/v1/staff", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def make_nqsw(client: TestClient, *, start: str = "2026-09-01", programme: str = "asye",
+              contracted_hours: float = 37.0, fte: float = 1.0) -> int:
+    body = {"name": f"Nadia {next(_emails)}", "email": f"nqsw{next(_emails)}@example.org",
+            "programme": programme, "start_date": start,
+            "contracted_hours": contracted_hours, "fte": fte}
+    response = client.post("/api/v1/nqsws", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def diary_url(staff_id: int, rest: str = "") -> str:
+    return f"/api/v1/nqsws/{staff_id}/diary{rest}"
+
+
+def book(client: TestClient, staff_id: int, day: str, *, on: str = "2026-11-23",
+         expect: int = 201, **body: Any) -> dict[str, Any]:
+    payload = {"day": day, "purpose": "study", **body}
+    response = client.post(diary_url(staff_id), json=payload, params={"on": on})
+    assert response.status_code == expect, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def refused(response: Any, field: str | list[str], words: str) -> None:
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"][0]
+    expected = ["body", field] if isinstance(field, str) else field
+    assert detail["loc"] == expected, detail
+    assert words in detail["msg"], detail["msg"]
+
+
+# --- booking -------------------------------------------------------------------------------
+
+
+def test_book_a_full_day_and_see_it_in_the_diary(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    entry = book(client, nqsw, "2026-11-25", purpose="portfolio", note="ASYE portfolio")
+    assert entry["hours"] == pytest.approx(7.4)
+    assert (entry["status"], entry["length"], entry["purpose"]) == ("booked", "full_day",
+                                                                    "portfolio")
+    listed = client.get(diary_url(nqsw), params={"on": "2026-11-23"}).json()
+    assert listed["count"] == 1 and listed["data"][0]["id"] == entry["id"]
+    summary = listed["summary"]
+    assert summary["booked"] == {"hours": 7.4, "days": 1.0, "count": 1}
+    assert summary["entitlement"]["days"] == pytest.approx(22.7, abs=0.05)
+    assert summary["taken"]["hours"] == 0
+    assert client.get(diary_url(nqsw, f"/{entry['id']}")).json()["id"] == entry["id"]
+
+
+def test_half_days_and_hours(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    morning = book(client, nqsw, "2026-11-26", length="half_day", half="am")
+    assert morning["hours"] == pytest.approx(3.7)
+    afternoon = book(client, nqsw, "2026-11-26", length="half_day", half="pm")
+    assert afternoon["half"] == "pm"
+    timed = book(client, nqsw, "2026-11-27", length="hours", hours=2.5, start_time="09:30:00")
+    assert (timed["hours"], timed["start_time"]) == (2.5, "09:30:00")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"day": "2026-11-28"}, "day", "2026-11-28 is a Saturday"),
+        ({"day": "2026-11-29"}, "day", "is a Sunday"),
+        ({"day": "2026-12-25"}, "day", "2026-12-25 is a bank holiday (Christmas Day)"),
+        ({"day": "2026-12-28"}, "day", "bank holiday (Boxing Day (observed))"),
+        ({"day": "2026-08-28"}, "day", "before the programme starts on 2026-09-01"),
+        ({"day": "2027-09-01"}, "day", "after the programme ends on 2027-08-31"),
+        ({"day": "2026-11-30", "length": "hours", "hours": 8}, "hours",
+         "8 hours is more than a day's 7.40 contracted hours"),
+        ({"day": "2026-11-30", "length": "hours"}, "hours", "give the number of hours"),
+        ({"day": "2026-11-30", "hours": 3}, "hours", "leave hours out"),
+        ({"day": "2026-11-30", "length": "half_day"}, "half", "morning (am) or the afternoon"),
+        ({"day": "2026-11-30", "start_time": "09:00:00"}, "start_time", "only a booking by"),
+        ({"day": "2026-11-30", "length": "hours", "hours": 3, "start_time": "22:00:00"},
+         "hours", "must end by midnight"),
+        ({"day": "2026-11-30", "purpose": "holiday"}, "purpose", "Input should be"),
+        ({"day": "2026-11-30", "rebooked_from_id": 999999}, "rebooked_from_id",
+         "not in this diary"),
+    ],
+)
+def test_refusals_name_the_field_and_the_reason(
+    client: TestClient, body: dict[str, Any], field: str, words: str
+) -> None:
+    nqsw = make_nqsw(client)
+    response = client.post(diary_url(nqsw), json={"purpose": "study", **body},
+                           params={"on": "2026-11-23"})
+    refused(response, field, words)
+
+
+def test_no_double_booking_beyond_the_day(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    book(client, nqsw, "2026-12-01")
+    refused(client.post(diary_url(nqsw), json={"day": "2026-12-01", "purpose": "study",
+                                               "length": "half_day", "half": "pm"}),
+            "day", "already has 7.4 hours of protected time booked")
+    book(client, nqsw, "2026-12-02", length="half_day", half="am")
+    refused(client.post(diary_url(nqsw), json={"day": "2026-12-02", "purpose": "study",
+                                               "length": "half_day", "half": "am"}),
+            "half", "the morning of 2026-12-02 is already booked")
+    book(client, nqsw, "2026-12-03", length="hours", hours=3, start_time="09:00:00")
+    refused(client.post(diary_url(nqsw), json={"day": "2026-12-03", "purpose": "study",
+                                               "length": "hours", "hours": 2,
+                                               "start_time": "11:30:00"}),
+            "start_time", "overlaps booking")
+    book(client, nqsw, "2026-12-03", length="hours", hours=3, start_time="13:00:00")
+    refused(client.post(diary_url(nqsw), json={"day": "2026-12-03", "purpose": "study",
+                                               "length": "hours", "hours": 2}),
+            "day", "already has 6 hours of protected time booked")
+
+
+def test_full_day_on_a_day_already_part_booked_is_refused(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    book(client, nqsw, "2026-12-04", length="hours", hours=1)
+    refused(client.post(diary_url(nqsw), json={"day": "2026-12-04", "purpose": "training"}),
+            "day", "would pass the day's 7.40 contracted hours")
+
+
+def test_a_bank_holiday_inside_a_booked_week(client: TestClient) -> None:
+    """Easter week 2027: Monday is Easter Monday; Tuesday to Friday are bookable."""
+    nqsw = make_nqsw(client)
+    monday = client.post(diary_url(nqsw), json={"day": "2027-03-29", "purpose": "training"})
+    refused(monday, "day", "bank holiday (Easter Monday)")
+    for day in ("2027-03-30", "2027-03-31", "2027-04-01", "2027-04-02"):
+        book(client, nqsw, day, purpose="training")
+    summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-11-23"}).json()
+    assert summary["booked"]["count"] == 4
+    assert summary["booked"]["hours"] == pytest.approx(4 * 7.4)
+
+
+def test_part_time_days_are_full_time_days(client: TestClient) -> None:
+    nqsw = make_nqsw(client, contracted_hours=22.2, fte=0.6)
+    entry = book(client, nqsw, "2026-11-30")
+    assert entry["hours"] == pytest.approx(7.4)
+    view = client.get(diary_url(nqsw, "/entitlement"), params={"on": "2026-11-30"}).json()
+    assert view["day_hours"] == pytest.approx(7.4)
+    assert view["days"] == pytest.approx(22.7 * 0.6, abs=0.05)
+    assert view["working"]["hours_per_working_day"] == pytest.approx(4.44)
+    assert view["working"]["contracted_hours_per_week"] == 22.2
+
+
+def test_entitlement_shows_the_working(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    view = client.get(diary_url(nqsw, "/entitlement"), params={"on": "2027-03-01"}).json()
+    assert 22 <= view["days"] <= 24
+    working = view["working"]
+    assert working["working_days"] == 253
+    assert working["bank_holidays_excluded"] == 8
+    assert working["paused_days_excluded"] == 0
+    assert working["percent"] == 0.1
+    assert working["hours"] == view["hours"]
+    assert 0 < view["accrued_hours"] < view["hours"]
+    assert view["accrued_working"]["last_day"] == "2027-03-01"
+    assert view["remaining_hours"] == view["hours"]
+
+
+# --- moving, taking, cancelling, rebooking -------------------------------------------------
+
+
+def test_move_a_booking(client: TestClient, db_session: Session) -> None:
+    nqsw = make_nqsw(client)
+    entry = book(client, nqsw, "2026-12-07")
+    moved = client.post(diary_url(nqsw, f"/{entry['id']}/move"), json={"day": "2026-12-09"},
+                        params={"on": "2026-11-23"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["day"] == "2026-12-09"
+    refused(client.post(diary_url(nqsw, f"/{entry['id']}/move"), json={"day": "2026-12-12"}),
+            "day", "is a Saturday")
+    half = client.post(diary_url(nqsw, f"/{entry['id']}/move"),
+                       json={"day": "2026-12-10", "length": "half_day", "half": "pm"})
+    assert half.json()["hours"] == pytest.approx(3.7)
+    events = db_session.exec(
+        select(AuditEvent).where(AuditEvent.action == "protected_time.move",
+                                 AuditEvent.entity_id == str(entry["id"]))
+    ).all()
+    assert [e.before["day"] for e in events] == ["2026-12-07", "2026-12-09"]
+
+
+def test_mark_taken_on_or_after_the_day(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    entry = book(client, nqsw, "2026-11-25")
+    early = client.post(diary_url(nqsw, f"/{entry['id']}/taken"), params={"on": "2026-11-24"})
+    refused(early, "on", "can be marked taken on or after that day")
+    taken = client.post(diary_url(nqsw, f"/{entry['id']}/taken"), params={"on": "2026-11-25"})
+    assert taken.status_code == 200 and taken.json()["status"] == "taken"
+    again = client.post(diary_url(nqsw, f"/{entry['id']}/taken"), params={"on": "2026-11-26"})
+    refused(again, "on", "is taken")
+    refused(client.post(diary_url(nqsw, f"/{entry['id']}/move"), json={"day": "2026-12-01"}),
+            "day", "only booked time can be moved")
+    summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-11-30"}).json()
+    assert summary["taken"] == {"hours": 7.4, "days": 1.0, "count": 1}
+    assert summary["remaining"]["hours"] == pytest.approx(summary["entitlement"]["hours"] - 7.4)
+
+
+def test_cancel_and_rebook(client: TestClient, db_session: Session) -> None:
+    nqsw = make_nqsw(client)
+    manager = make_staff(client, "team_manager")
+    colleague = make_staff(client, "social_worker")
+    entry = book(client, nqsw, "2026-12-02", purpose="action_learning")
+    url = diary_url(nqsw, f"/{entry['id']}/cancel")
+    refused(client.post(url, json={"cancelled_by_id": nqsw, "reason": "busy week"}),
+            "cancelled_by_id", "only a team manager may cancel protected time")
+    refused(client.post(url, json={"cancelled_by_id": colleague, "reason": "busy week"}),
+            "cancelled_by_id", "is a social worker")
+    refused(client.post(url, json={"cancelled_by_id": manager, "reason": ""}), "reason", "")
+    cancelled = client.post(url, json={"cancelled_by_id": manager,
+                                       "reason": "Court hearing moved to that day"},
+                            params={"on": "2026-11-27"})
+    assert cancelled.status_code == 200, cancelled.text
+    body = cancelled.json()
+    assert (body["status"], body["cancelled_by_id"], body["cancelled_on"]) == (
+        "cancelled", manager, "2026-11-27")
+    assert body["cancel_reason"] == "Court hearing moved to that day"
+    told = db_session.exec(
+        select(Notification).where(Notification.recipient_id == nqsw,
+                                   Notification.kind == "protected_time.cancelled")
+    ).all()
+    assert len(told) == 1
+    assert "please rebook" in told[0].subject
+    assert "Court hearing moved to that day" in told[0].body_text
+    summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-11-27"}).json()
+    lost = summary["cancelled"][0]
+    assert (lost["id"], lost["reason"], lost["rebooked_by_id"]) == (
+        entry["id"], "Court hearing moved to that day", None)
+    assert lost["cancelled_by_name"].startswith("Team Manager")
+
+    again = book(client, nqsw, "2026-12-09", purpose="action_learning",
+                 rebooked_from_id=entry["id"])
+    assert again["rebooked_from_id"] == entry["id"]
+    summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-11-27"}).json()
+    assert summary["cancelled"][0]["rebooked_by_id"] == again["id"]
+    assert summary["cancelled"][0]["rebooked_on"] == "2026-12-09"
+    original = client.get(diary_url(nqsw, f"/{entry['id']}")).json()
+    assert original["rebooked_by_id"] == again["id"]
+    twice = client.post(diary_url(nqsw), json={"day": "2026-12-10", "purpose": "study",
+                                               "rebooked_from_id": entry["id"]})
+    assert twice.status_code == 409
+    assert twice.json()["detail"][0]["loc"] == ["body", "rebooked_from_id"]
+    not_lost = client.post(diary_url(nqsw), json={"day": "2026-12-11", "purpose": "study",
+                                                  "rebooked_from_id": again["id"]})
+    refused(not_lost, "rebooked_from_id", "only cancelled or displaced time is rebooked")
+    refused(client.post(url, json={"cancelled_by_id": manager, "reason": "again"}),
+            ["path", "entry_id"], "only booked time can be cancelled")
+    actions = set(db_session.exec(
+        select(AuditEvent.action).where(AuditEvent.nqsw_id == nqsw,
+                                        col(AuditEvent.action).like("protected_time.%"))
+    ).all())
+    assert {"protected_time.book", "protected_time.cancel"} <= actions
+
+
+def test_a_cancelled_day_left_unbooked_is_reported_by_the_rule(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    manager = make_staff(client, "team_manager")
+    entry = book(client, nqsw, "2026-12-02")
+    client.post(diary_url(nqsw, f"/{entry['id']}/cancel"),
+                json={"cancelled_by_id": manager, "reason": "duty cover", "on": "2026-11-27"})
+    summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-12-15"}).json()
+    rebook = next(c for c in summary["checks"] if c["check"] == "rebooking")
+    assert rebook["ok"] is False
+    assert summary["on_track"] is False
+    assert "not rebooked within 10 working days" in summary["on_track_reason"]
+
+
+def test_displaced_days_are_kept_for_rebooking(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    before = book(client, nqsw, "2026-12-01")
+    inside = [book(client, nqsw, day)["id"] for day in ("2026-12-08", "2027-01-12")]
+    paused = client.post(f"/api/v1/nqsws/{nqsw}/pause",
+                         json={"start_date": "2026-12-07", "reason": "health"},
+                         params={"on": "2026-12-04"})
+    assert paused.status_code == 200, paused.text
+    assert sorted(paused.json()["displaced_protected_time"]) == sorted(inside)
+    diary = client.get(diary_url(nqsw), params={"on": "2026-12-04"}).json()
+    statuses = {e["id"]: e["status"] for e in diary["data"]}
+    assert statuses == {before["id"]: "booked", inside[0]: "displaced", inside[1]: "displaced"}
+    assert [d["id"] for d in diary["summary"]["displaced"]] == inside
+    assert all(d["displaced_by_pause_id"] for d in diary["summary"]["displaced"])
+    # No booking inside the pause; after the return, the displaced days are rebooked.
+    refused(client.post(diary_url(nqsw), json={"day": "2027-01-13", "purpose": "study"}),
+            "day", "inside the programme's pause (health) from 2026-12-07 until further notice")
+    client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"on": "2027-01-04"},
+                params={"on": "2027-01-04"})
+    refused(client.post(diary_url(nqsw), json={"day": "2026-12-09", "purpose": "study"}),
+            "day", "from 2026-12-07 to 2027-01-03")
+    again = book(client, nqsw, "2027-01-13", on="2027-01-04", rebooked_from_id=inside[0])
+    assert again["rebooked_from_id"] == inside[0]
+    summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2027-01-04"}).json()
+    assert [d["rebooked_by_id"] for d in summary["displaced"]] == [again["id"], None]
+
+
+def test_unknown_nqsw_and_entry_are_404(client: TestClient) -> None:
+    assert client.get(diary_url(987654)).status_code == 404
+    nqsw = make_nqsw(client)
+    assert client.get(diary_url(nqsw, "/987654")).status_code == 404
+    other = make_nqsw(client)
+    entry = book(client, other, "2026-12-01")
+    assert client.get(diary_url(nqsw, f"/{entry['id']}")).status_code == 404
+
+
+def test_filters_and_pages(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    for day in ("2026-12-01", "2026-12-08", "2026-12-15"):
+        book(client, nqsw, day)
+    page = client.get(diary_url(nqsw), params={"from": "2026-12-05", "limit": 1}).json()
+    assert page["count"] == 2 and [e["day"] for e in page["data"]] == ["2026-12-08"]
+    assert client.get(diary_url(nqsw), params={"status": "taken"}).json()["count"] == 0
+    assert client.get(diary_url(nqsw), params={"status": "lost"}).status_code == 422
+
+
+def test_summary_before_the_start(client: TestClient) -> None:
+    nqsw = make_nqsw(client, start=date(2027, 1, 4).isoformat())
+    summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-11-23"}).json()
+    assert summary["on_track"] is True
+    assert summary["accrued"]["hours"] == 0

@@ -1,0 +1,192 @@
+"""`supervision`: frequency by programme time, pauses stopping the clock, review points."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import holidays
+import pytest
+from pydantic import ValidationError
+
+from app.policy.categories import BUILTIN_CATEGORIES
+from app.policy.engine import evaluate
+from app.policy.findings import Finding, Outcome
+from app.policy.policies import PolicySet
+from app.policy.rules import supervision
+from app.policy.rules.base import DescribeContext
+from app.policy.snapshot import PauseSpan, ReviewRecord, Snapshot, SupervisionRecord
+
+from .conftest import activate
+
+START = date(2026, 1, 5)  # a Monday
+BH = frozenset(holidays.country_holidays("GB", subdiv="ENG", years=range(2026, 2030)))
+DAY = timedelta(days=1)
+
+
+def held(*days: date, kind: str = "reflective", cancelled: bool = False
+         ) -> tuple[SupervisionRecord, ...]:
+    return tuple(SupervisionRecord(day=d, kind=kind, cancelled=cancelled) for d in days)
+
+
+def snap(
+    on: date, sessions: Iterable[SupervisionRecord] = (), *, start: date = START,
+    programme: str = "asye", pauses: Iterable[PauseSpan] = (),
+    reviews: Iterable[ReviewRecord] = (),
+) -> Snapshot:
+    return Snapshot(
+        staff_id=1, enrolment_id=1, programme=programme,  # type: ignore[arg-type]
+        programme_start=start, as_of=on, pauses=tuple(pauses), supervision=tuple(sessions),
+        reviews=tuple(reviews), bank_holidays=BH,
+    )
+
+
+@pytest.fixture(scope="module")
+def policies(shipped: PolicySet) -> PolicySet:
+    return activate(shipped, "supervision")
+
+
+def finding(policies: PolicySet, s: Snapshot, rule_id: str) -> Finding:
+    found = [f for f in evaluate(s, policies) if f.rule_id == rule_id]
+    assert len(found) == 1
+    return found[0]
+
+
+def frequency(policies: PolicySet, s: Snapshot) -> Finding:
+    return finding(policies, s, "supervision-frequency")
+
+
+def reviews(policies: PolicySet, s: Snapshot) -> Finding:
+    return finding(policies, s, "review-points")
+
+
+def test_overdue_supervision_in_week_three(policies: PolicySet) -> None:
+    sessions = held(date(2026, 1, 5), date(2026, 1, 12))
+    on_time = frequency(policies, snap(date(2026, 1, 19), sessions))  # 7 days on
+    assert on_time.outcome is Outcome.ok
+    assert on_time.measured == 7 and on_time.limit == 7
+    late = frequency(policies, snap(date(2026, 1, 20), sessions))  # week 3, 8 days on
+    assert late.outcome is Outcome.warn
+    assert late.details["frequency"]["overdue_from"] == "2026-01-20"
+    assert late.reason == (
+        "Supervision is overdue: 8 days since supervision (the last on 2026-01-12); "
+        "expected weekly at this stage."
+    )
+
+
+def test_no_session_at_all_is_overdue_after_the_first_week(policies: PolicySet) -> None:
+    assert frequency(policies, snap(date(2026, 1, 12))).outcome is Outcome.ok
+    late = frequency(policies, snap(date(2026, 1, 13)))
+    assert late.outcome is Outcome.warn
+    assert "none yet" in late.reason
+
+
+def test_cancelled_sessions_do_not_count(policies: PolicySet) -> None:
+    sessions = (*held(date(2026, 1, 5)), *held(date(2026, 1, 12), cancelled=True))
+    late = frequency(policies, snap(date(2026, 1, 14), sessions))
+    assert late.outcome is Outcome.warn
+    assert late.details["frequency"]["sessions_cancelled"] == 1
+
+
+def test_fortnightly_after_six_weeks_and_monthly_after_six_months(policies: PolicySet) -> None:
+    week_six = START + timedelta(days=42)
+    last = held(week_six - DAY)
+    assert frequency(policies, snap(week_six - DAY + timedelta(days=14), last)).outcome is (
+        Outcome.ok)
+    assert frequency(policies, snap(week_six - DAY + timedelta(days=15), last)).outcome is (
+        Outcome.warn)
+    month_six = date(2026, 7, 5)
+    monthly = held(month_six)
+    ok = frequency(policies, snap(month_six + timedelta(days=31), monthly))
+    assert ok.outcome is Outcome.ok and ok.details["frequency"]["frequency"] == "monthly"
+    assert frequency(policies, snap(month_six + timedelta(days=32), monthly)).outcome is (
+        Outcome.warn)
+
+
+def test_a_pause_stops_the_supervision_clock(policies: PolicySet) -> None:
+    pause = PauseSpan(start=date(2026, 3, 2), end=date(2026, 5, 31), reason="health")
+    last = held(date(2026, 2, 26))
+    # Four days before the pause and three after it: 7 programme days, although more
+    # than three months have passed. Past week 6, supervision is fortnightly.
+    back = frequency(policies, snap(date(2026, 6, 4), last, pauses=[pause]))
+    assert back.outcome is Outcome.ok
+    assert back.details["frequency"]["gap_days"] == 7
+    assert back.details["frequency"]["frequency"] == "fortnightly"
+    late = frequency(policies, snap(date(2026, 6, 12), last, pauses=[pause]))
+    assert late.details["frequency"]["gap_days"] == 15
+    assert late.outcome is Outcome.warn
+
+
+def test_review_points_fall_due_and_go_overdue(policies: PolicySet) -> None:
+    start = date(2026, 1, 15)
+    due = date(2026, 4, 15)
+    # Ten working days' grace: due Wednesday 15 April, overdue after Wednesday 29 April.
+    assert reviews(policies, snap(date(2026, 4, 29), start=start)).outcome is Outcome.ok
+    late = reviews(policies, snap(date(2026, 4, 30), start=start))
+    assert late.outcome is Outcome.warn
+    assert "The 3-month review (due 2026-04-15) is overdue" in late.reason
+    points = late.details["reviews"]
+    assert [p["month"] for p in points] == [3, 6, 9, 12]
+    assert points[0]["due"] == due.isoformat()
+    done = reviews(policies, snap(date(2026, 4, 30), start=start,
+                                  reviews=[ReviewRecord(month=3, held_on=date(2026, 4, 20))]))
+    assert done.outcome is Outcome.ok
+    assert "The next review is the 6-month one, due 2026-07-15" in done.reason
+
+
+def test_review_points_shifted_by_a_pause(policies: PolicySet) -> None:
+    """A maternity pause across the 6-month boundary moves every later review."""
+    start = date(2026, 1, 15)
+    pause = PauseSpan(start=date(2026, 6, 1), end=date(2026, 9, 30), reason="maternity")
+    length = timedelta(days=122)
+    on = date(2026, 10, 15)
+    found = reviews(policies, snap(on, start=start, pauses=[pause],
+                                   reviews=[ReviewRecord(3, date(2026, 4, 15))]))
+    due = {p["month"]: p["due"] for p in found.details["reviews"]}
+    assert due[3] == "2026-04-15"  # before the pause: unchanged
+    assert due[6] == (date(2026, 7, 15) + length).isoformat()
+    assert due[12] == (date(2027, 1, 15) + length).isoformat()
+    assert found.outcome is Outcome.ok
+    # While the pause is open, later reviews have no date yet and nothing is overdue.
+    open_pause = PauseSpan(start=date(2026, 6, 1), end=None, reason="maternity")
+    waiting = reviews(policies, snap(date(2026, 8, 1), start=start, pauses=[open_pause],
+                                     reviews=[ReviewRecord(3, date(2026, 4, 15))]))
+    assert [p["due"] for p in waiting.details["reviews"]][1:] == [None, None, None]
+    assert waiting.outcome is Outcome.ok
+    assert "due when the pause ends" in waiting.reason
+
+
+def test_swip_has_reviews_at_18_and_24_months(policies: PolicySet) -> None:
+    found = reviews(policies, snap(date(2026, 2, 1), programme="swip"))
+    assert [p["month"] for p in found.details["reviews"]] == [3, 6, 9, 12, 18, 24]
+
+
+def test_parameters_are_checked() -> None:
+    with pytest.raises(ValidationError, match="only the last band"):
+        supervision.Frequency(bands=(supervision.Band(every_days=7),
+                                     supervision.Band(until_month=6, every_days=14)))
+    with pytest.raises(ValidationError, match="must end later"):
+        supervision.Frequency(bands=(supervision.Band(until_month=6, every_days=7),
+                                     supervision.Band(until_week=6, every_days=14),
+                                     supervision.Band(every_days=30)))
+    with pytest.raises(ValidationError, match="not both"):
+        supervision.Band(until_week=6, until_month=2, every_days=7)
+    with pytest.raises(ValidationError, match="must come after"):
+        supervision.Reviews(asye=(3, 3, 12))
+    params = supervision.Params(reviews=supervision.Reviews(asye=(3, 6, 12, 18)))
+    problems = supervision.programme_problems(params, 12)
+    assert problems == [(("reviews", "asye", 3), "review month 18 is after the programme's end")]
+
+
+def test_the_promise_reads_plainly(policies: PolicySet) -> None:
+    rule = policies.rule("supervision", "supervision-frequency")
+    text = supervision.describe(rule.params,  # type: ignore[arg-type]
+                                DescribeContext(rule, BUILTIN_CATEGORIES, "asye", 12))
+    assert text.startswith(
+        "You will have supervision weekly for your first 6 weeks, fortnightly until 6 months "
+        "and monthly after that"
+    )
+    reviews_rule = policies.rule("supervision", "review-points")
+    text = supervision.describe(reviews_rule.params,  # type: ignore[arg-type]
+                                DescribeContext(reviews_rule, BUILTIN_CATEGORIES, "swip", 24))
+    assert "3, 6, 9, 12, 18 and 24 months" in text
