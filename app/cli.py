@@ -86,6 +86,7 @@ def _mount_subcommands() -> None:
     register_outbox(cli)
     register_sweep(cli)
     cli.add_typer(policies_app, name="policies", help="Check and explain workload policies.")
+    cli.add_typer(__import__("app.cli_users").cli_users.users_app, name="users")
 
 
 _mount_subcommands()

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 
 class DomainError(Exception):
@@ -75,4 +75,21 @@ def install_error_handlers(app: FastAPI) -> None:
         loc, message = _integrity_detail(exc)
         return JSONResponse(
             status_code=409, content={"detail": [{"loc": loc, "msg": message, "type": "conflict"}]}
+        )
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (an id beyond its integer range, a NUL byte):
+        # bad input, not a server fault.
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {
+                        "loc": ["body"],
+                        "msg": "a value is out of range or not storable",
+                        "type": "value_error",
+                    }
+                ]
+            },
         )

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from app.api import adjustments, audit, cases, notifications, nqsws, org, staff
-from app.api import allocations, breaches, policies, workload
-from app.api import calendar, diary, programme, supervision
-
-from app.api import auth
+from app.api import (
+    adjustments,
+    allocations,
+    audit,
+    auth,
+    breaches,
+    calendar,
+    cases,
+    diary,
+    notifications,
+    nqsws,
+    org,
+    policies,
+    programme,
+    staff,
+    supervision,
+    workload,
+)
 from app.auth import authorize
 
 # Every route below goes through `authorize` and its access table (app/auth/access_table.py).

@@ -13,6 +13,7 @@ from app.clock import today
 from app.db import SessionDep
 from app.models import Adjustment
 from app.schemas.adjustment import AdjustmentCreate, AdjustmentEnd, AdjustmentPublic
+from app.schemas.staff import PathId
 from app.services import adjustments
 
 router = APIRouter(tags=["adjustments"])
@@ -37,7 +38,7 @@ def _public(adjustment: Adjustment, staff_id: int, on: date) -> AdjustmentPublic
 
 @router.post("/nqsws/{staff_id}/adjustments", status_code=status.HTTP_201_CREATED)
 def create_adjustment(
-    staff_id: int,
+    staff_id: PathId,
     body: AdjustmentCreate,
     session: SessionDep,
     policies: PoliciesDep,
@@ -53,7 +54,7 @@ def create_adjustment(
 
 @router.get("/nqsws/{staff_id}/adjustments")
 def list_adjustments(
-    staff_id: int,
+    staff_id: PathId,
     session: SessionDep,
     on: OnDep,
     in_force: Annotated[
@@ -67,7 +68,7 @@ def list_adjustments(
 
 @router.get("/nqsws/{staff_id}/adjustments/{adjustment_id}")
 def get_adjustment(
-    staff_id: int, adjustment_id: int, session: SessionDep, on: OnDep
+    staff_id: PathId, adjustment_id: PathId, session: SessionDep, on: OnDep
 ) -> AdjustmentPublic:
     adjustment = adjustments.get_adjustment(session=session, staff_id=staff_id,
                                             adjustment_id=adjustment_id)
@@ -76,8 +77,8 @@ def get_adjustment(
 
 @router.post("/nqsws/{staff_id}/adjustments/{adjustment_id}/end")
 def end_adjustment(
-    staff_id: int,
-    adjustment_id: int,
+    staff_id: PathId,
+    adjustment_id: PathId,
     session: SessionDep,
     principal: PrincipalDep,
     body: AdjustmentEnd | None = None,

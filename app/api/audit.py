@@ -11,6 +11,7 @@ from app.api.deps import PageDep
 from app.db import SessionDep
 from app.schemas.audit import AuditEventPublic
 from app.schemas.common import Page
+from app.schemas.staff import NotNul, PathId, id_query, text_query
 from app.services import audit_query
 
 router = APIRouter(tags=["audit"])
@@ -21,13 +22,13 @@ def list_audit_events(
     request: Request,
     session: SessionDep,
     page: PageDep,
-    actor_id: Annotated[int | None, Query(description="Who made the change.")] = None,
+    actor_id: Annotated[int | None, id_query("Who made the change.")] = None,
     action: Annotated[
-        str | None, Query(max_length=80, description="Action, or its prefix ('case.').")
+        str | None, text_query("Action, or its prefix ('case.').", max_length=80), NotNul
     ] = None,
-    entity: Annotated[str | None, Query(max_length=80, description="What kind of record.")] = None,
-    entity_id: Annotated[str | None, Query(max_length=80, description="Which record.")] = None,
-    nqsw_id: Annotated[int | None, Query(description="Events about this NQSW.")] = None,
+    entity: Annotated[str | None, text_query("What kind of record.", max_length=80), NotNul] = None,
+    entity_id: Annotated[str | None, text_query("Which record.", max_length=80), NotNul] = None,
+    nqsw_id: Annotated[int | None, id_query("Events about this NQSW.")] = None,
     from_date: Annotated[
         date | None, Query(alias="from", description="From this local day (included).")
     ] = None,
@@ -45,6 +46,6 @@ def list_audit_events(
 
 
 @router.get("/audit/{event_id}")
-def get_audit_event(event_id: int, session: SessionDep) -> AuditEventPublic:
+def get_audit_event(event_id: PathId, session: SessionDep) -> AuditEventPublic:
     event = audit_query.get_event(session=session, event_id=event_id)
     return AuditEventPublic.model_validate(event)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.deps import OnDep, PoliciesDep
+from app.api.diary import acting_staff
 from app.db import SessionDep
 from app.services import calendar
 
@@ -26,9 +27,12 @@ class CalendarTokenPublic(BaseModel):
 
 
 @router.post("/calendar-token", status_code=status.HTTP_201_CREATED)
-def rotate_calendar_token(staff_id: int, session: SessionDep) -> CalendarTokenPublic:
+def rotate_calendar_token(
+    staff_id: int, session: SessionDep, request: Request
+) -> CalendarTokenPublic:
     """A new secret feed URL; the previous URL stops working at once."""
-    token, row = calendar.rotate_token(session, staff_id=staff_id)
+    token, row = calendar.rotate_token(session, staff_id=staff_id,
+                                       actor_id=acting_staff(request))
     return CalendarTokenPublic(url=calendar.feed_url(token), token=token,
                                created_at=row.created_at)
 

@@ -19,6 +19,7 @@ from app.schemas.case import (
     CaseUpdate,
 )
 from app.schemas.common import Page
+from app.schemas.staff import NotNul, PathId, id_query, text_query
 from app.services import cases
 
 router = APIRouter(tags=["cases"])
@@ -40,8 +41,10 @@ def list_cases(
     page: PageDep,
     on: OnDep,
     principal: PrincipalDep,
-    category: Annotated[str | None, Query(max_length=40, description="Only this category.")] = None,
-    team_id: Annotated[int | None, Query(description="Only this team.")] = None,
+    category: Annotated[
+        str | None, text_query("Only this category.", max_length=40), NotNul
+    ] = None,
+    team_id: Annotated[int | None, id_query("Only this team.")] = None,
     is_open: Annotated[
         bool | None, Query(alias="open", description="Only cases open (true) or not open on `on`.")
     ] = None,
@@ -49,7 +52,7 @@ def list_cases(
         int | None, Query(ge=1, le=4, description="Only this complexity.")
     ] = None,
     worker_id: Annotated[
-        int | None, Query(description="Only cases this worker holds or co-works on `on`.")
+        int | None, id_query("Only cases this worker holds or co-works on `on`.")
     ] = None,
 ) -> Page[CasePublic]:
     rows, count = cases.list_cases(
@@ -61,7 +64,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}")
-def get_case(case_id: int, session: SessionDep, on: OnDep) -> CaseDetail:
+def get_case(case_id: PathId, session: SessionDep, on: OnDep) -> CaseDetail:
     """The case and who holds or co-works it on `on`."""
     case = cases.get_case(session=session, case_id=case_id)
     allocations = cases.current_allocations(session, [case_id], on).get(case_id, [])
@@ -74,7 +77,7 @@ def get_case(case_id: int, session: SessionDep, on: OnDep) -> CaseDetail:
 
 @router.patch("/cases/{case_id}")
 def update_case(
-    case_id: int,
+    case_id: PathId,
     body: CaseUpdate,
     session: SessionDep,
     on: OnDep,
@@ -90,7 +93,7 @@ def update_case(
 
 @router.post("/cases/{case_id}/close")
 def close_case(
-    case_id: int, session: SessionDep, principal: PrincipalDep,
+    case_id: PathId, session: SessionDep, principal: PrincipalDep,
     body: CaseCloseRequest | None = None,
 ) -> CasePublic:
     on = (body.on if body else None) or today()

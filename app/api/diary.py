@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.auth.dependencies import optional_principal
 from app.db import SessionDep
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
 from app.schemas.diary import (
@@ -23,6 +24,12 @@ from app.schemas.diary import (
 from app.services import diary
 
 router = APIRouter(prefix="/nqsws/{staff_id}/diary", tags=["diary"])
+
+
+def acting_staff(request: Request) -> int | None:
+    """Who makes the change, for the audit trail: the signed-in person, if staff."""
+    principal = optional_principal(request)
+    return principal.staff_id if principal is not None else None
 
 
 def _public(entry: ProtectedTime, rebooked: dict[int, int] | None = None) -> ProtectedTimePublic:
@@ -76,10 +83,11 @@ def get_entitlement(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def book(
-    staff_id: int, body: ProtectedTimeCreate, session: SessionDep, on: OnDep
+    staff_id: int, body: ProtectedTimeCreate, session: SessionDep, on: OnDep, request: Request
 ) -> ProtectedTimePublic:
     """Book a full day, a half day or some hours (or rebook cancelled or displaced time)."""
-    return _public(diary.book(session, staff_id=staff_id, data=body, on=on))
+    return _public(diary.book(session, staff_id=staff_id, data=body, on=on,
+                              actor_id=acting_staff(request)))
 
 
 @router.get("/{entry_id}")
@@ -91,25 +99,33 @@ def get_entry(staff_id: int, entry_id: int, session: SessionDep) -> ProtectedTim
 
 @router.post("/{entry_id}/move")
 def move(
-    staff_id: int, entry_id: int, body: ProtectedTimeMove, session: SessionDep, on: OnDep
+    staff_id: int, entry_id: int, body: ProtectedTimeMove, session: SessionDep, on: OnDep,
+    request: Request,
 ) -> ProtectedTimePublic:
     """Reschedule a booking to another working day (or another time that day)."""
-    return _public(diary.move(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on))
+    return _public(diary.move(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
+                              actor_id=acting_staff(request)))
 
 
 @router.post("/{entry_id}/taken")
 def mark_taken(
-    staff_id: int, entry_id: int, session: SessionDep, on: OnDep,
+    staff_id: int, entry_id: int, session: SessionDep, on: OnDep, request: Request,
     body: ProtectedTimeTaken | None = None,
 ) -> ProtectedTimePublic:
     """Confirm the time was protected and used."""
     when = (body.on if body else None) or on
-    return _public(diary.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=when))
+    return _public(diary.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=when,
+                                    actor_id=acting_staff(request)))
 
 
 @router.post("/{entry_id}/cancel")
 def cancel(
-    staff_id: int, entry_id: int, body: ProtectedTimeCancel, session: SessionDep, on: OnDep
+    staff_id: int, entry_id: int, body: ProtectedTimeCancel, session: SessionDep, on: OnDep,
+    request: Request,
 ) -> ProtectedTimePublic:
-    """A team manager cancels booked time, with a reason; the NQSW is told and asked to rebook."""
-    return _public(diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on))
+    """A team manager cancels booked time, with a reason; the NQSW is told and asked to rebook.
+
+    `cancelled_by_id` defaults to the signed-in person, who must be a team manager.
+    """
+    return _public(diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
+                                actor_id=acting_staff(request)))

@@ -25,6 +25,7 @@ from app.schemas.enrolment import (
     ProgrammeProgress,
     SignOffBrief,
 )
+from app.schemas.staff import PathId, id_query
 from app.services import enrolments
 
 router = APIRouter(tags=["nqsws"])
@@ -67,8 +68,8 @@ def list_nqsws(
     page: PageDep,
     on: OnDep,
     principal: PrincipalDep,
-    team_id: Annotated[int | None, Query(description="Only this team.")] = None,
-    service_area_id: Annotated[int | None, Query(description="Only this service area.")] = None,
+    team_id: Annotated[int | None, id_query("Only this team.")] = None,
+    service_area_id: Annotated[int | None, id_query("Only this service area.")] = None,
     programme: Annotated[Programme | None, Query(description="asye or swip.")] = None,
     status: Annotated[EnrolmentStatus | None, Query(description="Enrolment status.")] = None,
     include_left: Annotated[
@@ -86,14 +87,14 @@ def list_nqsws(
 
 
 @router.get("/nqsws/{staff_id}")
-def get_nqsw(staff_id: int, session: SessionDep, on: OnDep) -> NqswPublic:
+def get_nqsw(staff_id: PathId, session: SessionDep, on: OnDep) -> NqswPublic:
     staff, enrolment = enrolments.get_nqsw(session=session, staff_id=staff_id)
     return _one(session, staff, enrolment, on)
 
 
 @router.patch("/nqsws/{staff_id}")
 def update_nqsw(
-    staff_id: int, body: NqswUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
+    staff_id: PathId, body: NqswUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
 ) -> NqswPublic:
     """Change the assessor, the advanced practitioner or the working pattern (from `on`)."""
     staff, enrolment = enrolments.update_nqsw(session=session, staff_id=staff_id, data=body, on=on,
@@ -102,7 +103,7 @@ def update_nqsw(
 
 
 @router.get("/nqsws/{staff_id}/enrolments")
-def list_enrolments(staff_id: int, session: SessionDep) -> list[EnrolmentPublic]:
+def list_enrolments(staff_id: PathId, session: SessionDep) -> list[EnrolmentPublic]:
     return [EnrolmentPublic.model_validate(e)
             for e in enrolments.list_enrolments(session=session, staff_id=staff_id)]
 
@@ -117,17 +118,18 @@ def enrol(
 
 
 @router.get("/enrolments/{enrolment_id}")
-def get_enrolment(enrolment_id: int, session: SessionDep, on: OnDep) -> EnrolmentDetail:
+def get_enrolment(enrolment_id: PathId, session: SessionDep, on: OnDep) -> EnrolmentDetail:
     return _detail(session, enrolments.get_enrolment(session=session, enrolment_id=enrolment_id),
                    on)
 
 
 def _detail(session: Session, enrolment: Enrolment, on: date) -> EnrolmentDetail:
-    pauses = enrolments.pauses_for(session, [enrolment.id]).get(enrolment.id, [])  # type: ignore[list-item]
+    assert enrolment.id is not None
+    pauses = enrolments.pauses_for(session, [enrolment.id]).get(enrolment.id, [])
     return EnrolmentDetail(
         **EnrolmentPublic.model_validate(enrolment).model_dump(),
         progress=enrolments.programme_progress(enrolment, pauses, on),
         pauses=[PauseBrief.model_validate(p) for p in pauses],
         sign_offs=[SignOffBrief.model_validate(s)
-                   for s in enrolments.sign_offs_for(session, enrolment.id)],  # type: ignore[arg-type]
+                   for s in enrolments.sign_offs_for(session, enrolment.id)],
     )

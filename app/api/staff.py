@@ -12,7 +12,16 @@ from app.clock import today
 from app.db import SessionDep
 from app.models.base import Role
 from app.schemas.common import Page
-from app.schemas.staff import LeaveRequest, StaffCreate, StaffPublic, StaffUpdate
+from app.schemas.staff import (
+    LeaveRequest,
+    NotNul,
+    PathId,
+    StaffCreate,
+    StaffPublic,
+    StaffUpdate,
+    id_query,
+    text_query,
+)
 from app.services import staff as staff_service
 
 router = APIRouter(tags=["staff"])
@@ -31,13 +40,13 @@ def list_staff(
     on: OnDep,
     principal: PrincipalDep,
     role: Annotated[Role | None, Query(description="Only this role.")] = None,
-    team_id: Annotated[int | None, Query(description="Only this team.")] = None,
+    team_id: Annotated[int | None, id_query("Only this team.")] = None,
     active: Annotated[
         bool | None,
         Query(description="Only those employed (true) or not employed (false) on `on`."),
     ] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Part of a name or an email address.")
+        str | None, text_query("Part of a name or an email address.", max_length=200), NotNul
     ] = None,
 ) -> Page[StaffPublic]:
     rows, count = staff_service.list_staff(
@@ -48,13 +57,13 @@ def list_staff(
 
 
 @router.get("/staff/{staff_id}")
-def get_staff(staff_id: int, session: SessionDep) -> StaffPublic:
+def get_staff(staff_id: PathId, session: SessionDep) -> StaffPublic:
     return StaffPublic.model_validate(staff_service.get_staff(session=session, staff_id=staff_id))
 
 
 @router.patch("/staff/{staff_id}")
 def update_staff(
-    staff_id: int, body: StaffUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
+    staff_id: PathId, body: StaffUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
 ) -> StaffPublic:
     """Correct a staff record; `on` is when a change to their load takes effect."""
     return StaffPublic.model_validate(
@@ -65,7 +74,7 @@ def update_staff(
 
 @router.post("/staff/{staff_id}/leave")
 def leave(
-    staff_id: int, session: SessionDep, principal: PrincipalDep, body: LeaveRequest | None = None
+    staff_id: PathId, session: SessionDep, principal: PrincipalDep, body: LeaveRequest | None = None
 ) -> StaffPublic:
     """Record the date someone leaves (the first day they are gone); nothing is deleted."""
     on = (body.on if body else None) or today()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.api.diary import acting_staff
 from app.db import SessionDep
 from app.schemas.supervision import (
     ReviewCreate,
@@ -48,18 +49,21 @@ def list_supervision(
 
 @router.post("/supervision", status_code=status.HTTP_201_CREATED)
 def record_supervision(
-    staff_id: int, body: SupervisionCreate, session: SessionDep, on: OnDep
+    staff_id: int, body: SupervisionCreate, session: SessionDep, on: OnDep, request: Request
 ) -> SupervisionPublic:
     """Record a session held or planned, or one that was cancelled (with the reason)."""
-    row = supervision.record(session, staff_id=staff_id, data=body, on=on)
+    row = supervision.record(session, staff_id=staff_id, data=body, on=on,
+                             actor_id=acting_staff(request))
     return SupervisionPublic.model_validate(row)
 
 
 @router.post("/supervision/{session_id}/cancel")
 def cancel_supervision(
-    staff_id: int, session_id: int, body: SupervisionCancel, session: SessionDep, on: OnDep
+    staff_id: int, session_id: int, body: SupervisionCancel, session: SessionDep, on: OnDep,
+    request: Request,
 ) -> SupervisionPublic:
-    row = supervision.cancel(session, staff_id=staff_id, session_id=session_id, data=body, on=on)
+    row = supervision.cancel(session, staff_id=staff_id, session_id=session_id, data=body, on=on,
+                             actor_id=acting_staff(request))
     return SupervisionPublic.model_validate(row)
 
 
@@ -75,10 +79,12 @@ def list_reviews(
 
 @router.post("/reviews", status_code=status.HTTP_201_CREATED)
 def record_review(
-    staff_id: int, body: ReviewCreate, session: SessionDep, on: OnDep, policies: PoliciesDep
+    staff_id: int, body: ReviewCreate, session: SessionDep, on: OnDep, policies: PoliciesDep,
+    request: Request,
 ) -> ReviewPointView:
     """Record that a review was held."""
-    supervision.record_review(session, staff_id=staff_id, data=body, on=on, policies=policies)
+    supervision.record_review(session, staff_id=staff_id, data=body, on=on, policies=policies,
+                              actor_id=acting_staff(request))
     view = supervision.reviews(session, staff_id=staff_id, on=on, policies=policies)
     point = next(p for p in view["reviews"] if p["month"] == body.month)
     return ReviewPointView.model_validate(point)

@@ -38,7 +38,7 @@ class Principal:
     token_kind: str | None = None
     session_id: int | None = None
     db: Session | None = field(default=None, repr=False, compare=False)
-    _reach: Reach | None = field(default=None, repr=False, compare=False)
+    _reach: dict[date, Reach] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def can_write(self) -> bool:
@@ -50,11 +50,13 @@ class Principal:
         return self.all_access or self.role in GLOBAL_READERS
 
     def reach(self, on: date | None = None) -> Reach:
-        if self._reach is None:
+        """What this person can reach as of `on` (default today); kept for the request."""
+        day = on or today()
+        if day not in self._reach:
             if self.db is None:
                 raise RuntimeError("principal has no database session to compute its reach")
-            self._reach = load_reach(self.db, self, on or today())
-        return self._reach
+            self._reach[day] = load_reach(self.db, self, day)
+        return self._reach[day]
 
     def can_see(self, subject: Subject) -> bool:
         return reaches(self.reach(), subject)

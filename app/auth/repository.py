@@ -244,3 +244,58 @@ def supervision_staff(session: Session, session_id: int) -> int | None:
 def notification_recipient(session: Session, notification_id: int) -> int | None:
     query = select(Notification.recipient_id).where(Notification.id == notification_id)
     return session.exec(query).first()
+
+
+# ---- demo sign-ins -------------------------------------------------------------------
+
+
+def demo_nqsw(session: Session) -> Staff | None:
+    """An NQSW on an active programme with a team manager and an advanced practitioner."""
+    query = (
+        select(Staff)
+        .join(Enrolment, col(Enrolment.staff_id) == Staff.id)
+        .join(Team, col(Team.id) == Staff.team_id)
+        .where(
+            Staff.role == "nqsw",
+            Enrolment.status == "active",
+            col(Enrolment.advanced_practitioner_id).is_not(None),
+            col(Team.manager_id).is_not(None),
+            col(Staff.leave_date).is_(None),
+        )
+        .order_by(Staff.id)
+    )
+    return session.exec(query).first()
+
+
+def active_enrolment_ap(session: Session, staff_id: int) -> int | None:
+    query = (
+        select(Enrolment.advanced_practitioner_id)
+        .where(Enrolment.staff_id == staff_id, Enrolment.status == "active")
+        .order_by(col(Enrolment.id).desc())
+    )
+    return session.exec(query).first()
+
+
+def team_and_area_leads(session: Session, team_id: int) -> tuple[int | None, int | None]:
+    """(team manager id, senior manager id of its service area)."""
+    query = (
+        select(Team.manager_id, ServiceArea.senior_manager_id)
+        .join(ServiceArea, col(ServiceArea.id) == Team.service_area_id)
+        .where(Team.id == team_id)
+    )
+    row = session.exec(query).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+def first_staff_with_role(
+    session: Session, role: str, *, team_id: int | None = None
+) -> Staff | None:
+    query = select(Staff).where(Staff.role == role, col(Staff.leave_date).is_(None))
+    if team_id is not None:
+        query = query.where(Staff.team_id == team_id)
+    return session.exec(query.order_by(Staff.id)).first()
+
+
+def accounts_with_prefix(session: Session, prefix: str) -> list[Account]:
+    query = select(Account).where(col(Account.email).startswith(prefix)).order_by(Account.id)
+    return list(session.exec(query).all())

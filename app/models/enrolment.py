@@ -5,14 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
 
 
+OPEN_ENROLMENT = text("status IN ('active', 'paused')")
+
+
 class Enrolment(SQLModel, table=True):
     __tablename__ = "enrolment"
+    # At most one open (active or paused) enrolment per person, enforced by the database so
+    # that two simultaneous requests cannot both enrol the same worker.
+    __table_args__ = (
+        Index(
+            "uq_enrolment_open_per_staff",
+            "staff_id",
+            unique=True,
+            sqlite_where=OPEN_ENROLMENT,
+            postgresql_where=OPEN_ENROLMENT,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     staff_id: int = Field(foreign_key="staff.id", index=True)

@@ -5,23 +5,38 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from app.schemas.staff import Day
+from app.schemas.staff import Day, RecordId, no_nul
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(no_nul),
+]
 
 
 class AdjustmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    policy_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                max_length=100)]
-    parameter: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                max_length=200)]
+    policy_id: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        AfterValidator(no_nul),
+    ]
+    parameter: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        AfterValidator(no_nul),
+    ]
     value: Any
     reason: Text
-    approved_by_id: int
+    approved_by_id: RecordId
     valid_from: Day
     valid_to: Day | None = None
 

@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas.staff import Day
+from app.schemas.staff import Day, RecordId, no_nul
 
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Reference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(no_nul),
+]
 Category = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    AfterValidator(no_nul),
     Field(description="A built-in category or one the organisation's policies add."),
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(no_nul)
 ]
 Complexity = Annotated[int, Field(ge=1, le=4, description="1 (lowest) to 4 (highest).")]
 
@@ -25,7 +33,7 @@ class CaseCreate(BaseModel):
     category: Category
     complexity: Complexity
     opened_on: Day
-    team_id: int | None = None
+    team_id: RecordId | None = None
 
 
 class CaseUpdate(BaseModel):
@@ -35,15 +43,15 @@ class CaseUpdate(BaseModel):
 
     category: Category | None = None
     complexity: Complexity | None = None
-    team_id: int | None = None
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    team_id: RecordId | None = None
+    reason: Reason | None = None
 
 
 class CaseCloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     on: Day | None = None
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    reason: Reason | None = None
 
 
 class CasePublic(BaseModel):

@@ -57,7 +57,9 @@ class ProtectedTimeCancel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cancelled_by_id: int
+    cancelled_by_id: int | None = Field(
+        default=None, description="The team manager cancelling; default the signed-in person."
+    )
     reason: Reason
     on: date | None = Field(default=None, description="Date of the cancellation; default today.")
 

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from app.models.base import Programme
-from app.schemas.common import Name
-from app.schemas.staff import Day, Email, Fte, Hours
+from app.schemas.staff import Day, Email, Fte, Hours, PersonName, RecordId
 
 
 class NqswCreate(BaseModel):
@@ -16,16 +15,16 @@ class NqswCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: PersonName
     email: Email
-    team_id: int | None = None
+    team_id: RecordId | None = None
     contracted_hours: Hours = 37.0
     fte: Fte = 1.0
     programme: Programme
     start_date: Day
     employment_start_date: Day | None = None
-    assessor_id: int | None = None
-    advanced_practitioner_id: int | None = None
+    assessor_id: RecordId | None = None
+    advanced_practitioner_id: RecordId | None = None
 
     @field_validator("employment_start_date")
     @classmethod
@@ -43,11 +42,11 @@ class EnrolmentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    staff_id: int
+    staff_id: RecordId
     programme: Programme
     start_date: Day
-    assessor_id: int | None = None
-    advanced_practitioner_id: int | None = None
+    assessor_id: RecordId | None = None
+    advanced_practitioner_id: RecordId | None = None
 
 
 class NqswUpdate(BaseModel):
@@ -55,8 +54,8 @@ class NqswUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assessor_id: int | None = None
-    advanced_practitioner_id: int | None = None
+    assessor_id: RecordId | None = None
+    advanced_practitioner_id: RecordId | None = None
     fte: Fte | None = None
     contracted_hours: Hours | None = None
 

@@ -84,3 +84,7 @@ class ProgrammeState(BaseModel):
     cancelled_protected_time: list[int] = Field(
         default_factory=list, description="Bookings after the end of the programme, cancelled."
     )
+    restored_protected_time: list[int] = Field(
+        default_factory=list,
+        description="Bookings an open pause displaced that fall after the return: booked again.",
+    )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Path, Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,6 +24,7 @@ from pydantic import (
 from app.models.base import Role
 from app.schemas.common import Name
 
+_Text = TypeVar("_Text", str, str | None)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
@@ -33,14 +35,36 @@ def _date_text_only(value: Any) -> Any:
     return value
 
 
+def no_nul(value: _Text) -> _Text:
+    """A NUL character is never meaningful in a name or a reference, and PostgreSQL refuses it."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
 def _normalise_email(value: str) -> str:
-    value = value.strip().lower()
+    value = no_nul(value).strip().lower()
     if not _EMAIL.match(value):
         raise ValueError("not a valid email address")
     return value
 
 
 Day = Annotated[date, BeforeValidator(_date_text_only)]
+# A reference to another record: the ids the database can hold (a 32-bit integer).
+MAX_ID = 2_147_483_647
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A record id in a URL: larger than any id is refused here, not by the database.
+PathId = Annotated[int, Path(le=MAX_ID)]
+def id_query(description: str) -> Any:
+    """A query parameter naming a record: refused when larger than any id can be."""
+    return Query(le=MAX_ID, description=description)
+
+
+def text_query(description: str, *, max_length: int) -> Any:
+    return Query(max_length=max_length, description=description)
+PersonName = Annotated[Name, AfterValidator(no_nul)]
+# Free text in a query string: put after the Query(...) so its length check comes first.
+NotNul = AfterValidator(no_nul)
 Email = Annotated[str, Field(max_length=320), AfterValidator(_normalise_email)]
 Fte = Annotated[
     float, Field(gt=0, le=1, allow_inf_nan=False, description="Full-time equivalent, in (0, 1].")
@@ -61,10 +85,10 @@ def leave_not_before_start(value: date | None, info: ValidationInfo) -> date | N
 class StaffCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: PersonName
     email: Email
     role: Role
-    team_id: int | None = None
+    team_id: RecordId | None = None
     contracted_hours: Hours = 37.0
     fte: Fte = 1.0
     start_date: Day
@@ -79,10 +103,10 @@ class StaffUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: PersonName | None = None
     email: Email | None = None
     role: Role | None = None
-    team_id: int | None = None
+    team_id: RecordId | None = None
     contracted_hours: Hours | None = None
     fte: Fte | None = None
     start_date: Day | None = None

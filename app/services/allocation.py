@@ -254,9 +254,9 @@ def _check_conflicts(
     exclude_id: int | None = None,
 ) -> None:
     assert case.id is not None
-    if end is not None and start >= end and start != end:
+    if end is not None and end < start:
         raise DomainError("end date is before the start date", field="end_date")
-    if start == end:
+    if start == end:  # never held (ends the day it starts): nothing to overlap
         return
     same = _overlapping(session, case_id=case.id, start=start, end=end, worker_id=worker_id,
                         exclude_id=exclude_id)

@@ -150,7 +150,7 @@ def current_allocations(
     query = (
         select(Allocation)
         .where(col(Allocation.case_id).in_(ids), allocation_current_on(on))
-        .order_by(Allocation.case_id, Allocation.start_date, Allocation.id)
+        .order_by(col(Allocation.case_id), col(Allocation.start_date), col(Allocation.id))
     )
     for allocation in session.exec(query).all():
         found[allocation.case_id].append(allocation)
@@ -189,8 +189,7 @@ def update_case(
     if {"category", "complexity"} & changes.keys():
         described = ", ".join(f"{k} {before[k]} -> {changes[k]}" for k in sorted(changes)
                               if k in ("category", "complexity"))
-        workload_events.case_changed(session, case_id=case.id,  # type: ignore[arg-type]
-                                     on=on, actor_id=actor_id,
+        workload_events.case_changed(session, case_id=case_id, on=on, actor_id=actor_id,
                                      reason=reason or f"case {case.reference}: {described}")
     return case
 
@@ -211,7 +210,6 @@ def close_case(
     audit.record(session, action="case.close", entity="case", entity_id=case.id,
                  actor_id=actor_id,
                  after={"closed_on": on, **({"reason": reason} if reason else {})})
-    workload_events.case_changed(session, case_id=case.id,  # type: ignore[arg-type]
-                                 on=on, actor_id=actor_id,
+    workload_events.case_changed(session, case_id=case_id, on=on, actor_id=actor_id,
                                  reason=reason or f"case {case.reference} closed")
     return case

@@ -32,7 +32,7 @@ from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, Protecte
 from app.services import audit, entitlement, notify, workload_events
 from app.services.common import paginate
 from app.services.diary_facts import load_diary_facts
-from app.services.programme_events import nqsw_enrolment, pauses_of, require_open
+from app.services.programme_events import a_role, nqsw_enrolment, pauses_of, require_open
 from app.services.snapshots import bank_holidays_between
 from app.settings import get_settings
 
@@ -306,6 +306,7 @@ def move(
         )
     changes = data.model_dump(exclude_unset=True)
     length = (data.length.value if data.length else None) or entry.length
+    half: str | None
     if "length" in changes and length != entry.length:
         half, start_time, hours = data.half, data.start_time, data.hours
     else:
@@ -362,14 +363,16 @@ def cancel(
     """A team manager cancels booked time with a reason; the NQSW is told and asked to rebook."""
     context = load_context(session, staff_id, on)
     entry = get_entry(session, context, entry_id)
-    manager = session.get(Staff, data.cancelled_by_id)
+    manager_id = data.cancelled_by_id if data.cancelled_by_id is not None else actor_id
+    if manager_id is None:
+        raise DomainError("say which team manager cancels the time", field="cancelled_by_id")
+    manager = session.get(Staff, manager_id)
     if manager is None:
-        raise DomainError(f"staff member {data.cancelled_by_id} does not exist",
-                          field="cancelled_by_id")
+        raise DomainError(f"staff member {manager_id} does not exist", field="cancelled_by_id")
     if manager.role != Role.team_manager.value:
         raise DomainError(
-            f"only a team manager may cancel protected time; staff member {manager.id} is a "
-            f"{manager.role.replace('_', ' ')}",
+            "only a team manager may cancel protected time; staff member "
+            f"{manager.id} is {a_role(manager.role)}",
             field="cancelled_by_id",
         )
     if entry.status != ProtectedTimeStatus.booked.value:
@@ -444,7 +447,8 @@ def rebooked_by(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
             col(ProtectedTime.rebooked_from_id).in_(list(entry_ids))
         )
     ).all()
-    return {original: replacement for original, replacement in rows if original is not None}
+    return {original: replacement for original, replacement in rows
+            if original is not None and replacement is not None}
 
 
 def _adjustments(session: Session, enrolment_id: int, on: date) -> tuple[AdjustmentRecord, ...]:

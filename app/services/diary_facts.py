@@ -74,13 +74,13 @@ def load_diary_facts(
             .order_by(col(ProtectedTime.day), col(ProtectedTime.id))
         ).all():
             bookings[row.enrolment_id].append(row)
-        for row in session.exec(
+        for held in session.exec(
             select(SupervisionSession)
             .where(col(SupervisionSession.enrolment_id).in_(chunk),
                    col(SupervisionSession.day) <= on)
             .order_by(col(SupervisionSession.day), col(SupervisionSession.id))
         ).all():
-            sessions[row.enrolment_id].append(supervision_record(row))
+            sessions[held.enrolment_id].append(supervision_record(held))
         for review in session.exec(
             select(ReviewPoint)
             .where(col(ReviewPoint.enrolment_id).in_(chunk), col(ReviewPoint.held_on) <= on)

@@ -207,12 +207,12 @@ def list_nqsws(
     By default only those who have not left by `on`; people starting later are listed,
     at stage "not started", so coordinators can prepare for them.
     """
-    latest = select(func.max(Enrolment.id)).group_by(Enrolment.staff_id)
+    latest = select(func.max(Enrolment.id)).group_by(col(Enrolment.staff_id))
     query = (
         select(Enrolment)
         .join(Staff, col(Staff.id) == col(Enrolment.staff_id))
         .where(col(Enrolment.id).in_(latest))
-        .order_by(Staff.name, Staff.id)
+        .order_by(col(Staff.name), col(Staff.id))
     )
     if team_id is not None:
         query = query.where(Staff.team_id == team_id)
@@ -243,7 +243,9 @@ def pauses_for(session: Session, enrolment_ids: Iterable[int]) -> dict[int, list
     found: dict[int, list[Pause]] = defaultdict(list)
     if not ids:
         return found
-    query = select(Pause).where(col(Pause.enrolment_id).in_(ids)).order_by(Pause.start_date)
+    query = select(Pause).where(col(Pause.enrolment_id).in_(ids)).order_by(
+        col(Pause.start_date)
+    )
     for pause in session.exec(query).all():
         found[pause.enrolment_id].append(pause)
     return found
@@ -251,7 +253,7 @@ def pauses_for(session: Session, enrolment_ids: Iterable[int]) -> dict[int, list
 
 def sign_offs_for(session: Session, enrolment_id: int) -> list[SignOff]:
     query = select(SignOff).where(SignOff.enrolment_id == enrolment_id).order_by(
-        SignOff.signed_on, SignOff.id
+        col(SignOff.signed_on), col(SignOff.id)
     )
     return list(session.exec(query).all())
 
@@ -318,8 +320,10 @@ def progress_for(
 ) -> dict[int, ProgrammeProgress]:
     """Progress of many enrolments with one query for their pauses."""
     pauses = pauses_for(session, (e.id for e in enrolments if e.id is not None))
-    return {e.id: programme_progress(e, pauses.get(e.id, []), on)  # type: ignore[misc]
-            for e in enrolments}
+    return {
+        e.id: programme_progress(e, pauses.get(e.id, []), on)
+        for e in enrolments if e.id is not None
+    }
 
 
 def get_enrolment(*, session: Session, enrolment_id: int) -> Enrolment:
@@ -329,7 +333,7 @@ def get_enrolment(*, session: Session, enrolment_id: int) -> Enrolment:
 def list_enrolments(*, session: Session, staff_id: int) -> list[Enrolment]:
     """An NQSW's enrolments, oldest first: a withdrawal and a re-enrolment both stay."""
     get_or_404(session, Staff, staff_id, what="staff member")
-    query = select(Enrolment).where(Enrolment.staff_id == staff_id).order_by(Enrolment.id)
+    query = select(Enrolment).where(Enrolment.staff_id == staff_id).order_by(col(Enrolment.id))
     return list(session.exec(query).all())
 
 
@@ -366,6 +370,6 @@ def update_nqsw(
                      entity_id=enrolment.id, actor_id=actor_id, nqsw_id=staff.id,
                      before=before, after=enrolment_changes)
     if staff_changes or enrolment_changes:
-        workload_events.staff_changed(session, staff_ids=[staff.id],  # type: ignore[list-item]
-                                      on=on, actor_id=actor_id, reason="NQSW details changed")
+        workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
+                                      reason="NQSW details changed")
     return staff, enrolment

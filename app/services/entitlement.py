@@ -34,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 from app.policy.programme import boundary_for, merged_pauses
@@ -254,7 +256,8 @@ class Ledger:
     """Running day counts over the programme, so that any span is counted in constant time.
 
     The `protected_time` rule asks for many spans (the year, the days so far, each
-    rolling window); one pass over the programme answers them all.
+    rolling window); one pass over the programme answers them all, and NQSWs of the
+    same cohort share one ledger (see `programme_ledger`).
     """
 
     __slots__ = ("_bank", "_paused", "_weekdays", "first", "last")
@@ -268,18 +271,23 @@ class Ledger:
         holidays_: frozenset[date] = frozenset(),
     ) -> None:
         self.first, self.last = first, last
-        weekdays, bank, paused = [0], [0], [0]
-        day = first
-        one = timedelta(days=1)
-        while day <= last:
-            is_weekday = day.weekday() < 5
-            is_bank = is_weekday and day in holidays_
-            is_off = is_weekday and not is_bank and bool(spans) and is_paused(day, spans)
-            weekdays.append(weekdays[-1] + is_weekday)
-            bank.append(bank[-1] + is_bank)
-            paused.append(paused[-1] + is_off)
-            day += one
-        self._weekdays, self._bank, self._paused = weekdays, bank, paused
+        size = max((last - first).days + 1, 0)
+        offset = first.weekday()
+        weekday = [(offset + i) % 7 < 5 for i in range(size)]
+        bank = [False] * size
+        for day in holidays_:
+            index = (day - first).days
+            if 0 <= index < size and weekday[index]:
+                bank[index] = True
+        paused = [False] * size
+        for start, end in spans:
+            lo = max((start - first).days, 0)
+            hi = size - 1 if end is None else min((end - first).days, size - 1)
+            for index in range(lo, hi + 1):
+                paused[index] = weekday[index] and not bank[index]
+        self._weekdays = [0, *accumulate(weekday)]
+        self._bank = [0, *accumulate(bank)]
+        self._paused = [0, *accumulate(paused)]
 
     def count(self, first: date, last: date) -> DayCount:
         """The same answer as `count_days` for any span inside the ledger's."""
@@ -296,11 +304,19 @@ class Ledger:
         )
 
 
+@lru_cache(maxsize=1024)
+def _ledger(
+    first: date, last: date, spans: tuple[tuple[date, date | None], ...],
+    holidays_: frozenset[date],
+) -> Ledger:
+    return Ledger(first, last, spans=spans, holidays_=holidays_)
+
+
 def programme_ledger(
     programme: Programme, *, holidays_: frozenset[date], on: date | None = None
 ) -> Ledger:
-    return Ledger(programme.start, programme.last_day(on), spans=programme.spans(on),
-                  holidays_=holidays_)
+    """The ledger of the programme as known on `on` (shared, read-only, between callers)."""
+    return _ledger(programme.start, programme.last_day(on), programme.spans(on), holidays_)
 
 
 def entitlement_between(

@@ -48,9 +48,9 @@ def recipients_for(session: Session, staff_ids: Iterable[int]) -> dict[int, Reci
     if not ids:
         return {}
     rows = session.exec(
-        select(
-            Staff.id, Staff.name, Team.id, Team.name, Team.manager_id,
-            ServiceArea.id, ServiceArea.senior_manager_id,
+        select(  # type: ignore[call-overload]
+            col(Staff.id), col(Staff.name), col(Team.id), col(Team.name), col(Team.manager_id),
+            col(ServiceArea.id), col(ServiceArea.senior_manager_id),
         )
         .select_from(Staff)
         .outerjoin(Team, col(Team.id) == col(Staff.team_id))
@@ -69,7 +69,7 @@ def coordinators(session: Session) -> list[int]:
             col(Staff.role) == "asye_coordinator", col(Staff.leave_date).is_(None)
         )
     ).all()
-    return [int(r) for r in rows]
+    return [r for r in rows if r is not None]
 
 
 def rule_escalation(policies: Any, policy_id: str, rule_id: str) -> Escalation:

@@ -133,9 +133,55 @@ def pause(
     return enrolment, record, displaced
 
 
+def restore_bookings(
+    session: Session, *, enrolment: Enrolment, pause: Pause, actor_id: int | None
+) -> list[ProtectedTime]:
+    """Bookings an open pause displaced but which fall after its end are booked again.
+
+    While a pause is open nobody knows which days it will cover, so every later booking
+    was displaced; once the return date is known, those after it stand as they were,
+    unless the NQSW has already rebooked them or booked that day for something else.
+    """
+    assert pause.end_date is not None
+    candidates = list(session.exec(
+        select(ProtectedTime).where(
+            ProtectedTime.displaced_by_pause_id == pause.id,
+            ProtectedTime.status == ProtectedTimeStatus.displaced.value,
+            col(ProtectedTime.day) > pause.end_date,
+        ).order_by(col(ProtectedTime.day))
+    ).all())
+    if not candidates:
+        return []
+    ids = [c.id for c in candidates]
+    replaced = set(session.exec(
+        select(ProtectedTime.rebooked_from_id).where(col(ProtectedTime.rebooked_from_id).in_(ids))
+    ).all())
+    taken_days = set(session.exec(
+        select(col(ProtectedTime.day)).where(
+            ProtectedTime.enrolment_id == enrolment.id,
+            col(ProtectedTime.status).in_(("booked", "taken")),
+            col(ProtectedTime.day).in_([c.day for c in candidates]),
+        )
+    ).all())
+    restored = []
+    for entry in candidates:
+        if entry.id in replaced or entry.day in taken_days:
+            continue
+        entry.status = ProtectedTimeStatus.booked.value
+        entry.displaced_by_pause_id = None
+        entry.cancelled_on = None
+        taken_days.add(entry.day)
+        restored.append(entry)
+        audit.record(session, action="protected_time.restore", entity="protected_time",
+                     entity_id=entry.id, actor_id=actor_id, nqsw_id=enrolment.staff_id,
+                     before={"status": "displaced", "pause_id": pause.id},
+                     after={"status": "booked"})
+    return restored
+
+
 def resume(
     session: Session, *, staff_id: int, data: ResumeRequest, on: date, actor_id: int | None = None
-) -> tuple[Enrolment, Pause]:
+) -> tuple[Enrolment, Pause, list[ProtectedTime]]:
     """Restart the clock: `data.on` is the first day back, so the pause ends the day before."""
     _, enrolment = nqsw_enrolment(session, staff_id)
     require_open(enrolment, field="on")
@@ -152,13 +198,15 @@ def resume(
     current.end_date = data.on - timedelta(days=1)
     before = _set_status(enrolment, EnrolmentStatus.active.value)
     session.flush()
+    restored = restore_bookings(session, enrolment=enrolment, pause=current, actor_id=actor_id)
     audit.record(session, action="enrolment.resume", entity="enrolment",
                  entity_id=enrolment.id, actor_id=actor_id, nqsw_id=staff_id,
                  before={**before, "pause": before_pause},
                  after={"status": enrolment.status, "pause_id": current.id,
-                        "pause_end_date": current.end_date})
+                        "pause_end_date": current.end_date,
+                        "restored": [e.id for e in restored]})
     _changed(session, staff_id, on, actor_id, "programme resumed")
-    return enrolment, current
+    return enrolment, current, restored
 
 
 def _end(
@@ -217,14 +265,19 @@ def complete(
                 actor_id=actor_id, action="enrolment.complete")
 
 
+def a_role(role: str) -> str:
+    """"a team manager", "an advanced practitioner"."""
+    words = role.replace("_", " ")
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
+
+
 def _manager(session: Session, staff_id: int, role: Role, field: str) -> Staff:
     person = session.get(Staff, staff_id)
     if person is None:
         raise DomainError(f"staff member {staff_id} does not exist", field=field)
     if person.role != role.value:
         raise DomainError(
-            f"staff member {staff_id} is a {person.role.replace('_', ' ')}, not a "
-            f"{role.value.replace('_', ' ')}",
+            f"staff member {staff_id} is {a_role(person.role)}, not {a_role(role.value)}",
             field=field,
         )
     return person

@@ -169,7 +169,7 @@ def load_snapshots(
     caseloads = _caseloads(session, list(enrolments), on)
     benchmarks = _team_benchmarks(
         session,
-        {(s.team_id, enrolments[s.id].programme) for s in staff_rows.values() if s.team_id},
+        {(s.team_id, enrolments[sid].programme) for sid, s in staff_rows.items() if s.team_id},
         on,
         policies,
     )
@@ -304,7 +304,9 @@ def _caseloads(
                 .order_by(col(Allocation.start_date), col(Allocation.id))
             ).all()
         )
-    coworked = sorted({case.id for alloc, case in rows if alloc.role == "co_worker"})
+    coworked = sorted(
+        {case.id for alloc, case in rows if alloc.role == "co_worker" and case.id is not None}
+    )
     ap_held = advanced_practitioner_held_cases(session, coworked, on)
     found: dict[int, list[CaseLoadItem]] = defaultdict(list)
     for alloc, case in rows:

@@ -84,7 +84,7 @@ def list_staff(
     scope: Reach | None = None,
 ) -> tuple[list[Staff], int]:
     """Staff by name; `scope` keeps the list to the records the caller may see."""
-    query = select(Staff).order_by(Staff.name, Staff.id)
+    query = select(Staff).order_by(col(Staff.name), col(Staff.id))
     visible = within_reach(scope)
     if visible is not None:
         query = query.where(visible)
@@ -134,7 +134,7 @@ def update_staff(
     audit.record(session, action="staff.update", entity="staff", entity_id=staff.id,
                  actor_id=actor_id, nqsw_id=nqsw_of(staff), before=before, after=changes)
     if _LOAD_FIELDS & changes.keys():
-        workload_events.staff_changed(session, staff_ids=[staff.id], on=on, actor_id=actor_id,
+        workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
                                       reason="staff record changed")
     return staff
 
@@ -153,6 +153,6 @@ def leave(*, session: Session, staff_id: int, on: date, actor_id: int | None = N
     session.flush()
     audit.record(session, action="staff.leave", entity="staff", entity_id=staff.id,
                  actor_id=actor_id, nqsw_id=nqsw_of(staff), after={"leave_date": on})
-    workload_events.staff_changed(session, staff_ids=[staff.id], on=on, actor_id=actor_id,
+    workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
                                   reason="left the organisation")
     return staff

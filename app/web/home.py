@@ -44,11 +44,14 @@ def nqsw_list_response(
 ) -> Response:
     if viewer.role == "nqsw" and viewer.staff_id is not None:
         return redirect(request, f"/nqsws/{viewer.staff_id}")
+    if viewer.role == "admin":
+        return render(request, "pages/admin_home.html", {"title": "Administration",
+                                                          "nav_key": nav_key})
     visible = queries.visible_team_ids(session, viewer)
     ap_id = viewer.staff_id if viewer.role == "advanced_practitioner" else None
+    team_choices = [] if ap_id is not None else queries.teams(session, visible)
     if ap_id is not None:
         visible = None
-    team_choices = queries.teams(session, visible)
     chosen = [team_id] if team_id is not None and (
         visible is None or team_id in visible) else visible
     view = summaries.team_view(

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.models import Staff, Team
 from app.models.base import PROGRAMME_MONTHS, Programme
 from app.policy.engine import workload_measures
-from app.services.snapshots import load_snapshots
+from app.services.snapshots import current_enrolments, load_snapshots
 from app.web import queries
 
 
@@ -143,6 +143,9 @@ def team_view(
     people = queries.nqsw_staff(
         session, on=on, team_ids=team_ids, advanced_practitioner_id=advanced_practitioner_id
     )
+    # Only NQSWs on a programme now (active or paused); finished ones have left the list.
+    current = current_enrolments(session, [p.id for p in people if p.id is not None], on)
+    people = [p for p in people if p.id in current]
     ids = [p.id for p in people if p.id is not None]
     loads = workloads(session, ids, on, policies)
     counts = open_breach_counts(session, ids)

@@ -49,7 +49,7 @@ class Viewer:
 
     @property
     def sees_dashboard(self) -> bool:
-        return self.role in {"team_manager", "senior_manager", "asye_coordinator", "admin"}
+        return self.role in {"team_manager", "senior_manager", "asye_coordinator"}
 
     def navigation(self) -> list[NavItem]:
         """The service navigation for this role, in the order people use it."""
@@ -62,7 +62,7 @@ class Viewer:
         else:
             label = "My team" if self.role in ("team_manager", "advanced_practitioner") else "Home"
             items.append(NavItem(label, "/", "home"))
-        if self.role != "nqsw":
+        if self.role not in ("nqsw", "admin"):
             items.append(NavItem("NQSWs", "/nqsws", "nqsws"))
         if self.can_allocate:
             items.append(NavItem("Allocate a case", "/allocate", "allocate"))

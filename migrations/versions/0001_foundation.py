@@ -141,6 +141,11 @@ def upgrade() -> None:
     with op.batch_alter_table('enrolment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enrolment_staff_id'), ['staff_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_status'), ['status'], unique=False)
+        batch_op.create_index(
+            'uq_enrolment_open_per_staff', ['staff_id'], unique=True,
+            sqlite_where=sa.text("status IN ('active', 'paused')"),
+            postgresql_where=sa.text("status IN ('active', 'paused')"),
+        )
 
     op.create_table('adjustment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -216,6 +221,7 @@ def downgrade() -> None:
 
     op.drop_table('adjustment')
     with op.batch_alter_table('enrolment', schema=None) as batch_op:
+        batch_op.drop_index('uq_enrolment_open_per_staff')
         batch_op.drop_index(batch_op.f('ix_enrolment_status'))
         batch_op.drop_index(batch_op.f('ix_enrolment_staff_id'))
 

@@ -306,14 +306,20 @@ def test_displaced_days_are_kept_for_rebooking(client: TestClient) -> None:
     # No booking inside the pause; after the return, the displaced days are rebooked.
     refused(client.post(diary_url(nqsw), json={"day": "2027-01-13", "purpose": "study"}),
             "day", "inside the programme's pause (health) from 2026-12-07 until further notice")
-    client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"on": "2027-01-04"},
-                params={"on": "2027-01-04"})
+    resumed = client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"on": "2027-01-04"},
+                          params={"on": "2027-01-04"})
+    # Back on 4 January: the booking after the return stands again; the one inside the
+    # pause stays displaced, waiting to be rebooked.
+    assert resumed.json()["restored_protected_time"] == [inside[1]]
+    assert client.get(diary_url(nqsw, f"/{inside[1]}")).json()["status"] == "booked"
     refused(client.post(diary_url(nqsw), json={"day": "2026-12-09", "purpose": "study"}),
             "day", "from 2026-12-07 to 2027-01-03")
     again = book(client, nqsw, "2027-01-13", on="2027-01-04", rebooked_from_id=inside[0])
     assert again["rebooked_from_id"] == inside[0]
     summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2027-01-04"}).json()
-    assert [d["rebooked_by_id"] for d in summary["displaced"]] == [again["id"], None]
+    assert [(d["id"], d["rebooked_by_id"]) for d in summary["displaced"]] == [
+        (inside[0], again["id"])]
+    assert summary["booked"]["count"] == 3
 
 
 def test_unknown_nqsw_and_entry_are_404(client: TestClient) -> None:
@@ -340,3 +346,36 @@ def test_summary_before_the_start(client: TestClient) -> None:
     summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-11-23"}).json()
     assert summary["on_track"] is True
     assert summary["accrued"]["hours"] == 0
+
+
+def test_diary_facts_are_loaded_in_a_constant_number_of_queries(
+    client: TestClient, db_session: Session
+) -> None:
+    from sqlalchemy import event
+
+    from app.services.diary_facts import load_diary_facts
+
+    enrolments = []
+    for _ in range(4):
+        nqsw = make_nqsw(client)
+        book(client, nqsw, "2026-12-01")
+        book(client, nqsw, "2026-12-08")
+        enrolments.append(client.get(f"/api/v1/nqsws/{nqsw}").json()["enrolment"]["id"])
+    statements: list[str] = []
+
+    def count_statement(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    bind = db_session.connection()
+    event.listen(bind, "before_cursor_execute", count_statement)
+    try:
+        one = load_diary_facts(db_session, enrolments[:1], date(2026, 12, 2))
+        few = len(statements)
+        every = load_diary_facts(db_session, enrolments, date(2026, 12, 2))
+    finally:
+        event.remove(bind, "before_cursor_execute", count_statement)
+    assert few == 3 and len(statements) == 6
+    assert set(every) == set(enrolments)
+    facts = every[enrolments[0]]
+    assert [e.day for e in facts.protected_time] == [date(2026, 12, 1), date(2026, 12, 8)]
+    assert one[enrolments[0]] == facts

@@ -123,7 +123,7 @@ def test_child_protection_sign_off_needs_both_managers(
     refused(client.post(url(nqsw, "/sign-offs"), json={**body, "team_manager_id": senior}),
             "team_manager_id", "is a senior manager, not a team manager")
     refused(client.post(url(nqsw, "/sign-offs"), json={**body, "senior_manager_id": ap}),
-            "senior_manager_id", "is a advanced practitioner, not a senior manager")
+            "senior_manager_id", "is an advanced practitioner, not a senior manager")
     refused(client.post(url(nqsw, "/sign-offs"), json={**body, "senior_manager_id": 999999}),
             "senior_manager_id", "does not exist")
     refused(client.post(url(nqsw, "/sign-offs"), json={"team_manager_id": team_manager}),

@@ -19,6 +19,7 @@ CASE = {"reference": "V-2", "category": "child_in_need", "complexity": 2,
         "opened_on": "2026-01-05"}
 ADJUSTMENT = {"policy_id": "stage-caps", "parameter": "caseload-cap.bands.0.cap", "value": 4,
               "reason": "agreed", "valid_from": "2026-02-01"}
+BIG = 2**40
 
 
 def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -149,6 +150,21 @@ ROWS: list[tuple[str, str, Any, dict[str, Any] | None, int, list[str]]] = [
      422, ["body", "on"]),
     ("POST", "/nqsws/{nqsw}/adjustments/987654/end", {"on": "2026-03-31"}, None,
      404, ["path", "adjustment_id"]),
+    # ids larger than the database can hold, and NUL characters it cannot store
+    ("GET", f"/staff/{BIG}", None, None, 422, ["path", "staff_id"]),
+    ("GET", f"/cases/{BIG}", None, None, 422, ["path", "case_id"]),
+    ("GET", "/staff", None, {"team_id": BIG}, 422, ["query", "team_id"]),
+    ("GET", "/nqsws", None, {"service_area_id": BIG}, 422, ["query", "service_area_id"]),
+    ("GET", "/cases", None, {"worker_id": BIG}, 422, ["query", "worker_id"]),
+    ("GET", "/audit", None, {"actor_id": BIG}, 422, ["query", "actor_id"]),
+    ("POST", "/staff", with_(STAFF, team_id=BIG), None, 422, ["body", "team_id"]),
+    ("POST", "/enrolments", {"staff_id": BIG, "programme": "asye",
+                             "start_date": "2026-09-01"}, None, 422, ["body", "staff_id"]),
+    ("POST", "/cases", with_(CASE, team_id=BIG), None, 422, ["body", "team_id"]),
+    ("POST", "/staff", with_(STAFF, name="Val\x00"), None, 422, ["body", "name"]),
+    ("POST", "/cases", with_(CASE, reference="V\x00"), None, 422, ["body", "reference"]),
+    ("GET", "/staff", None, {"q": "v\x00"}, 422, ["query", "q"]),
+    ("GET", "/audit", None, {"action": "case\x00"}, 422, ["query", "action"]),
     # audit
     ("GET", "/audit", None, {"from": "2026-06-02", "to": "2026-06-01"}, 422, ["query", "to"]),
     ("GET", "/audit", None, {"from": "last week"}, 422, ["query", "from"]),

@@ -68,8 +68,14 @@ def page(browser: object, site: Site) -> Iterator[object]:
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda message: problems.append(message.text) if (
+        message.type == "error" and "Content Security Policy" in message.text) else None)
     yield page
     context.close()
+    # Every script and style comes from /static: the policy is never broken by a page.
+    assert not problems, problems
 
 
 @pytest.fixture

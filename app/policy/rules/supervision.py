@@ -167,13 +167,22 @@ def how_often(days: int) -> str:
 
 
 def _date_after_programme_days(snapshot: Snapshot, first: date, days: int) -> date | None:
-    """The date on which `days` programme days have passed since `first` (None while paused)."""
+    """The first date on which `days` programme days have passed since `first`.
+
+    None while an open pause stops the clock before then. Each step jumps by the days
+    still missing (a calendar day adds at most one programme day), so only the pauses
+    crossed cost an extra step.
+    """
     target = programme_days(snapshot, first) + days
-    day = first
-    for _ in range(days + 800):
-        if programme_days(snapshot, day) >= target:
+    day = first + timedelta(days=days)
+    open_from = min((p.start for p in snapshot.pauses if p.end is None), default=None)
+    for _ in range(len(snapshot.pauses) + 2):
+        got = programme_days(snapshot, day)
+        if got >= target:
             return day
-        day += timedelta(days=1)
+        if open_from is not None and open_from < day:
+            return None
+        day += timedelta(days=target - got)
     return None
 
 

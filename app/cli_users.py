@@ -1,0 +1,236 @@
+"""`ringfence users ...`: sign-in accounts from the command line.
+
+The first admin is made here (`ringfence users create-admin`), never by a default
+password. Passwords are typed at a hidden prompt, or piped with `--password-stdin`
+(one line) so that they never appear in the shell history or the process list.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from app.errors import DomainError
+
+users_app = typer.Typer(
+    help="Sign-in accounts: create them, reset passwords, the first admin, demo sign-ins.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+EmailOption = typer.Option(..., "--email", help="The person's email address (their sign-in).")
+PasswordStdin = typer.Option(
+    False, "--password-stdin", help="Read the password from standard input (one line)."
+)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One transaction for the command: committed when it succeeds, rolled back if not."""
+    from app.cli import load_settings
+    from app.db import make_engine, write_bind
+
+    engine = make_engine(load_settings().effective_database_url)
+    try:
+        with Session(bind=write_bind(engine), expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        engine.dispose()
+
+
+def _password(from_stdin: bool, *, required: bool) -> str | None:
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            _fail("no password on standard input")
+        return line
+    if not sys.stdin.isatty():
+        if required:
+            _fail("give the password with --password-stdin (or run this at a terminal)")
+        return None
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _fail(message: str) -> None:
+    errors.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+def _run(action: str, func: object) -> None:
+    try:
+        func()  # type: ignore[operator]
+    except DomainError as exc:
+        field = exc.loc[-1] if exc.loc and exc.loc[-1] != "body" else None
+        _fail(f"{action}: {exc.message}" + (f" ({field})" if field else ""))
+
+
+@users_app.command("create")
+def create(
+    email: str = EmailOption,
+    role: str | None = typer.Option(
+        None, "--role", help="nqsw, advanced_practitioner, social_worker, team_manager, "
+        "senior_manager, asye_coordinator or admin. Needed when the person is not on the "
+        "staff list yet; changes their role (audited) when it differs.",
+    ),
+    name: str | None = typer.Option(None, "--name", help="Name, for a new staff member."),
+    password_stdin: bool = PasswordStdin,
+) -> None:
+    """Give a staff member an account (adding them to the staff list if needed)."""
+    from app.auth import accounts
+
+    password = _password(password_stdin, required=False)
+
+    def act() -> None:
+        with _session() as session:
+            account = accounts.create_account(
+                session, email=email, role=role, name=name, password=password
+            )
+            described = accounts.describe(session, account)
+        console.print(f"Account created for {described['name']} <{account.email}>, "
+                      f"role {described['role']}.")
+        if password is None:
+            console.print("No password yet: set one with "
+                          f"`ringfence users reset-password --email {account.email}`.")
+
+    _run("Not created", act)
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: str = EmailOption,
+    name: str = typer.Option("Administrator", "--name", help="The admin's name."),
+    password_stdin: bool = PasswordStdin,
+) -> None:
+    """Create an administrator (the first one, on a new installation)."""
+    from app.auth import accounts
+    from app.models.base import Role
+
+    password = _password(password_stdin, required=True)
+
+    def act() -> None:
+        with _session() as session:
+            account = accounts.create_account(
+                session, email=email, role=Role.admin.value, name=name, password=password
+            )
+        console.print(f"Administrator {account.email} created. Sign in at /login, or get an "
+                      "API token at /docs (Authorize).")
+
+    _run("Not created", act)
+
+
+@users_app.command("reset-password")
+def reset_password(email: str = EmailOption, password_stdin: bool = PasswordStdin) -> None:
+    """Set a new password; the account's page sessions and sign-in tokens end at once."""
+    from app.auth import accounts
+    from app.auth import repository as repo
+
+    password = _password(password_stdin, required=True)
+    assert password is not None
+
+    def act() -> None:
+        with _session() as session:
+            account = repo.account_by_email(session, accounts.normalise_email(email))
+            if account is None:
+                _fail(f"no account for {email}")
+                return
+            accounts.set_password(session, account, password, actor_id=None)
+        console.print(f"Password changed for {email}.")
+
+    _run("Not changed", act)
+
+
+@users_app.command("set-role")
+def set_role(email: str = EmailOption,
+             role: str = typer.Option(..., "--role", help="The new role.")) -> None:
+    """Change what a person may do (audited; effective on their next request)."""
+    from app.auth import accounts
+    from app.auth import repository as repo
+    from app.models import Staff
+
+    def act() -> None:
+        with _session() as session:
+            account = repo.account_by_email(session, accounts.normalise_email(email))
+            staff = session.get(Staff, account.staff_id) if account and account.staff_id else None
+            if staff is None:
+                _fail(f"no account for {email}")
+                return
+            accounts.change_role(session, staff, role, actor_id=None)
+        console.print(f"{email} is now {role}.")
+
+    _run("Not changed", act)
+
+
+@users_app.command("deactivate")
+def deactivate(email: str = EmailOption) -> None:
+    """Switch an account off: its sessions and tokens stop working at once."""
+    from app.auth import accounts
+    from app.auth import repository as repo
+
+    with _session() as session:
+        account = repo.account_by_email(session, accounts.normalise_email(email))
+        if account is None:
+            _fail(f"no account for {email}")
+            return
+        accounts.set_active(session, account, False, actor_id=None)
+    console.print(f"{email} switched off.")
+
+
+@users_app.command("list")
+def list_accounts() -> None:
+    """Every account, with its person and role."""
+    from app.auth import accounts
+    from app.auth import repository as repo
+
+    table = Table("email", "name", "role", "active", "password", "last sign-in")
+    with _session() as session:
+        rows, _count = repo.list_accounts(session, limit=10_000, offset=0)
+        for account in rows:
+            d = accounts.describe(session, account)
+            table.add_row(account.email, str(d["name"] or ""), str(d["role"] or ""),
+                          "yes" if account.is_active else "no",
+                          "set" if d["has_password"] else "none",
+                          account.last_login_at.isoformat(timespec="minutes")
+                          if account.last_login_at else "")
+    console.print(table)
+
+
+@users_app.command("demo-accounts")
+def demo_accounts(
+    ensure: bool = typer.Option(False, "--ensure", help="Create any that are missing first."),
+) -> None:
+    """Print the demo sign-ins (one per role, password `ringfence-demo`). Not in production."""
+    from app.auth.demo import DemoAccountsRefused, ensure_demo_accounts, list_demo_accounts
+    from app.cli import load_settings
+
+    settings = load_settings()
+    if settings.mode == "production":
+        _fail("there are no demo accounts in production mode")
+    with _session() as session:
+        try:
+            if ensure:
+                ensure_demo_accounts(session, settings)
+        except DemoAccountsRefused as exc:
+            _fail(str(exc))
+        found = list_demo_accounts(session)
+    if not found:
+        console.print("No demo sign-ins: load the demo with `ringfence demo`, or run "
+                      "`ringfence users demo-accounts --ensure`.")
+        return
+    console.print(f"Demo sign-ins (demo only), password [bold]{found[0].password}[/bold]:",
+                  highlight=False)
+    for account in found:
+        console.print(f"  {account.role:<22} {account.email:<42} {account.name}",
+                      highlight=False, soft_wrap=True)

@@ -1,0 +1,150 @@
+"""The iCalendar feed: a secret, rotatable URL; RFC 5545 that parses back to the same events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from .test_diary import book, make_nqsw, make_staff
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def new_feed(client: TestClient, nqsw: int) -> tuple[str, str]:
+    response = client.post(f"/api/v1/nqsws/{nqsw}/calendar-token")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["url"].endswith(f"/calendar/{body['token']}.ics")
+    return body["token"], f"/calendar/{body['token']}.ics"
+
+
+def events_of(text: bytes) -> dict[str, icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(text)
+    return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient) -> None:
+    nqsw = make_nqsw(client, start="2026-01-05")
+    manager = make_staff(client, "team_manager")
+    full = book(client, nqsw, "2026-01-14", on="2026-01-05", purpose="training")
+    half = book(client, nqsw, "2026-01-15", on="2026-01-05", length="half_day", half="pm")
+    # Timed bookings either side of both clock changes (29 March and 25 October 2026)
+    # keep their local wall-clock times.
+    timed = {
+        day: book(client, nqsw, day, on="2026-01-05", length="hours", hours=3,
+                  start_time="09:30:00", purpose="portfolio")
+        for day in ("2026-03-27", "2026-03-30", "2026-10-23", "2026-10-26")
+    }
+    cancelled = book(client, nqsw, "2026-02-04", on="2026-01-05")
+    client.post(f"/api/v1/nqsws/{nqsw}/diary/{cancelled['id']}/cancel",
+                json={"cancelled_by_id": manager, "reason": "Court", "on": "2026-01-20"})
+    session = client.post(f"/api/v1/nqsws/{nqsw}/supervision",
+                          json={"day": "2026-03-30", "start_time": "14:00:00",
+                                "supervisor_id": manager, "minutes": 90},
+                          params={"on": "2026-01-05"}).json()
+    _, feed = new_feed(client, nqsw)
+
+    # No login: calendar apps fetch the URL without cookies or tokens.
+    with TestClient(app) as anonymous:
+        response = anonymous.get(feed, params={"on": "2026-01-05"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    raw = response.content
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.endswith(b"END:VCALENDAR\r\n")
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n")), "lines are folded at 75 octets"
+
+    calendar = icalendar.Calendar.from_ical(raw)
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["PRODID"]).startswith("-//Ringfence//")
+    zones = calendar.walk("VTIMEZONE")
+    assert [str(z["TZID"]) for z in zones] == ["Europe/London"]
+    assert {c.name for c in zones[0].subcomponents} == {"STANDARD", "DAYLIGHT"}
+
+    events = events_of(raw)
+    for event in events.values():
+        assert "UID" in event and "DTSTAMP" in event
+        assert event.decoded("DTSTAMP").tzinfo is not None  # a UTC timestamp
+    assert len(events) == 7 + 1 + 4  # bookings, one session, review points at 3/6/9/12
+
+    day_event = next(e for e in events.values() if str(e["UID"]).startswith(
+        f"protected-time-{full['id']}@"))
+    assert day_event.decoded("DTSTART") == date(2026, 1, 14)
+    assert day_event.decoded("DTEND") == date(2026, 1, 15)
+    assert str(day_event["SUMMARY"]) == "Protected time: training"
+    assert str(day_event["STATUS"]) == "CONFIRMED"
+    half_event = next(e for e in events.values() if f"-{half['id']}@" in str(e["UID"]))
+    assert str(half_event["SUMMARY"]) == "Protected time (afternoon): study"
+
+    offsets = {}
+    for day, entry in timed.items():
+        event = next(e for e in events.values() if f"protected-time-{entry['id']}@" in
+                     str(e["UID"]))
+        start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+        assert event["DTSTART"].params["TZID"] == "Europe/London"
+        assert (start.date().isoformat(), start.time(), end.time()) == (
+            day, time(9, 30), time(12, 30))
+        assert start == datetime.fromisoformat(f"{day}T09:30").replace(tzinfo=LONDON)
+        offsets[day] = start.utcoffset()
+    assert offsets == {"2026-03-27": timedelta(0), "2026-03-30": timedelta(hours=1),
+                       "2026-10-23": timedelta(hours=1), "2026-10-26": timedelta(0)}
+
+    lost = next(e for e in events.values() if f"protected-time-{cancelled['id']}@" in
+                str(e["UID"]))
+    assert str(lost["STATUS"]) == "CANCELLED"
+    assert "Court" in str(lost["DESCRIPTION"])
+
+    supervision = next(e for e in events.values() if str(e["UID"]).startswith(
+        f"supervision-{session['id']}@"))
+    assert supervision.decoded("DTSTART") == datetime(2026, 3, 30, 14, 0, tzinfo=LONDON)
+    assert supervision.decoded("DTEND") == datetime(2026, 3, 30, 15, 30, tzinfo=LONDON)
+    assert str(supervision["SUMMARY"]) == "Reflective supervision"
+
+    reviews = sorted((e.decoded("DTSTART"), str(e["SUMMARY"])) for e in events.values()
+                     if str(e["UID"]).startswith("review-"))
+    assert reviews == [
+        (date(2026, 4, 5), "3-month review due"),
+        (date(2026, 7, 5), "6-month review due"),
+        (date(2026, 10, 5), "9-month review due"),
+        (date(2027, 1, 5), "12-month review due"),
+    ]
+
+    # Serialising what was parsed gives the same events back.
+    again = events_of(calendar.to_ical())
+    assert again.keys() == events.keys()
+    for uid, event in events.items():
+        for key in ("DTSTART", "DTEND", "SUMMARY", "STATUS"):
+            assert again[uid].decoded(key) == event.decoded(key)
+
+
+def test_rotating_the_token_retires_the_old_url(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    _, first = new_feed(client, nqsw)
+    assert client.get(first).status_code == 200
+    _, second = new_feed(client, nqsw)
+    assert second != first
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
+    assert client.get("/calendar/not-a-real-token.ics").status_code == 404
+
+
+def test_a_paused_programme_leaves_later_reviews_out(client: TestClient) -> None:
+    nqsw = make_nqsw(client, start="2026-01-15")
+    client.post(f"/api/v1/nqsws/{nqsw}/pause", json={"start_date": "2026-03-02",
+                                                     "reason": "health"},
+                params={"on": "2026-03-02"})
+    _, feed = new_feed(client, nqsw)
+    events = events_of(client.get(feed, params={"on": "2026-03-10"}).content)
+    assert [uid for uid in events if uid.startswith("review-")] == []
+    client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"on": "2026-04-01"},
+                params={"on": "2026-04-01"})
+    events = events_of(client.get(feed, params={"on": "2026-04-01"}).content)
+    starts = sorted(e.decoded("DTSTART") for uid, e in events.items() if uid.startswith("review"))
+    assert starts[0] == date(2026, 4, 15) + timedelta(days=30)
+
+
+def test_a_token_for_an_unknown_nqsw_is_404(client: TestClient) -> None:
+    assert client.post("/api/v1/nqsws/987654/calendar-token").status_code == 404
