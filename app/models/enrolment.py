@@ -10,7 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field
 
-
 OPEN_ENROLMENT = text("status IN ('active', 'paused')")
 
 

@@ -269,6 +269,11 @@ def breach_for(session: Session, viewer: Viewer, breach_id: int, on: date) -> di
     return view
 
 
+def may_acknowledge(viewer: Viewer) -> bool:
+    """Managing a team's work (as the access table has it): team and senior managers."""
+    return viewer.role in ("team_manager", "senior_manager")
+
+
 def may_grant_exception(viewer: Viewer) -> bool:
     """The approver is the person granting it: a senior manager or an ASYE coordinator."""
     return viewer.role in breach_service.EXCEPTION_ROLES and viewer.staff_id is not None
@@ -302,6 +307,7 @@ def detail_page(
         "exc_errors": exc_errors or FormErrors(),
         "values": {**defaults, **(values or {})},
         "may_except": may_grant_exception(viewer),
+        "may_acknowledge": may_acknowledge(viewer),
         "done": request.query_params.get("done"),
         "on": on,
     }, status_code=status_code)
@@ -320,6 +326,8 @@ async def breach_acknowledge(
 ) -> Response:
     on = today()
     breach_for(session, viewer, breach_id, on)
+    if not may_acknowledge(viewer):
+        raise PageForbidden("Team managers and senior managers acknowledge breaches.")
     data = dict(await request.form())
     form, errors = parse_form(AcknowledgeForm, data, {"note": "A note"})
     if form is None:

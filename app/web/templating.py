@@ -73,18 +73,30 @@ def humanise(value: object) -> str:
     return sentence[:1].upper() + sentence[1:]
 
 
-def long_date(value: date | datetime | None) -> str:
+def _as_date(value: object) -> object:
+    """ISO strings (as JSON-shaped service answers carry them) become dates."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
+
+
+def long_date(value: date | datetime | str | None) -> str:
     """GOV.UK style: 23 November 2026 (timestamps shown in the organisation's time zone)."""
-    if value is None:
-        return ""
+    value = _as_date(value)  # type: ignore[assignment]
+    if value is None or isinstance(value, str):
+        return value or ""
     if isinstance(value, datetime):
         value = value.astimezone(get_settings().tz).date()
     return f"{value.day} {value:%B %Y}"
 
 
-def short_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
+def short_date(value: date | datetime | str | None) -> str:
+    value = _as_date(value)  # type: ignore[assignment]
+    if value is None or isinstance(value, str):
+        return value or ""
     if isinstance(value, datetime):
         value = value.astimezone(get_settings().tz).date()
     return f"{value.day} {value:%b %Y}"

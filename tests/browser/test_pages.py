@@ -80,9 +80,29 @@ def test_coordinator_filters_the_breach_dashboard(
     expect(page.locator("#team-rule-counts")).to_contain_text("Riverside Assessment")
     shot(page, "dashboard-filtered")
 
+    export = page.get_by_role("link", name="Download these breaches as CSV").get_attribute("href")
+    csv = page.request.get(export)
+    assert csv.ok and csv.headers["content-type"].startswith("text/csv")
+    assert "Leo Brennan" in csv.text() and "Sam Okafor" not in csv.text()
+
     rows.first.get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cases by stage of the programme")
     expect(page.locator("#breach-history")).to_contain_text("Opened")
+
+
+def test_manager_acknowledges_a_breach_with_a_note(
+    page: Any, sign_in: Callable[[str], Any]
+) -> None:
+    sign_in("manager")
+    page.goto("/breaches?rule=stage-caps/caseload-cap")
+    page.locator("#breach-table tbody tr").first.get_by_role("link").first.click()
+    page.get_by_role("button", name="Acknowledge breach").click()
+    expect(page.locator("#note-error")).to_contain_text("Enter a note")
+    page.get_by_label("Note").fill("Two cases move to Alan Price on Friday.")
+    page.get_by_role("button", name="Acknowledge breach").click()
+    expect(page.locator("#breach-status")).to_have_text("Acknowledged")
+    expect(page.locator("#breach-history")).to_contain_text("Two cases move to Alan Price")
+    shot(page, "breach-acknowledged")
 
 
 def test_keyboard_reaches_the_main_content_through_the_skip_link(
