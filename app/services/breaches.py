@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
@@ -268,21 +270,39 @@ def trend(session: Session, *, filters: BreachFilters, on: date, weeks: int) -> 
         or_(col(Breach.resolved_on).is_(None), col(Breach.resolved_on) >= first_start),
     ).group_by(col(Breach.opened_on), col(Breach.resolved_on))
     rows = session.exec(query).all()
+    opened_days: Counter[date] = Counter()
+    resolved_days: Counter[date] = Counter()
+    for opened_on, resolved_on, count in rows:
+        opened_days[opened_on] += count
+        if resolved_on is not None:
+            resolved_days[resolved_on] += count
+    opened_upto = _cumulative(opened_days)
+    resolved_upto = _cumulative(resolved_days)
     series = []
     for index in range(weeks):
         week_end = first_end + timedelta(weeks=index)
-        week_start = week_end - timedelta(days=6)
-        open_count = opened = resolved = 0
-        for opened_on, resolved_on, count in rows:
-            if opened_on <= week_end and (resolved_on is None or resolved_on > week_end):
-                open_count += count
-            if week_start <= opened_on <= week_end:
-                opened += count
-            if resolved_on is not None and week_start <= resolved_on <= week_end:
-                resolved += count
-        series.append({"week_ending": week_end, "open": open_count, "opened": opened,
-                       "resolved": resolved})
+        before_start = week_end - timedelta(days=7)
+        # A breach is resolved on or after the day it opened, so those resolved by the
+        # week's end are among those opened by then.
+        series.append({
+            "week_ending": week_end,
+            "open": opened_upto(week_end) - resolved_upto(week_end),
+            "opened": opened_upto(week_end) - opened_upto(before_start),
+            "resolved": resolved_upto(week_end) - resolved_upto(before_start),
+        })
     return {"on": on, "weeks": weeks, "series": series}
+
+
+def _cumulative(counts: Counter[date]) -> Callable[[date], int]:
+    """`f(day)`: the total of `counts` on or before `day` (a binary search, not a scan)."""
+    days = sorted(counts)
+    totals = list(accumulate(counts[d] for d in days))
+
+    def upto(day: date) -> int:
+        index = bisect_right(days, day)
+        return totals[index - 1] if index else 0
+
+    return upto
 
 
 # --- what people do about a breach ----------------------------------------------------------

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
+from app.models.notification import Notification
 from app.services import notify
 from app.web.deps import ViewerDep
 from app.web.htmx import is_htmx, redirect
@@ -22,7 +23,8 @@ def inbox(
     page: int = 1,
 ) -> Response:
     page = max(page, 1)
-    rows, count = ([], 0)
+    rows: list[Notification] = []
+    count = 0
     if viewer.staff_id is not None:
         rows, count = notify.list_inbox(session, staff_id=viewer.staff_id, unread_only=unread,
                                         limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -43,7 +44,7 @@ def viewer_for_staff(session: Session, staff_id: int, *, account_id: int | None 
 
 def visible_team_ids(session: Session, viewer: Viewer) -> list[int] | None:
     """Teams whose NQSWs this person may list; None means every team (coordinators)."""
-    principal = viewer.extra.get("principal")
+    principal: Any = viewer.extra.get("principal")
     if principal is not None:
         teams = principal.visible_team_ids()
         return None if teams is None else sorted(teams)
