@@ -197,8 +197,46 @@ class DailyScheduler:
             self._run(datetime.now(self.tz).date())
 
 
-def start_scheduler(app: Any) -> DailyScheduler:
-    """Start the daily sweep for a running app (called from create_app's lifespan)."""
+class IntervalScheduler:
+    """A daemon thread that runs `job()` every `seconds` (email delivery from the outbox)."""
+
+    def __init__(self, job: Callable[[], object], *, seconds: float, name: str) -> None:
+        self.job = job
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def start(self) -> IntervalScheduler:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                self.job()
+            except Exception:  # delivery failures are recorded per message; never fatal here
+                log.exception("scheduled job %s failed", self._thread.name)
+
+
+class Schedulers:
+    """The background jobs of one running app, stopped together at shutdown."""
+
+    def __init__(self, *jobs: DailyScheduler | IntervalScheduler) -> None:
+        self.jobs = jobs
+
+    def stop(self) -> None:
+        for job in self.jobs:
+            job.stop()
+
+
+def start_scheduler(app: Any) -> Schedulers:
+    """Start the daily sweep and the per-minute email delivery (create_app's lifespan)."""
+    from app.services.outbox import run_scheduled
+
     settings = app.state.settings
     engine: Engine = app.state.engine
 
@@ -209,5 +247,9 @@ def start_scheduler(app: Any) -> DailyScheduler:
         done = last_done(engine)
         return done is None or done < day
 
-    return DailyScheduler(job, at=parse_sweep_time(settings.sweep_time), tz=settings.tz,
-                          catch_up=not_done).start()
+    daily = DailyScheduler(job, at=parse_sweep_time(settings.sweep_time), tz=settings.tz,
+                           catch_up=not_done).start()
+    delivery = IntervalScheduler(
+        lambda: run_scheduled(engine, settings), seconds=60, name="ringfence-outbox"
+    ).start()
+    return Schedulers(daily, delivery)
