@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.demo.generator import DemoData
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -22,6 +24,26 @@ def _as_of(value: str | None) -> date:
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)",
                                  param_hint="--as-of") from None
+
+
+def featured_table(data: DemoData) -> Table:
+    """The NQSWs placed to show each kind of finding, so a newcomer knows where to look."""
+    from app.demo.profiles import FEATURED
+
+    staff = {row["id"]: row for row in data.rows["staff"]}
+    teams = {row["id"]: row["name"] for row in data.rows["team"]}
+    table = Table(title="Where to look", show_lines=False)
+    table.add_column("NQSW")
+    table.add_column("team")
+    table.add_column("shows")
+    for profile in FEATURED:
+        staff_id = data.featured.get(profile.key)
+        if staff_id is None:
+            continue
+        person = staff[staff_id]
+        table.add_row(f"{person['name']} (#{staff_id})", teams.get(person["team_id"], ""),
+                      profile.shows)
+    return table
 
 
 def register(cli: typer.Typer) -> None:
@@ -79,6 +101,8 @@ def register(cli: typer.Typer) -> None:
         for label, count in counts.items():
             table.add_row(label, f"{count:,}")
         console.print(table)
+        if outcome.data is not None and outcome.data.featured:
+            console.print(featured_table(outcome.data))
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.seconds.items())
         console.print(f"Loaded into {_redacted(url)} ({timings}).")
         if outcome.sweep is not None:
@@ -87,7 +111,13 @@ def register(cli: typer.Typer) -> None:
                 f"opened over {outcome.sweep.get('nqsws', 0)} NQSWs."
             )
         if outcome.accounts:
-            console.print(f"Demo sign-in accounts: {len(outcome.accounts)} (see README).")
+            accounts = Table(title="Demo sign-ins (development only)")
+            for column in ("email", "role", "who", "password"):
+                accounts.add_column(column)
+            for account in outcome.accounts:
+                accounts.add_row(account["email"], account["role"], account["name"],
+                                 account["password"])
+            console.print(accounts)
         console.print(
             f"Generated as of [bold]{day.isoformat()}[/bold]: programme stages are relative "
             "to that date; reload with --replace --as-of to move it."

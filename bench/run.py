@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from rich.console import Console
 
 from app.settings import PROJECT_ROOT, Settings
 from bench import report
-from bench.scenarios import SCENARIOS, mint_tokens, read_organisation, requests_for
+from bench.scenarios import SCENARIOS, login, mint_tokens, read_organisation, requests_for
 from bench.server import run_server
 
 console = Console()
@@ -65,7 +66,11 @@ def build(url: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
         counts = organisation_counts(engine, args.as_of)
     finally:
         engine.dispose()
+    coordinator = next((a for a in outcome.accounts if a.get("role") == "asye_coordinator"
+                        and a.get("password")), None)
     return {
+        "coordinator_login": f"{coordinator['email']}:{coordinator['password']}"
+        if coordinator else "",
         "seconds": round(total, 2),
         "migrate_seconds": round(outcome.seconds.get("migrate", 0), 2),
         "load_seconds": round(outcome.seconds.get("load", 0), 2),
@@ -139,6 +144,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 engine.dispose()
             with run_server(url, workdir / "server") as server:
                 idle = server.rss_mb()
+                login_as = args.login or built.pop("coordinator_login", "")
+                if login_as:
+                    email, _, password = login_as.partition(":")
+                    tokens["coordinator"] = login(server.base_url, email, password)
+                    console.print(f"  signed in as {email} through the password flow")
                 console.print(f"  server up ({idle:.0f} MB); driving "
                               f"{len(SCENARIOS)} scenarios")
                 results = drive(plan_for(server.base_url, org, tokens, args))
@@ -181,6 +191,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-docs", action="store_true",
                         help="do not rewrite docs/benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--login", default=os.environ.get("RINGFENCE_BENCH_LOGIN", ""),
+                        help="EMAIL:PASSWORD of a demo coordinator account: sign in through "
+                        "POST /api/v1/auth/token for the coordinator's requests")
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(BACKENDS)
@@ -196,10 +209,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    command = "python -m bench.run" + (
-        " " + shlex.join(argv if argv is not None else sys.argv[1:])
-        if (argv if argv is not None else sys.argv[1:]) else ""
-    )
+    given = list(argv if argv is not None else sys.argv[1:])
+    for index, word in enumerate(given):  # never write a password into the docs
+        if word.startswith("--login="):
+            given[index] = "--login=***"
+        elif word == "--login" and index + 1 < len(given):
+            given[index + 1] = "***"
+    command = "python -m bench.run" + (" " + shlex.join(given) if given else "")
     runs = {backend: run_backend(backend, args) for backend in args.backends}
     result = {
         "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

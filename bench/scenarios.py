@@ -98,8 +98,8 @@ def mint_tokens(engine: Engine, org: Organisation) -> dict[str, str]:
     """Bearer tokens for the people the scenarios act as, when the service has sign-in.
 
     Issued directly (the same tokens the password flow issues) so that a benchmark run
-    does not depend on knowing anyone's password; `bench.run --login` exercises the
-    password flow itself with a demo account.
+    does not depend on knowing anyone's password; `bench.run --login EMAIL:PASSWORD`
+    signs the coordinator in through the password flow instead (`login` below).
     """
     try:
         from app.auth.testing import token_for_staff
@@ -180,3 +180,13 @@ def requests_for(key: str, org: Organisation, *, seed: int = 1) -> list[dict[str
                  "token": "coordinator"}]
     raise KeyError(key)
 
+
+
+def login(base_url: str, email: str, password: str) -> str:
+    """A bearer token from the OAuth2 password flow (`POST /api/v1/auth/token`)."""
+    import httpx
+
+    response = httpx.post(f"{base_url}/api/v1/auth/token",
+                          data={"username": email, "password": password}, timeout=30)
+    response.raise_for_status()
+    return str(response.json()["access_token"])

@@ -83,13 +83,29 @@ class SecurityHeadersMiddleware:
             await self._docs(scope, receive, send)
             return
         no_store = path.startswith("/api/")
+        started = False
 
         async def wrapped(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = self._headers(message.get("headers", []), CSP, no_store)
             await send(message)
 
-        await self.app(scope, receive, wrapped)
+        try:
+            await self.app(scope, receive, wrapped)
+        except Exception:
+            if started:
+                raise
+            # Answer here, so that the error page carries the headers too; the exception
+            # still goes on to the server's log.
+            from app.auth.install import failure_response
+
+            accept = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                           if k == b"accept"), "")
+            response = failure_response(scope.get("method", ""), path, accept)
+            await response(scope, receive, wrapped)
+            raise
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Buffer the (small) documentation page to hash its inline script."""

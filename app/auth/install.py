@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.auth.access_index import build_index
@@ -25,8 +25,8 @@ def install_security(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     app.add_middleware(CSRFMiddleware, settings=settings, application=app)
     # Added last, so outermost: even refusals from the CSRF check carry the headers.
+    # It also answers unhandled errors, with a reference and without any trace.
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
-    app.add_exception_handler(Exception, _internal_error)
     check_access_table(app, settings)
 
 
@@ -40,16 +40,13 @@ def check_access_table(app: FastAPI, settings: Settings) -> None:
         log.warning(problem)
 
 
-async def _internal_error(request: Request, exc: Exception) -> Response:
+def failure_response(method: str, path: str, accept: str) -> Response:
     """A failure says that it happened and gives a reference to find it in the log; the
-    trace itself stays in the log, never in the response."""
+    trace itself goes to the log, never into the response."""
     reference = uuid.uuid4().hex[:12]
-    log.error("unhandled error %s on %s %s", reference, request.method, request.url.path,
-              exc_info=exc)
+    log.error("unhandled error %s on %s %s", reference, method, path, exc_info=True)
     message = f"Sorry, something went wrong on our side (reference {reference})."
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-        "accept", ""
-    ):
+    if path.startswith("/api/") or "text/html" not in accept:
         return JSONResponse(status_code=500, content={"detail": message})
     return HTMLResponse(
         status_code=500,
@@ -60,3 +57,4 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
             "<p><a href=\"/\">Go to the start page</a></p></body></html>"
         ),
     )
+

@@ -275,7 +275,7 @@ class _Builder:
             worker = self.person(rng, role="nqsw", team=team, start=start, leave=leave,
                                  experienced=False)
             enrolment_id = self.enrol(worker, team, "asye", start, status="withdrawn",
-                                      outcome="left employer", ended_on=leave)
+                                      outcome="withdrawn: left_employer", ended_on=leave)
             self.record_programme(worker, team, enrolment_id, "asye", start, leave, (), ())
 
     def record_programme(

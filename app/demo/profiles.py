@@ -58,12 +58,14 @@ class NqswProfile:
 
 
 FEATURED: tuple[NqswProfile, ...] = (
+    # First: the demo NQSW sign-in (app.auth.demo) is the first NQSW; this one has a breach
+    # to show, in the team that also shows co-working, a sign-off and a SWIP cohort.
+    NqswProfile("complexity-four-early", 3, 2, 3, held=3, problem=HIGH_COMPLEXITY,
+                shows="a complexity-4 case in month 2"),
     NqswProfile("settling-in", 1, 0, 9, held=2, shows="first weeks, light load"),
     NqswProfile("first-month", 2, 1, 5, held=4, shows="within the 5-case cap"),
     NqswProfile("over-early-cap", 1, 2, 10, held=7, problem=OVER_CAP,
                 shows="7 cases in month 2 against a firm cap of 5"),
-    NqswProfile("complexity-four-early", 3, 2, 3, held=3, problem=HIGH_COMPLEXITY,
-                shows="a complexity-4 case in month 2"),
     NqswProfile("part-time-early", 0, 1, 20, fte=0.6, held=3, shows="part-time (0.6 FTE)"),
     NqswProfile("co-working-correctly", 3, 3, 12, held=6, coworked=2,
                 shows="CP cases co-worked with the advanced practitioner as holder"),

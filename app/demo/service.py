@@ -44,7 +44,7 @@ class DemoOutcome:
     data: DemoData | None = None
     report: LoadReport | None = None
     seconds: dict[str, float] = field(default_factory=dict)
-    accounts: list[str] = field(default_factory=list)
+    accounts: list[dict[str, str]] = field(default_factory=list)
     sweep: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -57,18 +57,22 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
         return None
 
 
-def create_demo_accounts(engine: Engine) -> list[str]:
-    """Sign-in accounts for demo staff, when the auth part offers them."""
-    for module in ("app.auth.demo", "app.auth.accounts"):
-        ensure = _optional(module, "ensure_demo_accounts")
-        if ensure is not None:
-            with Session(bind=write_bind(engine), expire_on_commit=False) as session:
-                made = ensure(session)
-                session.commit()
-            if isinstance(made, dict):
-                return [str(k) for k in made]
-            return [str(getattr(a, "email", a)) for a in (made or [])]
-    return []
+def create_demo_accounts(engine: Engine, settings: Settings) -> list[dict[str, str]]:
+    """Sign-in accounts for demo staff (one per role), when the auth part offers them.
+
+    Never in production mode: demo accounts have a documented password.
+    """
+    ensure = _optional("app.auth.demo", "ensure_demo_accounts")
+    if ensure is None or settings.mode == "production":
+        return []
+    with Session(bind=write_bind(engine), expire_on_commit=False) as session:
+        made = ensure(session, settings)
+        session.commit()
+    return [
+        {"email": str(a.email), "role": str(a.role), "name": str(getattr(a, "name", "")),
+         "password": str(getattr(a, "password", ""))}
+        for a in made or []
+    ]
 
 
 def sweep_breaches(engine: Engine, settings: Settings, as_of: date) -> dict[str, Any] | None:
@@ -118,7 +122,7 @@ def load_demo(
         outcome.seconds["load"] = time.perf_counter() - started
         outcome.loaded = True
         started = time.perf_counter()
-        outcome.accounts = create_demo_accounts(engine)
+        outcome.accounts = create_demo_accounts(engine, settings)
         outcome.seconds["accounts"] = time.perf_counter() - started
         if sweep:
             started = time.perf_counter()

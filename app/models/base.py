@@ -10,6 +10,13 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
+# The vocabularies the policies speak in are pure (the engine reads them without the
+# database layer); re-exported here for the columns that store them.
+from app.policy.vocabulary import PROGRAMME_MONTHS as PROGRAMME_MONTHS
+from app.policy.vocabulary import CaseCategory as CaseCategory
+from app.policy.vocabulary import Programme as Programme
+from app.policy.vocabulary import Role as Role
+
 
 def utcnow() -> datetime:
     """Timestamps are stored in UTC; local dates are Europe/London (see app.clock)."""
@@ -39,24 +46,6 @@ def created_at_field() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
-class Role(StrEnum):
-    nqsw = "nqsw"
-    advanced_practitioner = "advanced_practitioner"
-    social_worker = "social_worker"
-    team_manager = "team_manager"
-    senior_manager = "senior_manager"
-    asye_coordinator = "asye_coordinator"
-    admin = "admin"
-
-
-class Programme(StrEnum):
-    asye = "asye"
-    swip = "swip"
-
-
-PROGRAMME_MONTHS: dict[Programme, int] = {Programme.asye: 12, Programme.swip: 24}
-
-
 class EnrolmentStatus(StrEnum):
     active = "active"
     paused = "paused"
@@ -73,16 +62,3 @@ class PauseReason(StrEnum):
 class AllocationRole(StrEnum):
     holder = "holder"
     co_worker = "co_worker"
-
-
-class CaseCategory(StrEnum):
-    """The built-in categories; an organisation may add more in `policies/categories.toml`."""
-
-    early_help = "early_help"
-    child_in_need = "child_in_need"
-    child_protection_plan = "child_protection_plan"
-    care_proceedings = "care_proceedings"
-    looked_after = "looked_after"
-    care_leaver = "care_leaver"
-    court_work = "court_work"
-    other = "other"

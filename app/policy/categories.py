@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from app.models.base import CaseCategory
+from app.policy.vocabulary import CaseCategory
 
 BUILTIN_LABELS: dict[str, str] = {
     CaseCategory.early_help.value: "early help",

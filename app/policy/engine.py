@@ -14,18 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.models.base import PROGRAMME_MONTHS, Programme
 from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
 from app.policy.findings import Finding, overall
 from app.policy.policies import PolicySet, Rule
 from app.policy.programme import Clock, boundary_date
-from app.policy.rules import stage_cap, workload_share
+from app.policy.rules import stage_cap, supervision, workload_share
 from app.policy.rules.base import RuleContext
 from app.policy.rules.common import band_at, band_span
 from app.policy.snapshot import AdjustmentRecord, CaseLoadItem, Snapshot
-
-# Review points of the programme (months), reported as the next stage boundary.
-REVIEW_MONTHS: tuple[int, ...] = (3, 6, 12, 18, 24)
+from app.policy.vocabulary import PROGRAMME_MONTHS, Programme
 
 
 def signed_off_kinds(snapshot: Snapshot) -> dict[str, date]:
@@ -101,10 +98,12 @@ def evaluate(
     return findings
 
 
-def next_review(snapshot: Snapshot, months_done: int) -> dict[str, Any] | None:
-    """The next review point (3, 6, 12 ... months) and the date it falls on, pauses included."""
+def next_review(
+    snapshot: Snapshot, months_done: int, review_months: Sequence[int]
+) -> dict[str, Any] | None:
+    """The next of the review points (programme months) and its date, pauses included."""
     length = PROGRAMME_MONTHS.get(Programme(snapshot.programme), 12)
-    for month in REVIEW_MONTHS:
+    for month in review_months:
         if months_done < month <= length:
             when = boundary_date(snapshot, month)
             return {"month": month, "date": when.isoformat() if when else None}
@@ -117,9 +116,10 @@ def workload_measures(
     """Every measure of the NQSW's load on the snapshot date, with the per-rule findings.
 
     Case count, weighted case count, the stage and its cap band (from the stage-cap
-    rule), weighted points (from the active points rule, else the organisation's
-    points scheme even if inactive), share of an experienced worker's load (likewise
-    from a workload-share rule), and the findings of every active rule.
+    rule), the next review (at the points the active supervision policy sets, see
+    `supervision.review_months`), weighted points (from the active points rule, else the
+    organisation's points scheme even if inactive), share of an experienced worker's load
+    (likewise from a workload-share rule), and the findings of every active rule.
     """
     if proposed is not None:
         snapshot = snapshot.with_case(proposed)
@@ -137,7 +137,9 @@ def workload_measures(
             "programme_days": clock.days,
             "programme_months": clock.months,
             "month_fraction": round(clock.fraction, 3),
-            "next_review": next_review(snapshot, clock.months),
+            "next_review": next_review(
+                snapshot, clock.months, supervision.review_months(policy_set, programme)
+            ),
         },
         "cases": {
             "held": held,

@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from app.models.base import PROGRAMME_MONTHS, Programme, Role
 from app.policy.categories import Categories
 from app.policy.findings import Outcome, Severity
 from app.policy.policies import (
@@ -34,6 +33,7 @@ from app.policy.policies import (
 from app.policy.rules import KindRegistry, ParamProblems, discover_rule_kinds
 from app.policy.rules.common import EnforcementName, StrictParams
 from app.policy.toml_lines import key_lines, line_of
+from app.policy.vocabulary import PROGRAMME_MONTHS, Programme, Role
 
 ACTIVE_FILE = "active.toml"
 CATEGORIES_FILE = "categories.toml"

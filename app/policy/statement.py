@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models.base import PROGRAMME_MONTHS, Programme
 from app.policy.findings import Outcome
 from app.policy.policies import Policy, PolicySet, Rule
 from app.policy.rules.base import DescribeContext
 from app.policy.rules.common import join_words
+from app.policy.vocabulary import PROGRAMME_MONTHS, Programme
 
 ROLE_WORDS: dict[str, str] = {
     "senior_manager": "a senior manager",

@@ -31,9 +31,9 @@ from app.models.diary import (
     SupervisionSession,
 )
 from app.policy.programme import boundary_date
+from app.policy.rules.supervision import review_months
 from app.services import audit
 from app.services.diary import load_context, snapshot_for
-from app.services.supervision import review_months
 from app.settings import get_settings
 
 PRODID = "-//Ringfence//Protected time and supervision//EN"

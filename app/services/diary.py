@@ -25,14 +25,22 @@ from app.models.diary import (
     ProtectedTimeLength,
     ProtectedTimeStatus,
 )
+from app.policy import entitlement
 from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
 from app.policy.rules import protected_time as rule_kind
-from app.policy.snapshot import AdjustmentRecord, PauseSpan, Snapshot
+from app.policy.snapshot import AdjustmentRecord, Snapshot
 from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
-from app.services import audit, entitlement, notify, workload_events
+from app.services import audit, notify
 from app.services.common import paginate
 from app.services.diary_facts import load_diary_facts
-from app.services.programme_events import a_role, nqsw_enrolment, pauses_of, require_open
+from app.services.enrolments import pause_spans
+from app.services.programme_events import (
+    a_role,
+    nqsw_changed,
+    nqsw_enrolment,
+    pauses_of,
+    require_open,
+)
 from app.services.snapshots import bank_holidays_between
 from app.settings import get_settings
 
@@ -66,10 +74,6 @@ def audit_view(row: SQLModel) -> dict[str, Any]:
     """A row for the audit trail, with local times as text (the trail stores JSON)."""
     return {key: value.isoformat() if isinstance(value, time) else value
             for key, value in row.model_dump().items()}
-
-
-def pause_spans(pauses: Sequence[Pause]) -> tuple[PauseSpan, ...]:
-    return tuple(PauseSpan(start=p.start_date, end=p.end_date, reason=p.reason) for p in pauses)
 
 
 def load_context(session: Session, staff_id: int, on: date | None = None) -> DiaryContext:
@@ -229,13 +233,6 @@ def get_entry(session: Session, context: DiaryContext, entry_id: int) -> Protect
     return entry
 
 
-def _changed(session: Session, context: DiaryContext, on: date, actor_id: int | None,
-             reason: str) -> None:
-    session.flush()
-    workload_events.staff_changed(session, staff_ids=[context.staff_id], on=on,
-                                  actor_id=actor_id, reason=reason)
-
-
 # --- use cases ---------------------------------------------------------------------------
 
 
@@ -285,8 +282,8 @@ def book(
     audit.record(session, action="protected_time.book", entity="protected_time",
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  after=audit_view(entry))
-    _changed(session, context, on, actor_id,
-             "protected time rebooked" if replaced else "protected time booked")
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 "protected time rebooked" if replaced else "protected time booked")
     return entry
 
 
@@ -330,7 +327,7 @@ def move(
                  after={"day": entry.day, "length": entry.length, "half": entry.half,
                         "start_time": entry.start_time.isoformat() if entry.start_time else None,
                         "hours": entry.hours})
-    _changed(session, context, on, actor_id, "protected time moved")
+    nqsw_changed(session, context.staff_id, on, actor_id, "protected time moved")
     return entry
 
 
@@ -352,7 +349,7 @@ def mark_taken(
     audit.record(session, action="protected_time.take", entity="protected_time",
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  before={"status": "booked"}, after={"status": "taken", "on": on})
-    _changed(session, context, on, actor_id, "protected time taken")
+    nqsw_changed(session, context.staff_id, on, actor_id, "protected time taken")
     return entry
 
 
@@ -407,7 +404,7 @@ def cancel(
         },
         nqsw_id=context.staff_id,
     )
-    _changed(session, context, on, actor_id, "protected time cancelled")
+    nqsw_changed(session, context.staff_id, on, actor_id, "protected time cancelled")
     return entry
 
 

@@ -18,12 +18,14 @@ from app.auth.reach import Reach
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Enrolment, Pause, SignOff, Staff, Team
 from app.models.base import PROGRAMME_MONTHS, EnrolmentStatus, Programme, Role
+from app.policy.policies import PolicySet
 from app.policy.programme import (
     boundary_date,
     paused_days_before,
     programme_days,
     programme_months,
 )
+from app.policy.rules.supervision import review_months
 from app.policy.snapshot import PauseSpan, Snapshot
 from app.schemas.enrolment import (
     EnrolmentCreate,
@@ -37,10 +39,10 @@ from app.services.common import apply_changes, get_or_404, paginate, require_exi
 from app.services.staff import ensure_email_free, within_reach
 
 OPEN_STATUSES = (EnrolmentStatus.active.value, EnrolmentStatus.paused.value)
-REVIEW_MONTHS = (3, 6, 12, 24)
 
-# Stages by completed programme months: the review points at 3, 6 and 12 months, and
-# a second year for SWIP.
+# Stages by completed programme months, as the caseload caps grade them: the first 3
+# months, to 6, to 12, and a second year for SWIP. (Review points are the supervision
+# policy's; see `programme_progress`.)
 _STAGES: tuple[tuple[int, str, str], ...] = (
     (3, "months_0_3", "first 3 months"),
     (6, "months_3_6", "months 3 to 6"),
@@ -270,15 +272,21 @@ def _stage(enrolment: Enrolment, on: date, months: int) -> tuple[str, str]:
     return "programme_time_complete", "programme time completed"  # pragma: no cover
 
 
+def pause_spans(pauses: Sequence[Pause]) -> tuple[PauseSpan, ...]:
+    """Pause rows as the engine's clock reads them."""
+    return tuple(PauseSpan(start=p.start_date, end=p.end_date, reason=p.reason) for p in pauses)
+
+
 def programme_progress(
-    enrolment: Enrolment, pauses: Sequence[Pause], on: date
+    enrolment: Enrolment, pauses: Sequence[Pause], on: date, policies: PolicySet | None
 ) -> ProgrammeProgress:
     """Programme time on `on` via the engine's own clock, so the API and the rules agree.
 
     An enrolment that has ended (withdrawn, completed) stops counting on its end date.
+    Review points are those the active supervision policy sets for the programme.
     """
     as_of = min(on, enrolment.ended_on) if enrolment.ended_on is not None else on
-    spans = tuple(PauseSpan(start=p.start_date, end=p.end_date, reason=p.reason) for p in pauses)
+    spans = pause_spans(pauses)
     snapshot = Snapshot(
         staff_id=enrolment.staff_id,
         enrolment_id=enrolment.id or 0,
@@ -310,18 +318,18 @@ def programme_progress(
         end_date=boundary_date(snapshot, length),
         reviews=[
             ReviewPoint(month=m, due_on=boundary_date(snapshot, m))
-            for m in REVIEW_MONTHS if m <= length
+            for m in review_months(policies, enrolment.programme) if m <= length
         ],
     )
 
 
 def progress_for(
-    session: Session, enrolments: Sequence[Enrolment], on: date
+    session: Session, enrolments: Sequence[Enrolment], on: date, policies: PolicySet | None
 ) -> dict[int, ProgrammeProgress]:
     """Progress of many enrolments with one query for their pauses."""
     pauses = pauses_for(session, (e.id for e in enrolments if e.id is not None))
     return {
-        e.id: programme_progress(e, pauses.get(e.id, []), on)
+        e.id: programme_progress(e, pauses.get(e.id, []), on, policies)
         for e in enrolments if e.id is not None
     }
 

@@ -55,7 +55,12 @@ def open_pause(pauses: list[Pause]) -> Pause | None:
     return next((p for p in pauses if p.end_date is None), None)
 
 
-def _changed(session: Session, staff_id: int, on: date, actor_id: int | None, reason: str) -> None:
+def nqsw_changed(
+    session: Session, staff_id: int, on: date, actor_id: int | None, reason: str
+) -> None:
+    """Flush, then re-evaluate the NQSW: a programme, diary or supervision change can open
+    or resolve breaches.
+    """
     session.flush()
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
                                   reason=reason)
@@ -129,7 +134,7 @@ def pause(
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={"status": enrolment.status, "pause": record,
                         "displaced": [e.id for e in displaced]})
-    _changed(session, staff_id, on, actor_id, f"programme paused ({data.reason.value})")
+    nqsw_changed(session, staff_id, on, actor_id, f"programme paused ({data.reason.value})")
     return enrolment, record, displaced
 
 
@@ -205,7 +210,7 @@ def resume(
                  after={"status": enrolment.status, "pause_id": current.id,
                         "pause_end_date": current.end_date,
                         "restored": [e.id for e in restored]})
-    _changed(session, staff_id, on, actor_id, "programme resumed")
+    nqsw_changed(session, staff_id, on, actor_id, "programme resumed")
     return enrolment, current, restored
 
 
@@ -241,7 +246,7 @@ def _end(
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={"status": status, "outcome": outcome, "ended_on": ended_on,
                         "note": note, "cancelled_protected_time": [e.id for e in later]})
-    _changed(session, staff_id, on, actor_id, f"programme {status}")
+    nqsw_changed(session, staff_id, on, actor_id, f"programme {status}")
     return enrolment, later
 
 
@@ -314,7 +319,7 @@ def sign_off(
     session.flush()
     audit.record(session, action="enrolment.sign_off", entity="sign_off", entity_id=record.id,
                  actor_id=actor_id, nqsw_id=staff_id, after=record)
-    _changed(session, staff_id, on, actor_id, f"signed off for {data.kind.replace('_', ' ')}")
+    nqsw_changed(session, staff_id, on, actor_id, f"signed off for {data.kind.replace('_', ' ')}")
     return record
 
 

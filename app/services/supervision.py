@@ -19,17 +19,10 @@ from app.models.diary import ReviewPoint, SupervisionSession
 from app.policy.programme import Clock
 from app.policy.rules import supervision as rule_kind
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
-from app.services import audit, workload_events
+from app.services import audit
 from app.services.common import paginate
 from app.services.diary import DiaryContext, audit_view, load_context, snapshot_for
-from app.services.programme_events import require_open
-
-
-def _changed(session: Session, context: DiaryContext, on: date, actor_id: int | None,
-             reason: str) -> None:
-    session.flush()
-    workload_events.staff_changed(session, staff_ids=[context.staff_id], on=on,
-                                  actor_id=actor_id, reason=reason)
+from app.services.programme_events import nqsw_changed, require_open
 
 
 def rule_params(policies: Any, programme: str, part: str) -> Any | None:
@@ -40,13 +33,7 @@ def rule_params(policies: Any, programme: str, part: str) -> Any | None:
     """
     if policies is None:
         return getattr(rule_kind.Params(), part)
-    for rule in policies.rules_of_kind("supervision", programme):
-        if not policies.is_active(rule.policy_id, programme):
-            continue
-        section = getattr(rule.params, part)
-        if section.enabled:
-            return section
-    return None
+    return rule_kind.active_part(policies, programme, part)
 
 
 def record(
@@ -84,7 +71,7 @@ def record(
     audit.record(session, action="supervision.record", entity="supervision_session",
                  entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  after=audit_view(row))
-    _changed(session, context, on, actor_id, "supervision recorded")
+    nqsw_changed(session, context.staff_id, on, actor_id, "supervision recorded")
     return row
 
 
@@ -118,7 +105,7 @@ def cancel(
                  before={"cancelled": False},
                  after={"cancelled": True, "reason": data.reason, "on": row.cancelled_on,
                         "cancelled_by_id": row.cancelled_by_id})
-    _changed(session, context, on, actor_id, "supervision cancelled")
+    nqsw_changed(session, context.staff_id, on, actor_id, "supervision cancelled")
     return row
 
 
@@ -151,19 +138,12 @@ def schedule(session: Session, *, staff_id: int, on: date, policies: Any) -> dic
             **measures}
 
 
-def review_months(policies: Any, programme: str) -> tuple[int, ...]:
-    params = rule_params(policies, programme, "reviews")
-    if params is None:
-        params = rule_kind.Reviews()
-    return params.months_for(programme)  # type: ignore[no-any-return]
-
-
 def reviews(session: Session, *, staff_id: int, on: date, policies: Any) -> dict[str, Any]:
     """Every review point with its due date (pauses included), when held, and if overdue."""
     context = load_context(session, staff_id, on)
     params = rule_params(policies, context.enrolment.programme, "reviews")
     if params is None:
-        params = rule_kind.Reviews()
+        params = rule_kind.DEFAULT_REVIEWS
     snapshot = snapshot_for(session, context, on)
     points = rule_kind.review_schedule(snapshot, params)
     rows = {
@@ -186,7 +166,7 @@ def record_review(
     """Record that the month-N review was held."""
     context = load_context(session, staff_id, on)
     require_open(context.enrolment, field="held_on")
-    months = review_months(policies, context.enrolment.programme)
+    months = rule_kind.review_months(policies, context.enrolment.programme)
     if data.month not in months:
         listed = ", ".join(str(m) for m in months)
         raise DomainError(f"reviews are at months {listed} on this programme", field="month")
@@ -210,5 +190,5 @@ def record_review(
     session.flush()
     audit.record(session, action="review.record", entity="review_point", entity_id=row.id,
                  actor_id=actor_id, nqsw_id=context.staff_id, after=row)
-    _changed(session, context, on, actor_id, f"{data.month}-month review held")
+    nqsw_changed(session, context.staff_id, on, actor_id, f"{data.month}-month review held")
     return row

@@ -98,6 +98,17 @@ def test_small_has_the_promised_shape(demo_small: Demo) -> None:
         assert (areas[0], teams[0]) == (3, 8)
 
 
+def test_demo_sign_ins_belong_together(demo_small: Demo) -> None:
+    """One sign-in per role; the NQSW's is a featured one with something to show."""
+    accounts = {a["role"]: a for a in demo_small.outcome.accounts}
+    assert {"nqsw", "team_manager", "senior_manager", "asye_coordinator"} <= set(accounts)
+    featured = demo_small.outcome.data.featured  # type: ignore[union-attr]
+    with Session(demo_small.engine) as session:
+        nqsw = session.exec(select(Staff.id).where(Staff.name == accounts["nqsw"]["name"],
+                                                   Staff.role == "nqsw")).all()
+    assert featured["complexity-four-early"] in [row[0] for row in nqsw]
+
+
 def test_allocations_are_consistent(demo_small: Demo) -> None:
     """Every open case has at most one holder; no one holds work before joining or after
     leaving; nothing ends before it starts; closed cases hold no one."""

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Enrolment, Pause
+from app.policy.registry import load_policy_set
+from app.settings import PROJECT_ROOT
 
 
 def make_area(client: TestClient, name: str) -> int:
@@ -94,12 +101,46 @@ def test_programme_time_stages_and_end_dates(client: TestClient) -> None:
     assert progress("2026-07-05")["stage"] == "months_6_12"
     done = progress("2027-01-05")
     assert done["stage"] == "programme_time_complete" and done["month"] == 12
-    assert [r["due_on"] for r in first["reviews"]] == ["2026-04-05", "2026-07-05", "2027-01-05"]
+    # Review points are the supervision policy's: 3, 6, 9 and 12 months on the ASYE.
+    assert [r["due_on"] for r in first["reviews"]] == [
+        "2026-04-05", "2026-07-05", "2026-10-05", "2027-01-05",
+    ]
 
     swip = make_nqsw(client, "sid@example.org", programme="swip", start_date="2026-09-01")
     assert swip["progress"]["end_date"] == "2028-09-01"
     year_two = client.get(f"/api/v1/nqsws/{swip['id']}", params={"on": "2027-10-01"}).json()
     assert year_two["progress"]["stage"] == "months_12_24"
+
+
+@pytest.fixture
+def own_review_points(app_on_test_session: FastAPI, tmp_path: Path) -> Iterator[None]:
+    """The app runs, for one test, on the shipped policies with ASYE reviews at 4, 8, 12."""
+    directory = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", directory)
+    path = directory / "supervision.toml"
+    path.write_text(path.read_text().replace("asye = [3, 6, 9, 12]", "asye = [4, 8, 12]"))
+    shipped = app_on_test_session.state.policies
+    app_on_test_session.state.policies = load_policy_set(directory)
+    try:
+        yield
+    finally:
+        app_on_test_session.state.policies = shipped
+
+
+@pytest.mark.usefixtures("own_review_points")
+def test_review_points_are_the_supervision_policys(client: TestClient) -> None:
+    """The progress view, the workload view and the review log share one set of points."""
+    nqsw = make_nqsw(client)
+    on = {"on": "2026-06-01"}
+    assert [r["month"] for r in nqsw["progress"]["reviews"]] == [4, 8, 12]
+    detail = client.get(f"/api/v1/enrolments/{nqsw['enrolment']['id']}", params=on).json()
+    assert [(r["month"], r["due_on"]) for r in detail["progress"]["reviews"]] == [
+        (4, "2026-05-05"), (8, "2026-09-05"), (12, "2027-01-05"),
+    ]
+    workload = client.get(f"/api/v1/nqsws/{nqsw['id']}/workload", params=on).json()
+    assert workload["stage"]["next_review"] == {"month": 8, "date": "2026-09-05"}
+    log = client.get(f"/api/v1/nqsws/{nqsw['id']}/reviews", params=on).json()
+    assert [r["month"] for r in log["reviews"]] == [4, 8, 12]
 
 
 def test_a_pause_moves_every_later_boundary(client: TestClient, db_session: Session) -> None:

@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.policy.programme import boundary_for
-from app.policy.snapshot import PauseSpan
-from app.services.entitlement import (
+from app.policy.entitlement import (
     Ledger,
     Programme,
     Terms,
@@ -23,6 +21,8 @@ from app.services.entitlement import (
     programme_entitlement,
     year_span,
 )
+from app.policy.programme import boundary_for
+from app.policy.snapshot import PauseSpan
 
 START = date(2026, 9, 1)  # a Tuesday
 DAY = timedelta(days=1)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
 from app.policy.categories import BUILTIN_CATEGORIES, Categories
 from app.policy.findings import Outcome
-from app.policy.rules.base import Loc
+from app.policy.rules.base import Loc, ParamProblems
 
 # Case complexity runs 1 (least) to 4 (most), as on the case record.
 MAX_COMPLEXITY = 4
@@ -112,6 +119,18 @@ def unknown_category_problems(
     ]
 
 
+def known_categories(keys: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    """Refuse a category the organisation does not know: a typo would match no case."""
+    problems = unknown_category_problems(keys, categories_of(info))
+    if problems:
+        raise ParamProblems(problems)
+    return keys
+
+
+# Case categories named by a policy, each checked against the organisation's own.
+CategoryKeys = Annotated[tuple[str, ...], AfterValidator(known_categories)]
+
+
 def outcome_of(name: str | None, default: Outcome) -> Outcome:
     return default if name is None else Outcome(name)
 
@@ -143,26 +162,25 @@ def months_text(count: int) -> str:
     return "1 month" if count == 1 else f"{count} months"
 
 
+def _band_words(from_month: int, to_month: int | None, *, whole: str, first: str) -> str:
+    if to_month is None:
+        return whole if from_month == 0 else f"after {months_text(from_month)}"
+    if from_month == 0:
+        return f"{first} {months_text(to_month)}"
+    return f"from {from_month} to {months_text(to_month)}"
+
+
 def band_span(from_month: int, to_month: int | None) -> str:
     """The band as the end of a sentence: "for the first 3 months", "after 6 months"."""
-    if from_month == 0 and to_month is None:
-        return "throughout the programme"
-    if from_month == 0:
-        return f"for the first {months_text(to_month or 0)}"
-    if to_month is None:
-        return f"after {months_text(from_month)}"
-    return f"from {from_month} to {months_text(to_month)}"
+    return _band_words(from_month, to_month, whole="throughout the programme",
+                       first="for the first")
 
 
 def band_opening(from_month: int, to_month: int | None) -> str:
     """The band as the start of a sentence: "In your first 3 months", "After 6 months"."""
-    if from_month == 0 and to_month is None:
-        return "Throughout your programme"
-    if from_month == 0:
-        return f"In your first {months_text(to_month or 0)}"
-    if to_month is None:
-        return f"After {months_text(from_month)}"
-    return f"From {from_month} to {months_text(to_month)}"
+    text = _band_words(from_month, to_month, whole="throughout your programme",
+                       first="in your first")
+    return text[:1].upper() + text[1:]
 
 
 def join_words(words: Sequence[str], last: str = "and") -> str:

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
 from app.policy.findings import Finding, Outcome
-from app.policy.rules.base import DescribeContext, ParamProblems, RuleContext
+from app.policy.rules.base import DescribeContext, RuleContext
 from app.policy.rules.common import (
     MAX_COMPLEXITY,
+    CategoryKeys,
     StrictParams,
-    categories_of,
     join_words,
     months_text,
     plural,
-    unknown_category_problems,
 )
 from app.policy.rules.coworking import DEFAULT_CATEGORIES, sign_off_words
 from app.policy.snapshot import Snapshot
@@ -31,16 +30,8 @@ RoleName = Literal["holder", "co_worker"]
 class SoleHolding(StrictParams):
     """No case in these categories held as named holder before `until_month`."""
 
-    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    categories: CategoryKeys = DEFAULT_CATEGORIES
     until_month: int = Field(default=12, ge=0)
-
-    @field_validator("categories")
-    @classmethod
-    def _known(cls, categories: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        problems = unknown_category_problems(categories, categories_of(info))
-        if problems:
-            raise ParamProblems(problems)
-        return categories
 
 
 class HighComplexity(StrictParams):

@@ -9,35 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from app.policy.findings import Finding, Outcome
-from app.policy.rules.base import DescribeContext, ParamProblems, RuleContext
-from app.policy.rules.common import (
-    StrictParams,
-    categories_of,
-    join_words,
-    plural,
-    unknown_category_problems,
-)
+from app.policy.rules.base import DescribeContext, RuleContext
+from app.policy.rules.common import CategoryKeys, StrictParams, join_words, plural
 from app.policy.snapshot import CaseLoadItem, Snapshot
 
 DEFAULT_CATEGORIES = ("child_protection_plan", "care_proceedings")
 
 
 class Params(StrictParams):
-    categories: tuple[str, ...] = Field(default=DEFAULT_CATEGORIES, min_length=1)
+    categories: CategoryKeys = Field(default=DEFAULT_CATEGORIES, min_length=1)
     until_sign_off: str = Field(
         default="child_protection", min_length=1, description="The sign-off that lifts the rule."
     )
-
-    @field_validator("categories")
-    @classmethod
-    def _known(cls, categories: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        problems = unknown_category_problems(categories, categories_of(info))
-        if problems:
-            raise ParamProblems(problems)
-        return categories
 
 
 def sign_off_words(kind: str) -> str:

@@ -16,7 +16,7 @@ to the team's pressures. So the rule looks at the diary four ways, each optional
 One finding per rule (the worst of the enabled checks) so that one breach tracks the
 promise; an organisation that wants separate breaches lists several rules of this
 kind, each with one check enabled. The entitlement arithmetic is shared with the diary
-(`app.services.entitlement`, pure) so that the rule and the NQSW's page agree.
+(`app.policy.entitlement`, pure) so that the rule and the NQSW's page agree.
 """
 
 from __future__ import annotations
@@ -26,13 +26,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app.models.base import PROGRAMME_MONTHS
-from app.policy.findings import Finding, Outcome
-from app.policy.programme import programme_days
-from app.policy.rules.base import DescribeContext, RuleContext
-from app.policy.rules.common import EnforcementName, StrictParams, number, percent, plural
-from app.policy.snapshot import ProtectedTimeEntry, Snapshot
-from app.services.entitlement import (
+from app.policy.entitlement import (
     WORKING_DAYS_PER_YEAR,
     Ledger,
     Programme,
@@ -43,6 +37,12 @@ from app.services.entitlement import (
     programme_ledger,
     year_span,
 )
+from app.policy.findings import Finding, Outcome
+from app.policy.programme import programme_days
+from app.policy.rules.base import DescribeContext, RuleContext
+from app.policy.rules.common import EnforcementName, StrictParams, number, percent, plural
+from app.policy.snapshot import ProtectedTimeEntry, Snapshot
+from app.policy.vocabulary import PROGRAMME_MONTHS
 
 ACTIVE = frozenset({"booked", "taken"})
 LOST = frozenset({"cancelled", "displaced"})

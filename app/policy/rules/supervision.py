@@ -18,10 +18,11 @@ breaches with their own severity.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from app.policy.entitlement import count_days, pause_spans
 from app.policy.findings import Finding, Outcome
 from app.policy.programme import Clock, boundary_date, programme_days
 from app.policy.rules.base import DescribeContext, Loc, ParamProblems, RuleContext
@@ -34,8 +35,11 @@ from app.policy.rules.common import (
     plural,
 )
 from app.policy.snapshot import Snapshot
-from app.services.entitlement import count_days, pause_spans
 
+if TYPE_CHECKING:
+    from app.policy.policies import PolicySet
+
+KIND = "supervision"
 SessionKind = Literal["reflective", "case", "joint_with_ap"]
 KIND_WORDS = {
     "reflective": "reflective supervision",
@@ -140,9 +144,41 @@ class Reviews(StrictParams):
         return self.swip if programme == "swip" else self.asye
 
 
+# The review points when no active `supervision` rule sets them (or no policies are
+# loaded): the rule kind's defaults, which the shipped policy repeats: 3, 6, 9 and 12
+# months, and 18 and 24 on SWIP.
+DEFAULT_REVIEWS = Reviews()
+
+
 class Params(StrictParams):
     frequency: Frequency = Frequency()
-    reviews: Reviews = Reviews()
+    reviews: Reviews = DEFAULT_REVIEWS
+
+
+def active_part(policy_set: PolicySet, programme: str, part: str) -> Any | None:
+    """`part` (frequency or reviews) of the first active rule of this kind that enables it.
+
+    None when no rule active for the programme enables it: nothing is expected.
+    """
+    for rule in policy_set.rules_for(programme):
+        if rule.kind == KIND:
+            section = getattr(rule.params, part)
+            if section.enabled:
+                return section
+    return None
+
+
+def review_months(policy_set: PolicySet | None, programme: str) -> tuple[int, ...]:
+    """The programme months the active supervision policy reviews an NQSW at.
+
+    The policy is the one source of these points (the NQSW's progress, the next review
+    in the workload measures, the calendar and the review log all ask here); without an
+    active rule that enables reviews, `DEFAULT_REVIEWS` applies.
+    """
+    reviews: Reviews | None = (
+        active_part(policy_set, programme, "reviews") if policy_set is not None else None
+    )
+    return (reviews if reviews is not None else DEFAULT_REVIEWS).months_for(programme)
 
 
 def programme_problems(params: Params, months: int) -> list[tuple[Loc, str]]:

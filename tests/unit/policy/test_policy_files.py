@@ -57,6 +57,15 @@ def test_every_shipped_policy_passes() -> None:
     assert {"active.toml", "categories.toml"} <= set(SHIPPED)
 
 
+def test_each_shipped_policy_file_is_named_for_its_id() -> None:
+    # The id inside the file is what counts; naming the file after it (with hyphens)
+    # lets a reader find `protected-time` in `policies/protected-time.toml`.
+    policy_set = load_policy_set(POLICY_DIR)
+    names = {policy.id: policy.path.name for policy in policy_set if policy.path is not None}
+    assert names == {policy_id: f"{policy_id}.toml" for policy_id in policy_set.policies}
+    assert {"protected-time", "supervision"} <= set(names)
+
+
 def test_version_is_the_content_hash() -> None:
     policy_set = load_policy_set(POLICY_DIR)
     for policy in policy_set:

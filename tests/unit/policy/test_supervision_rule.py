@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from datetime import date, timedelta
+from pathlib import Path
 
 import holidays
 import pytest
 from pydantic import ValidationError
 
 from app.policy.categories import BUILTIN_CATEGORIES
-from app.policy.engine import evaluate
+from app.policy.engine import evaluate, workload_measures
 from app.policy.findings import Finding, Outcome
 from app.policy.policies import PolicySet
+from app.policy.registry import load_policy_set
 from app.policy.rules import supervision
 from app.policy.rules.base import DescribeContext
 from app.policy.snapshot import PauseSpan, ReviewRecord, Snapshot, SupervisionRecord
 
-from .conftest import activate
+from .conftest import POLICY_DIR, activate
 
 START = date(2026, 1, 5)  # a Monday
 BH = frozenset(holidays.country_holidays("GB", subdiv="ENG", years=range(2026, 2030)))
@@ -159,6 +162,26 @@ def test_review_points_shifted_by_a_pause(policies: PolicySet) -> None:
 def test_swip_has_reviews_at_18_and_24_months(policies: PolicySet) -> None:
     found = reviews(policies, snap(date(2026, 2, 1), programme="swip"))
     assert [p["month"] for p in found.details["reviews"]] == [3, 6, 9, 12, 18, 24]
+
+
+def test_review_months_are_the_active_policys(policies: PolicySet, tmp_path: Path) -> None:
+    assert supervision.review_months(policies, "asye") == (3, 6, 9, 12)
+    assert supervision.review_months(policies, "swip") == (3, 6, 9, 12, 18, 24)
+    # Nothing active that sets them (or no policies at all): the documented defaults.
+    assert supervision.review_months(activate(policies, "stage-caps"), "asye") == (3, 6, 9, 12)
+    assert supervision.review_months(None, "swip") == supervision.DEFAULT_REVIEWS.swip
+    # The organisation's own points, read from its file, are what the engine reports.
+    directory = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, directory)
+    path = directory / "supervision.toml"
+    path.write_text(path.read_text().replace("asye = [3, 6, 9, 12]", "asye = [4, 8, 12]"))
+    own = load_policy_set(directory)
+    assert supervision.review_months(own, "asye") == (4, 8, 12)
+    at_month_four = snap(date(2026, 5, 20), start=date(2026, 1, 15))
+    assert workload_measures(at_month_four, own)["stage"]["next_review"] == {
+        "month": 8, "date": "2026-09-15"}
+    assert workload_measures(at_month_four, policies)["stage"]["next_review"] == {
+        "month": 6, "date": "2026-07-15"}
 
 
 def test_parameters_are_checked() -> None:
