@@ -59,11 +59,14 @@ def register(cli: typer.Typer) -> None:
             False, "--if-empty", help="Do nothing when the database already has an organisation."
         ),
         replace: bool = typer.Option(
-            False, "--replace", help="Wipe every table first, then load (never in production)."
+            False, "--replace", help="Wipe every table first, then load."
         ),
         sweep: bool = typer.Option(True, help="Run the breach sweep after loading."),
     ) -> None:
-        """Load the demo organisation (once: a second run never duplicates it)."""
+        """Load the demo organisation (once: a second run never duplicates it).
+
+        Development and evaluation only: refused in production mode.
+        """
         from app.cli import _redacted, load_settings
         from app.demo.service import DemoRefused, load_demo
         from app.demo.sizes import SIZES
@@ -83,9 +86,9 @@ def register(cli: typer.Typer) -> None:
         except DemoRefused as exc:
             errors.print(f"[red]Not loaded: {exc}.[/red]")
             raise typer.Exit(1) from exc
-        for note in outcome.notes:
-            console.print(note)
         if not outcome.loaded:
+            for note in outcome.notes:
+                console.print(note)
             return
         from app.db import make_engine
 
@@ -118,6 +121,8 @@ def register(cli: typer.Typer) -> None:
                 accounts.add_row(account["email"], account["role"], account["name"],
                                  account["password"])
             console.print(accounts)
+        for note in outcome.notes:
+            errors.print(f"[yellow]{note}[/yellow]")
         console.print(
             f"Generated as of [bold]{day.isoformat()}[/bold]: programme stages are relative "
             "to that date; reload with --replace --as-of to move it."

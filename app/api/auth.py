@@ -21,6 +21,7 @@ from app.auth.schemas import (
     AccountCreate,
     AccountPublic,
     AccountUpdate,
+    IdPath,
     Me,
     OAuthError,
     PersonalTokenCreate,
@@ -138,7 +139,9 @@ def create_personal_token(
 
 
 @router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_personal_token(token_id: int, principal: PrincipalDep, session: SessionDep) -> Response:
+def revoke_personal_token(
+    token_id: IdPath, principal: PrincipalDep, session: SessionDep
+) -> Response:
     tokens.revoke_personal_token(
         session, account_id=principal.account_id, token_id=token_id, actor_id=principal.staff_id
     )
@@ -170,14 +173,14 @@ def create_account(
 
 
 @router.get("/accounts/{account_id}")
-def get_account(account_id: int, principal: PrincipalDep, session: SessionDep) -> AccountPublic:
+def get_account(account_id: IdPath, principal: PrincipalDep, session: SessionDep) -> AccountPublic:
     account = get_or_404(session, Account, account_id, what="account")
     return AccountPublic.model_validate(accounts.describe(session, account))
 
 
 @router.patch("/accounts/{account_id}")
 def update_account(
-    account_id: int, body: AccountUpdate, principal: PrincipalDep, session: SessionDep
+    account_id: IdPath, body: AccountUpdate, principal: PrincipalDep, session: SessionDep
 ) -> AccountPublic:
     """Switch an account off or on, change the person's role, or set a new password."""
     account = get_or_404(session, Account, account_id, what="account")

@@ -28,6 +28,7 @@ from app.auth.access_table import ACTOR_FIELDS
 from app.auth.principal import Principal
 from app.auth.reach import Subject
 from app.auth.rules import Grant, Rule, Target
+from app.auth.schemas import MAX_ID
 from app.auth.subjects import resolve
 from app.clock import today
 from app.db import SessionDep
@@ -169,7 +170,13 @@ def _check_actor(principal: Principal, body: Any) -> None:
         return
     for name in ACTOR_FIELDS:
         value = body.get(name)
-        if value is not None and value != principal.staff_id:
+        if value is None:
+            continue
+        try:
+            same_person = int(value) == principal.staff_id and not isinstance(value, bool)
+        except (TypeError, ValueError):
+            continue  # not an id at all: the route's own validation answers 422
+        if not same_person:
             raise forbidden(f"{name} must be your own staff id (or left out)")
 
 
@@ -232,10 +239,14 @@ def _target_value(request: Request, target: Target, body: Any) -> int | None:
     if isinstance(raw, bool):
         _invalid(target, raw, "Input should be a valid integer", "int_type")
     try:
-        return int(raw)
+        value = int(raw)
     except (TypeError, ValueError):
         _invalid(target, raw, "Input should be a valid integer", "int_parsing")
-    raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from None
+    if not -MAX_ID <= value <= MAX_ID:
+        _invalid(target, raw, f"Input should be less than or equal to {MAX_ID}",
+                 "less_than_equal")
+    return value
 
 
 def _invalid(target: Target, raw: Any, msg: str, kind: str) -> None:

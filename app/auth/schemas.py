@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models.base import Role
@@ -13,6 +14,9 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, ma
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Scope = Literal["read", "write"]
+# Ids the database can hold (32-bit integers): anything larger is refused as bad input.
+MAX_ID = 2_147_483_647
+IdPath = Annotated[int, Path(le=MAX_ID)]
 
 
 class TokenResponse(BaseModel):
@@ -88,7 +92,7 @@ class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    staff_id: int | None = None
+    staff_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     role: Role | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                            max_length=200)] | None = None

@@ -2,8 +2,9 @@
 
 Idempotence is by refusal, not by merging: the demo loads only into a database with
 no organisation in it. `if_empty` makes a second run a no-op (what `make run` wants);
-`replace` wipes every table first (a demo or benchmark database only, never in
-production mode); with neither, a non-empty database is an error the caller reports.
+`replace` wipes every table first; with neither, a non-empty database is an error the
+caller reports. Production mode refuses the demo outright: fictional people and
+cases have no place in a real organisation's database.
 Merging generated people into real ones would be the one thing worse than refusing.
 
 After the rows are in, the optional parts run if the service has them: the demo
@@ -94,8 +95,8 @@ def load_demo(
     size_spec(size)  # refuse an unknown size before touching the database
     if if_empty and replace:
         raise ValueError("choose --if-empty or --replace, not both")
-    if replace and settings.mode == "production":
-        raise DemoRefused("refusing to wipe the database in production mode")
+    if settings.mode == "production":
+        raise DemoRefused("the demo organisation is fictional: refusing it in production mode")
     outcome = DemoOutcome(size=size, seed=seed, as_of=as_of, loaded=False)
     url = settings.effective_database_url
     started = time.perf_counter()
@@ -121,12 +122,20 @@ def load_demo(
                                                          as_of=as_of)
         outcome.seconds["load"] = time.perf_counter() - started
         outcome.loaded = True
+        # The organisation is committed; what follows adds to it and may fail on its own
+        # (a bad policy file, say) without undoing the load.
         started = time.perf_counter()
-        outcome.accounts = create_demo_accounts(engine, settings)
+        try:
+            outcome.accounts = create_demo_accounts(engine, settings)
+        except Exception as exc:  # reported below; the load stands
+            outcome.notes.append(f"Demo sign-ins not created: {exc}")
         outcome.seconds["accounts"] = time.perf_counter() - started
         if sweep:
             started = time.perf_counter()
-            outcome.sweep = sweep_breaches(engine, settings, as_of)
+            try:
+                outcome.sweep = sweep_breaches(engine, settings, as_of)
+            except Exception as exc:  # reported below; the load stands
+                outcome.notes.append(f"Breach sweep not run: {exc}. Run `ringfence sweep`.")
             outcome.seconds["sweep"] = time.perf_counter() - started
         return outcome
     finally:

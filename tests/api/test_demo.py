@@ -220,6 +220,8 @@ def test_replace_wipes_and_reloads(fresh_database_url: str, tmp_path: Path) -> N
                                secret_key="x" * 40)
     with pytest.raises(DemoRefused, match="production"):
         load_demo(production, size="small", seed=SEED + 1, as_of=AS_OF, replace=True)
+    with pytest.raises(DemoRefused, match="production"):
+        load_demo(production, size="small", seed=SEED + 1, as_of=AS_OF, if_empty=True)
     outcome = load_demo(settings, size="small", seed=SEED + 1, as_of=AS_OF, replace=True,
                         sweep=False)
     assert outcome.loaded
