@@ -13,7 +13,6 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlmodel import Session
 
 from app.errors import DomainError
@@ -194,17 +193,17 @@ def list_accounts() -> None:
     from app.auth import accounts
     from app.auth import repository as repo
 
-    table = Table("email", "name", "role", "active", "password", "last sign-in")
     with _session() as session:
-        rows, _count = repo.list_accounts(session, limit=10_000, offset=0)
-        for account in rows:
-            d = accounts.describe(session, account)
-            table.add_row(account.email, str(d["name"] or ""), str(d["role"] or ""),
-                          "yes" if account.is_active else "no",
-                          "set" if d["has_password"] else "none",
-                          account.last_login_at.isoformat(timespec="minutes")
-                          if account.last_login_at else "")
-    console.print(table)
+        rows, _count = repo.list_accounts(session, limit=100_000, offset=0)
+        described = [accounts.describe(session, account) for account in rows]
+    console.print(f"{'email':<40} {'role':<22} {'active':<6} {'password':<8} name",
+                  highlight=False)
+    for d in described:
+        console.print(
+            f"{d['email']!s:<40} {d['role'] or '-'!s:<22} {'yes' if d['is_active'] else 'no':<6} "
+            f"{'set' if d['has_password'] else 'none':<8} {d['name'] or ''}",
+            highlight=False, soft_wrap=True,
+        )
 
 
 @users_app.command("demo-accounts")
@@ -232,5 +231,5 @@ def demo_accounts(
     console.print(f"Demo sign-ins (demo only), password [bold]{found[0].password}[/bold]:",
                   highlight=False)
     for account in found:
-        console.print(f"  {account.role:<22} {account.email:<42} {account.name}",
+        console.print(f"  {account.role:<22} {account.email:<46} {account.name}",
                       highlight=False, soft_wrap=True)

@@ -139,5 +139,7 @@ def _put(session: Session, people: dict[Role, Staff], role: Role, staff_id: int 
     if staff_id is None:
         return
     staff = session.get(Staff, staff_id)
-    if staff is not None and staff.role == role.value:
+    if staff is not None and staff.role == role.value and staff.id is not None and (
+        repo.account_for_staff(session, staff.id) is None
+    ):
         people[role] = staff

@@ -187,6 +187,7 @@ def _check_rule(
     grant = rule.grant_for(principal.role)
     if grant is None:
         raise forbidden(f"a {principal.role or 'system'} account may not do this")
+    principal.grant = grant.value
     if grant is Grant.ALL:
         return
     if not rule.targets:

@@ -261,6 +261,7 @@ def demo_nqsw(session: Session) -> Staff | None:
             col(Enrolment.advanced_practitioner_id).is_not(None),
             col(Team.manager_id).is_not(None),
             col(Staff.leave_date).is_(None),
+            col(Staff.id).not_in(select(Account.staff_id).where(col(Account.staff_id).is_not(None))),
         )
         .order_by(Staff.id)
     )
@@ -290,7 +291,12 @@ def team_and_area_leads(session: Session, team_id: int) -> tuple[int | None, int
 def first_staff_with_role(
     session: Session, role: str, *, team_id: int | None = None
 ) -> Staff | None:
-    query = select(Staff).where(Staff.role == role, col(Staff.leave_date).is_(None))
+    """The first current staff member of this role who has no account yet."""
+    query = select(Staff).where(
+        Staff.role == role,
+        col(Staff.leave_date).is_(None),
+        col(Staff.id).not_in(select(Account.staff_id).where(col(Account.staff_id).is_not(None))),
+    )
     if team_id is not None:
         query = query.where(Staff.team_id == team_id)
     return session.exec(query.order_by(Staff.id)).first()

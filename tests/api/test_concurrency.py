@@ -8,6 +8,7 @@ row lock on the NQSW's enrolment before the snapshot is read).
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -85,7 +86,12 @@ def test_twenty_concurrent_allocations_one_below_the_cap(
 ) -> None:
     worker_id, case_ids, token = _seed(fresh_database_url)
     with live_server(fresh_database_url, tmp_path) as server:
-        responses = asyncio.run(_fire(server.base_url, token, worker_id, case_ids))
+        # Its own thread and event loop: a browser test earlier in the session may own the
+        # main thread's loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            responses = pool.submit(
+                asyncio.run, _fire(server.base_url, token, worker_id, case_ids)
+            ).result()
         log = server.log()
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * (REQUESTS - 1), (statuses, log)

@@ -1,0 +1,169 @@
+"""Accounts from the command line (`ringfence users ...`) and the demo sign-ins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from app.auth.demo import (
+    DEMO_PASSWORD,
+    DemoAccountsRefused,
+    demo_email,
+    ensure_demo_accounts,
+    list_demo_accounts,
+)
+from app.cli import cli
+from app.db import make_engine
+from app.models import Account, AuditEvent, Enrolment, Staff
+from app.settings import Settings, get_settings
+from tests.api.test_access_matrix import World, build_world
+
+ROLES = ("nqsw", "advanced_practitioner", "social_worker", "team_manager", "senior_manager",
+         "asye_coordinator", "admin")
+
+
+@pytest.fixture
+def cli_database(
+    fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    monkeypatch.setenv("RINGFENCE_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("RINGFENCE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RINGFENCE_MODE", raising=False)
+    get_settings.cache_clear()
+    yield fresh_database_url
+    get_settings.cache_clear()
+
+
+def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
+def test_the_first_admin_is_created_by_a_command_and_can_sign_in(
+    cli_database: str, tmp_path: Path
+) -> None:
+    made = run("users", "create-admin", "--email", "Boss@Example.org", "--password-stdin",
+               stdin="a long enough passphrase\n")
+    assert made.exit_code == 0, made.output
+    assert "boss@example.org" in made.output
+    engine = make_engine(cli_database)
+    try:
+        with Session(engine) as session:
+            account = session.exec(select(Account)).one()
+            staff = session.get(Staff, account.staff_id)
+            assert staff is not None and staff.role == "admin"
+            assert account.password_hash and "passphrase" not in account.password_hash
+            actions = set(session.exec(select(AuditEvent.action)).all())
+            assert {"account.create", "staff.create"} <= actions
+    finally:
+        engine.dispose()
+    from app.main import create_app
+
+    app = create_app(get_settings())
+    try:
+        with TestClient(app) as client:
+            token = client.post("/api/v1/auth/token", data={
+                "username": "boss@example.org", "password": "a long enough passphrase"})
+            assert token.status_code == 200
+    finally:
+        app.state.engine.dispose()
+
+
+def test_cli_refuses_weak_passwords_and_unknown_people(cli_database: str) -> None:
+    weak = run("users", "create-admin", "--email", "a@example.org", "--password-stdin",
+               stdin="short\n")
+    assert weak.exit_code == 1 and "12 characters" in weak.output
+    nobody = run("users", "create", "--email", "x@example.org", "--password-stdin",
+                 stdin="a long enough passphrase\n")
+    assert nobody.exit_code == 1 and "role" in nobody.output
+    no_such = run("users", "reset-password", "--email", "ghost@example.org",
+                  "--password-stdin", stdin="a long enough passphrase\n")
+    assert no_such.exit_code == 1
+
+
+def test_create_reset_and_role_change_from_the_cli(cli_database: str) -> None:
+    created = run("users", "create", "--email", "tm@example.org", "--role", "team_manager",
+                  "--name", "Tess Manager")
+    assert created.exit_code == 0, created.output
+    assert "reset-password" in created.output  # no password yet
+    reset = run("users", "reset-password", "--email", "tm@example.org", "--password-stdin",
+                stdin="another long passphrase\n")
+    assert reset.exit_code == 0, reset.output
+    promoted = run("users", "set-role", "--email", "tm@example.org", "--role", "senior_manager")
+    assert promoted.exit_code == 0, promoted.output
+    listed = run("users", "list")
+    assert "tm@example.org" in listed.output and "senior_manager" in listed.output
+    engine = make_engine(cli_database)
+    try:
+        with Session(engine) as session:
+            change = session.exec(
+                select(AuditEvent).where(AuditEvent.action == "account.role_change")
+            ).one()
+            assert change.after == {"role": "senior_manager"}
+    finally:
+        engine.dispose()
+    assert run("users", "deactivate", "--email", "tm@example.org").exit_code == 0
+
+
+def test_demo_accounts_one_per_role_with_the_documented_password(
+    db_session: Session, test_settings: Settings
+) -> None:
+    world = build_world(db_session)  # everyone in it already has an account
+    newcomer = _newcomer(db_session, world)
+    made = ensure_demo_accounts(db_session, test_settings)
+    assert [a.role for a in made] == list(ROLES)
+    assert {a.email for a in made} == {demo_email(role) for role in ROLES}
+    # Nobody's own account is taken over: the NQSW is the one without an account.
+    assert {a.role: a for a in made}["nqsw"].name == newcomer.name
+    again = ensure_demo_accounts(db_session, test_settings)
+    assert [a.email for a in again] == [a.email for a in made]
+    demo_accounts = db_session.exec(
+        select(Account).where(Account.email.like("demo-%"))  # type: ignore[attr-defined]
+    ).all()
+    assert len(demo_accounts) == len(ROLES)
+    assert [a.role for a in list_demo_accounts(db_session)] == list(ROLES)
+    assert all(a.password == DEMO_PASSWORD for a in made)
+
+
+def _newcomer(session: Session, world: World) -> Staff:
+    """An NQSW of team 1 on the programme, without an account yet."""
+    team = world.own.people["nqsw"].team_id
+    staff = Staff(name="New Starter", email="new.starter@example.org", role="nqsw",
+                  team_id=team, start_date=date(2026, 1, 1))
+    session.add(staff)
+    session.flush()
+    session.add(Enrolment(staff_id=staff.id, programme="asye", start_date=date(2026, 1, 5),
+                          advanced_practitioner_id=world.own.people["advanced_practitioner"].id))
+    session.flush()
+    return staff
+
+
+def test_demo_accounts_sign_in(client: TestClient, db_session: Session,
+                               test_settings: Settings) -> None:
+    _newcomer(db_session, build_world(db_session))
+    ensure_demo_accounts(db_session, test_settings)
+    db_session.commit()
+    response = client.post("/api/v1/auth/token", data={
+        "username": demo_email("team_manager"), "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    me = client.get("/api/v1/me",
+                    headers={"Authorization": f"Bearer {response.json()['access_token']}"})
+    assert me.json()["role"] == "team_manager"
+
+
+def test_no_demo_accounts_in_production(db_session: Session, test_settings: Settings,
+                                        cli_database: str, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    production = test_settings.model_copy(update={"mode": "production"})
+    with pytest.raises(DemoAccountsRefused):
+        ensure_demo_accounts(db_session, production)
+    monkeypatch.setenv("RINGFENCE_MODE", "production")
+    monkeypatch.setenv("RINGFENCE_SECRET_KEY", "s" * 40)
+    get_settings.cache_clear()
+    refused = run("users", "demo-accounts", "--ensure")
+    assert refused.exit_code == 1 and "production" in refused.output

@@ -1,0 +1,75 @@
+"""Lists show each role only what is within its reach (the same rules as single records)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from tests.api.test_access_matrix import World, build_world
+
+
+@pytest.fixture
+def world(db_session: Session) -> World:
+    return build_world(db_session)
+
+
+@pytest.fixture
+def api(app_on_test_session: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app_on_test_session) as test_client:
+        yield test_client
+
+
+def ids(api: TestClient, world: World, role: str, url: str) -> set[int]:
+    response = api.get(url, params={"limit": 500},
+                       headers={"Authorization": f"Bearer {world.tokens[role]}"})
+    assert response.status_code == 200, response.text
+    return {row["id"] for row in response.json()["data"]}
+
+
+def everyone(world: World) -> set[int]:
+    people = [*world.own.people.values(), *world.other.people.values(), world.coordinator,
+              world.admin]
+    return {p.id for p in people if p.id is not None}
+
+
+def test_staff_list_follows_reach(api: TestClient, world: World) -> None:
+    own, other = world.own.people, world.other.people
+    assert ids(api, world, "nqsw", "/api/v1/staff") == {own["nqsw"].id}
+    assert ids(api, world, "advanced_practitioner", "/api/v1/staff") == {
+        own["advanced_practitioner"].id, own["nqsw"].id}
+    team_one = {p.id for role, p in own.items() if role != "senior_manager"}
+    assert ids(api, world, "team_manager", "/api/v1/staff") == team_one
+    assert ids(api, world, "senior_manager", "/api/v1/staff") == team_one | {
+        own["senior_manager"].id}
+    assert not ids(api, world, "team_manager", "/api/v1/staff") & {p.id for p in other.values()}
+    # The coordinator reads everything; an admin keeps the staff list (but no casework).
+    assert ids(api, world, "asye_coordinator", "/api/v1/staff") >= everyone(world)
+    assert ids(api, world, "admin", "/api/v1/staff") >= everyone(world)
+
+
+def test_case_list_follows_reach(api: TestClient, world: World) -> None:
+    for role in ("nqsw", "advanced_practitioner", "social_worker", "team_manager",
+                 "senior_manager"):
+        assert ids(api, world, role, "/api/v1/cases") == {world.own.case}, role
+    assert ids(api, world, "asye_coordinator", "/api/v1/cases") >= {world.own.case,
+                                                                   world.other.case}
+
+
+def test_principal_helpers_give_the_same_reach(db_session: Session, world: World) -> None:
+    manager = world.own.people["team_manager"]
+    principal = Principal(account_id=0, email="", staff_id=manager.id, role="team_manager",
+                          name="", scopes=frozenset({"read"}), via="token", db=db_session)
+    assert principal.visible_team_ids() == frozenset({world.own.team})
+    assert principal.visible_staff_ids() == frozenset(
+        p.id for role, p in world.own.people.items() if role != "senior_manager"
+    )
+    assert not principal.is_global_reader
+    coordinator = Principal(account_id=0, email="", staff_id=world.coordinator.id,
+                            role="asye_coordinator", name="", scopes=frozenset(), via="token",
+                            db=db_session)
+    assert coordinator.is_global_reader and coordinator.visible_staff_ids() is None
