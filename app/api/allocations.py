@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from app.api.deps import PageDep, PoliciesDep
+from app.auth import PrincipalDep
 from app.auth.dependencies import optional_principal
 from app.clock import today
 from app.db import SessionDep
@@ -106,6 +107,7 @@ def check_allocation(
 def list_allocations(
     session: SessionDep,
     page: PageDep,
+    principal: PrincipalDep,
     worker_id: int | None = None,
     case_id: int | None = None,
     role: AllocationRole | None = None,
@@ -115,7 +117,7 @@ def list_allocations(
 ) -> Page[AllocationPublic]:
     rows, count = service.list_allocations(
         session, limit=page.limit, offset=page.offset, worker_id=worker_id, case_id=case_id,
-        role=role.value if role else None, on=on,
+        role=role.value if role else None, on=on, scope=principal.reach(on),
     )
     return Page(data=[AllocationPublic.model_validate(r) for r in rows], count=count)
 

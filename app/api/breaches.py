@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.api.allocations import acting
 from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
@@ -33,6 +34,8 @@ router = APIRouter(tags=["breaches"])
 
 
 def breach_filters(
+    principal: PrincipalDep,
+    on: OnDep,
     status: Annotated[
         list[BreachStatus] | None, Query(description="One or more statuses.")
     ] = None,
@@ -65,6 +68,7 @@ def breach_filters(
         staff_id=staff_id,
         min_age_days=min_age_days,
         open_on=open_on,
+        scope=principal.reach(on),
     )
 
 

@@ -6,7 +6,8 @@ Entry points for the rest of the service:
 - `PrincipalDep` / `Principal`: the caller, for handlers that act in their name or list
   what is within their reach (see app.auth.scope for list filters).
 - app.auth.web: the page-side helpers (`current_page_user`, `csrf_token`, sign-in/out).
-- `ensure_demo_accounts`: demo sign-ins, one per role (never in production mode).
+- `app.auth.demo.ensure_demo_accounts(session)`: demo sign-ins, one per role (never in
+  production mode).
 """
 
 from app.auth.dependencies import PrincipalDep, authorize, current_principal

@@ -3,7 +3,7 @@
 A list route's handler takes `principal: PrincipalDep` and passes
 `scope=principal.reach(on)` to its service; the service adds the matching clause:
 
-    visible = scope_clauses.people(scope, staff_id=Staff.id, team_id=Staff.team_id)
+    visible = access_scope.people(scope, staff_id=Staff.id, team_id=Staff.team_id)
     if visible is not None:
         query = query.where(visible)
 
@@ -70,12 +70,16 @@ def cases(reach: Reach, *, case_id: Any, team_id: Any, on: date) -> ColumnElemen
 
 
 def allocations(
-    reach: Reach, *, worker_id: Any, case_id: Any, case_team_id: Any, on: date
+    reach: Reach, *, worker_id: Any, case_id: Any, on: date
 ) -> ColumnElement[bool] | None:
     """Allocations: of a worker in reach, or on a case in reach."""
     if reach.everything:
         return None
-    by_case = cases(reach, case_id=case_id, team_id=case_team_id, on=on)
+    from app.models import Case
+
+    visible_case = cases(reach, case_id=Case.id, team_id=Case.team_id, on=on)
+    by_case = col(case_id).in_(select(Case.id).where(visible_case if visible_case is not None
+                                                     else false()))
     workers = sorted(reach.people | reach.case_people)
     by_worker = col(worker_id).in_(workers) if workers else false()
-    return or_(by_worker, by_case if by_case is not None else false())
+    return or_(by_worker, by_case)

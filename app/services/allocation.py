@@ -25,6 +25,9 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from app.auth import scope as access_scope
+from app.auth.reach import Reach
+from app.clock import today
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Allocation, Case, Staff
 from app.models.breach import Breach
@@ -635,8 +638,15 @@ def list_allocations(
     case_id: int | None = None,
     role: str | None = None,
     on: date | None = None,
+    scope: Reach | None = None,
 ) -> tuple[list[Allocation], int]:
+    """`scope`: the caller's reach (app.auth); only allocations within it. None = all."""
     query = select(Allocation).order_by(col(Allocation.start_date).desc(), col(Allocation.id))
+    if scope is not None:
+        visible = access_scope.allocations(scope, worker_id=Allocation.worker_id,
+                                           case_id=Allocation.case_id, on=on or today())
+        if visible is not None:
+            query = query.where(visible)
     if worker_id is not None:
         query = query.where(col(Allocation.worker_id) == worker_id)
     if case_id is not None:

@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from app.auth import scope as access_scope
+from app.auth.reach import Reach
 from app.clock import now_utc
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Breach, BreachEvent, Staff, Team
@@ -66,6 +68,8 @@ class BreachFilters:
     staff_id: int | None = None
     min_age_days: int | None = None
     open_on: date | None = None
+    # The caller's reach (app.auth): only breaches of NQSWs within it; None = all.
+    scope: Reach | None = None
 
 
 def _severity_rank() -> Any:
@@ -92,6 +96,11 @@ def open_on_condition(on: date) -> Any:
 
 
 def _filtered(query: Any, filters: BreachFilters, on: date) -> Any:
+    if filters.scope is not None:
+        visible = access_scope.people(filters.scope, staff_id=Breach.staff_id,
+                                      team_id=Staff.team_id)
+        if visible is not None:
+            query = query.where(visible)
     if filters.status:
         query = query.where(col(Breach.status).in_(list(filters.status)))
     if filters.unresolved is True:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.web import allocate, breaches, diary, home, login, notifications, nqsw
+from app.web import (
+    allocate,
+    breaches,
+    diary,
+    home,
+    login,
+    notifications,
+    nqsw,
+    programme,
+    supervision,
+)
 from app.web.errors import install_web_error_handlers
 
 web_router = APIRouter(include_in_schema=False)
@@ -14,6 +24,8 @@ web_router.include_router(nqsw.router)
 web_router.include_router(allocate.router)
 web_router.include_router(breaches.router)
 web_router.include_router(diary.router)
+web_router.include_router(supervision.router)
+web_router.include_router(programme.router)
 web_router.include_router(notifications.router)
 
 __all__ = ["install_web_error_handlers", "web_router"]

@@ -1,9 +1,17 @@
-"""An NQSW's protected-time diary: entitlement and whether it is on track, booking, and a
-team manager's cancellation (always with a reason; the NQSW is told and asked to rebook)."""
+"""An NQSW's protected-time diary: entitlement and whether it is on track, booking, moving,
+marking time taken, rebooking lost time, and a team manager's cancellation (always with a
+reason; the NQSW is told and asked to rebook).
+
+Who may do what is the API's rule (app.web.permits): the NQSW and their team manager
+book, move, take and rebook; only a team manager cancels.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -13,13 +21,13 @@ from sqlmodel import Session
 from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
-from app.models.diary import ProtectedTimePurpose
-from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate
+from app.models.diary import ProtectedTime, ProtectedTimePurpose
+from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
 from app.services import diary as diary_service
-from app.web import access
+from app.web import access, permits, queries
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
-from app.web.forms import FormErrors, domain_errors, parse_form
+from app.web.forms import FormErrors, as_sentence, domain_errors, parse_form
 from app.web.htmx import redirect
 from app.web.templating import render
 from app.web.viewer import Viewer
@@ -27,18 +35,50 @@ from app.web.viewer import Viewer
 router = APIRouter()
 
 PURPOSES = [(p.value, p.value.replace("_", " ").capitalize()) for p in ProtectedTimePurpose]
-LENGTHS = [("full_day", "A full day"), ("half_day", "Half a day"), ("hours", "A number of hours")]
-LABELS = {"day": "Date", "length": "How long", "half": "Morning or afternoon",
-          "hours": "Hours", "purpose": "Purpose", "note": "Note", "reason": "Reason"}
+# One question for the length: a half day is the morning or the afternoon, so the only
+# extra question left (how many hours) is revealed under its own answer.
+LENGTHS = [("full_day", "A full day"), ("am", "The morning"), ("pm", "The afternoon"),
+           ("hours", "A number of hours")]
+LABELS = {"day": "Date", "length": "How long", "hours": "Hours",
+          "purpose": "Purpose", "note": "Note", "reason": "Reason"}
+# The service names its fields; the form asks fewer questions.
+RENAME = {"half": "length", "start_time": "hours", "rebooked_from_id": "",
+          "entry_id": "", "on": "day"}
+DONE = {"booked", "moved", "taken", "rebooked", "cancelled"}
 
 
-def may_book(viewer: Viewer, staff_id: int) -> bool:
-    """The NQSW books their own time; their team manager may book it with them."""
-    return viewer.staff_id == staff_id or viewer.role == "team_manager"
+def service_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's "how long" answer as the service's length, half and hours."""
+    choice = str(data.get("length") or "")
+    fields: dict[str, Any] = {"length": choice} if choice else {}
+    if choice in ("am", "pm"):
+        fields.update(length="half_day", half=choice)
+    if choice == "hours":
+        fields["hours"] = data.get("hours", "")
+    return fields
 
 
-def may_cancel(viewer: Viewer) -> bool:
-    return viewer.role == "team_manager"
+def length_choice(entry: ProtectedTime) -> str:
+    """The form's answer for an existing booking."""
+    return entry.half if entry.length == "half_day" and entry.half else entry.length
+
+
+def form_data(request_form: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in request_form.items() if k != "csrf_token"}
+
+
+def done_message(request: Request) -> tuple[str | None, date | None]:
+    """What the last action did, from the redirect's query (unknown values are ignored)."""
+    done = request.query_params.get("done")
+    try:
+        day = date.fromisoformat(request.query_params.get("day", ""))
+    except ValueError:
+        day = None
+    return (done if done in DONE else None), day
+
+
+def done_url(staff_id: int, done: str, day: date) -> str:
+    return f"/nqsws/{staff_id}/diary?" + urlencode({"done": done, "day": day.isoformat()})
 
 
 def diary_page(
@@ -54,8 +94,10 @@ def diary_page(
     except DomainError as exc:
         summary, entries, rebooked = None, [], {}
         errors = errors or FormErrors()
-        errors.add("", exc.message)
+        errors.add("", as_sentence(exc.message))
     own = viewer.staff_id == staff_id
+    done, done_day = done_message(request)
+    bookers = queries.staff_by_id(session, [e.cancelled_by_id for e in entries])
     return render(request, "pages/diary.html", {
         "title": "Your protected time" if own else f"Protected time: {nqsw.name}",
         "nav_key": "diary" if own else "nqsws",
@@ -64,14 +106,18 @@ def diary_page(
         "summary": summary,
         "entries": entries,
         "rebooked": rebooked,
+        "people": bookers,
         "values": values or {"length": "full_day", "purpose": "study"},
         "errors": errors or FormErrors(),
         "purposes": PURPOSES,
         "lengths": LENGTHS,
-        "may_book": may_book(viewer, staff_id),
-        "may_cancel": may_cancel(viewer),
-        "booked": request.query_params.get("booked"),
-        "cancelled": request.query_params.get("cancelled"),
+        "may_book": permits.may(viewer, permits.BOOK, staff_id),
+        "may_move": permits.may(viewer, permits.MOVE, staff_id),
+        "may_take": permits.may(viewer, permits.TAKE, staff_id),
+        "may_cancel": permits.may(viewer, permits.CANCEL, staff_id),
+        "done": done,
+        "done_day": done_day,
+        "today": today(),
         "on": on,
     }, status_code=status_code)
 
@@ -84,33 +130,177 @@ def diary(
     return diary_page(request, session, viewer, staff_id, on=on, policies=policies)
 
 
+def require(viewer: Viewer, route: str, staff_id: int, message: str) -> None:
+    if not permits.may(viewer, route, staff_id):
+        raise PageForbidden(message)
+
+
 @router.post("/nqsws/{staff_id}/diary", include_in_schema=False)
 async def book(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
     policies: PoliciesDep,
 ) -> Response:
     access.nqsw_for(session, viewer, staff_id)
-    if not may_book(viewer, staff_id):
-        raise PageForbidden("Only the NQSW or their team manager books protected time.")
+    require(viewer, permits.BOOK, staff_id,
+            "Only the NQSW or their team manager books protected time.")
     on = today()
-    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
-    wanted = {k: v for k, v in data.items() if k in ProtectedTimeCreate.model_fields}
-    if wanted.get("length") != "half_day":
-        wanted.pop("half", None)
-    if wanted.get("length") != "hours":
-        wanted.pop("hours", None)
+    data = form_data(await request.form())
+    wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
+    wanted.update(service_fields(data))
     form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS)
     if form is None:
         return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
-                          values=data, errors=errors, status_code=422)
+                          values=data, errors=rename(errors), status_code=422)
     try:
         entry = diary_service.book(session, staff_id=staff_id, data=form, on=on,
                                    actor_id=viewer.staff_id)
     except DomainError as exc:
         session.rollback()
         return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
-                          values=data, errors=domain_errors(exc), status_code=exc.status_code)
-    return redirect(request, f"/nqsws/{staff_id}/diary?booked={entry.day.isoformat()}")
+                          values=data, errors=domain_errors(exc, rename=RENAME),
+                          status_code=exc.status_code)
+    return redirect(request, done_url(staff_id, "booked", entry.day))
+
+
+def rename(errors: FormErrors) -> FormErrors:
+    """Form validation errors moved onto the questions the form actually asks."""
+    out = FormErrors()
+    for name, message in errors.summary():
+        out.add(RENAME.get(name, name), message)
+    return out
+
+
+# --- moving and rebooking one booking --------------------------------------------------
+
+
+def entry_page(
+    request: Request, session: Session, viewer: Viewer, staff_id: int, entry_id: int, *,
+    mode: str, values: dict[str, Any] | None = None, errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The form to move a booking (new date, perhaps new length) or rebook lost time."""
+    nqsw = access.nqsw_for(session, viewer, staff_id)
+    context = diary_service.load_context(session, staff_id, today())
+    entry = diary_service.get_entry(session, context, entry_id)
+    if mode == "move" and entry.status != "booked":
+        raise PageForbidden(f"This booking is {entry.status}: only booked time can be moved.")
+    if mode == "rebook" and entry.status not in diary_service.LOST:
+        raise PageForbidden(f"This booking is {entry.status}: only cancelled or displaced "
+                            "time is rebooked.")
+    defaults: dict[str, Any] = {
+        "length": length_choice(entry),
+        "hours": f"{entry.hours:g}" if entry.length == "hours" else "",
+        "purpose": entry.purpose,
+        "note": entry.note or "",
+        "day": entry.day.isoformat() if mode == "move" else "",
+    }
+    people = queries.staff_by_id(session, [entry.cancelled_by_id])
+    return render(request, "pages/diary_entry.html", {
+        "title": "Move protected time" if mode == "move" else "Rebook protected time",
+        "nav_key": "diary" if viewer.staff_id == staff_id else "nqsws",
+        "mode": mode,
+        "nqsw": nqsw,
+        "entry": entry,
+        "cancelled_by": people.get(entry.cancelled_by_id) if entry.cancelled_by_id else None,
+        "values": values or defaults,
+        "errors": errors or FormErrors(),
+        "lengths": LENGTHS,
+        "purposes": PURPOSES,
+    }, status_code=status_code)
+
+
+@router.get("/nqsws/{staff_id}/diary/{entry_id}/move", include_in_schema=False)
+def move_form(
+    staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    access.nqsw_for(session, viewer, staff_id)
+    require(viewer, permits.MOVE, staff_id,
+            "Only the NQSW or their team manager moves protected time.")
+    return entry_page(request, session, viewer, staff_id, entry_id, mode="move")
+
+
+@router.post("/nqsws/{staff_id}/diary/{entry_id}/move", include_in_schema=False)
+async def move(
+    staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    access.nqsw_for(session, viewer, staff_id)
+    require(viewer, permits.MOVE, staff_id,
+            "Only the NQSW or their team manager moves protected time.")
+    data = form_data(await request.form())
+    wanted = {"day": data.get("day", ""), **service_fields(data)}
+    form, errors = parse_form(ProtectedTimeMove, wanted, LABELS)
+    if form is None:
+        return entry_page(request, session, viewer, staff_id, entry_id, mode="move",
+                          values=data, errors=rename(errors), status_code=422)
+    try:
+        entry = diary_service.move(session, staff_id=staff_id, entry_id=entry_id, data=form,
+                                   on=today(), actor_id=viewer.staff_id)
+    except DomainError as exc:
+        session.rollback()
+        return entry_page(request, session, viewer, staff_id, entry_id, mode="move",
+                          values=data, errors=domain_errors(exc, rename=RENAME),
+                          status_code=exc.status_code)
+    return redirect(request, done_url(staff_id, "moved", entry.day))
+
+
+@router.get("/nqsws/{staff_id}/diary/{entry_id}/rebook", include_in_schema=False)
+def rebook_form(
+    staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    access.nqsw_for(session, viewer, staff_id)
+    require(viewer, permits.BOOK, staff_id,
+            "Only the NQSW or their team manager books protected time.")
+    return entry_page(request, session, viewer, staff_id, entry_id, mode="rebook")
+
+
+@router.post("/nqsws/{staff_id}/diary/{entry_id}/rebook", include_in_schema=False)
+async def rebook(
+    staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    access.nqsw_for(session, viewer, staff_id)
+    require(viewer, permits.BOOK, staff_id,
+            "Only the NQSW or their team manager books protected time.")
+    data = form_data(await request.form())
+    wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
+    wanted.update(service_fields(data), rebooked_from_id=entry_id)
+    form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS)
+    if form is None:
+        return entry_page(request, session, viewer, staff_id, entry_id, mode="rebook",
+                          values=data, errors=rename(errors), status_code=422)
+    try:
+        entry = diary_service.book(session, staff_id=staff_id, data=form, on=today(),
+                                   actor_id=viewer.staff_id)
+    except DomainError as exc:
+        session.rollback()
+        return entry_page(request, session, viewer, staff_id, entry_id, mode="rebook",
+                          values=data, errors=domain_errors(exc, rename=RENAME),
+                          status_code=exc.status_code)
+    return redirect(request, done_url(staff_id, "rebooked", entry.day))
+
+
+@router.post("/nqsws/{staff_id}/diary/{entry_id}/taken", include_in_schema=False)
+async def mark_taken(
+    staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+    policies: PoliciesDep,
+) -> Response:
+    """One click in the diary: the time happened and was used for development."""
+    access.nqsw_for(session, viewer, staff_id)
+    require(viewer, permits.TAKE, staff_id,
+            "Only the NQSW or their team manager marks protected time as taken.")
+    on = today()
+    try:
+        entry = diary_service.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=on,
+                                         actor_id=viewer.staff_id)
+    except DomainError as exc:
+        session.rollback()
+        errors = FormErrors()
+        errors.add(f"taken-{entry_id}", as_sentence(exc.message))
+        return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
+                          errors=errors, status_code=exc.status_code)
+    return redirect(request, done_url(staff_id, "taken", entry.day))
+
+
+# --- cancelling (team managers only) -----------------------------------------------------
 
 
 @router.get("/nqsws/{staff_id}/diary/{entry_id}/cancel", include_in_schema=False)
@@ -126,8 +316,7 @@ def cancel_page(
     status_code: int = 200,
 ) -> Response:
     nqsw = access.nqsw_for(session, viewer, staff_id)
-    if not may_cancel(viewer):
-        raise PageForbidden("Only a team manager cancels protected time.")
+    require(viewer, permits.CANCEL, staff_id, "Only a team manager cancels protected time.")
     context = diary_service.load_context(session, staff_id, today())
     entry = diary_service.get_entry(session, context, entry_id)
     return render(request, "pages/diary_cancel.html", {
@@ -145,15 +334,16 @@ async def cancel(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
     access.nqsw_for(session, viewer, staff_id)
-    if not may_cancel(viewer) or viewer.staff_id is None:
-        raise PageForbidden("Only a team manager cancels protected time.")
-    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
+    require(viewer, permits.CANCEL, staff_id, "Only a team manager cancels protected time.")
+    assert viewer.staff_id is not None
+    data = form_data(await request.form())
     errors = FormErrors()
     try:
         body = ProtectedTimeCancel(cancelled_by_id=viewer.staff_id,
                                    reason=str(data.get("reason", "")))
     except ValidationError:
-        errors.add("reason", "Enter the reason for cancelling: the NQSW is told it")
+        errors.add("reason", "Enter the reason for cancelling (at least 3 characters): "
+                             "the NQSW is told it")
         return cancel_page(request, session, viewer, staff_id, entry_id, values=data,
                            errors=errors, status_code=422)
     try:
@@ -165,4 +355,4 @@ async def cancel(
                            errors=domain_errors(exc, rename={"entry_id": "reason",
                                                              "cancelled_by_id": "reason"}),
                            status_code=exc.status_code)
-    return redirect(request, f"/nqsws/{staff_id}/diary?cancelled={entry.day.isoformat()}")
+    return redirect(request, done_url(staff_id, "cancelled", entry.day))

@@ -6,8 +6,10 @@ next to the field, in words ("Enter a date"), and the values they typed are kept
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -47,6 +49,17 @@ def _message(error: Mapping[str, Any], label: str) -> str:
         return f"{label} must be a number"
     if kind in ("enum", "literal_error"):
         return f"Select {label.lower()}"
+    ctx = error.get("ctx") or {}
+    bounds = {"greater_than": "more than", "greater_than_equal": "at least",
+              "less_than": "less than", "less_than_equal": "at most"}
+    if kind in bounds and len(ctx) == 1:
+        bound = next(iter(ctx.values()))
+        shown = f"{bound:g}" if isinstance(bound, float) else bound
+        return f"{label} must be {bounds[kind]} {shown}"
+    if kind == "string_too_short":
+        return f"{label} must be at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"{label} must be {ctx.get('max_length')} characters or fewer"
     msg = str(error.get("msg", "is not valid"))
     return msg.removeprefix("Value error, ").rstrip(".")
 
@@ -69,11 +82,28 @@ def parse_form(
         return None, errors
 
 
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def as_sentence(message: str) -> str:
+    """A service's message as a person reads it: a capital letter, dates in words."""
+
+    def spelled(match: re.Match[str]) -> str:
+        try:
+            day = date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return match[0]
+        return f"{day.day} {day:%B %Y}"
+
+    text = ISO_DATE.sub(spelled, message)
+    return text[:1].upper() + text[1:]
+
+
 def domain_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -> FormErrors:
     """A service's refusal as a message beside the field it names."""
     rename = rename or {}
     loc = [str(part) for part in exc.loc if part not in ("body", "query", "path")]
     name = loc[-1] if loc else ""
     errors = FormErrors()
-    errors.add(rename.get(name, name), exc.message)
+    errors.add(rename.get(name, name), as_sentence(exc.message))
     return errors

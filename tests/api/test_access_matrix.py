@@ -67,7 +67,6 @@ READ = "ok/404 ok/404 404 ok/404 ok/404 ok 403"  # a person's records
 READ_CASE = "ok/404 ok/404 ok/404 ok/404 ok/404 ok 403"  # a case the social worker works on
 MANAGE = "403 403 403 ok/404 ok/404 403 403"
 LIST = "ok ok ok ok ok ok 403"  # filtered to the caller's reach by the handler
-LIST_NOT_FILTERED = "403 403 403 403 403 ok 403"  # refused to scoped roles until filtered
 PROGRAMME_EVENT = "403 403 403 ok/404 403 ok 403"
 COORDINATOR_ADMIN = "403 403 403 403 403 ok ok"
 
@@ -118,14 +117,14 @@ EXPECT: dict[str, str] = {
     "POST /api/v1/cases/{case_id}/close": MANAGE,
     "POST /api/v1/allocations": "403 403 403 ok/403 ok/403 403 403",
     "POST /api/v1/allocations/check": "403 ok/403 403 ok/403 ok/403 ok 403",
-    "GET /api/v1/allocations": LIST_NOT_FILTERED,
+    "GET /api/v1/allocations": LIST,
     "GET /api/v1/allocations/{allocation_id}": READ_CASE,
     "PATCH /api/v1/allocations/{allocation_id}": MANAGE,
     "POST /api/v1/allocations/{allocation_id}/end": MANAGE,
-    "GET /api/v1/breaches": LIST_NOT_FILTERED,
-    "GET /api/v1/breaches.csv": LIST_NOT_FILTERED,
-    "GET /api/v1/breaches/summary": LIST_NOT_FILTERED,
-    "GET /api/v1/breaches/trend": LIST_NOT_FILTERED,
+    "GET /api/v1/breaches": LIST,
+    "GET /api/v1/breaches.csv": LIST,
+    "GET /api/v1/breaches/summary": LIST,
+    "GET /api/v1/breaches/trend": LIST,
     "POST /api/v1/breaches/sweep": COORDINATOR_ADMIN,
     "GET /api/v1/breaches/{breach_id}": READ,
     "POST /api/v1/breaches/{breach_id}/acknowledge": MANAGE,

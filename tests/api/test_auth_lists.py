@@ -60,6 +60,26 @@ def test_case_list_follows_reach(api: TestClient, world: World) -> None:
                                                                    world.other.case}
 
 
+def test_allocation_and_breach_lists_follow_reach(api: TestClient, world: World) -> None:
+    own_allocations = ids(api, world, "team_manager", "/api/v1/allocations")
+    assert world.own.allocation in own_allocations
+    assert world.other.allocation not in own_allocations
+    assert ids(api, world, "social_worker", "/api/v1/allocations") == own_allocations
+    everything = ids(api, world, "asye_coordinator", "/api/v1/allocations")
+    assert {world.own.allocation, world.other.allocation} <= everything
+    for role in ("nqsw", "advanced_practitioner", "team_manager", "senior_manager"):
+        assert ids(api, world, role, "/api/v1/breaches") == {world.own.breach}, role
+    assert ids(api, world, "social_worker", "/api/v1/breaches") == set()
+    headers = {"Authorization": f"Bearer {world.tokens['team_manager']}"}
+    csv = api.get("/api/v1/breaches.csv", headers=headers).text
+    assert len(csv.strip().splitlines()) == 2  # the header and team 1's breach
+    summary = api.get("/api/v1/breaches/summary", params={"on": "2026-06-01"},
+                      headers=headers).json()
+    coordinator = api.get("/api/v1/breaches/summary", params={"on": "2026-06-01"},
+                          headers={"Authorization": f"Bearer {world.tokens['asye_coordinator']}"})
+    assert (summary["total"], coordinator.json()["total"]) == (1, 2)
+
+
 def test_principal_helpers_give_the_same_reach(db_session: Session, world: World) -> None:
     manager = world.own.people["team_manager"]
     principal = Principal(account_id=0, email="", staff_id=manager.id, role="team_manager",

@@ -68,7 +68,7 @@ def test_the_fuzzed_schema_is_the_live_one(client: TestClient) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=4,
+    max_examples=3,
     deadline=None,
     derandomize=True,
     database=None,

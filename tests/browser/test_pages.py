@@ -59,7 +59,7 @@ def test_nqsw_is_told_beside_the_date_that_a_bank_holiday_cannot_be_booked(
 
     page.get_by_label("Date").fill("2026-12-02")
     page.get_by_role("button", name="Book time").click()
-    expect(page.locator("#diary-done")).to_contain_text("Protected time booked for 2026-12-02")
+    expect(page.locator("#diary-done")).to_contain_text("Protected time booked for 2 December 2026")
     expect(page.locator("#diary-entries")).to_contain_text("2 December 2026")
 
 

@@ -1,0 +1,294 @@
+"""An NQSW's supervision log and review points: what is due, what is overdue, and the forms
+to record a session, cancel one (with the reason) and record a review as held.
+
+Supervision is the first thing to slip under pressure, so an overdue gap is the first
+thing on the page. Who may record follows the API (app.web.permits): the team manager,
+and the advanced practitioner for the joint sessions they share with the manager.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app.clock import today
+from app.db import SessionDep
+from app.errors import DomainError
+from app.models import Staff, Team
+from app.models.diary import SupervisionKind, SupervisionSession
+from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
+from app.services import diary as diary_service
+from app.services import supervision as supervision_service
+from app.web import access, permits, queries
+from app.web.deps import OnDep, PoliciesDep, ViewerDep
+from app.web.errors import PageForbidden
+from app.web.forms import FormErrors, as_sentence, domain_errors, parse_form
+from app.web.htmx import redirect
+from app.web.templating import humanise, long_date, render
+from app.web.viewer import Viewer
+
+router = APIRouter()
+
+KINDS = [
+    (SupervisionKind.reflective.value, "Reflective supervision"),
+    (SupervisionKind.case.value, "Case supervision"),
+    (SupervisionKind.joint_with_ap.value, "Joint supervision with the advanced practitioner"),
+]
+SESSION_LABELS = {"day": "Date", "kind": "Kind of supervision", "minutes": "How long",
+                  "supervisor_id": "Supervisor", "note": "Note"}
+REVIEW_LABELS = {"month": "Which review", "held_on": "Date held", "review_note": "Note"}
+DONE = {"recorded", "cancelled", "review"}
+
+
+def joint_only(viewer: Viewer) -> bool:
+    """An advanced practitioner records (and cancels) only the joint sessions they attend."""
+    return viewer.role == "advanced_practitioner"
+
+
+def may_cancel(viewer: Viewer, staff_id: int, row: SupervisionSession) -> bool:
+    if row.cancelled or not permits.may(viewer, permits.CANCEL_SUPERVISION, staff_id):
+        return False
+    return not joint_only(viewer) or row.kind == SupervisionKind.joint_with_ap.value
+
+
+def supervisors(session: Session, viewer: Viewer, nqsw: Staff, ap_id: int | None) -> list[Staff]:
+    """Who can have led a session: the team's manager, the AP, and the person recording."""
+    team = session.get(Team, nqsw.team_id) if nqsw.team_id else None
+    ids = [viewer.staff_id, team.manager_id if team else None, ap_id]
+    people = queries.staff_by_id(session, ids)
+    return [people[i] for i in dict.fromkeys(ids) if i is not None and i in people]
+
+
+def done_message(request: Request) -> tuple[str | None, date | None]:
+    done = request.query_params.get("done")
+    try:
+        day = date.fromisoformat(request.query_params.get("day", ""))
+    except ValueError:
+        day = None
+    return (done if done in DONE else None), day
+
+
+def done_url(staff_id: int, done: str, day: date) -> str:
+    return f"/nqsws/{staff_id}/supervision?" + urlencode({"done": done, "day": day.isoformat()})
+
+
+def supervision_page(
+    request: Request, session: Session, viewer: Viewer, staff_id: int, *, on: date,
+    policies: Any, values: dict[str, Any] | None = None,
+    session_errors: FormErrors | None = None, review_errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    nqsw = access.nqsw_for(session, viewer, staff_id)
+    context = diary_service.load_context(session, staff_id, on)
+    errors = FormErrors()
+    schedule: dict[str, Any] | None = None
+    reviews: list[dict[str, Any]] = []
+    try:
+        schedule = supervision_service.schedule(session, staff_id=staff_id, on=on,
+                                                policies=policies)
+        reviews = supervision_service.reviews(session, staff_id=staff_id, on=on,
+                                              policies=policies)["reviews"]
+    except DomainError as exc:
+        errors.add("", as_sentence(exc.message))
+    rows, _ = supervision_service.list_sessions(session, staff_id=staff_id, limit=200, offset=0)
+    for source in (session_errors, review_errors):
+        for name, message in source.summary() if source else []:
+            errors.add(name, message)
+    choices = supervisors(session, viewer, nqsw, context.enrolment.advanced_practitioner_id)
+    people = queries.staff_by_id(session, [r.supervisor_id for r in rows]
+                                 + [r.cancelled_by_id for r in rows])
+    due_by = None
+    if schedule and schedule.get("overdue_from"):
+        due_by = date.fromisoformat(schedule["overdue_from"]) - timedelta(days=1)
+    unheld = [r for r in reviews if not r.get("held_on")]
+    defaults = {
+        "day": today().isoformat(),
+        "kind": SupervisionKind.joint_with_ap.value if joint_only(viewer)
+        else SupervisionKind.reflective.value,
+        "minutes": "60",
+        "supervisor_id": str(viewer.staff_id or ""),
+        "held_on": today().isoformat(),
+        "month": str(unheld[0]["month"]) if unheld else "",
+    }
+    own = viewer.staff_id == staff_id
+    done, done_day = done_message(request)
+    return render(request, "pages/supervision.html", {
+        "title": "Your supervision and reviews" if own
+        else f"Supervision and reviews: {nqsw.name}",
+        "heading": "Your supervision and reviews" if own else "Supervision and reviews",
+        "nav_key": "nqsw" if own else "nqsws",
+        "own": own,
+        "nqsw": nqsw,
+        "schedule": schedule,
+        "due_by": due_by,
+        "reviews": reviews,
+        "reviews_overdue": [r for r in reviews if r.get("overdue")],
+        "review_choices": [
+            (str(r["month"]), f"{r['month']}-month review"
+             + (f" (due {long_date(r['due'])})" if r.get("due") else ""))
+            for r in unheld
+        ],
+        "sessions": rows,
+        "people": people,
+        "supervisors": [(str(p.id), f"{p.name} ({humanise(p.role)})") for p in choices],
+        "kinds": KINDS,
+        "joint_only": joint_only(viewer),
+        "may_record": permits.may(viewer, permits.RECORD_SUPERVISION, staff_id),
+        "may_review": permits.may(viewer, permits.RECORD_REVIEW, staff_id),
+        "cancellable": {r.id for r in rows if may_cancel(viewer, staff_id, r)},
+        "values": {**defaults, **(values or {})},
+        "errors": errors,
+        "session_errors": session_errors or FormErrors(),
+        "review_errors": review_errors or FormErrors(),
+        "done": done,
+        "done_day": done_day,
+        "done_month": request.query_params.get("month", "")[:3],
+        "today": today(),
+        "on": on,
+    }, status_code=status_code)
+
+
+@router.get("/nqsws/{staff_id}/supervision", include_in_schema=False)
+def supervision(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep, on: OnDep,
+    policies: PoliciesDep,
+) -> Response:
+    return supervision_page(request, session, viewer, staff_id, on=on, policies=policies)
+
+
+@router.post("/nqsws/{staff_id}/supervision", include_in_schema=False)
+async def record(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+    policies: PoliciesDep,
+) -> Response:
+    access.nqsw_for(session, viewer, staff_id)
+    if not permits.may(viewer, permits.RECORD_SUPERVISION, staff_id):
+        raise PageForbidden("Team managers and advanced practitioners record supervision.")
+    on = today()
+    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
+    wanted = {k: v for k, v in data.items() if k in SESSION_LABELS}
+    if joint_only(viewer):
+        wanted["kind"] = SupervisionKind.joint_with_ap.value
+    form, errors = parse_form(SupervisionCreate, wanted, SESSION_LABELS)
+    if not str(data.get("minutes", "")).strip():
+        # The schema's default length is for API callers; on the form it is a question.
+        form = None
+        errors.add("minutes", "Enter how long the session lasted, in minutes")
+    if form is None:
+        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
+                                values=data, session_errors=errors, status_code=422)
+    try:
+        row = supervision_service.record(session, staff_id=staff_id, data=form, on=on,
+                                         actor_id=viewer.staff_id)
+    except DomainError as exc:
+        session.rollback()
+        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
+                                values=data, session_errors=domain_errors(exc),
+                                status_code=exc.status_code)
+    return redirect(request, done_url(staff_id, "recorded", row.day))
+
+
+@router.post("/nqsws/{staff_id}/reviews", include_in_schema=False)
+async def record_review(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+    policies: PoliciesDep,
+) -> Response:
+    access.nqsw_for(session, viewer, staff_id)
+    if not permits.may(viewer, permits.RECORD_REVIEW, staff_id):
+        raise PageForbidden("Team managers and ASYE coordinators record reviews.")
+    on = today()
+    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
+    wanted = {"month": data.get("month", ""), "held_on": data.get("held_on", ""),
+              "note": data.get("review_note", "")}
+    form, errors = parse_form(ReviewCreate, wanted, {**REVIEW_LABELS, "note": "Note"})
+    if form is None:
+        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
+                                values=data, review_errors=_review_fields(errors),
+                                status_code=422)
+    try:
+        row = supervision_service.record_review(session, staff_id=staff_id, data=form, on=on,
+                                                policies=policies, actor_id=viewer.staff_id)
+    except DomainError as exc:
+        session.rollback()
+        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
+                                values=data,
+                                review_errors=domain_errors(exc, rename={"note": "review_note"}),
+                                status_code=exc.status_code)
+    return redirect(request, done_url(staff_id, "review", row.held_on) + f"&month={row.month}")
+
+
+def _review_fields(errors: FormErrors) -> FormErrors:
+    out = FormErrors()
+    for name, message in errors.summary():
+        out.add("review_note" if name == "note" else name, message)
+    return out
+
+
+# --- cancelling a session ---------------------------------------------------------------
+
+
+def cancel_page(
+    request: Request, session: Session, viewer: Viewer, staff_id: int, session_id: int, *,
+    values: dict[str, Any] | None = None, errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    nqsw = access.nqsw_for(session, viewer, staff_id)
+    context = diary_service.load_context(session, staff_id, today())
+    row = supervision_service.get_session_row(session, context, session_id)
+    if not may_cancel(viewer, staff_id, row):
+        raise PageForbidden("This session cannot be cancelled by you: it is already cancelled, "
+                            "or it is not a joint session you attend.")
+    people = queries.staff_by_id(session, [row.supervisor_id])
+    return render(request, "pages/supervision_cancel.html", {
+        "title": "Cancel a supervision session",
+        "nav_key": "nqsws",
+        "nqsw": nqsw,
+        "row": row,
+        "supervisor": people.get(row.supervisor_id),
+        "kinds": dict(KINDS),
+        "values": values or {},
+        "errors": errors or FormErrors(),
+    }, status_code=status_code)
+
+
+@router.get("/nqsws/{staff_id}/supervision/{session_id}/cancel", include_in_schema=False)
+def cancel_form(
+    staff_id: int, session_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    return cancel_page(request, session, viewer, staff_id, session_id)
+
+
+@router.post("/nqsws/{staff_id}/supervision/{session_id}/cancel", include_in_schema=False)
+async def cancel(
+    staff_id: int, session_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    access.nqsw_for(session, viewer, staff_id)
+    context = diary_service.load_context(session, staff_id, today())
+    if not may_cancel(viewer, staff_id,
+                      supervision_service.get_session_row(session, context, session_id)):
+        raise PageForbidden("This session cannot be cancelled by you.")
+    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
+    try:
+        body = SupervisionCancel(reason=str(data.get("reason", "")),
+                                 cancelled_by_id=viewer.staff_id)
+    except ValidationError:
+        errors = FormErrors()
+        errors.add("reason", "Enter the reason the session is cancelled (at least 3 characters)")
+        return cancel_page(request, session, viewer, staff_id, session_id, values=data,
+                           errors=errors, status_code=422)
+    try:
+        row = supervision_service.cancel(session, staff_id=staff_id, session_id=session_id,
+                                         data=body, on=today(), actor_id=viewer.staff_id)
+    except DomainError as exc:
+        session.rollback()
+        return cancel_page(request, session, viewer, staff_id, session_id, values=data,
+                           errors=domain_errors(exc, rename={"session_id": "reason",
+                                                             "cancelled_by_id": "reason"}),
+                           status_code=exc.status_code)
+    return redirect(request, done_url(staff_id, "cancelled", row.day))
