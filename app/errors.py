@@ -93,3 +93,16 @@ def install_error_handlers(app: FastAPI) -> None:
                 ]
             },
         )
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        # The last line of defence behind the bounded id types: a number too large for the
+        # database driver is bad input.
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {"loc": ["body"], "msg": "a number is too large", "type": "value_error"}
+                ]
+            },
+        )

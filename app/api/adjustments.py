@@ -13,13 +13,13 @@ from app.clock import today
 from app.db import SessionDep
 from app.models import Adjustment
 from app.schemas.adjustment import AdjustmentCreate, AdjustmentEnd, AdjustmentPublic
-from app.schemas.staff import PathId
+from app.schemas.common import PathId
 from app.services import adjustments
 
 router = APIRouter(tags=["adjustments"])
 
 
-def _public(adjustment: Adjustment, staff_id: int, on: date) -> AdjustmentPublic:
+def _public(adjustment: Adjustment, staff_id: PathId, on: date) -> AdjustmentPublic:
     return AdjustmentPublic(
         id=adjustment.id,  # type: ignore[arg-type]
         staff_id=staff_id,

@@ -25,7 +25,7 @@ from app.schemas.allocation import (
     CheckResult,
     FindingPublic,
 )
-from app.schemas.common import Page
+from app.schemas.common import Page, PathId, QueryId
 from app.services import allocation as service
 
 router = APIRouter(tags=["allocations"])
@@ -108,8 +108,8 @@ def list_allocations(
     session: SessionDep,
     page: PageDep,
     principal: PrincipalDep,
-    worker_id: int | None = None,
-    case_id: int | None = None,
+    worker_id: QueryId = None,
+    case_id: QueryId = None,
     role: AllocationRole | None = None,
     on: Annotated[
         date | None, Query(description="Only allocations active on this date (YYYY-MM-DD).")
@@ -123,7 +123,7 @@ def list_allocations(
 
 
 @router.get("/allocations/{allocation_id}")
-def get_allocation(allocation_id: int, session: SessionDep) -> AllocationPublic:
+def get_allocation(allocation_id: PathId, session: SessionDep) -> AllocationPublic:
     return AllocationPublic.model_validate(service.get_allocation(session, allocation_id))
 
 
@@ -132,7 +132,7 @@ def get_allocation(allocation_id: int, session: SessionDep) -> AllocationPublic:
     responses={409: {"description": "Refused by a firm limit, or a conflicting allocation."}},
 )
 def update_allocation(
-    allocation_id: int, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep,
+    allocation_id: PathId, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep,
     request: Request,
 ) -> AllocationWritten:
     """Reassign, change role or move the end date; growing a load runs the check."""
@@ -150,7 +150,7 @@ def update_allocation(
 
 @router.post("/allocations/{allocation_id}/end")
 def end_allocation(
-    allocation_id: int, session: SessionDep, policies: PoliciesDep, request: Request,
+    allocation_id: PathId, session: SessionDep, policies: PoliciesDep, request: Request,
     body: AllocationEnd | None = None,
 ) -> AllocationWritten:
     """End an allocation from a date (it is kept, never deleted)."""

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from app.api.deps import PageDep
 from app.db import SessionDep
 from app.schemas.audit import AuditEventPublic
-from app.schemas.common import Page
-from app.schemas.staff import NotNul, PathId, id_query, text_query
+from app.schemas.common import Page, PathId
+from app.schemas.staff import NotNul, id_query, text_query
 from app.services import audit_query
 
 router = APIRouter(tags=["audit"])

@@ -26,7 +26,7 @@ from app.schemas.breach import (
     SweepRequest,
     SweepSummary,
 )
-from app.schemas.common import Page
+from app.schemas.common import Page, PathId, QueryId
 from app.services import breaches as service
 from app.services import sweep
 
@@ -42,13 +42,13 @@ def breach_filters(
     unresolved: Annotated[
         bool | None, Query(description="true: open, acknowledged, excepted or overridden.")
     ] = None,
-    team_id: int | None = None,
-    service_area_id: int | None = None,
+    team_id: QueryId = None,
+    service_area_id: QueryId = None,
     policy_id: str | None = None,
     rule_id: str | None = None,
     kind: str | None = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
-    staff_id: int | None = None,
+    staff_id: QueryId = None,
     min_age_days: Annotated[
         int | None, Query(ge=0, description="Opened at least this many days before `on`.")
     ] = None,
@@ -133,14 +133,14 @@ def run_sweep(
 
 
 @router.get("/breaches/{breach_id}")
-def get_breach(breach_id: int, session: SessionDep, on: OnDep) -> BreachDetail:
+def get_breach(breach_id: PathId, session: SessionDep, on: OnDep) -> BreachDetail:
     """One breach: the evidence at detection, the latest evidence, and every change."""
     return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))
 
 
 @router.post("/breaches/{breach_id}/acknowledge")
 def acknowledge_breach(
-    breach_id: int, body: AcknowledgeRequest, session: SessionDep, request: Request
+    breach_id: PathId, body: AcknowledgeRequest, session: SessionDep, request: Request
 ) -> BreachDetail:
     """Record that the breach has been seen and what is being done (a note is required)."""
     on = body.on or today()
@@ -151,7 +151,7 @@ def acknowledge_breach(
 
 @router.post("/breaches/{breach_id}/exception")
 def grant_exception(
-    breach_id: int, body: ExceptionRequest, session: SessionDep, request: Request
+    breach_id: PathId, body: ExceptionRequest, session: SessionDep, request: Request
 ) -> BreachDetail:
     """An agreed exception until `expires_on`, approved by a senior manager or coordinator."""
     on = body.on or today()

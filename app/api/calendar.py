@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from app.api.deps import OnDep, PoliciesDep
 from app.api.diary import acting_staff
 from app.db import SessionDep
+from app.schemas.common import PathId
 from app.services import calendar
 
 router = APIRouter(prefix="/nqsws/{staff_id}", tags=["calendar"])
@@ -28,7 +29,7 @@ class CalendarTokenPublic(BaseModel):
 
 @router.post("/calendar-token", status_code=status.HTTP_201_CREATED)
 def rotate_calendar_token(
-    staff_id: int, session: SessionDep, request: Request
+    staff_id: PathId, session: SessionDep, request: Request
 ) -> CalendarTokenPublic:
     """A new secret feed URL; the previous URL stops working at once."""
     token, row = calendar.rotate_token(session, staff_id=staff_id,

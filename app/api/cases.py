@@ -18,8 +18,8 @@ from app.schemas.case import (
     CasePublic,
     CaseUpdate,
 )
-from app.schemas.common import Page
-from app.schemas.staff import NotNul, PathId, id_query, text_query
+from app.schemas.common import Page, PathId
+from app.schemas.staff import NotNul, id_query, text_query
 from app.services import cases
 
 router = APIRouter(tags=["cases"])

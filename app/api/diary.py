@@ -11,6 +11,7 @@ from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth.dependencies import optional_principal
 from app.db import SessionDep
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
+from app.schemas.common import PathId
 from app.schemas.diary import (
     DiaryPage,
     DiarySummary,
@@ -41,7 +42,7 @@ def _public(entry: ProtectedTime, rebooked: dict[int, int] | None = None) -> Pro
 
 @router.get("")
 def list_diary(
-    staff_id: int,
+    staff_id: PathId,
     session: SessionDep,
     page: PageDep,
     on: OnDep,
@@ -64,7 +65,7 @@ def list_diary(
 
 @router.get("/summary")
 def diary_summary(
-    staff_id: int, session: SessionDep, on: OnDep, policies: PoliciesDep
+    staff_id: PathId, session: SessionDep, on: OnDep, policies: PoliciesDep
 ) -> DiarySummary:
     return DiarySummary.model_validate(
         diary.summary(session, staff_id=staff_id, on=on, policies=policies)
@@ -73,7 +74,7 @@ def diary_summary(
 
 @router.get("/entitlement")
 def get_entitlement(
-    staff_id: int, session: SessionDep, on: OnDep, policies: PoliciesDep
+    staff_id: PathId, session: SessionDep, on: OnDep, policies: PoliciesDep
 ) -> EntitlementView:
     """How many protected hours the NQSW is owed over the programme and by `on`, and why."""
     return EntitlementView.model_validate(
@@ -83,7 +84,7 @@ def get_entitlement(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def book(
-    staff_id: int, body: ProtectedTimeCreate, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: ProtectedTimeCreate, session: SessionDep, on: OnDep, request: Request
 ) -> ProtectedTimePublic:
     """Book a full day, a half day or some hours (or rebook cancelled or displaced time)."""
     return _public(diary.book(session, staff_id=staff_id, data=body, on=on,
@@ -91,7 +92,7 @@ def book(
 
 
 @router.get("/{entry_id}")
-def get_entry(staff_id: int, entry_id: int, session: SessionDep) -> ProtectedTimePublic:
+def get_entry(staff_id: PathId, entry_id: PathId, session: SessionDep) -> ProtectedTimePublic:
     context = diary.load_context(session, staff_id)
     entry = diary.get_entry(session, context, entry_id)
     return _public(entry, diary.rebooked_by(session, [entry_id]))
@@ -99,7 +100,7 @@ def get_entry(staff_id: int, entry_id: int, session: SessionDep) -> ProtectedTim
 
 @router.post("/{entry_id}/move")
 def move(
-    staff_id: int, entry_id: int, body: ProtectedTimeMove, session: SessionDep, on: OnDep,
+    staff_id: PathId, entry_id: PathId, body: ProtectedTimeMove, session: SessionDep, on: OnDep,
     request: Request,
 ) -> ProtectedTimePublic:
     """Reschedule a booking to another working day (or another time that day)."""
@@ -109,7 +110,7 @@ def move(
 
 @router.post("/{entry_id}/taken")
 def mark_taken(
-    staff_id: int, entry_id: int, session: SessionDep, on: OnDep, request: Request,
+    staff_id: PathId, entry_id: PathId, session: SessionDep, on: OnDep, request: Request,
     body: ProtectedTimeTaken | None = None,
 ) -> ProtectedTimePublic:
     """Confirm the time was protected and used."""
@@ -120,7 +121,7 @@ def mark_taken(
 
 @router.post("/{entry_id}/cancel")
 def cancel(
-    staff_id: int, entry_id: int, body: ProtectedTimeCancel, session: SessionDep, on: OnDep,
+    staff_id: PathId, entry_id: PathId, body: ProtectedTimeCancel, session: SessionDep, on: OnDep,
     request: Request,
 ) -> ProtectedTimePublic:
     """A team manager cancels booked time, with a reason; the NQSW is told and asked to rebook.

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from app.api.deps import PageDep
 from app.auth import PrincipalDep
 from app.db import SessionDep
+from app.schemas.common import PathId
 from app.schemas.notification import (
     InboxPage,
     NotificationPreferencePublic,
@@ -60,7 +61,9 @@ def read_all_notifications(session: SessionDep, me: MeDep) -> ReadAllResult:
 
 
 @router.post("/notifications/{notification_id}/read")
-def read_notification(notification_id: int, session: SessionDep, me: MeDep) -> NotificationPublic:
+def read_notification(
+    notification_id: PathId, session: SessionDep, me: MeDep
+) -> NotificationPublic:
     return NotificationPublic.model_validate(
         notify.mark_read(session, staff_id=me, notification_id=notification_id)
     )
@@ -68,9 +71,7 @@ def read_notification(notification_id: int, session: SessionDep, me: MeDep) -> N
 
 @router.get("/notification-preferences")
 def get_notification_preferences(session: SessionDep, me: MeDep) -> NotificationPreferencePublic:
-    return NotificationPreferencePublic.model_validate(
-        notify.get_preference(session, staff_id=me)
-    )
+    return NotificationPreferencePublic.model_validate(notify.get_preference(session, staff_id=me))
 
 
 @router.put("/notification-preferences")

@@ -14,7 +14,7 @@ from app.db import SessionDep
 from app.models import Enrolment, Staff
 from app.models.base import EnrolmentStatus, Programme
 from app.policy.policies import PolicySet
-from app.schemas.common import Page
+from app.schemas.common import Page, PathId
 from app.schemas.enrolment import (
     EnrolmentCreate,
     EnrolmentDetail,
@@ -26,7 +26,7 @@ from app.schemas.enrolment import (
     ProgrammeProgress,
     SignOffBrief,
 )
-from app.schemas.staff import PathId, id_query
+from app.schemas.staff import id_query
 from app.services import enrolments
 
 router = APIRouter(tags=["nqsws"])

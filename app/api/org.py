@@ -10,7 +10,7 @@ from app.api.deps import PageDep
 from app.clock import today
 from app.db import SessionDep
 from app.models import ServiceArea, Team
-from app.schemas.common import Page
+from app.schemas.common import Page, PathId
 from app.schemas.org import (
     CloseRequest,
     ServiceAreaCreate,
@@ -24,7 +24,6 @@ from app.services import org
 from app.services.common import get_or_404
 
 router = APIRouter(tags=["organisation"])
-
 
 
 @router.post("/service-areas", status_code=status.HTTP_201_CREATED)
@@ -44,7 +43,7 @@ def list_service_areas(
 
 
 @router.get("/service-areas/{area_id}")
-def get_service_area(area_id: int, session: SessionDep) -> ServiceAreaPublic:
+def get_service_area(area_id: PathId, session: SessionDep) -> ServiceAreaPublic:
     return ServiceAreaPublic.model_validate(
         get_or_404(session, ServiceArea, area_id, what="service area")
     )
@@ -52,7 +51,7 @@ def get_service_area(area_id: int, session: SessionDep) -> ServiceAreaPublic:
 
 @router.patch("/service-areas/{area_id}")
 def update_service_area(
-    area_id: int, body: ServiceAreaUpdate, session: SessionDep
+    area_id: PathId, body: ServiceAreaUpdate, session: SessionDep
 ) -> ServiceAreaPublic:
     area = org.update_service_area(session=session, area_id=area_id, data=body)
     return ServiceAreaPublic.model_validate(area)
@@ -60,7 +59,7 @@ def update_service_area(
 
 @router.post("/service-areas/{area_id}/close")
 def close_service_area(
-    area_id: int, session: SessionDep, body: CloseRequest | None = None
+    area_id: PathId, session: SessionDep, body: CloseRequest | None = None
 ) -> ServiceAreaPublic:
     on = (body.on if body else None) or today()
     return ServiceAreaPublic.model_validate(
@@ -81,23 +80,28 @@ def list_teams(
     include_closed: bool = False,
 ) -> Page[TeamPublic]:
     rows, count = org.list_teams(
-        session=session, limit=page.limit, offset=page.offset,
-        service_area_id=service_area_id, include_closed=include_closed,
+        session=session,
+        limit=page.limit,
+        offset=page.offset,
+        service_area_id=service_area_id,
+        include_closed=include_closed,
     )
     return Page(data=[TeamPublic.model_validate(r) for r in rows], count=count)
 
 
 @router.get("/teams/{team_id}")
-def get_team(team_id: int, session: SessionDep) -> TeamPublic:
+def get_team(team_id: PathId, session: SessionDep) -> TeamPublic:
     return TeamPublic.model_validate(get_or_404(session, Team, team_id))
 
 
 @router.patch("/teams/{team_id}")
-def update_team(team_id: int, body: TeamUpdate, session: SessionDep) -> TeamPublic:
+def update_team(team_id: PathId, body: TeamUpdate, session: SessionDep) -> TeamPublic:
     return TeamPublic.model_validate(org.update_team(session=session, team_id=team_id, data=body))
 
 
 @router.post("/teams/{team_id}/close")
-def close_team(team_id: int, session: SessionDep, body: CloseRequest | None = None) -> TeamPublic:
+def close_team(
+    team_id: PathId, session: SessionDep, body: CloseRequest | None = None
+) -> TeamPublic:
     on = (body.on if body else None) or today()
     return TeamPublic.model_validate(org.close_team(session=session, team_id=team_id, on=on))

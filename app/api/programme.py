@@ -14,6 +14,7 @@ from app.api.diary import acting_staff
 from app.db import SessionDep
 from app.models import Enrolment
 from app.models.diary import ProtectedTime
+from app.schemas.common import PathId
 from app.schemas.enrolment import EnrolmentPublic, PauseBrief, SignOffBrief
 from app.schemas.programme import (
     CompleteRequest,
@@ -46,14 +47,14 @@ def _state(
 
 
 @router.get("/programme")
-def get_programme(staff_id: int, session: SessionDep) -> ProgrammeState:
+def get_programme(staff_id: PathId, session: SessionDep) -> ProgrammeState:
     _, enrolment = programme_events.nqsw_enrolment(session, staff_id)
     return _state(session, enrolment)
 
 
 @router.post("/pause")
 def pause(
-    staff_id: int, body: PauseRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: PauseRequest, session: SessionDep, on: OnDep, request: Request
 ) -> ProgrammeState:
     """Stop the programme clock; protected time booked inside the pause is displaced."""
     enrolment, _, displaced = programme_events.pause(
@@ -64,7 +65,7 @@ def pause(
 
 @router.post("/resume")
 def resume(
-    staff_id: int, body: ResumeRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: ResumeRequest, session: SessionDep, on: OnDep, request: Request
 ) -> ProgrammeState:
     """Restart the clock on the first day back; bookings after it that the pause displaced
     are booked again (unless rebooked meanwhile)."""
@@ -76,7 +77,7 @@ def resume(
 
 @router.post("/withdraw")
 def withdraw(
-    staff_id: int, body: WithdrawRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: WithdrawRequest, session: SessionDep, on: OnDep, request: Request
 ) -> ProgrammeState:
     enrolment, cancelled = programme_events.withdraw(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
@@ -86,7 +87,7 @@ def withdraw(
 
 @router.post("/complete")
 def complete(
-    staff_id: int, body: CompleteRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: CompleteRequest, session: SessionDep, on: OnDep, request: Request
 ) -> ProgrammeState:
     enrolment, cancelled = programme_events.complete(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
@@ -96,7 +97,7 @@ def complete(
 
 @router.post("/sign-offs", status_code=status.HTTP_201_CREATED)
 def sign_off(
-    staff_id: int, body: SignOffRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: SignOffRequest, session: SessionDep, on: OnDep, request: Request
 ) -> ProgrammeState:
     """A readiness sign-off approved by a team manager and a senior manager together."""
     programme_events.sign_off(session, staff_id=staff_id, data=body, on=on,

@@ -11,11 +11,10 @@ from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.models.base import Role
-from app.schemas.common import Page
+from app.schemas.common import Page, PathId
 from app.schemas.staff import (
     LeaveRequest,
     NotNul,
-    PathId,
     StaffCreate,
     StaffPublic,
     StaffUpdate,

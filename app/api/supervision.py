@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.api.diary import acting_staff
 from app.db import SessionDep
+from app.schemas.common import PathId
 from app.schemas.supervision import (
     ReviewCreate,
     ReviewPointView,
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/nqsws/{staff_id}", tags=["supervision"])
 
 @router.get("/supervision")
 def list_supervision(
-    staff_id: int,
+    staff_id: PathId,
     session: SessionDep,
     page: PageDep,
     on: OnDep,
@@ -49,7 +50,7 @@ def list_supervision(
 
 @router.post("/supervision", status_code=status.HTTP_201_CREATED)
 def record_supervision(
-    staff_id: int, body: SupervisionCreate, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: SupervisionCreate, session: SessionDep, on: OnDep, request: Request
 ) -> SupervisionPublic:
     """Record a session held or planned, or one that was cancelled (with the reason)."""
     row = supervision.record(session, staff_id=staff_id, data=body, on=on,
@@ -59,7 +60,7 @@ def record_supervision(
 
 @router.post("/supervision/{session_id}/cancel")
 def cancel_supervision(
-    staff_id: int, session_id: int, body: SupervisionCancel, session: SessionDep, on: OnDep,
+    staff_id: PathId, session_id: PathId, body: SupervisionCancel, session: SessionDep, on: OnDep,
     request: Request,
 ) -> SupervisionPublic:
     row = supervision.cancel(session, staff_id=staff_id, session_id=session_id, data=body, on=on,
@@ -69,7 +70,7 @@ def cancel_supervision(
 
 @router.get("/reviews")
 def list_reviews(
-    staff_id: int, session: SessionDep, on: OnDep, policies: PoliciesDep
+    staff_id: PathId, session: SessionDep, on: OnDep, policies: PoliciesDep
 ) -> ReviewsView:
     """Review points (3, 6, 9, 12 months; 18 and 24 on SWIP) with due dates moved by pauses."""
     return ReviewsView.model_validate(
@@ -79,7 +80,7 @@ def list_reviews(
 
 @router.post("/reviews", status_code=status.HTTP_201_CREATED)
 def record_review(
-    staff_id: int, body: ReviewCreate, session: SessionDep, on: OnDep, policies: PoliciesDep,
+    staff_id: PathId, body: ReviewCreate, session: SessionDep, on: OnDep, policies: PoliciesDep,
     request: Request,
 ) -> ReviewPointView:
     """Record that a review was held."""

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.api.deps import OnDep, PoliciesDep
 from app.db import SessionDep
+from app.schemas.common import PathId
 from app.schemas.workload import Workload
 from app.services import allocation as service
 
@@ -13,7 +14,9 @@ router = APIRouter(tags=["workload"])
 
 
 @router.get("/nqsws/{staff_id}/workload")
-def get_workload(staff_id: int, session: SessionDep, policies: PoliciesDep, on: OnDep) -> Workload:
+def get_workload(
+    staff_id: PathId, session: SessionDep, policies: PoliciesDep, on: OnDep
+) -> Workload:
     """Case count, weighted points, share of benchmark, stage and band, per-rule findings."""
     return Workload.model_validate(
         service.workload(session, policies=policies, staff_id=staff_id, on=on)

@@ -68,13 +68,13 @@ class AdjustmentPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    staff_id: int
-    enrolment_id: int
+    staff_id: RecordId
+    enrolment_id: RecordId
     policy_id: str
     parameter: str
     value: Any
     reason: str
-    approved_by_id: int
+    approved_by_id: RecordId
     valid_from: date
     valid_to: date | None
     in_force: bool

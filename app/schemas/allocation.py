@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models.base import AllocationRole
+from app.schemas.common import RecordId
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
@@ -17,8 +18,8 @@ class AllocationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_id: int
-    worker_id: int
+    case_id: RecordId
+    worker_id: RecordId
     role: AllocationRole = AllocationRole.holder
     start_date: date | None = None
     end_date: date | None = Field(
@@ -28,10 +29,10 @@ class AllocationCreate(BaseModel):
         default=None,
         description="Allocate past a blocking policy: needs a person the policy allows.",
     )
-    allocated_by_id: int | None = Field(
+    allocated_by_id: RecordId | None = Field(
         default=None, description="Who allocates (and approves an override), until sign-in."
     )
-    actor_id: int | None = Field(default=None, description="Alias of allocated_by_id.")
+    actor_id: RecordId | None = Field(default=None, description="Alias of allocated_by_id.")
 
 
 class AllocationUpdate(BaseModel):
@@ -43,12 +44,12 @@ class AllocationUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    worker_id: int | None = None
+    worker_id: RecordId | None = None
     role: AllocationRole | None = None
     end_date: date | None = None
     on: date | None = None
     override_reason: Reason | None = None
-    actor_id: int | None = None
+    actor_id: RecordId | None = None
 
 
 class AllocationEnd(BaseModel):
@@ -56,7 +57,7 @@ class AllocationEnd(BaseModel):
 
     on: date | None = Field(default=None, description="First day no longer held; default today.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    actor_id: int | None = None
+    actor_id: RecordId | None = None
 
 
 class AllocationCheck(BaseModel):
@@ -64,8 +65,8 @@ class AllocationCheck(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_id: int
-    worker_id: int
+    case_id: RecordId
+    worker_id: RecordId
     role: AllocationRole = AllocationRole.holder
     on: date | None = None
 
@@ -74,12 +75,12 @@ class AllocationPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    case_id: int
-    worker_id: int
+    case_id: RecordId
+    worker_id: RecordId
     role: str
     start_date: date
     end_date: date | None
-    allocated_by_id: int | None
+    allocated_by_id: RecordId | None
     override_reason: str | None
     created_at: datetime
 
@@ -128,4 +129,4 @@ class AllocationWritten(AllocationPublic):
     outcome: str
     findings: list[FindingPublic]
     breaches: list[BreachRef] = []
-    ended_allocation_id: int | None = None
+    ended_allocation_id: RecordId | None = None

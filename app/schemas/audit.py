@@ -7,16 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from app.schemas.common import RecordId
+
 
 class AuditEventPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     at: datetime
-    actor_id: int | None
+    actor_id: RecordId | None
     action: str
     entity: str
     entity_id: str | None
-    nqsw_id: int | None
+    nqsw_id: RecordId | None
     before: Any | None
     after: Any | None

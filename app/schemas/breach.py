@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schemas.common import RecordId
+
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
@@ -14,12 +16,12 @@ class BreachPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    staff_id: int
+    staff_id: RecordId
     nqsw_name: str | None = None
-    team_id: int | None = None
+    team_id: RecordId | None = None
     team_name: str | None = None
-    service_area_id: int | None = None
-    enrolment_id: int
+    service_area_id: RecordId | None = None
+    enrolment_id: RecordId
     policy_id: str
     rule_id: str
     kind: str
@@ -39,15 +41,15 @@ class BreachPublic(BaseModel):
     escalation_due_on: date | None
     escalated_at: datetime | None
     escalated_on: date | None
-    acknowledged_by_id: int | None
+    acknowledged_by_id: RecordId | None
     acknowledged_at: datetime | None
     acknowledgement_note: str | None
-    exception_approver_id: int | None
+    exception_approver_id: RecordId | None
     exception_reason: str | None
     exception_expires_on: date | None
-    override_by_id: int | None
+    override_by_id: RecordId | None
     override_reason: str | None
-    allocation_id: int | None
+    allocation_id: RecordId | None
     age_days: int | None = Field(default=None, description="Calendar days open as of `on`.")
     age_working_days: int | None = None
 
@@ -61,7 +63,7 @@ class BreachEventPublic(BaseModel):
     action: str
     from_status: str | None
     to_status: str | None
-    actor_id: int | None
+    actor_id: RecordId | None
     note: str | None
     data: Any = None
 
@@ -78,7 +80,7 @@ class AcknowledgeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: Note
-    actor_id: int | None = None
+    actor_id: RecordId | None = None
     on: date | None = None
 
 
@@ -87,7 +89,7 @@ class ExceptionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    approver_id: int | None = Field(
+    approver_id: RecordId | None = Field(
         default=None, description="Senior manager or coordinator; default the signed-in person."
     )
     reason: Note
@@ -112,7 +114,7 @@ class SweepSummary(BaseModel):
 
 
 class TeamRuleCount(BaseModel):
-    team_id: int | None
+    team_id: RecordId | None
     team_name: str | None
     policy_id: str
     rule_id: str

@@ -61,7 +61,7 @@ class CasePublic(BaseModel):
     reference: str
     category: str
     complexity: int
-    team_id: int | None
+    team_id: RecordId | None
     opened_on: date
     closed_on: date | None
     created_at: datetime
@@ -71,7 +71,7 @@ class AllocationBrief(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    worker_id: int
+    worker_id: RecordId
     role: str
     start_date: date
     end_date: date | None

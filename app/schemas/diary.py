@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models.diary import ProtectedTimeLength, ProtectedTimePurpose, ProtectedTimeStatus
-from app.schemas.common import Page
+from app.schemas.common import Page, RecordId
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -29,7 +29,7 @@ class ProtectedTimeCreate(BaseModel):
     hours: float | None = Field(default=None, gt=0, le=24, description="For hours only.")
     purpose: ProtectedTimePurpose
     note: Note | None = None
-    rebooked_from_id: int | None = Field(
+    rebooked_from_id: RecordId | None = Field(
         default=None, description="The cancelled or displaced booking this one replaces."
     )
 
@@ -57,7 +57,7 @@ class ProtectedTimeCancel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cancelled_by_id: int | None = Field(
+    cancelled_by_id: RecordId | None = Field(
         default=None, description="The team manager cancelling; default the signed-in person."
     )
     reason: Reason
@@ -68,7 +68,7 @@ class ProtectedTimePublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    enrolment_id: int
+    enrolment_id: RecordId
     day: date
     length: ProtectedTimeLength
     half: Half | None
@@ -77,14 +77,14 @@ class ProtectedTimePublic(BaseModel):
     purpose: ProtectedTimePurpose
     note: str | None
     status: ProtectedTimeStatus
-    booked_by_id: int | None
+    booked_by_id: RecordId | None
     taken_at: datetime | None
     cancelled_on: date | None
-    cancelled_by_id: int | None
+    cancelled_by_id: RecordId | None
     cancel_reason: str | None
-    displaced_by_pause_id: int | None
-    rebooked_from_id: int | None
-    rebooked_by_id: int | None = Field(
+    displaced_by_pause_id: RecordId | None
+    rebooked_from_id: RecordId | None
+    rebooked_by_id: RecordId | None = Field(
         default=None, description="The booking that replaced this one, once rebooked."
     )
     created_at: datetime
@@ -104,11 +104,11 @@ class LostTime(BaseModel):
     hours: float
     status: ProtectedTimeStatus
     cancelled_on: date | None
-    cancelled_by_id: int | None
+    cancelled_by_id: RecordId | None
     cancelled_by_name: str | None
     reason: str | None
-    displaced_by_pause_id: int | None
-    rebooked_by_id: int | None
+    displaced_by_pause_id: RecordId | None
+    rebooked_by_id: RecordId | None
     rebooked_on: date | None
 
 

@@ -64,12 +64,12 @@ class EnrolmentPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    staff_id: int
+    staff_id: RecordId
     programme: str
     start_date: date
     status: str
-    assessor_id: int | None
-    advanced_practitioner_id: int | None
+    assessor_id: RecordId | None
+    advanced_practitioner_id: RecordId | None
     outcome: str | None
     ended_on: date | None
     created_at: datetime
@@ -126,7 +126,7 @@ class NqswPublic(BaseModel):
     name: str
     email: str
     role: str
-    team_id: int | None
+    team_id: RecordId | None
     contracted_hours: float
     fte: float
     start_date: date

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from app.schemas.common import Page
+from app.schemas.common import Page, RecordId
 
 
 class NotificationPublic(BaseModel):
@@ -19,8 +19,8 @@ class NotificationPublic(BaseModel):
     body_text: str
     body_html: str | None
     context: dict[str, Any]
-    breach_id: int | None
-    nqsw_id: int | None
+    breach_id: RecordId | None
+    nqsw_id: RecordId | None
     delivery: str
     created_at: datetime
     read_at: datetime | None

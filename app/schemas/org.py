@@ -6,21 +6,21 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from app.schemas.common import Name
+from app.schemas.common import Name, RecordId
 
 
 class ServiceAreaCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    senior_manager_id: int | None = None
+    senior_manager_id: RecordId | None = None
 
 
 class ServiceAreaUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    senior_manager_id: int | None = None
+    senior_manager_id: RecordId | None = None
 
 
 class ServiceAreaPublic(BaseModel):
@@ -28,7 +28,7 @@ class ServiceAreaPublic(BaseModel):
 
     id: int
     name: str
-    senior_manager_id: int | None
+    senior_manager_id: RecordId | None
     closed_on: date | None
     created_at: datetime
 
@@ -37,16 +37,16 @@ class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    service_area_id: int
-    manager_id: int | None = None
+    service_area_id: RecordId
+    manager_id: RecordId | None = None
 
 
 class TeamUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    service_area_id: int | None = None
-    manager_id: int | None = None
+    service_area_id: RecordId | None = None
+    manager_id: RecordId | None = None
 
 
 class TeamPublic(BaseModel):
@@ -54,8 +54,8 @@ class TeamPublic(BaseModel):
 
     id: int
     name: str
-    service_area_id: int
-    manager_id: int | None
+    service_area_id: RecordId
+    manager_id: RecordId | None
     closed_on: date | None
     created_at: datetime
 

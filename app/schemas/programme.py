@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models.base import PauseReason
+from app.schemas.common import RecordId
 from app.schemas.enrolment import EnrolmentPublic, PauseBrief, SignOffBrief
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -67,8 +68,8 @@ class SignOffRequest(BaseModel):
 
     kind: Kind = "child_protection"
     signed_on: date | None = Field(default=None, description="Default today.")
-    team_manager_id: int
-    senior_manager_id: int
+    team_manager_id: RecordId
+    senior_manager_id: RecordId
     note: Note | None = None
 
 

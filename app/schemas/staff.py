@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Path, Query
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from app.models.base import Role
-from app.schemas.common import Name
+from app.schemas.common import MAX_ID, Name, RecordId
 
 _Text = TypeVar("_Text", str, str | None)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -50,11 +50,6 @@ def _normalise_email(value: str) -> str:
 
 
 Day = Annotated[date, BeforeValidator(_date_text_only)]
-# A reference to another record: the ids the database can hold (a 32-bit integer).
-MAX_ID = 2_147_483_647
-RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
-# A record id in a URL: larger than any id is refused here, not by the database.
-PathId = Annotated[int, Path(le=MAX_ID)]
 def id_query(description: str) -> Any:
     """A query parameter naming a record: refused when larger than any id can be."""
     return Query(le=MAX_ID, description=description)
@@ -121,7 +116,7 @@ class StaffPublic(BaseModel):
     name: str
     email: str
     role: str
-    team_id: int | None
+    team_id: RecordId | None
     contracted_hours: float
     fte: float
     start_date: date

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from app.models.diary import SupervisionKind
+from app.schemas.common import RecordId
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -27,7 +28,7 @@ class SupervisionCreate(BaseModel):
 
     day: date
     start_time: time | None = Field(default=None, description="Local (Europe/London) time.")
-    supervisor_id: int
+    supervisor_id: RecordId
     kind: SupervisionKind = SupervisionKind.reflective
     minutes: int = Field(default=60, ge=5, le=480)
     note: Note | None = None
@@ -49,7 +50,7 @@ class SupervisionCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason
-    cancelled_by_id: int | None = None
+    cancelled_by_id: RecordId | None = None
     on: date | None = Field(default=None, description="Date of the cancellation; default today.")
 
 
@@ -57,18 +58,18 @@ class SupervisionPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    enrolment_id: int
+    enrolment_id: RecordId
     day: date
     start_time: time | None
-    supervisor_id: int
+    supervisor_id: RecordId
     kind: SupervisionKind
     minutes: int
     note: str | None
     cancelled: bool
     cancel_reason: str | None
     cancelled_on: date | None
-    cancelled_by_id: int | None
-    recorded_by_id: int | None
+    cancelled_by_id: RecordId | None
+    recorded_by_id: RecordId | None
     created_at: datetime
 
 

@@ -8,13 +8,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.schemas.allocation import FindingPublic
+from app.schemas.common import RecordId
 
 
 class Workload(BaseModel):
     """Every measure of one NQSW's load on a date, with each rule's finding."""
 
-    staff_id: int
-    enrolment_id: int
+    staff_id: RecordId
+    enrolment_id: RecordId
     programme: str
     on: date
     fte: float

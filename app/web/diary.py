@@ -44,6 +44,7 @@ LABELS = {"day": "Date", "length": "How long", "hours": "Hours",
 # The service names its fields; the form asks fewer questions.
 RENAME = {"half": "length", "start_time": "hours", "rebooked_from_id": "",
           "entry_id": "", "on": "day"}
+CHOSEN = {"length", "purpose"}
 DONE = {"booked", "moved", "taken", "rebooked", "cancelled"}
 
 
@@ -98,14 +99,17 @@ def diary_page(
     own = viewer.staff_id == staff_id
     done, done_day = done_message(request)
     bookers = queries.staff_by_id(session, [e.cancelled_by_id for e in entries])
+    by_id = {e.id: e for e in entries}
     return render(request, "pages/diary.html", {
         "title": "Your protected time" if own else f"Protected time: {nqsw.name}",
+        "heading": "Your protected time" if own else "Protected time",
         "nav_key": "diary" if own else "nqsws",
         "nqsw": nqsw,
         "own": own,
         "summary": summary,
         "entries": entries,
         "rebooked": rebooked,
+        "rebooked_on": {lost: by_id[new].day for lost, new in rebooked.items() if new in by_id},
         "people": bookers,
         "values": values or {"length": "full_day", "purpose": "study"},
         "errors": errors or FormErrors(),
@@ -147,7 +151,7 @@ async def book(
     data = form_data(await request.form())
     wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
     wanted.update(service_fields(data))
-    form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS)
+    form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS, chosen=CHOSEN)
     if form is None:
         return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
                           values=data, errors=rename(errors), status_code=422)
@@ -228,7 +232,7 @@ async def move(
             "Only the NQSW or their team manager moves protected time.")
     data = form_data(await request.form())
     wanted = {"day": data.get("day", ""), **service_fields(data)}
-    form, errors = parse_form(ProtectedTimeMove, wanted, LABELS)
+    form, errors = parse_form(ProtectedTimeMove, wanted, LABELS, chosen=CHOSEN)
     if form is None:
         return entry_page(request, session, viewer, staff_id, entry_id, mode="move",
                           values=data, errors=rename(errors), status_code=422)
@@ -263,7 +267,7 @@ async def rebook(
     data = form_data(await request.form())
     wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
     wanted.update(service_fields(data), rebooked_from_id=entry_id)
-    form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS)
+    form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS, chosen=CHOSEN)
     if form is None:
         return entry_page(request, session, viewer, staff_id, entry_id, mode="rebook",
                           values=data, errors=rename(errors), status_code=422)

@@ -7,7 +7,7 @@ next to the field, in words ("Enter a date"), and the values they typed are kept
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -39,10 +39,10 @@ class FormErrors:
         return list(self.messages.items())
 
 
-def _message(error: Mapping[str, Any], label: str) -> str:
+def _message(error: Mapping[str, Any], label: str, *, chosen: bool = False) -> str:
     kind = error.get("type", "")
     if kind == "missing" or (kind == "string_too_short" and error.get("input") in ("", None)):
-        return f"Enter {label.lower()}"
+        return f"{'Select' if chosen else 'Enter'} {label.lower()}"
     if kind.startswith("date") or kind.startswith("datetime"):
         return f"{label} must be a real date, like 2026-11-23"
     if kind.startswith("int") or kind.startswith("float"):
@@ -65,9 +65,14 @@ def _message(error: Mapping[str, Any], label: str) -> str:
 
 
 def parse_form(
-    model: type[M], data: Mapping[str, Any], labels: Mapping[str, str] | None = None
+    model: type[M], data: Mapping[str, Any], labels: Mapping[str, str] | None = None,
+    *, chosen: Collection[str] = (),
 ) -> tuple[M | None, FormErrors]:
-    """Validate `data`; empty strings count as "not given" so optional fields stay optional."""
+    """Validate `data`; empty strings count as "not given" so optional fields stay optional.
+
+    `chosen` names the fields answered by picking (radios, selects): "Select ..." rather
+    than "Enter ..." when they are missing.
+    """
     labels = labels or {}
     cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
     cleaned = {k: v for k, v in cleaned.items() if v != ""}
@@ -78,7 +83,7 @@ def parse_form(
         for error in exc.errors():
             name = str(error["loc"][0]) if error.get("loc") else ""
             label = labels.get(name, name.replace("_", " ").capitalize() or "This form")
-            errors.add(name, _message(error, label))
+            errors.add(name, _message(error, label, chosen=name in chosen))
         return None, errors
 
 

@@ -41,7 +41,8 @@ PAUSE_REASONS = [(PauseReason.health.value, "Health"),
 PAUSE_LABELS = {"start_date": "First day of the pause", "reason": "Why the programme pauses",
                 "note": "Note"}
 RESUME_LABELS = {"on": "First day back"}
-SIGN_OFF_LABELS = {"team_manager_id": "Team manager", "senior_manager_id": "Senior manager",
+SIGN_OFF_LABELS = {"team_manager_id": "The team manager",
+                   "senior_manager_id": "The senior manager",
                    "signed_on": "Date agreed", "note": "Note"}
 # Each form's note has its own name on the page; the sign-off's service errors on `kind`
 # (already signed off) belong to the whole form.
@@ -156,7 +157,7 @@ async def pause(
     data = _form(await request.form())
     wanted = {"start_date": data.get("start_date", ""), "reason": data.get("reason", ""),
               "note": data.get("pause_note", "")}
-    form, errors = parse_form(PauseRequest, wanted, PAUSE_LABELS)
+    form, errors = parse_form(PauseRequest, wanted, PAUSE_LABELS, chosen={"reason"})
     if form is None:
         return programme_page(request, session, viewer, staff_id, on=on, values=data,
                               errors=_renamed(errors, PAUSE_FIELDS), status_code=422)
@@ -209,7 +210,8 @@ async def sign_off(
               "senior_manager_id": data.get("senior_manager_id", ""),
               "signed_on": data.get("signed_on", ""),
               "note": data.get("signoff_note", "")}
-    form, errors = parse_form(SignOffRequest, wanted, SIGN_OFF_LABELS)
+    form, errors = parse_form(SignOffRequest, wanted, SIGN_OFF_LABELS,
+                              chosen={"team_manager_id", "senior_manager_id"})
     if form is None:
         return programme_page(request, session, viewer, staff_id, on=on, values=data,
                               errors=_renamed(errors, SIGN_OFF_FIELDS), status_code=422)

@@ -40,8 +40,8 @@ KINDS = [
     (SupervisionKind.case.value, "Case supervision"),
     (SupervisionKind.joint_with_ap.value, "Joint supervision with the advanced practitioner"),
 ]
-SESSION_LABELS = {"day": "Date", "kind": "Kind of supervision", "minutes": "How long",
-                  "supervisor_id": "Supervisor", "note": "Note"}
+SESSION_LABELS = {"day": "Date", "kind": "Kind of supervision", "minutes": "Minutes",
+                  "supervisor_id": "The supervisor", "note": "Note"}
 REVIEW_LABELS = {"month": "Which review", "held_on": "Date held", "review_note": "Note"}
 DONE = {"recorded", "cancelled", "review"}
 
@@ -175,7 +175,8 @@ async def record(
     wanted = {k: v for k, v in data.items() if k in SESSION_LABELS}
     if joint_only(viewer):
         wanted["kind"] = SupervisionKind.joint_with_ap.value
-    form, errors = parse_form(SupervisionCreate, wanted, SESSION_LABELS)
+    form, errors = parse_form(SupervisionCreate, wanted, SESSION_LABELS,
+                              chosen={"kind", "supervisor_id"})
     if not str(data.get("minutes", "")).strip():
         # The schema's default length is for API callers; on the form it is a question.
         form = None
@@ -206,7 +207,8 @@ async def record_review(
     data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
     wanted = {"month": data.get("month", ""), "held_on": data.get("held_on", ""),
               "note": data.get("review_note", "")}
-    form, errors = parse_form(ReviewCreate, wanted, {**REVIEW_LABELS, "note": "Note"})
+    form, errors = parse_form(ReviewCreate, wanted, {**REVIEW_LABELS, "note": "Note"},
+                              chosen={"month"})
     if form is None:
         return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
                                 values=data, review_errors=_review_fields(errors),
