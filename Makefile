@@ -27,6 +27,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/ringfence migrate
 	$(BIN)/ringfence demo --if-empty
+	$(BIN)/ringfence users demo-accounts
 	$(BIN)/ringfence serve --host $(HOST) --port $(PORT)
 
 ## browser: the tests drive Debian's Chromium; install it when it is missing (needs root or sudo).

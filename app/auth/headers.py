@@ -2,9 +2,9 @@
 
 The content security policy lets pages load only the service's own scripts, styles and
 images, forbids inline script and framing; the API's answers are never cached. The
-interactive API documentation (`/docs`, `/redoc`) is FastAPI's, which loads Swagger UI
-and ReDoc from their CDN and starts them with one inline script: those two pages get a
-policy that allows exactly that CDN and exactly that script (by its hash), nothing more.
+interactive API documentation (`/docs`) is Swagger UI, served from our own vendored copy
+and started by one inline script: that page gets a policy that allows exactly that script
+(by its hash) and Swagger UI's inline styles, nothing more.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ CSP = "; ".join([
     "frame-ancestors 'none'",
 ])
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
-DOCS_CDN = "https://cdn.jsdelivr.net"
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 COMMON = {
@@ -56,10 +55,10 @@ def docs_csp(body: bytes) -> str:
     )
     return "; ".join([
         "default-src 'self'",
-        f"script-src 'self' {DOCS_CDN} {hashes}".strip(),
-        f"style-src 'self' {DOCS_CDN} 'unsafe-inline'",
-        "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-        "font-src 'self' https://fonts.gstatic.com",
+        f"script-src 'self' {hashes}".strip(),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
         "connect-src 'self'",
         "worker-src 'self' blob:",
         "object-src 'none'",
