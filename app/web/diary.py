@@ -110,6 +110,7 @@ def diary_page(
         "entries": entries,
         "rebooked": rebooked,
         "rebooked_on": {lost: by_id[new].day for lost, new in rebooked.items() if new in by_id},
+        "days": {i: e.day for i, e in by_id.items()},
         "people": bookers,
         "values": values or {"length": "full_day", "purpose": "study"},
         "errors": errors or FormErrors(),
