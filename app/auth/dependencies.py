@@ -32,7 +32,6 @@ from app.auth.schemas import MAX_ID
 from app.auth.subjects import resolve
 from app.clock import today
 from app.db import SessionDep
-from app.models import Account
 from app.settings import Settings
 
 log = logging.getLogger("ringfence.auth")
@@ -85,24 +84,24 @@ def authenticate(request: Request, session: Session) -> Principal | None:
         if scheme.lower() != "bearer" or not value:
             raise unauthorised("use a bearer token", invalid=True)
         token = tokens.resolve(session, value)
-        account = session.get(Account, token.account_id) if token else None
-        if token is None or account is None:
+        if token is None:
             raise unauthorised("the token is invalid, expired or revoked", invalid=True)
         principal = accounts.principal_for(
-            session, account, scopes=tokens.scopes_of(token), via="token",
-            all_access_allowed=all_access_allowed, token_id=token.id, token_kind=token.kind,
+            session, accounts.Holder.from_row(token), scopes=tokens.scopes_of(token),
+            via="token", all_access_allowed=all_access_allowed, token_id=token.token_id,
+            token_kind=token.kind,
         )
         if principal is None:
             raise unauthorised("the account is not active", invalid=True)
         return principal
     cookie = request.cookies.get(sessions.cookie_name(settings))
     if cookie:
-        row = sessions.load(session, cookie, settings)
-        account = session.get(Account, row.account_id) if row else None
-        if row is not None and account is not None:
+        held = sessions.load_with_holder(session, cookie, settings)
+        if held is not None:
+            row, account, staff = held
             principal = accounts.principal_for(
-                session, account, scopes=frozenset({"read", "write"}), via="session",
-                all_access_allowed=False, session_id=row.id,
+                session, accounts.Holder.of(account, staff), scopes=frozenset({"read", "write"}),
+                via="session", all_access_allowed=False, session_id=row.id,
             )
             if principal is not None:
                 request.state.login_session = row

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from app.auth.access_index import build_index
 from app.auth.csrf import CSRFMiddleware
 from app.auth.headers import SecurityHeadersMiddleware
+from app.auth.page_guard import check_page_table
 from app.settings import Settings
 
 log = logging.getLogger("ringfence.auth")
@@ -28,6 +29,7 @@ def install_security(app: FastAPI) -> None:
     # It also answers unhandled errors, with a reference and without any trace.
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     check_access_table(app, settings)
+    check_page_table(app, settings)
 
 
 def check_access_table(app: FastAPI, settings: Settings) -> None:

@@ -83,34 +83,36 @@ class Principal:
         reach = self.reach()
         if reach.everything:
             return None
-        if self.db is None or not reach.teams:
-            return reach.people
-        return reach.people | frozenset(repo.staff_ids_in_teams(self.db, set(reach.teams)))
+        # Everyone in the managed teams is already part of the reach (`case_people`).
+        return reach.people | reach.case_people
+
+
+REACH_KINDS = (repo.CASE, repo.AREA, repo.TEAM, repo.TEAM_MEMBER, repo.SUPPORTED)
 
 
 def load_reach(session: Session, principal: Principal, on: date) -> Reach:
-    """What this person can reach, by role (see app.auth.reach for the rules in words)."""
+    """What this person can reach, by role (see app.auth.reach for the rules in words).
+
+    One statement whatever the role (`repo.reach_rows`): it is read on most requests.
+    """
     if principal.all_access or principal.role in GLOBAL_READERS:
         return Reach(everything=True)
     me = principal.staff_id
     if me is None or principal.role is None:
         return Reach()
-    people = {me}
-    cases = repo.case_ids_of_worker(session, me)
-    areas: set[int] = set()
-    teams: set[int] = set()
-    if principal.role == Role.advanced_practitioner:
-        people |= repo.supported_nqsw_ids(session, me, on)
-    elif principal.role == Role.team_manager:
-        teams = repo.managed_team_ids(session, me)
-    elif principal.role == Role.senior_manager:
-        areas = repo.led_area_ids(session, me)
-        teams = repo.team_ids_in_areas(session, areas) | repo.managed_team_ids(session, me)
-    case_people = repo.staff_ids_in_teams(session, teams) if teams else set()
+    rows = repo.reach_rows(
+        session, me, on,
+        supports=principal.role == Role.advanced_practitioner,
+        manages=principal.role in (Role.team_manager, Role.senior_manager),
+        leads=principal.role == Role.senior_manager,
+    )
+    found: dict[str, set[int]] = {kind: set() for kind in REACH_KINDS}
+    for kind, ident in rows:
+        found[kind].add(ident)
     return Reach(
-        areas=frozenset(areas),
-        teams=frozenset(teams),
-        people=frozenset(people),
-        cases=frozenset(cases),
-        case_people=frozenset(case_people),
+        areas=frozenset(found[repo.AREA]),
+        teams=frozenset(found[repo.TEAM]),
+        people=frozenset({me} | found[repo.SUPPORTED]),
+        cases=frozenset(found[repo.CASE]),
+        case_people=frozenset(found[repo.TEAM_MEMBER]),
     )

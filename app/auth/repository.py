@@ -6,8 +6,24 @@ Kept together so that what authorisation reads from the database is in one file.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    or_,
+    union_all,
+    update,
+)
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -27,6 +43,7 @@ from app.models import (
     SupervisionSession,
     Team,
 )
+from app.services.rows import read, read_first, table
 
 # ---- accounts and credentials ------------------------------------------------------
 
@@ -49,8 +66,35 @@ def list_accounts(session: Session, *, limit: int, offset: int) -> tuple[list[Ac
     return list(rows.all()), int(total)
 
 
-def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
-    return session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
+# The bearer token presented, with its account and the account's person: every API
+# request starts here, so it is one statement, built once, read as a plain row.
+_TOKEN, _ACCOUNT, _PERSON = table(ApiToken), table(Account), table(Staff)
+_TOKEN_HOLDER = (
+    sa_select(
+        _TOKEN.c.id.label("token_id"), _TOKEN.c.token_hash, _TOKEN.c.kind, _TOKEN.c.scopes,
+        _TOKEN.c.expires_at, _TOKEN.c.revoked_at, _TOKEN.c.last_used_at,
+        _ACCOUNT.c.id.label("account_id"), _ACCOUNT.c.email, _ACCOUNT.c.is_active,
+        _ACCOUNT.c.staff_id, _PERSON.c.id.label("person_id"), _PERSON.c.role, _PERSON.c.name,
+        _PERSON.c.leave_date,
+    )
+    .select_from(
+        _TOKEN.join(_ACCOUNT, _ACCOUNT.c.id == _TOKEN.c.account_id)
+        .outerjoin(_PERSON, _PERSON.c.id == _ACCOUNT.c.staff_id)
+    )
+    .where(_TOKEN.c.token_hash == bindparam("token_hash"))
+)
+
+
+def token_holder(session: Session, token_hash: str) -> Row[Any] | None:
+    """The token (`token_id`, `token_hash`, `kind`, `scopes`, `expires_at`, `revoked_at`,
+    `last_used_at`) with its account (`account_id`, `email`, `is_active`, `staff_id`) and
+    person (`person_id`, `role`, `name`, `leave_date`; None without one), or None."""
+    return read_first(session, _TOKEN_HOLDER, token_hash=token_hash)
+
+
+def touch_token(session: Session, token_id: int, at: datetime) -> None:
+    """Record when a token was last used (callers do it at most every few minutes)."""
+    session.execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=at))
 
 
 def personal_tokens(session: Session, account_id: int) -> list[ApiToken]:
@@ -69,9 +113,18 @@ def live_tokens(session: Session, account_id: int) -> list[ApiToken]:
     return list(session.exec(query).all())
 
 
-def session_by_hash(session: Session, session_hash: str) -> LoginSession | None:
-    query = select(LoginSession).where(LoginSession.session_hash == session_hash)
-    return session.exec(query).first()
+def session_with_holder(
+    session: Session, session_hash: str
+) -> tuple[LoginSession, Account, Staff | None] | None:
+    """A page session with its account and person, in one statement (as for tokens)."""
+    query = (
+        select(LoginSession, Account, Staff)
+        .join(Account, col(Account.id) == LoginSession.account_id)
+        .join(Staff, col(Staff.id) == Account.staff_id, isouter=True)
+        .where(LoginSession.session_hash == session_hash)
+    )
+    row = session.exec(query).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def live_sessions(session: Session, account_id: int) -> list[LoginSession]:
@@ -113,80 +166,121 @@ def prune_attempts(session: Session, *, before: datetime) -> None:
 # ---- reach ---------------------------------------------------------------------------
 
 
-def managed_team_ids(session: Session, staff_id: int) -> set[int]:
-    return set(session.exec(select(Team.id).where(Team.manager_id == staff_id)).all())
+# What each row of `reach_rows` is: a case of the person's own, a service area they lead,
+# a team they manage (or of an area they lead), someone in one of those teams, or an NQSW
+# they support as an advanced practitioner.
+CASE, AREA, TEAM, TEAM_MEMBER, SUPPORTED = "case", "area", "team", "member", "supported"
+
+# Statements below are built once with bound parameters and read as plain rows
+# (app.services.rows): they run on nearly every API request.
+_ALLOCATION, _ENROLMENT = table(Allocation), table(Enrolment)
+_TEAM, _AREA, _CASE = table(Team), table(ServiceArea), table(Case)
+_ME: BindParameter[Any] = bindparam("me")
+_ON: BindParameter[Any] = bindparam("on", type_=Date)
 
 
-def led_area_ids(session: Session, staff_id: int) -> set[int]:
-    query = select(ServiceArea.id).where(ServiceArea.senior_manager_id == staff_id)
-    return set(session.exec(query).all())
-
-
-def team_ids_in_areas(session: Session, area_ids: set[int]) -> set[int]:
-    if not area_ids:
-        return set()
-    query = select(Team.id).where(col(Team.service_area_id).in_(area_ids))
-    return set(session.exec(query).all())
-
-
-def staff_ids_in_teams(session: Session, team_ids: set[int]) -> set[int]:
-    if not team_ids:
-        return set()
-    return set(session.exec(select(Staff.id).where(col(Staff.team_id).in_(team_ids))).all())
-
-
-def case_ids_of_worker(session: Session, staff_id: int) -> set[int]:
-    """Every case the person is or was allocated to: their own records."""
-    query = select(Allocation.case_id).where(Allocation.worker_id == staff_id).distinct()
-    return set(session.exec(query).all())
-
-
-def supported_nqsw_ids(session: Session, staff_id: int, on: date) -> set[int]:
-    """NQSWs an advanced practitioner supports: named on the enrolment or co-working now."""
-    named = select(Enrolment.staff_id).where(Enrolment.advanced_practitioner_id == staff_id)
-    mine = select(Allocation.case_id).where(
-        Allocation.worker_id == staff_id, _current(on)
+def _current_on(allocation: Any) -> Any:
+    """The allocation is current on `:on` (as the access rules count it: end inclusive)."""
+    return and_(
+        allocation.c.start_date <= _ON,
+        or_(allocation.c.end_date.is_(None), allocation.c.end_date >= _ON),
     )
-    coworking = (
-        select(Allocation.worker_id)
-        .join(Enrolment, col(Enrolment.staff_id) == Allocation.worker_id)
-        .where(col(Allocation.case_id).in_(mine), _current(on))
-    )
-    ids = set(session.exec(named).all()) | set(session.exec(coworking).all())
-    ids.discard(staff_id)
-    return ids
 
 
-def _current(on: date):  # type: ignore[no-untyped-def]
-    return (col(Allocation.start_date) <= on) & or_(
-        col(Allocation.end_date).is_(None), col(Allocation.end_date) >= on
-    )
+def _kind(name: str) -> Any:
+    return literal_column(f"'{name}'", String).label("kind")
+
+
+@lru_cache(maxsize=8)
+def _reach_statement(supports: bool, manages: bool, leads: bool) -> Any:
+    parts = [
+        sa_select(_kind(CASE), _ALLOCATION.c.case_id.label("ident"))
+        .where(_ALLOCATION.c.worker_id == _ME)
+        .distinct()
+    ]
+    if supports:
+        mine = _ALLOCATION.alias("mine")
+        their_cases = sa_select(mine.c.case_id).where(mine.c.worker_id == _ME, _current_on(mine))
+        parts.append(
+            sa_select(_kind(SUPPORTED), _ENROLMENT.c.staff_id.label("ident"))
+            .where(_ENROLMENT.c.advanced_practitioner_id == _ME)
+        )
+        parts.append(
+            sa_select(_kind(SUPPORTED), _ALLOCATION.c.worker_id.label("ident"))
+            .select_from(
+                _ALLOCATION.join(_ENROLMENT, _ENROLMENT.c.staff_id == _ALLOCATION.c.worker_id)
+            )
+            .where(_ALLOCATION.c.case_id.in_(their_cases), _current_on(_ALLOCATION))
+        )
+    if manages or leads:
+        conditions = []
+        if manages:
+            conditions.append(_TEAM.c.manager_id == _ME)
+        if leads:
+            led = sa_select(_AREA.c.id).where(_AREA.c.senior_manager_id == _ME)
+            conditions.append(_TEAM.c.service_area_id.in_(led))
+            parts.append(
+                sa_select(_kind(AREA), _AREA.c.id.label("ident"))
+                .where(_AREA.c.senior_manager_id == _ME)
+            )
+        teams = or_(*conditions)
+        parts.append(sa_select(_kind(TEAM), _TEAM.c.id.label("ident")).where(teams))
+        parts.append(
+            sa_select(_kind(TEAM_MEMBER), _PERSON.c.id.label("ident"))
+            .where(_PERSON.c.team_id.in_(sa_select(_TEAM.c.id).where(teams)))
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def reach_rows(
+    session: Session, staff_id: int, on: date, *, supports: bool, manages: bool, leads: bool
+) -> list[tuple[str, int]]:
+    """Everything a person's reach is made of, as (kind, id) rows, in ONE statement.
+
+    Always: every case the person is or was allocated to (their own records).
+    `supports` (advanced practitioners): the NQSWs named on an enrolment as theirs, and
+    those co-working one of their current cases. `manages` (team managers, senior
+    managers): the teams they manage; `leads` (senior managers): the service areas they
+    lead and every team in them; and for either, everyone in those teams. Reach is read
+    on most API requests, so it costs one round trip whatever the role.
+    """
+    statement = _reach_statement(supports, manages, leads)
+    params: dict[str, Any] = {"me": staff_id, **({"on": on} if supports else {})}
+    return [(str(kind), int(ident)) for kind, ident in read(session, statement, **params)]
 
 
 # ---- the records a request names -----------------------------------------------------
 
+_STAFF_PLACE = (
+    sa_select(_PERSON.c.id, _PERSON.c.team_id, _TEAM.c.service_area_id)
+    .select_from(_PERSON.outerjoin(_TEAM, _TEAM.c.id == _PERSON.c.team_id))
+    .where(_PERSON.c.id == bindparam("staff_id"))
+)
+# A case's team and its current workers (none: one row with no worker).
+_CASE_PLACE = (
+    sa_select(_CASE.c.team_id, _ALLOCATION.c.worker_id)
+    .select_from(
+        _CASE.outerjoin(
+            _ALLOCATION,
+            and_(_ALLOCATION.c.case_id == _CASE.c.id, _current_on(_ALLOCATION)),
+        )
+    )
+    .where(_CASE.c.id == bindparam("case_id"))
+)
+
 
 def staff_place(session: Session, staff_id: int) -> tuple[int, int | None, int | None] | None:
     """(staff id, team id, service area id) of a staff member, or None when unknown."""
-    query = (
-        select(Staff.id, Staff.team_id, Team.service_area_id)
-        .join(Team, col(Team.id) == Staff.team_id, isouter=True)
-        .where(Staff.id == staff_id)
-    )
-    row = session.exec(query).first()
+    row = read_first(session, _STAFF_PLACE, staff_id=staff_id)
     return None if row is None else (row[0], row[1], row[2])
 
 
 def case_place(session: Session, case_id: int, on: date) -> tuple[int | None, set[int]] | None:
-    """(team id, current workers) of a case, or None when unknown."""
-    row = session.exec(select(Case.id, Case.team_id).where(Case.id == case_id)).first()
-    if row is None:
+    """(team id, current workers) of a case, or None when unknown (one statement)."""
+    rows = read(session, _CASE_PLACE, case_id=case_id, on=on)
+    if not rows:
         return None
-    team_id = row[1]
-    workers = session.exec(
-        select(Allocation.worker_id).where(Allocation.case_id == case_id, _current(on))
-    ).all()
-    return team_id, set(workers)
+    return rows[0][0], {worker for _, worker in rows if worker is not None}
 
 
 def team_area(session: Session, team_id: int) -> int | None | bool:

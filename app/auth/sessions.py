@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.auth import repository as repo
 from app.auth.credentials import digest, new_secret, same
-from app.models import Account, LoginSession
+from app.models import Account, LoginSession, Staff
 from app.models.base import utcnow
 from app.services import audit
 from app.settings import Settings
@@ -62,21 +62,25 @@ def is_live(row: LoginSession, settings: Settings, now: datetime) -> bool:
     return now - row.last_seen_at < timedelta(minutes=settings.session_idle_minutes)
 
 
-def load(
+def load_with_holder(
     session: Session, cookie_value: str | None, settings: Settings, now: datetime | None = None
-) -> LoginSession | None:
-    """The live session behind a cookie, refreshed for idle expiry; None when there is none."""
+) -> tuple[LoginSession, Account, Staff | None] | None:
+    """The live session behind a cookie with its account and person (one statement),
+    refreshed for idle expiry; None when there is none."""
     if not cookie_value or len(cookie_value) > 200:
         return None
     hashed = digest(cookie_value)
-    row = repo.session_by_hash(session, hashed)
+    found = repo.session_with_holder(session, hashed)
     now = now or utcnow()
-    if row is None or not same(row.session_hash, hashed) or not is_live(row, settings, now):
+    if found is None:
+        return None
+    row = found[0]
+    if not same(row.session_hash, hashed) or not is_live(row, settings, now):
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
         session.flush()
-    return row
+    return found
 
 
 def end(session: Session, row: LoginSession, *, actor_id: int | None, reason: str) -> None:

@@ -69,6 +69,42 @@ def evaluate(
     """One finding per active rule for the NQSW's programme (plus the proposed case, if any)."""
     if proposed is not None:
         snapshot = snapshot.with_case(proposed)
+    if not policy_set.rules_for(snapshot.programme):
+        return []
+    return [f for produced in _by_rule(snapshot, policy_set, proposed) for f in produced]
+
+
+def evaluate_proposal(
+    snapshot: Snapshot, policy_set: PolicySet, proposed: CaseLoadItem
+) -> tuple[list[Finding], list[Finding]]:
+    """The findings without and with a proposed case: `evaluate` twice, in one pass.
+
+    A rule kind that never looks at the caseload or the proposal (it says so with
+    ``reads_caseload = False``: protected time, supervision) finds the same with and
+    without the case, so it is evaluated once and its findings are shared.
+    """
+    before = _by_rule(snapshot, policy_set, None)
+    after = _by_rule(snapshot.with_case(proposed), policy_set, proposed, unchanged=before)
+    return (
+        [f for produced in before for f in produced],
+        [f for produced in after for f in produced],
+    )
+
+
+def reads_caseload(rule: Rule) -> bool:
+    """Whether a rule's findings can change with the caseload (unknown kinds: yes)."""
+    return bool(getattr(rule.impl, "reads_caseload", True))
+
+
+def _by_rule(
+    snapshot: Snapshot,
+    policy_set: PolicySet,
+    proposed: CaseLoadItem | None,
+    *,
+    unchanged: list[list[Finding]] | None = None,
+) -> list[list[Finding]]:
+    """Each active rule's findings, in rule order. `unchanged`: the same rules' findings
+    on the snapshot without the proposal, reused for rules that do not read the caseload."""
     rules = policy_set.rules_for(snapshot.programme)
     if not rules:
         return []
@@ -76,8 +112,11 @@ def evaluate(
     signed_off = signed_off_kinds(snapshot) if snapshot.sign_offs else {}
     valid = valid_adjustments(snapshot) if snapshot.adjustments else []
     categories = policy_set.categories
-    findings: list[Finding] = []
-    for rule in rules:
+    found: list[list[Finding]] = []
+    for index, rule in enumerate(rules):
+        if unchanged is not None and not reads_caseload(rule):
+            found.append(unchanged[index])
+            continue
         params: Any = rule.params
         applied: tuple[AdjustmentRecord, ...] = ()
         ignored: Sequence[AdjustmentRecord] = ()
@@ -94,8 +133,8 @@ def evaluate(
             ]
             for finding in produced:
                 finding.details["ignored_adjustments"] = note
-        findings.extend(produced)
-    return findings
+        found.append(produced)
+    return found
 
 
 def next_review(
@@ -111,7 +150,11 @@ def next_review(
 
 
 def workload_measures(
-    snapshot: Snapshot, policy_set: PolicySet, *, proposed: CaseLoadItem | None = None
+    snapshot: Snapshot,
+    policy_set: PolicySet,
+    *,
+    proposed: CaseLoadItem | None = None,
+    findings: list[Finding] | None = None,
 ) -> dict[str, Any]:
     """Every measure of the NQSW's load on the snapshot date, with the per-rule findings.
 
@@ -119,7 +162,8 @@ def workload_measures(
     rule), the next review (at the points the active supervision policy sets, see
     `supervision.review_months`), weighted points (from the active points rule, else the
     organisation's points scheme even if inactive), share of an experienced worker's load
-    (likewise from a workload-share rule), and the findings of every active rule.
+    (likewise from a workload-share rule), and the findings of every active rule
+    (`findings`: what `evaluate` found on the same snapshot, when the caller has it).
     """
     if proposed is not None:
         snapshot = snapshot.with_case(proposed)
@@ -201,7 +245,8 @@ def workload_measures(
             **workload_share.measure(snapshot, params, clock.fraction),  # type: ignore[arg-type]
         }
 
-    findings = evaluate(snapshot, policy_set)
+    if findings is None:
+        findings = evaluate(snapshot, policy_set)
     result["outcome"] = overall(findings).value
     result["findings"] = [finding.as_dict() for finding in findings]
     return result

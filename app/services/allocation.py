@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
 
 from app.auth import scope as access_scope
@@ -31,12 +33,13 @@ from app.clock import today
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Allocation, Case, Staff
 from app.models.breach import Breach
-from app.policy.engine import evaluate
+from app.policy.engine import evaluate, evaluate_proposal
 from app.policy.findings import Finding, Outcome
-from app.policy.snapshot import CaseLoadItem
+from app.policy.snapshot import CaseLoadItem, Snapshot
 from app.services import audit
 from app.services.common import get_or_404, paginate
 from app.services.reconcile import Override, ReconcileResult, lock_staff, reconcile_staff, rule_of
+from app.services.rows import read_first, table
 from app.services.snapshots import (
     advanced_practitioner_held_cases,
     allocation_active_on,
@@ -155,7 +158,8 @@ def _worse(after: Finding, before: Finding | None) -> bool:
 
 
 def proposed_item(
-    session: Session, case: Case, role: str, on: date, allocation_id: int | None = None
+    session: Session, case: Case | Row[Any], role: str, on: date,
+    allocation_id: int | None = None,
 ) -> CaseLoadItem:
     assert case.id is not None
     ap_held = (
@@ -181,22 +185,50 @@ def decide(
 ) -> Decision:
     """Evaluate the worker on `on` with and without the proposed case: no writes."""
     snapshot = load_snapshot(session, worker_id, on, policies=policies)
+    return _decide(session, snapshot, policies=policies, case=case, role=role, on=on,
+                   allocation_id=allocation_id)
+
+
+def _decide(
+    session: Session,
+    snapshot: Snapshot | None,
+    *,
+    policies: Any,
+    case: Case | Row[Any],
+    role: str,
+    on: date,
+    allocation_id: int | None = None,
+) -> Decision:
     if snapshot is None or policies is None:
         return Decision(on=on, enrolled=snapshot is not None, policies=policies)
     item = proposed_item(session, case, role, on, allocation_id)
-    before = {f.key: f for f in evaluate(snapshot, policies)}
-    after = evaluate(snapshot, policies, proposed=item)
+    without, after = evaluate_proposal(snapshot, policies, item)
+    before = {f.key: f for f in without}
     caused = frozenset(f.key for f in after if _worse(f, before.get(f.key)))
     return Decision(on=on, enrolled=True, findings=after, caused_keys=caused, policies=policies)
+
+
+# What a what-if needs of the case, as a plain row (no ORM object: the check is the
+# service's hottest path; see app.services.rows).
+_CASE = table(Case)
+_CASE_FACTS = sa_select(
+    _CASE.c.id, _CASE.c.reference, _CASE.c.category, _CASE.c.complexity
+).where(_CASE.c.id == bindparam("case_id"))
 
 
 def check_allocation(
     session: Session, *, policies: Any, case_id: int, worker_id: int, role: str, on: date
 ) -> Decision:
     """The what-if behind `POST /allocations/check`."""
-    case = _require_case(session, case_id)
-    _require_worker(session, worker_id, field="worker_id")
-    return decide(session, policies=policies, worker_id=worker_id, case=case, role=role, on=on)
+    case = read_first(session, _CASE_FACTS, case_id=case_id)
+    if case is None:
+        raise DomainError(f"case {case_id} does not exist", field="case_id")
+    snapshot = load_snapshot(session, worker_id, on, policies=policies)
+    if snapshot is None:
+        # A snapshot proves the worker exists (it is built from their enrolment), so the
+        # look-up that answers "no such worker" is only needed without one.
+        _require_worker(session, worker_id, field="worker_id")
+    return _decide(session, snapshot, policies=policies, case=case, role=role, on=on)
 
 
 # --- validation helpers ----------------------------------------------------------------
@@ -678,9 +710,9 @@ def workload(session: Session, *, policies: Any, staff_id: int, on: date) -> dic
     if snapshot is None:
         raise NotFound("enrolment on a programme for staff member", staff_id,
                        field=["path", "staff_id"])
-    measures = workload_measures(snapshot, policies)
-    decision = Decision(on=on, enrolled=True, policies=policies,
-                        findings=evaluate(snapshot, policies))
+    findings = evaluate(snapshot, policies)
+    measures = workload_measures(snapshot, policies, findings=findings)
+    decision = Decision(on=on, enrolled=True, policies=policies, findings=findings)
     open_count = len(session.exec(
         select(Breach.id).where(col(Breach.staff_id) == staff_id,
                                 col(Breach.status).in_(UNRESOLVED_STATUSES),

@@ -1,8 +1,12 @@
 """What the engine sees of the diary: protected time, supervision and reviews per enrolment.
 
 The snapshot loader (`app.services.snapshots`) calls `load_diary_facts` for every NQSW
-it loads at once, so this issues three queries (one per table, in chunks for very long
-id lists) whatever the number of NQSWs, never one per person.
+it loads at once, so this issues one statement (the three tables in a UNION ALL, in
+chunks for very long id lists) whatever the number of NQSWs, never one per person. It
+reads plain rows of the columns the engine needs, with a statement built once
+(app.services.rows), not ORM objects: an NQSW has a hundred or more diary rows and every
+what-if check reads them, so building an ORM object per row would cost more than the
+query itself.
 """
 
 from __future__ import annotations
@@ -11,11 +15,26 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    String,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import BindParameter
+from sqlmodel import Session
 
 from app.models.diary import ProtectedTime, ReviewPoint, SupervisionSession
 from app.policy.snapshot import ProtectedTimeEntry, ReviewRecord, SupervisionRecord
+from app.services.rows import read, table
 
 # SQLite limits bound parameters; the same chunk size as the snapshot loader.
 CHUNK = 900
@@ -35,21 +54,57 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[index : index + CHUNK])
 
 
-def protected_time_entry(row: ProtectedTime, rebooked: bool) -> ProtectedTimeEntry:
+def _booking(row: Any, rebooked: set[int]) -> ProtectedTimeEntry:
+    """A `ProtectedTimeEntry` from a booking row of `_DIARY` (`rebooked`: the ids of the
+    bookings that another one makes up for)."""
+    _, _, ident, day, cancelled_on, hours, status, purpose, _, _ = row
     return ProtectedTimeEntry(
-        day=row.day,
-        hours=row.hours,
-        status=row.status,  # type: ignore[arg-type]
-        purpose=row.purpose,
-        cancelled_on=row.cancelled_on,
-        rebooked=rebooked,
-        entry_id=row.id,
+        day=day,
+        hours=hours,
+        status=status,
+        purpose=purpose,
+        cancelled_on=cancelled_on,
+        rebooked=ident in rebooked,
+        entry_id=ident,
     )
 
 
-def supervision_record(row: SupervisionSession) -> SupervisionRecord:
-    return SupervisionRecord(day=row.day, kind=row.kind, cancelled=row.cancelled,
-                             minutes=row.minutes)
+# Built once, with bound parameters, run as plain rows (app.services.rows).
+_BOOKING, _SESSION, _REVIEW = table(ProtectedTime), table(SupervisionSession), table(ReviewPoint)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_ON: BindParameter[Any] = bindparam("on", type_=Date)
+
+
+def _fact(name: str) -> Any:
+    return literal_column(f"'{name}'", String).label("fact")
+
+
+def _nothing(type_: Any) -> Any:
+    return cast(null(), type_)
+
+
+# The three tables in ONE statement, rows tagged by `fact`, each kind in its own order
+# (day, then id; reviews are put in month order afterwards): every booking whatever its
+# date, sessions and reviews once held. Bookings come first so that the columns take
+# their types from them.
+_DIARY = union_all(
+    select(
+        _fact("booking"), _BOOKING.c.enrolment_id, _BOOKING.c.id, _BOOKING.c.day,
+        _BOOKING.c.cancelled_on, _BOOKING.c.hours, _BOOKING.c.status.label("text1"),
+        _BOOKING.c.purpose.label("text2"), _BOOKING.c.rebooked_from_id.label("number"),
+        _nothing(Boolean).label("flag"),
+    ).where(_BOOKING.c.enrolment_id.in_(_IDS)),
+    select(
+        _fact("session"), _SESSION.c.enrolment_id, _SESSION.c.id, _SESSION.c.day,
+        _nothing(Date), _nothing(Float), _SESSION.c.kind, _nothing(String),
+        _SESSION.c.minutes, _SESSION.c.cancelled,
+    ).where(_SESSION.c.enrolment_id.in_(_IDS), _SESSION.c.day <= _ON),
+    select(
+        _fact("review"), _REVIEW.c.enrolment_id, _REVIEW.c.id, _REVIEW.c.held_on,
+        _nothing(Date), _nothing(Float), _nothing(String), _nothing(String),
+        _REVIEW.c.month, _nothing(Boolean),
+    ).where(_REVIEW.c.enrolment_id.in_(_IDS), _REVIEW.c.held_on <= _ON),
+).order_by(literal_column("fact"), literal_column("day"), literal_column("id"))
 
 
 def load_diary_facts(
@@ -64,37 +119,29 @@ def load_diary_facts(
     ids = sorted(set(enrolment_ids))
     if not ids:
         return {}
-    bookings: dict[int, list[ProtectedTime]] = defaultdict(list)
+    bookings: dict[int, list[Any]] = defaultdict(list)
     sessions: dict[int, list[SupervisionRecord]] = defaultdict(list)
     reviews: dict[int, list[ReviewRecord]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for row in session.exec(
-            select(ProtectedTime)
-            .where(col(ProtectedTime.enrolment_id).in_(chunk))
-            .order_by(col(ProtectedTime.day), col(ProtectedTime.id))
-        ).all():
-            bookings[row.enrolment_id].append(row)
-        for held in session.exec(
-            select(SupervisionSession)
-            .where(col(SupervisionSession.enrolment_id).in_(chunk),
-                   col(SupervisionSession.day) <= on)
-            .order_by(col(SupervisionSession.day), col(SupervisionSession.id))
-        ).all():
-            sessions[held.enrolment_id].append(supervision_record(held))
-        for review in session.exec(
-            select(ReviewPoint)
-            .where(col(ReviewPoint.enrolment_id).in_(chunk), col(ReviewPoint.held_on) <= on)
-            .order_by(col(ReviewPoint.month))
-        ).all():
-            reviews[review.enrolment_id].append(
-                ReviewRecord(month=review.month, held_on=review.held_on)
-            )
+        # Rows are unpacked rather than read by name: there are a hundred or more per NQSW.
+        for row in read(session, _DIARY, ids=chunk, on=on):
+            fact, enrolment_id, _, day, _, _, text1, _, number, flag = row
+            if fact == "booking":
+                bookings[enrolment_id].append(row)
+            elif fact == "session":
+                sessions[enrolment_id].append(
+                    SupervisionRecord(day=day, kind=text1, cancelled=flag, minutes=number)
+                )
+            else:
+                reviews[enrolment_id].append(ReviewRecord(month=number, held_on=day))
+    for held in reviews.values():
+        held.sort(key=lambda review: review.month)
     found: dict[int, DiaryFacts] = {}
     for enrolment_id in ids:
         rows = bookings.get(enrolment_id, [])
-        rebooked = {r.rebooked_from_id for r in rows if r.rebooked_from_id is not None}
+        rebooked = {row[8] for row in rows if row[8] is not None}
         found[enrolment_id] = DiaryFacts(
-            protected_time=tuple(protected_time_entry(r, r.id in rebooked) for r in rows),
+            protected_time=tuple(_booking(row, rebooked) for row in rows),
             supervision=tuple(sessions.get(enrolment_id, ())),
             reviews=tuple(reviews.get(enrolment_id, ())),
         )

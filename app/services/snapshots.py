@@ -26,10 +26,26 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import holidays
-from sqlalchemy import and_, or_
+from sqlalchemy import (
+    JSON,
+    Date,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    literal_column,
+    null,
+    or_,
+    union_all,
+)
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -49,6 +65,7 @@ from app.policy.snapshot import (
     Snapshot,
 )
 from app.services.diary_facts import load_diary_facts
+from app.services.rows import read, table
 
 # SQLite limits the number of bound parameters; chunking also keeps plans simple.
 CHUNK = 900
@@ -98,7 +115,15 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[index : index + CHUNK])
 
 
-def enrolment_is_current(enrolment: Enrolment, on: date) -> bool:
+class EnrolmentDates(Protocol):
+    """What decides whether an enrolment is current (an Enrolment, or a row of one)."""
+
+    start_date: date
+    ended_on: date | None
+    status: str
+
+
+def enrolment_is_current(enrolment: EnrolmentDates, on: date) -> bool:
     if enrolment.start_date > on:
         return False
     if enrolment.ended_on is not None:
@@ -158,47 +183,42 @@ def load_snapshots(
     ids = sorted(set(staff_ids))
     if not ids:
         return {}
-    enrolments = current_enrolments(session, ids, on)
-    if not enrolments:
+    enrolled = _enrolled(session, ids, on)
+    if not enrolled:
         return {}
-    staff_rows = _staff(session, list(enrolments))
-    enrolment_ids = [e.id for e in enrolments.values() if e.id is not None]
-    pauses = _pauses(session, enrolment_ids)
-    sign_offs = _sign_offs(session, enrolment_ids, on)
-    adjustments = _adjustments(session, enrolment_ids, on)
-    caseloads = _caseloads(session, list(enrolments), on)
+    enrolment_ids = [row.enrolment_id for row in enrolled.values()]
+    pauses, sign_offs, adjustments = _programme_facts(session, enrolment_ids, on)
+    caseloads = _caseloads(session, list(enrolled), on)
     benchmarks = _team_benchmarks(
         session,
-        {(s.team_id, enrolments[sid].programme) for sid, s in staff_rows.items() if s.team_id},
+        {(row.team_id, row.programme) for row in enrolled.values() if row.team_id},
         on,
         policies,
     )
     diary = _diary_facts(session, enrolment_ids, on)
-    first_year = min(e.start_date.year for e in enrolments.values())
+    first_year = min(row.start_date.year for row in enrolled.values())
     bank_holidays = bank_holidays_between(first_year, on.year + HOLIDAY_YEARS_AHEAD)
 
     snapshots: dict[int, Snapshot] = {}
-    for staff_id, enrolment in enrolments.items():
-        person = staff_rows.get(staff_id)
-        assert enrolment.id is not None
-        own_pauses = pauses.get(enrolment.id, ())
-        facts = diary.get(enrolment.id)
-        team_id = person.team_id if person else None
+    for staff_id, row in enrolled.items():
+        own_pauses = pauses.get(row.enrolment_id, ())
+        facts = diary.get(row.enrolment_id)
         snapshots[staff_id] = Snapshot(
             staff_id=staff_id,
-            enrolment_id=enrolment.id,
-            programme=enrolment.programme,  # type: ignore[arg-type]
-            programme_start=enrolment.start_date,
+            enrolment_id=row.enrolment_id,
+            programme=row.programme,
+            programme_start=row.start_date,
             as_of=on,
-            fte=person.fte if person else 1.0,
-            contracted_hours=person.contracted_hours if person else 37.0,
-            status=_status_on(enrolment, own_pauses, on),
-            team_id=team_id,
+            # The person's row is always there (a foreign key); the defaults are a guard.
+            fte=row.fte if row.fte is not None else 1.0,
+            contracted_hours=row.contracted_hours if row.contracted_hours is not None else 37.0,
+            status=_status_on(own_pauses, on),
+            team_id=row.team_id,
             pauses=own_pauses,
-            sign_offs=sign_offs.get(enrolment.id, ()),
-            adjustments=adjustments.get(enrolment.id, ()),
+            sign_offs=sign_offs.get(row.enrolment_id, ()),
+            adjustments=adjustments.get(row.enrolment_id, ()),
             caseload=caseloads.get(staff_id, ()),
-            benchmark_load=benchmarks.get((team_id, enrolment.programme)),
+            benchmark_load=benchmarks.get((row.team_id, row.programme)),
             protected_time=tuple(getattr(facts, "protected_time", ()) or ()),
             supervision=tuple(getattr(facts, "supervision", ()) or ()),
             reviews=tuple(getattr(facts, "reviews", ()) or ()),
@@ -207,125 +227,201 @@ def load_snapshots(
     return snapshots
 
 
-def _status_on(enrolment: Enrolment, pauses: tuple[PauseSpan, ...], on: date) -> str:
+def _status_on(pauses: tuple[PauseSpan, ...], on: date) -> str:
     for pause in pauses:
         if pause.start <= on and (pause.end is None or on <= pause.end):
             return "paused"
     return "active"
 
 
-def _staff(session: Session, ids: list[int]) -> dict[int, Staff]:
-    found: dict[int, Staff] = {}
+# Every loader below runs a statement built once, with bound parameters, as plain Core
+# rows (app.services.rows): a snapshot is read on every what-if check and every write,
+# and building statements and ORM objects on each call would cost more than the queries.
+_ENROLMENT, _STAFF, _PAUSE = table(Enrolment), table(Staff), table(Pause)
+_SIGN_OFF, _ADJUSTMENT = table(SignOff), table(Adjustment)
+_ALLOCATION, _CASE = table(Allocation), table(Case)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_ON: BindParameter[Any] = bindparam("on", type_=Date)
+
+
+def _active(allocation: Any) -> Any:
+    """`allocation_active_on` for a Core allocation table (or alias), on `:on`."""
+    return and_(
+        allocation.c.start_date <= _ON,
+        or_(allocation.c.end_date.is_(None), allocation.c.end_date > _ON),
+    )
+
+
+# Per staff id, their enrolments started by `:on`, with the person's team, FTE and hours.
+_ENROLLED = (
+    sa_select(
+        _ENROLMENT.c.id.label("enrolment_id"),
+        _ENROLMENT.c.staff_id,
+        _ENROLMENT.c.programme,
+        _ENROLMENT.c.start_date,
+        _ENROLMENT.c.status,
+        _ENROLMENT.c.ended_on,
+        _STAFF.c.team_id,
+        _STAFF.c.fte,
+        _STAFF.c.contracted_hours,
+    )
+    .select_from(_ENROLMENT.outerjoin(_STAFF, _STAFF.c.id == _ENROLMENT.c.staff_id))
+    .where(_ENROLMENT.c.staff_id.in_(_IDS), _ENROLMENT.c.start_date <= _ON)
+    .order_by(_ENROLMENT.c.start_date, _ENROLMENT.c.id)
+)
+
+
+def _fact(name: str) -> Any:
+    return literal_column(f"'{name}'", String).label("fact")
+
+
+def _nothing(type_: Any) -> Any:
+    return cast(null(), type_)
+
+
+# Pauses, the sign-offs in force and the adjustments in force, in ONE statement (rows
+# tagged by `fact`, in each kind's own order: the pause's, sign-off's or agreement's
+# first day, then id). The adjustments come first so that the columns take their types.
+_PROGRAMME_FACTS = union_all(
+    sa_select(
+        _fact("adjustment"), _ADJUSTMENT.c.enrolment_id, _ADJUSTMENT.c.id,
+        _ADJUSTMENT.c.valid_from.label("day1"), _ADJUSTMENT.c.valid_to.label("day2"),
+        _ADJUSTMENT.c.policy_id.label("text1"), _ADJUSTMENT.c.parameter.label("text2"),
+        _ADJUSTMENT.c.reason.label("text3"), _ADJUSTMENT.c.value,
+    ).where(
+        _ADJUSTMENT.c.enrolment_id.in_(_IDS),
+        _ADJUSTMENT.c.valid_from <= _ON,
+        or_(_ADJUSTMENT.c.valid_to.is_(None), _ADJUSTMENT.c.valid_to >= _ON),
+    ),
+    sa_select(
+        _fact("pause"), _PAUSE.c.enrolment_id, _PAUSE.c.id, _PAUSE.c.start_date,
+        _PAUSE.c.end_date, _PAUSE.c.reason, _nothing(String), _nothing(String),
+        _nothing(JSON),
+    ).where(_PAUSE.c.enrolment_id.in_(_IDS)),
+    sa_select(
+        _fact("sign_off"), _SIGN_OFF.c.enrolment_id, _SIGN_OFF.c.id, _SIGN_OFF.c.signed_on,
+        _nothing(Date), _SIGN_OFF.c.kind, _nothing(String), _nothing(String), _nothing(JSON),
+    ).where(
+        _SIGN_OFF.c.enrolment_id.in_(_IDS),
+        _SIGN_OFF.c.signed_on <= _ON,
+        or_(_SIGN_OFF.c.revoked_on.is_(None), _SIGN_OFF.c.revoked_on > _ON),
+    ),
+).order_by(literal_column("fact"), literal_column("day1"), literal_column("id"))
+# An allocation with its case: the columns a `CaseLoadItem` is made of.
+_CASELOAD_COLUMNS = (
+    _ALLOCATION.c.id.label("allocation_id"),
+    _ALLOCATION.c.worker_id,
+    _ALLOCATION.c.role,
+    _ALLOCATION.c.start_date,
+    _CASE.c.id.label("case_id"),
+    _CASE.c.reference,
+    _CASE.c.category,
+    _CASE.c.complexity,
+)
+_CASE_OPEN = and_(
+    _CASE.c.opened_on <= _ON, or_(_CASE.c.closed_on.is_(None), _CASE.c.closed_on > _ON)
+)
+# For a co-worked case: is an advanced practitioner its named holder on `:on`? (The same
+# question as `advanced_practitioner_held_cases`, asked in the caseload's own statement.)
+_HELD, _HOLDER = _ALLOCATION.alias("held"), _STAFF.alias("holder")
+_AP_HOLDS = (
+    sa_select(_HELD.c.id)
+    .select_from(_HELD.join(_HOLDER, _HOLDER.c.id == _HELD.c.worker_id))
+    .where(
+        _HELD.c.case_id == _ALLOCATION.c.case_id,
+        _HELD.c.role == "holder",
+        _HOLDER.c.role == "advanced_practitioner",
+        _active(_HELD),
+    )
+    .exists()
+)
+_CASELOADS = (
+    sa_select(
+        *_CASELOAD_COLUMNS,
+        case((_ALLOCATION.c.role == "co_worker", _AP_HOLDS), else_=false()).label("ap_held"),
+    )
+    .select_from(_ALLOCATION.join(_CASE, _CASE.c.id == _ALLOCATION.c.case_id))
+    .where(_ALLOCATION.c.worker_id.in_(_IDS), _active(_ALLOCATION), _CASE_OPEN)
+    .order_by(_ALLOCATION.c.start_date, _ALLOCATION.c.id)
+)
+
+
+def _enrolled(session: Session, ids: list[int], on: date) -> dict[int, Row[Any]]:
+    """Per staff id, the enrolment current on `on` (the latest started, if several) with
+    the person's team, FTE and hours: one statement (per chunk of ids)."""
+    found: dict[int, Row[Any]] = {}
     for chunk in _chunks(ids):
-        for person in session.exec(select(Staff).where(col(Staff.id).in_(chunk))).all():
-            assert person.id is not None
-            found[person.id] = person
+        for row in read(session, _ENROLLED, ids=chunk, on=on):
+            if enrolment_is_current(row, on):
+                found[row.staff_id] = row
     return found
 
 
-def _pauses(session: Session, enrolment_ids: list[int]) -> dict[int, tuple[PauseSpan, ...]]:
-    found: dict[int, list[PauseSpan]] = defaultdict(list)
+ProgrammeFacts = tuple[
+    dict[int, tuple[PauseSpan, ...]],
+    dict[int, tuple[SignOffRecord, ...]],
+    dict[int, tuple[AdjustmentRecord, ...]],
+]
+
+
+def _programme_facts(session: Session, enrolment_ids: list[int], on: date) -> ProgrammeFacts:
+    """Per enrolment id: every pause, the sign-offs in force on `on` and the individual
+    adjustments in force on `on` (one statement per chunk of ids)."""
+    pauses: dict[int, list[PauseSpan]] = defaultdict(list)
+    sign_offs: dict[int, list[SignOffRecord]] = defaultdict(list)
+    adjustments: dict[int, list[AdjustmentRecord]] = defaultdict(list)
     for chunk in _chunks(enrolment_ids):
-        rows = session.exec(
-            select(Pause)
-            .where(col(Pause.enrolment_id).in_(chunk))
-            .order_by(col(Pause.start_date), col(Pause.id))
-        ).all()
-        for pause in rows:
-            found[pause.enrolment_id].append(
-                PauseSpan(start=pause.start_date, end=pause.end_date, reason=pause.reason)
-            )
-    return {key: tuple(value) for key, value in found.items()}
-
-
-def _sign_offs(
-    session: Session, enrolment_ids: list[int], on: date
-) -> dict[int, tuple[SignOffRecord, ...]]:
-    found: dict[int, list[SignOffRecord]] = defaultdict(list)
-    for chunk in _chunks(enrolment_ids):
-        rows = session.exec(
-            select(SignOff)
-            .where(
-                col(SignOff.enrolment_id).in_(chunk),
-                col(SignOff.signed_on) <= on,
-                or_(col(SignOff.revoked_on).is_(None), col(SignOff.revoked_on) > on),
-            )
-            .order_by(col(SignOff.signed_on), col(SignOff.id))
-        ).all()
-        for row in rows:
-            found[row.enrolment_id].append(SignOffRecord(kind=row.kind, signed_on=row.signed_on))
-    return {key: tuple(value) for key, value in found.items()}
-
-
-def _adjustments(
-    session: Session, enrolment_ids: list[int], on: date
-) -> dict[int, tuple[AdjustmentRecord, ...]]:
-    found: dict[int, list[AdjustmentRecord]] = defaultdict(list)
-    for chunk in _chunks(enrolment_ids):
-        rows = session.exec(
-            select(Adjustment)
-            .where(
-                col(Adjustment.enrolment_id).in_(chunk),
-                col(Adjustment.valid_from) <= on,
-                or_(col(Adjustment.valid_to).is_(None), col(Adjustment.valid_to) >= on),
-            )
-            .order_by(col(Adjustment.valid_from), col(Adjustment.id))
-        ).all()
-        for row in rows:
-            found[row.enrolment_id].append(
-                AdjustmentRecord(
-                    policy_id=row.policy_id,
-                    parameter=row.parameter,
-                    value=row.value,
-                    reason=row.reason,
-                    valid_from=row.valid_from,
-                    valid_to=row.valid_to,
-                    adjustment_id=row.id,
+        for row in read(session, _PROGRAMME_FACTS, ids=chunk, on=on):
+            if row.fact == "pause":
+                pauses[row.enrolment_id].append(
+                    PauseSpan(start=row.day1, end=row.day2, reason=row.text1)
                 )
-            )
-    return {key: tuple(value) for key, value in found.items()}
+            elif row.fact == "sign_off":
+                sign_offs[row.enrolment_id].append(
+                    SignOffRecord(kind=row.text1, signed_on=row.day1)
+                )
+            else:
+                adjustments[row.enrolment_id].append(
+                    AdjustmentRecord(
+                        policy_id=row.text1,
+                        parameter=row.text2,
+                        value=row.value,
+                        reason=row.text3,
+                        valid_from=row.day1,
+                        valid_to=row.day2,
+                        adjustment_id=row.id,
+                    )
+                )
+    return (
+        {key: tuple(value) for key, value in pauses.items()},
+        {key: tuple(value) for key, value in sign_offs.items()},
+        {key: tuple(value) for key, value in adjustments.items()},
+    )
 
 
 def _caseloads(
     session: Session, worker_ids: list[int], on: date
 ) -> dict[int, tuple[CaseLoadItem, ...]]:
-    """Active allocations with their open cases, plus who holds each co-worked case."""
-    rows: list[tuple[Allocation, Case]] = []
-    for chunk in _chunks(worker_ids):
-        rows.extend(
-            session.exec(
-                select(Allocation, Case)
-                .join(Case, col(Case.id) == col(Allocation.case_id))
-                .where(
-                    col(Allocation.worker_id).in_(chunk),
-                    allocation_active_on(on),
-                    case_open_on(on),
-                )
-                .order_by(col(Allocation.start_date), col(Allocation.id))
-            ).all()
-        )
-    coworked = sorted(
-        {case.id for alloc, case in rows if alloc.role == "co_worker" and case.id is not None}
-    )
-    ap_held = advanced_practitioner_held_cases(session, coworked, on)
+    """Active allocations with their open cases, and for each co-worked case whether an
+    advanced practitioner holds it (asked in the same statement)."""
     found: dict[int, list[CaseLoadItem]] = defaultdict(list)
-    for alloc, case in rows:
-        assert case.id is not None
-        found[alloc.worker_id].append(case_load_item(alloc, case, case.id in ap_held))
+    for chunk in _chunks(worker_ids):
+        for row in read(session, _CASELOADS, ids=chunk, on=on):
+            found[row.worker_id].append(case_load_item(row, bool(row.ap_held)))
     return {key: tuple(value) for key, value in found.items()}
 
 
-def case_load_item(alloc: Allocation, case: Case, holder_is_ap: bool) -> CaseLoadItem:
-    assert case.id is not None
+def case_load_item(row: Any, holder_is_ap: bool) -> CaseLoadItem:
+    """A `CaseLoadItem` from a row of `_CASELOAD_COLUMNS`."""
     return CaseLoadItem(
-        case_id=case.id,
-        reference=case.reference,
-        category=case.category,
-        complexity=case.complexity,
-        role=alloc.role,  # type: ignore[arg-type]
-        start_date=alloc.start_date,
-        allocation_id=alloc.id,
-        holder_is_advanced_practitioner=holder_is_ap if alloc.role == "co_worker" else False,
+        case_id=row.case_id,
+        reference=row.reference,
+        category=row.category,
+        complexity=row.complexity,
+        role=row.role,
+        start_date=row.start_date,
+        allocation_id=row.allocation_id,
+        holder_is_advanced_practitioner=holder_is_ap if row.role == "co_worker" else False,
     )
 
 
@@ -367,6 +463,22 @@ def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, Any]
     return found
 
 
+# The current caseloads of the experienced workers of some teams.
+_TEAM_CASELOADS = (
+    sa_select(*_CASELOAD_COLUMNS)
+    .select_from(
+        _ALLOCATION.join(_CASE, _CASE.c.id == _ALLOCATION.c.case_id)
+        .join(_STAFF, _STAFF.c.id == _ALLOCATION.c.worker_id)
+    )
+    .where(
+        _STAFF.c.team_id.in_(_IDS),
+        _STAFF.c.experienced.is_(True),
+        _active(_ALLOCATION),
+        _CASE_OPEN,
+    )
+)
+
+
 def _team_benchmarks(
     session: Session, wanted: set[tuple[int | None, str]], on: date, policies: Any
 ) -> dict[tuple[int | None, str], float]:
@@ -388,20 +500,10 @@ def _team_benchmarks(
         return {}
     by_id = {p.id: p for p in people}
     loads: dict[int, list[CaseLoadItem]] = {pid: [] for pid in by_id if pid is not None}
-    rows = session.exec(
-        select(Allocation, Case)
-        .join(Case, col(Case.id) == col(Allocation.case_id))
-        .join(Staff, col(Staff.id) == col(Allocation.worker_id))
-        .where(
-            col(Staff.team_id).in_(team_ids),
-            col(Staff.experienced).is_(True),
-            allocation_active_on(on),
-            case_open_on(on),
-        )
-    ).all()
-    for alloc, case in rows:
-        if alloc.worker_id in loads:
-            loads[alloc.worker_id].append(case_load_item(alloc, case, False))
+    rows = read(session, _TEAM_CASELOADS, ids=team_ids, on=on)
+    for row in rows:
+        if row.worker_id in loads:
+            loads[row.worker_id].append(case_load_item(row, False))
     result: dict[tuple[int | None, str], float] = {}
     for team_id, programme in wanted:
         weights = weightings.get(programme)

@@ -1,9 +1,15 @@
-"""Server-rendered pages (Jinja2 + htmx): full pages and fragments from the same templates."""
+"""Server-rendered pages (Jinja2 + htmx): full pages and fragments from the same templates.
+
+Every page goes through `authorize_page` and its table (app/auth/page_access.py): it is a
+dependency of this router, so a page added to any router included here is guarded, and
+refused until its rule is written.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.auth.page_guard import authorize_page
 from app.web import (
     allocate,
     breaches,
@@ -17,7 +23,7 @@ from app.web import (
 )
 from app.web.errors import install_web_error_handlers
 
-web_router = APIRouter(include_in_schema=False)
+web_router = APIRouter(include_in_schema=False, dependencies=[Depends(authorize_page)])
 web_router.include_router(login.router)
 web_router.include_router(home.router)
 web_router.include_router(nqsw.router)

@@ -2,6 +2,9 @@
 
 The page asks `services.allocation` the same question the API does (check, then write
 under the NQSW's lock), so what the manager is shown is exactly what will be enforced.
+Who may allocate, and to which worker, is the page table's rule (app/auth/page_access.py);
+the case is named by its reference, so it is checked here, with the same decision
+(`page_guard.within_reach`): a case out of reach reads as one that does not exist.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session
 
+from app.auth.page_guard import within_reach
 from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
 from app.models import Staff
 from app.services import allocation as allocations
-from app.web import access, queries
+from app.web import queries
 from app.web.deps import PoliciesDep, ViewerDep
-from app.web.errors import PageForbidden
 from app.web.forms import FormErrors, domain_errors, parse_form
-from app.web.htmx import redirect
+from app.web.htmx import is_htmx, redirect
+from app.web.identity import principal_of
 from app.web.summaries import titled
 from app.web.templating import render
 from app.web.viewer import Viewer
@@ -58,9 +62,15 @@ class CheckForm(BaseModel):
     start_date: date | None = None
 
 
-def require_allocator(viewer: Viewer) -> None:
-    if not viewer.can_allocate:
-        raise PageForbidden("Only team managers and senior managers allocate cases.")
+def case_in_reach(session: Session, viewer: Viewer, reference: str) -> Any | None:
+    """The case with this reference, if the person reaches it (as the API's allocation
+    rule requires); otherwise None, exactly as for a reference that does not exist."""
+    case = queries.case_by_reference(session, reference)
+    if case is None or case.id is None:
+        return None
+    if not within_reach(session, principal_of(viewer), "case", case.id):
+        return None
+    return case
 
 
 def form_options(session: Session, viewer: Viewer, on: date) -> dict[str, Any]:
@@ -78,11 +88,11 @@ def whatif(
     """The engine's verdict on the proposal, or what is still missing to give one."""
     if not form.case_reference or not form.worker_id:
         return {"state": "incomplete"}
-    case = queries.case_by_reference(session, form.case_reference)
+    case = case_in_reach(session, viewer, form.case_reference)
     if case is None or case.id is None:
         return {"state": "unknown_case", "reference": form.case_reference}
     worker = session.get(Staff, form.worker_id)
-    if worker is None or not access.can_see_nqsw(session, viewer, worker):
+    if worker is None:
         return {"state": "unknown_worker"}
     on = form.start_date or today()
     try:
@@ -139,7 +149,6 @@ def allocate_page(
     request: Request, session: SessionDep, viewer: ViewerDep, policies: PoliciesDep,
     worker_id: int | None = None, case_reference: str | None = None,
 ) -> Response:
-    require_allocator(viewer)
     values = {"worker_id": worker_id or "", "case_reference": case_reference or "",
               "role": "holder", "start_date": today().isoformat()}
     check, _ = parse_form(CheckForm, values)
@@ -151,12 +160,14 @@ def allocate_page(
 async def allocate_check(
     request: Request, session: SessionDep, viewer: ViewerDep, policies: PoliciesDep
 ) -> Response:
-    """The what-if panel, refreshed as the manager picks (never writes)."""
-    require_allocator(viewer)
-    data = dict(await request.form())
+    """The what-if panel, refreshed as the manager picks (never writes); without htmx,
+    the whole page with the panel filled in."""
+    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
     check, errors = parse_form(CheckForm, data, LABELS)
     result = whatif(session, viewer, policies, check) if check else {
         "state": "invalid", "messages": [m for _, m in errors.summary()]}
+    if not is_htmx(request):
+        return page(request, session, viewer, values=data, result=result)
     return render(request, "pages/allocate.html", {"result": result}, block="whatif")
 
 
@@ -164,16 +175,15 @@ async def allocate_check(
 async def allocate_submit(
     request: Request, session: SessionDep, viewer: ViewerDep, policies: PoliciesDep
 ) -> Response:
-    require_allocator(viewer)
     data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
     form, errors = parse_form(AllocationForm, data, LABELS)
     if form is None:
         return page(request, session, viewer, values=data, errors=errors, status_code=422)
-    case = queries.case_by_reference(session, form.case_reference)
+    case = case_in_reach(session, viewer, form.case_reference)
     worker = session.get(Staff, form.worker_id)
     if case is None or case.id is None:
         errors.add("case_reference", f"There is no case with reference {form.case_reference}")
-    if worker is None or not access.can_see_nqsw(session, viewer, worker):
+    if worker is None:
         errors.add("worker_id", "Select a worker from your teams")
     if errors:
         return page(request, session, viewer, values=data, errors=errors, status_code=422)

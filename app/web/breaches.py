@@ -1,4 +1,8 @@
-"""The breach dashboard and a breach's own page, where people acknowledge or except it."""
+"""The breach dashboard and a breach's own page, where people acknowledge or except it.
+
+Who may see and do what is the page access table's rule (app/auth/page_access.py),
+enforced before a handler runs; the buttons follow the same table (app.web.permits).
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,10 @@ from sqlmodel import Session
 
 from app.clock import today
 from app.db import SessionDep
-from app.errors import DomainError, NotFound
-from app.models import Staff
+from app.errors import DomainError
 from app.services import breaches as breach_service
-from app.web import access, queries
+from app.web import permits, queries
 from app.web.deps import OnDep, ViewerDep
-from app.web.errors import PageForbidden
 from app.web.forms import FormErrors, domain_errors, parse_form
 from app.web.htmx import redirect
 from app.web.templating import render
@@ -93,10 +95,13 @@ class DashboardQuery:
 def scoped_filters(
     session: Session, viewer: Viewer, query: DashboardQuery, *, on: date
 ) -> tuple[breach_service.BreachFilters, list[Any]]:
-    """The service's filters, narrowed to what this person may see."""
+    """The service's filters, narrowed to what this person may see.
+
+    Who may see the dashboard, and that an NQSW to filter on (`nqsw_id`) is within reach,
+    is the page table's rule (app/auth/page_access.py); the rows are narrowed here to the
+    person's teams or service area, so a filter can never widen what they see.
+    """
     visible = queries.visible_team_ids(session, viewer)
-    if viewer.role == "nqsw":
-        raise PageForbidden("The breach dashboard is for managers and coordinators.")
     team_choices = queries.teams(session, visible)
     team_id = query.team_id
     area_id: int | None = None
@@ -128,10 +133,6 @@ def scoped_filters(
         staff_id=query.nqsw_id,
         min_age_days=int(query.min_age) if query.min_age else None,
     )
-    if query.nqsw_id is not None:
-        nqsw = session.get(Staff, query.nqsw_id)
-        if nqsw is None or not access.can_see_nqsw(session, viewer, nqsw):
-            raise NotFound("NQSW", query.nqsw_id)
     return filters, team_choices
 
 
@@ -261,22 +262,14 @@ EXCEPTION_LABELS = {"reason": "Reason for the exception",
                     "expires_on": "Expiry date"}
 
 
-def breach_for(session: Session, viewer: Viewer, breach_id: int, on: date) -> dict[str, Any]:
-    view = breach_service.get_breach(session, breach_id, on=on)
-    nqsw = session.get(Staff, view["staff_id"])
-    if nqsw is None or not access.can_see_nqsw(session, viewer, nqsw):
-        raise NotFound("breach", breach_id)
-    return view
+def may_acknowledge(viewer: Viewer, breach: dict[str, Any]) -> bool:
+    """Managing a team's work (as the page table has it): team and senior managers."""
+    return permits.may(viewer, permits.ACKNOWLEDGE, breach["staff_id"])
 
 
-def may_acknowledge(viewer: Viewer) -> bool:
-    """Managing a team's work (as the access table has it): team and senior managers."""
-    return viewer.role in ("team_manager", "senior_manager")
-
-
-def may_grant_exception(viewer: Viewer) -> bool:
+def may_grant_exception(viewer: Viewer, breach: dict[str, Any]) -> bool:
     """The approver is the person granting it: a senior manager or an ASYE coordinator."""
-    return viewer.role in breach_service.EXCEPTION_ROLES and viewer.staff_id is not None
+    return permits.may(viewer, permits.GRANT_EXCEPTION, breach["staff_id"])
 
 
 def detail_page(
@@ -284,7 +277,7 @@ def detail_page(
     ack_errors: FormErrors | None = None, exc_errors: FormErrors | None = None,
     values: dict[str, Any] | None = None, status_code: int = 200,
 ) -> Response:
-    breach = breach_for(session, viewer, breach_id, on)
+    breach = breach_service.get_breach(session, breach_id, on=on)
     policies = request.app.state.policies
     titles = dict(rule_choices(policies))
     actors = queries.staff_by_id(session, [e.actor_id for e in breach["history"]] + [
@@ -306,8 +299,8 @@ def detail_page(
         "ack_errors": ack_errors or FormErrors(),
         "exc_errors": exc_errors or FormErrors(),
         "values": {**defaults, **(values or {})},
-        "may_except": may_grant_exception(viewer),
-        "may_acknowledge": may_acknowledge(viewer),
+        "may_except": may_grant_exception(viewer, breach),
+        "may_acknowledge": may_acknowledge(viewer, breach),
         "done": request.query_params.get("done"),
         "on": on,
     }, status_code=status_code)
@@ -325,9 +318,6 @@ async def breach_acknowledge(
     breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep
 ) -> Response:
     on = today()
-    breach_for(session, viewer, breach_id, on)
-    if not may_acknowledge(viewer):
-        raise PageForbidden("Team managers and senior managers acknowledge breaches.")
     data = dict(await request.form())
     form, errors = parse_form(AcknowledgeForm, data, {"note": "A note"})
     if form is None:
@@ -349,9 +339,6 @@ async def breach_exception(
     breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep
 ) -> Response:
     on = today()
-    breach_for(session, viewer, breach_id, on)
-    if not may_grant_exception(viewer):
-        raise PageForbidden("Only a senior manager or an ASYE coordinator grants exceptions.")
     assert viewer.staff_id is not None
     data = dict(await request.form())
     form, errors = parse_form(ExceptionForm, data, EXCEPTION_LABELS)

@@ -14,7 +14,11 @@ from app.web.viewer import Viewer
 
 
 def get_viewer(request: Request, session: SessionDep) -> Viewer:
-    """The signed-in person, or a trip to the sign-in page (and back afterwards)."""
+    """The signed-in person, or a trip to the sign-in page (and back afterwards).
+
+    The page guard (app/auth/page_guard.py) has already signed the person in and decided
+    that they may use the page; this only loads what the page shows about them.
+    """
     from app.web import identity
 
     viewer = identity.viewer_from_session(request, session)

@@ -2,8 +2,10 @@
 marking time taken, rebooking lost time, and a team manager's cancellation (always with a
 reason; the NQSW is told and asked to rebook).
 
-Who may do what is the API's rule (app.web.permits): the NQSW and their team manager
-book, move, take and rebook; only a team manager cancels.
+Who may do what is the API's rule, applied to these pages by the page access table
+(app/auth/page_access.py) before a handler runs: the NQSW and their team manager book,
+move, take and rebook; only a team manager cancels. The buttons follow the same table
+(app.web.permits).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def diary_page(
     policies: Any, values: dict[str, Any] | None = None, errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    nqsw = access.nqsw_for(session, viewer, staff_id)
+    nqsw = access.nqsw_for(session, staff_id)
     try:
         summary = diary_service.summary(session, staff_id=staff_id, on=on, policies=policies)
         entries, _, rebooked = diary_service.list_entries(
@@ -135,19 +137,11 @@ def diary(
     return diary_page(request, session, viewer, staff_id, on=on, policies=policies)
 
 
-def require(viewer: Viewer, route: str, staff_id: int, message: str) -> None:
-    if not permits.may(viewer, route, staff_id):
-        raise PageForbidden(message)
-
-
 @router.post("/nqsws/{staff_id}/diary", include_in_schema=False)
 async def book(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
     policies: PoliciesDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.BOOK, staff_id,
-            "Only the NQSW or their team manager books protected time.")
     on = today()
     data = form_data(await request.form())
     wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
@@ -184,7 +178,7 @@ def entry_page(
     status_code: int = 200,
 ) -> Response:
     """The form to move a booking (new date, perhaps new length) or rebook lost time."""
-    nqsw = access.nqsw_for(session, viewer, staff_id)
+    nqsw = access.nqsw_for(session, staff_id)
     context = diary_service.load_context(session, staff_id, today())
     entry = diary_service.get_entry(session, context, entry_id)
     if mode == "move" and entry.status != "booked":
@@ -218,9 +212,6 @@ def entry_page(
 def move_form(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.MOVE, staff_id,
-            "Only the NQSW or their team manager moves protected time.")
     return entry_page(request, session, viewer, staff_id, entry_id, mode="move")
 
 
@@ -228,9 +219,6 @@ def move_form(
 async def move(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.MOVE, staff_id,
-            "Only the NQSW or their team manager moves protected time.")
     data = form_data(await request.form())
     wanted = {"day": data.get("day", ""), **service_fields(data)}
     form, errors = parse_form(ProtectedTimeMove, wanted, LABELS, chosen=CHOSEN)
@@ -252,9 +240,6 @@ async def move(
 def rebook_form(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.BOOK, staff_id,
-            "Only the NQSW or their team manager books protected time.")
     return entry_page(request, session, viewer, staff_id, entry_id, mode="rebook")
 
 
@@ -262,9 +247,6 @@ def rebook_form(
 async def rebook(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.BOOK, staff_id,
-            "Only the NQSW or their team manager books protected time.")
     data = form_data(await request.form())
     wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
     wanted.update(service_fields(data), rebooked_from_id=entry_id)
@@ -289,9 +271,6 @@ async def mark_taken(
     policies: PoliciesDep,
 ) -> Response:
     """One click in the diary: the time happened and was used for development."""
-    access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.TAKE, staff_id,
-            "Only the NQSW or their team manager marks protected time as taken.")
     on = today()
     try:
         entry = diary_service.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=on,
@@ -320,8 +299,7 @@ def cancel_page(
     values: dict[str, Any] | None = None, errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    nqsw = access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.CANCEL, staff_id, "Only a team manager cancels protected time.")
+    nqsw = access.nqsw_for(session, staff_id)
     context = diary_service.load_context(session, staff_id, today())
     entry = diary_service.get_entry(session, context, entry_id)
     return render(request, "pages/diary_cancel.html", {
@@ -338,8 +316,6 @@ def cancel_page(
 async def cancel(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    require(viewer, permits.CANCEL, staff_id, "Only a team manager cancels protected time.")
     assert viewer.staff_id is not None
     data = form_data(await request.form())
     errors = FormErrors()

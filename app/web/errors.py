@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.auth.page_guard import PageRefused, SignInRequired
 from app.errors import DomainError
 from app.web.htmx import is_htmx, redirect
 
@@ -37,16 +38,17 @@ TITLES = {
 }
 
 
-class NotSignedIn(Exception):
+class NotSignedIn(SignInRequired):
     """A page needs a signed-in person; they are sent to the sign-in page and back."""
 
 
-class PageForbidden(Exception):
-    """The signed-in person's role or scope does not reach this page."""
+class PageForbidden(PageRefused):
+    """What the person asked for is not possible for them here (a rule about the record's
+    state, e.g. a booking already cancelled). Who may use a page at all is decided before
+    the handler runs, by the page access table."""
 
     def __init__(self, message: str = "Your role does not give you access to this page.") -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(403, message)
 
 
 def is_page_request(request: Request) -> bool:
@@ -72,7 +74,16 @@ def error_response(request: Request, status_code: int, message: str) -> Response
     from app.web.templating import render
 
     title = TITLES.get(status_code, "Sorry, there is a problem with the service")
-    context = {"title": title, "message": message, "status_code": status_code}
+    context: dict[str, object] = {"title": title, "message": message,
+                                  "status_code": status_code}
+    if getattr(request.state, "viewer", None) is None:
+        # Refused before the page loaded its viewer: the header and navigation still show.
+        principal = getattr(request.state, "principal", None)
+        if principal is not None:
+            from app.web.identity import csrf_token_for, header_viewer
+
+            context["viewer"] = header_viewer(principal)
+            context["csrf_token"] = csrf_token_for(request)
     if is_htmx(request):
         response = render(request, "pages/error.html", context, block="message",
                           status_code=status_code)
@@ -125,9 +136,11 @@ def install_web_error_handlers(app: FastAPI) -> None:
     async def not_signed_in(request: Request, _exc: Exception) -> Response:
         return login_redirect(request)
 
-    async def forbidden(request: Request, exc: Exception) -> Response:
-        message = exc.message if isinstance(exc, PageForbidden) else str(exc)
-        return error_response(request, 403, message)
+    async def refused(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, PageRefused):
+            return error_response(request, exc.status_code, exc.message)
+        return error_response(request, 403, str(exc))
 
-    app.add_exception_handler(NotSignedIn, not_signed_in)
-    app.add_exception_handler(PageForbidden, forbidden)
+    # The page guard's answers (app/auth/page_guard.py), and the handlers' own refusals.
+    app.add_exception_handler(SignInRequired, not_signed_in)
+    app.add_exception_handler(PageRefused, refused)

@@ -1,7 +1,8 @@
 """The bridge from the account session (app.auth) to the person pages are rendered for.
 
-Scope decisions stay with app.auth: the page keeps the request's `Principal` beside the
-`Viewer` and asks it what the person may see.
+Who may see what is decided by app.auth before a page's handler runs (the page guard and
+its table, app/auth/page_access.py); a page keeps the request's `Principal` beside the
+`Viewer`, so that its lists ask the principal what is within the person's reach.
 """
 
 from __future__ import annotations
@@ -11,22 +12,15 @@ from typing import Any
 from fastapi import Request
 from sqlmodel import Session
 
+from app.auth.principal import Principal
 from app.web import queries
 from app.web.viewer import Viewer
 
 
-def viewer_from_session(request: Request, session: Session) -> Viewer | None:
-    """The signed-in person (session cookie, or a bearer token), or None."""
-    from app.auth.dependencies import authenticate
-
-    principal = authenticate(request, session)
-    if principal is None:
-        return None
-    request.state.principal = principal
+def viewer_for(session: Session, principal: Principal) -> Viewer:
+    """The person behind a principal, with the teams and areas they answer for."""
     if principal.staff_id is None:
-        viewer = Viewer(staff_id=None, name=principal.name or principal.email,
-                        role=principal.role or "admin", email=principal.email,
-                        account_id=principal.account_id)
+        viewer = header_viewer(principal)
     else:
         viewer = queries.viewer_for_staff(
             session, principal.staff_id, account_id=principal.account_id,
@@ -34,6 +28,28 @@ def viewer_from_session(request: Request, session: Session) -> Viewer | None:
         )
     viewer.extra["principal"] = principal
     return viewer
+
+
+def header_viewer(principal: Principal) -> Viewer:
+    """Enough of the person for the page header and navigation, without the database
+    (for an error page answered before the page loaded its viewer)."""
+    viewer = Viewer(staff_id=principal.staff_id, name=principal.name or principal.email,
+                    role=principal.role or "admin", email=principal.email,
+                    account_id=principal.account_id)
+    viewer.extra["principal"] = principal
+    return viewer
+
+
+def viewer_from_session(request: Request, session: Session) -> Viewer | None:
+    """The signed-in person (session cookie, or a bearer token), or None: for the public
+    pages (sign-in), which the guard does not sign anyone in for."""
+    from app.auth.dependencies import authenticate
+
+    principal = getattr(request.state, "principal", None) or authenticate(request, session)
+    if principal is None:
+        return None
+    request.state.principal = principal
+    return viewer_for(session, principal)
 
 
 def principal_of(viewer: Viewer) -> Any | None:

@@ -49,8 +49,7 @@ def login_form(request: Request, session: SessionDep) -> Response:
 
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, session: SessionDep) -> Response:
-    from app.auth import accounts, sessions
-    from app.auth.dependencies import client_address
+    from app.auth.web import page_principal, set_session_cookie, sign_in
 
     form = await request.form()
     email = str(form.get("email", "")).strip()
@@ -63,9 +62,9 @@ async def login(request: Request, session: SessionDep) -> Response:
         errors.add("password", "Enter your password")
     if errors:
         return login_page(request, values={"email": email}, errors=errors, status_code=422)
-    outcome = accounts.authenticate(session, email=email, password=password,
-                                    address=client_address(request))
-    if outcome.account is None:
+    page_principal(request, session)  # a session already open in this browser is replaced
+    outcome, cookie = sign_in(session, request, email=email, password=password)
+    if cookie is None:
         if outcome.throttled:
             errors.add("email", f"Too many attempts to sign in. Try again in "
                                 f"{outcome.retry_after} seconds")
@@ -74,33 +73,19 @@ async def login(request: Request, session: SessionDep) -> Response:
             errors.add("email", "Enter a correct email address and password")
         return login_page(request, values={"email": email}, errors=errors,
                           status_code=429 if outcome.throttled else 401)
-    settings = request.app.state.settings
-    cookie, _row = sessions.start(session, outcome.account, settings,
-                                  address=client_address(request),
-                                  user_agent=request.headers.get("user-agent"))
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        sessions.cookie_name(settings), cookie, httponly=True, samesite="lax",
-        secure=bool(settings.secure_cookies), path="/",
-        max_age=int(settings.session_absolute_hours) * 3600,
-    )
+    set_session_cookie(response, request.app.state.settings, cookie)
     return response
 
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, session: SessionDep) -> Response:
-    """Ends the session on the server too, so the old cookie is worthless."""
-    from app.auth import sessions
-    from app.web.identity import viewer_from_session
+    """Ends the session on the server too, so the old cookie is worthless, and clears the
+    cookie with the attributes it was set with (a `__Host-` cookie behind HTTPS is only
+    replaced by one that is also `Secure`)."""
+    from app.auth.web import clear_session_cookie, sign_out
 
-    viewer = viewer_from_session(request, session)
-    row = getattr(request.state, "login_session", None)
-    if row is not None:
-        sessions.end(session, row, actor_id=viewer.staff_id if viewer else None,
-                     reason="logout")
-    settings = request.app.state.settings
+    sign_out(session, request)
     response = redirect(request, "/login?signed_out=1")
-    response.delete_cookie(sessions.cookie_name(settings), path="/")
+    clear_session_cookie(response, request.app.state.settings)
     return response
-
-

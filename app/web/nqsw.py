@@ -21,11 +21,9 @@ from app.web.templating import render
 router = APIRouter()
 
 
-def nqsw_context(
-    session: Session, viewer: Any, staff_id: int, on: date, policies: Any
-) -> dict[str, Any]:
+def nqsw_context(session: Session, staff_id: int, on: date, policies: Any) -> dict[str, Any]:
     """Everything the NQSW page shows, shared with the diary and allocation pages' headers."""
-    staff = access.nqsw_for(session, viewer, staff_id)
+    staff = access.nqsw_for(session, staff_id)
     enrolment = current_enrolment(session, staff_id, on) or queries.latest_enrolment(
         session, staff_id
     )
@@ -54,7 +52,7 @@ def nqsw_page(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep, on: OnDep,
     policies: PoliciesDep,
 ) -> Response:
-    context = nqsw_context(session, viewer, staff_id, on, policies)
+    context = nqsw_context(session, staff_id, on, policies)
     rows = queries.caseload(session, staff_id, on)
     co_worked = [c.id for a, c in rows if a.role == "co_worker" and c.id is not None]
     holders = queries.case_holders(session, co_worked, on)

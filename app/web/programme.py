@@ -2,8 +2,10 @@
 clock stops and protected time inside the pause is displaced, to be rebooked), the return,
 and the joint child-protection sign-off of a team manager and a senior manager.
 
-Who may do what is the API's rule (app.web.permits): the team manager and the ASYE
-coordinator pause and resume; team and senior managers record a sign-off.
+Who may do what is the API's rule, applied by the page access table
+(app/auth/page_access.py) before a handler runs: the team manager and the ASYE
+coordinator pause and resume; team and senior managers record a sign-off. The forms
+offered follow the same table (app.web.permits).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from app.services import diary as diary_service
 from app.services import enrolments, programme_events
 from app.web import access, permits, queries
 from app.web.deps import OnDep, ViewerDep
-from app.web.errors import PageForbidden
 from app.web.forms import FormErrors, domain_errors, parse_form
 from app.web.htmx import redirect
 from app.web.templating import render
@@ -68,7 +69,7 @@ def programme_page(
     values: dict[str, Any] | None = None, errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    nqsw = access.nqsw_for(session, viewer, staff_id)
+    nqsw = access.nqsw_for(session, staff_id)
     _, enrolment = programme_events.nqsw_enrolment(session, staff_id)
     assert enrolment.id is not None
     pauses = programme_events.pauses_of(session, enrolment.id)
@@ -150,9 +151,6 @@ def programme(
 async def pause(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    if not permits.may(viewer, permits.PAUSE, staff_id):
-        raise PageForbidden("The team manager or the ASYE coordinator pauses a programme.")
     on = today()
     data = _form(await request.form())
     wanted = {"start_date": data.get("start_date", ""), "reason": data.get("reason", ""),
@@ -176,9 +174,6 @@ async def pause(
 async def resume(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    if not permits.may(viewer, permits.RESUME, staff_id):
-        raise PageForbidden("The team manager or the ASYE coordinator restarts a programme.")
     on = today()
     data = _form(await request.form())
     form, errors = parse_form(ResumeRequest, {"on": data.get("back_on", "")}, RESUME_LABELS)
@@ -200,9 +195,6 @@ async def resume(
 async def sign_off(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    if not permits.may(viewer, permits.SIGN_OFF, staff_id):
-        raise PageForbidden("A team manager and a senior manager sign off together.")
     on = today()
     data = _form(await request.form())
     wanted = {"kind": CHILD_PROTECTION,

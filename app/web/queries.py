@@ -43,23 +43,16 @@ def viewer_for_staff(session: Session, staff_id: int, *, account_id: int | None 
 
 
 def visible_team_ids(session: Session, viewer: Viewer) -> list[int] | None:
-    """Teams whose NQSWs this person may list; None means every team (coordinators)."""
+    """Teams whose NQSWs this person may list; None means every team (coordinators).
+
+    The person's reach is app.auth's (the principal the page guard signed in), the same
+    that decides every record the API and the pages show; without one, no team.
+    """
     principal: Any = viewer.extra.get("principal")
-    if principal is not None:
-        teams = principal.visible_team_ids()
-        return None if teams is None else sorted(teams)
-    if viewer.role in ("asye_coordinator", "admin"):
-        return None
-    ids: set[int] = set(viewer.managed_team_ids)
-    if viewer.service_area_ids:
-        ids.update(
-            i for i in session.exec(
-                select(Team.id).where(col(Team.service_area_id).in_(viewer.service_area_ids))
-            ).all() if i is not None
-        )
-    if viewer.role == "team_manager" and viewer.team_id is not None and not ids:
-        ids.add(viewer.team_id)
-    return sorted(ids)
+    if principal is None:
+        return []
+    teams = principal.visible_team_ids()
+    return None if teams is None else sorted(teams)
 
 
 def teams(session: Session, ids: Iterable[int] | None = None) -> list[Team]:

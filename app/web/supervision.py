@@ -2,8 +2,10 @@
 to record a session, cancel one (with the reason) and record a review as held.
 
 Supervision is the first thing to slip under pressure, so an overdue gap is the first
-thing on the page. Who may record follows the API (app.web.permits): the team manager,
-and the advanced practitioner for the joint sessions they share with the manager.
+thing on the page. Who may record follows the API, applied by the page access table
+(app/auth/page_access.py) before a handler runs: the team manager, and the advanced
+practitioner for the joint sessions they share with the manager (that last condition is
+about the session itself, so it is checked here).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def supervision_page(
     session_errors: FormErrors | None = None, review_errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    nqsw = access.nqsw_for(session, viewer, staff_id)
+    nqsw = access.nqsw_for(session, staff_id)
     context = diary_service.load_context(session, staff_id, on)
     errors = FormErrors()
     schedule: dict[str, Any] | None = None
@@ -167,9 +169,6 @@ async def record(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
     policies: PoliciesDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    if not permits.may(viewer, permits.RECORD_SUPERVISION, staff_id):
-        raise PageForbidden("Team managers and advanced practitioners record supervision.")
     on = today()
     data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
     wanted = {k: v for k, v in data.items() if k in SESSION_LABELS}
@@ -200,9 +199,6 @@ async def record_review(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
     policies: PoliciesDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
-    if not permits.may(viewer, permits.RECORD_REVIEW, staff_id):
-        raise PageForbidden("Team managers and ASYE coordinators record reviews.")
     on = today()
     data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
     wanted = {"month": data.get("month", ""), "held_on": data.get("held_on", ""),
@@ -240,7 +236,7 @@ def cancel_page(
     values: dict[str, Any] | None = None, errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    nqsw = access.nqsw_for(session, viewer, staff_id)
+    nqsw = access.nqsw_for(session, staff_id)
     context = diary_service.load_context(session, staff_id, today())
     row = supervision_service.get_session_row(session, context, session_id)
     if not may_cancel(viewer, staff_id, row):
@@ -270,7 +266,6 @@ def cancel_form(
 async def cancel(
     staff_id: int, session_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    access.nqsw_for(session, viewer, staff_id)
     context = diary_service.load_context(session, staff_id, today())
     if not may_cancel(viewer, staff_id,
                       supervision_service.get_session_row(session, context, session_id)):

@@ -16,13 +16,10 @@ class NavItem:
     key: str
 
 
-MANAGER_ROLES = frozenset({"team_manager", "senior_manager"})
-OVERSIGHT_ROLES = frozenset({"senior_manager", "asye_coordinator"})
-
-
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in person as pages see them."""
+    """The signed-in person as pages see them. What the navigation offers is read from the
+    page access table (app/auth/page_access.py), through app.web.permits."""
 
     staff_id: int | None
     name: str
@@ -40,7 +37,10 @@ class Viewer:
 
     @property
     def can_allocate(self) -> bool:
-        return self.role in MANAGER_ROLES
+        """The allocation page is open to this role (the page access table says who)."""
+        from app.web.permits import ALLOCATE, role_may
+
+        return role_may(self.role, ALLOCATE)
 
     @property
     def can_override(self) -> bool:
@@ -49,7 +49,16 @@ class Viewer:
 
     @property
     def sees_dashboard(self) -> bool:
-        return self.role in {"team_manager", "senior_manager", "asye_coordinator"}
+        from app.web.permits import DASHBOARD, role_may
+
+        return role_may(self.role, DASHBOARD)
+
+    @property
+    def sees_nqsw_list(self) -> bool:
+        """An NQSW has their own pages instead (the list would only send them there)."""
+        from app.web.permits import NQSW_LIST, role_may
+
+        return self.role != "nqsw" and role_may(self.role, NQSW_LIST)
 
     def navigation(self) -> list[NavItem]:
         """The service navigation for this role, in the order people use it."""
@@ -62,7 +71,7 @@ class Viewer:
         else:
             label = "My team" if self.role in ("team_manager", "advanced_practitioner") else "Home"
             items.append(NavItem(label, "/", "home"))
-        if self.role not in ("nqsw", "admin"):
+        if self.sees_nqsw_list:
             items.append(NavItem("NQSWs", "/nqsws", "nqsws"))
         if self.can_allocate:
             items.append(NavItem("Allocate a case", "/allocate", "allocate"))

@@ -374,7 +374,7 @@ def test_diary_facts_are_loaded_in_a_constant_number_of_queries(
         every = load_diary_facts(db_session, enrolments, date(2026, 12, 2))
     finally:
         event.remove(bind, "before_cursor_execute", count_statement)
-    assert few == 3 and len(statements) == 6
+    assert few == 1 and len(statements) == 2
     assert set(every) == set(enrolments)
     facts = every[enrolments[0]]
     assert [e.day for e in facts.protected_time] == [date(2026, 12, 1), date(2026, 12, 8)]

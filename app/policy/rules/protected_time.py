@@ -46,6 +46,9 @@ from app.policy.vocabulary import PROGRAMME_MONTHS
 
 ACTIVE = frozenset({"booked", "taken"})
 LOST = frozenset({"cancelled", "displaced"})
+# The rule never looks at the caseload or a proposed case, so a what-if allocation check
+# evaluates it once (app.policy.engine.evaluate_proposal).
+reads_caseload = False
 
 
 class Check(StrictParams):

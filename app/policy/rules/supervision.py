@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from app.policy.policies import PolicySet
 
 KIND = "supervision"
+# The rule never looks at the caseload or a proposed case, so a what-if allocation check
+# evaluates it once (app.policy.engine.evaluate_proposal).
+reads_caseload = False
 SessionKind = Literal["reflective", "case", "joint_with_ap"]
 KIND_WORDS = {
     "reflective": "reflective supervision",

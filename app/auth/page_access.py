@@ -1,0 +1,145 @@
+"""THE page access table: one rule for every HTML page and form, keyed by method and path.
+
+The pages (app/web) are guarded exactly like the JSON API: `authorize_page`
+(app/auth/page_guard.py) is a dependency of the pages' router itself, looks the route up
+here, and refuses a route that has no line. The vocabulary is the API's (app/auth/rules.py):
+per role a grant, `ALL`, `SCOPE` or `SELF`, and targets saying which record the request
+is about. Scope is decided by the same code as for the API (`Principal.can_see`, the
+resolvers in app/auth/subjects.py), so a page and the API can never disagree on who
+reaches which NQSW.
+
+A page that does what an API route does takes that route's rule (`as_api`), so a button
+is offered, and a form accepted, for exactly the people the API would accept it from.
+
+Answers: a signed-out visitor is sent to `/login?next=...`; the wrong role gets the 403
+page; a record named in the path that is out of reach gets the same 404 page as a record
+that does not exist. A record named in the query or the form (an NQSW to filter on, a
+worker to allocate to) that is out of reach is a 403, as in the API.
+
+Adding a page means adding a line here and a row in tests/api/test_page_access.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.auth.access_table import ACCESS, MANAGE, READ_CASEWORK
+from app.auth.rules import (
+    ALL_ROLES,
+    Grant,
+    Rule,
+    Target,
+    allow,
+    body,
+    path,
+    public,
+    query,
+    signed_in,
+)
+
+ALL, SCOPE, SELF = Grant.ALL, Grant.SCOPE, Grant.SELF
+
+NOTIFICATION = path("notification_id", "notification")
+ENTRY = path("entry_id", "protected_time")
+# The breach dashboard: the people who answer for breaches (as the navigation offers it).
+DASHBOARD = {"team_manager": SCOPE, "senior_manager": SCOPE, "asye_coordinator": ALL}
+# A person's own records only, whatever their role.
+OWN = dict.fromkeys(ALL_ROLES, SELF)
+
+
+def as_api(key: str, *extra: Target) -> Rule:
+    """The API route's own rule (grants and targets), plus any record the page also names."""
+    rule = ACCESS[key]
+    return replace(rule, targets=rule.targets + extra, note=f"as {key}")
+
+
+PAGE_ACCESS: dict[str, Rule] = {
+    # ---- signing in and out (app/web/login.py); every form still needs its CSRF token --
+    "GET /login": public("the sign-in form"),
+    "POST /login": public("throttled per account and per address"),
+    "POST /logout": public("ends the session the cookie names, if any"),
+    # ---- everyone signed in (app/web/home.py, notifications.py) ------------------------
+    "GET /": signed_in("each role's start page, filtered to their reach"),
+    "GET /promise": signed_in("the promises every NQSW may read"),
+    "GET /notifications": signed_in("the caller's own inbox"),
+    "POST /notifications/read-all": signed_in("the caller's own inbox"),
+    "POST /notifications/{notification_id}/read": allow(
+        NOTIFICATION, **OWN, note="someone else's notification is 404"
+    ),
+    # ---- NQSWs (app/web/home.py, nqsw.py) ----------------------------------------------
+    "GET /nqsws": allow(
+        lists=True, **READ_CASEWORK,
+        note="filtered to the caller's reach; an NQSW is sent to their own page",
+    ),
+    "GET /nqsws/{staff_id}": as_api("GET /api/v1/nqsws/{staff_id}"),
+    # ---- allocating a case (app/web/allocate.py) ---------------------------------------
+    # The case is named by its reference, so the handler checks it with
+    # `page_guard.within_reach` (an out-of-reach case reads as unknown).
+    "GET /allocate": allow(query("worker_id", "staff"), **MANAGE),
+    "POST /allocate/check": allow(
+        body("worker_id", "staff", optional=True), **MANAGE, note="the what-if; writes nothing"
+    ),
+    "POST /allocate": allow(body("worker_id", "staff", optional=True), **MANAGE),
+    # ---- breaches (app/web/breaches.py) ------------------------------------------------
+    "GET /breaches": allow(query("nqsw_id", "staff"), lists=True, **DASHBOARD),
+    "GET /breaches/export.csv": allow(query("nqsw_id", "staff"), lists=True, **DASHBOARD),
+    "GET /breaches/{breach_id}": as_api("GET /api/v1/breaches/{breach_id}"),
+    "POST /breaches/{breach_id}/acknowledge": as_api(
+        "POST /api/v1/breaches/{breach_id}/acknowledge"
+    ),
+    "POST /breaches/{breach_id}/exception": as_api("POST /api/v1/breaches/{breach_id}/exception"),
+    # ---- protected development time (app/web/diary.py) --------------------------------
+    "GET /nqsws/{staff_id}/diary": as_api("GET /api/v1/nqsws/{staff_id}/diary"),
+    "POST /nqsws/{staff_id}/diary": as_api("POST /api/v1/nqsws/{staff_id}/diary"),
+    "GET /nqsws/{staff_id}/diary/{entry_id}/move": as_api(
+        "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/move"
+    ),
+    "POST /nqsws/{staff_id}/diary/{entry_id}/move": as_api(
+        "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/move"
+    ),
+    "GET /nqsws/{staff_id}/diary/{entry_id}/rebook": as_api(
+        "POST /api/v1/nqsws/{staff_id}/diary", ENTRY
+    ),
+    "POST /nqsws/{staff_id}/diary/{entry_id}/rebook": as_api(
+        "POST /api/v1/nqsws/{staff_id}/diary", ENTRY
+    ),
+    "POST /nqsws/{staff_id}/diary/{entry_id}/taken": as_api(
+        "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/taken"
+    ),
+    "GET /nqsws/{staff_id}/diary/{entry_id}/cancel": as_api(
+        "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/cancel"
+    ),
+    "POST /nqsws/{staff_id}/diary/{entry_id}/cancel": as_api(
+        "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/cancel"
+    ),
+    # ---- supervision and reviews (app/web/supervision.py) -----------------------------
+    "GET /nqsws/{staff_id}/supervision": as_api("GET /api/v1/nqsws/{staff_id}/supervision"),
+    "POST /nqsws/{staff_id}/supervision": as_api("POST /api/v1/nqsws/{staff_id}/supervision"),
+    "POST /nqsws/{staff_id}/reviews": as_api("POST /api/v1/nqsws/{staff_id}/reviews"),
+    "GET /nqsws/{staff_id}/supervision/{session_id}/cancel": as_api(
+        "POST /api/v1/nqsws/{staff_id}/supervision/{session_id}/cancel"
+    ),
+    "POST /nqsws/{staff_id}/supervision/{session_id}/cancel": as_api(
+        "POST /api/v1/nqsws/{staff_id}/supervision/{session_id}/cancel"
+    ),
+    # ---- pauses and sign-off (app/web/programme.py) ----------------------------------
+    "GET /nqsws/{staff_id}/programme": as_api("GET /api/v1/nqsws/{staff_id}/programme"),
+    "POST /nqsws/{staff_id}/programme/pause": as_api("POST /api/v1/nqsws/{staff_id}/pause"),
+    "POST /nqsws/{staff_id}/programme/resume": as_api("POST /api/v1/nqsws/{staff_id}/resume"),
+    "POST /nqsws/{staff_id}/programme/sign-off": as_api(
+        "POST /api/v1/nqsws/{staff_id}/sign-offs"
+    ),
+}
+
+# Routes outside both the API and the pages, each with the reason it needs neither table.
+# Anything else the application serves must be in ACCESS or PAGE_ACCESS (the page access
+# test fails otherwise), so a route mounted beside the routers cannot slip through.
+OUTSIDE: dict[str, str] = {
+    "GET /openapi.json": "the API's description: names no person or record",
+    "GET /docs": "Swagger UI, from /static; it calls the API with a token",
+    "GET /docs/oauth2-redirect": "part of Swagger UI's sign-in",
+    "GET /healthz": "liveness: says only whether the database answers",
+    "GET /calendar/{token}.ics": "an NQSW's calendar feed, behind its own secret "
+                                 "(rotated with POST /api/v1/nqsws/{staff_id}/calendar-token)",
+    "MOUNT /static": "scripts, styles, fonts and images: no personal data",
+}
