@@ -412,6 +412,9 @@ class _Builder:
                         "note": "Co-worked CP plans with the advanced practitioner; "
                         "ready to hold child protection work.",
                         "revoked_on": None, "created_at": _stamp(signed_on),
+                        "team_manager_approved_at": _stamp(signed_on),
+                        "senior_manager_approved_at": _stamp(signed_on),
+                        "recorded_by_id": team.manager.id,
                     })
             if profile.reduced_cap is not None:
                 agreed = (boundary_for(start, pauses, 6) or self.as_of) - timedelta(days=14)

@@ -9,6 +9,7 @@ from app.models.breach import Breach, BreachEvent, JobLock
 from app.models.case import Allocation, Case
 from app.models.diary import CalendarToken, ProtectedTime, ReviewPoint, SupervisionSession
 from app.models.enrolment import Adjustment, Enrolment, Pause, SignOff
+from app.models.history import CaseTerm, StaffTerm
 from app.models.notification import Notification, NotificationPreference, OutboxMessage
 from app.models.org import ServiceArea, Team
 from app.models.staff import Staff
@@ -25,6 +26,7 @@ __all__ = [
     "BreachEvent",
     "CalendarToken",
     "Case",
+    "CaseTerm",
     "Enrolment",
     "JobLock",
     "Notification",
@@ -36,6 +38,7 @@ __all__ = [
     "ServiceArea",
     "SignOff",
     "Staff",
+    "StaffTerm",
     "SupervisionSession",
     "Team",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON
@@ -21,5 +21,8 @@ class AuditEvent(SQLModel, table=True):
     entity: str = Field(max_length=80)
     entity_id: str | None = Field(default=None, max_length=80)
     nqsw_id: int | None = Field(default=None, index=True)
+    # The local date the change takes effect (an allocation's start, a pause's first day),
+    # which is what "what happened in March" means; `at` is when it was recorded.
+    effective_on: date | None = Field(default=None, index=True)
     before: Any | None = Field(default=None, sa_type=JSON)
     after: Any | None = Field(default=None, sa_type=JSON)

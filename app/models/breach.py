@@ -72,6 +72,10 @@ class Breach(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_on: date | None = None
     resolution: str | None = Field(default=None, max_length=2000)
+    # Why it resolved, for counting and filtering: case_closed, allocation_ended,
+    # stage_moved_on, adjustment, sign_off, programme_ended, paused, diary, supervision,
+    # policy_changed or changed (anything else); the prose is in `resolution`.
+    resolution_cause: str | None = Field(default=None, max_length=40)
 
     evidence: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     latest_evidence: Any = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_field
+from app.models.base import UTCDateTime, created_at_field
 
 OPEN_ENROLMENT = text("status IN ('active', 'paused')")
 
@@ -57,7 +57,12 @@ class Pause(SQLModel, table=True):
 
 
 class SignOff(SQLModel, table=True):
-    """A readiness sign-off (e.g. child protection work), approved jointly by two managers."""
+    """A readiness sign-off (e.g. child protection work), approved jointly by two managers.
+
+    Readiness is a joint decision: one of the two named managers records it (their
+    approval), the other confirms it (theirs). Only a sign-off with both approvals is in
+    force; until then it is awaiting the other manager.
+    """
 
     __tablename__ = "sign_off"
 
@@ -69,6 +74,9 @@ class SignOff(SQLModel, table=True):
     senior_manager_id: int = Field(foreign_key="staff.id")
     note: str | None = Field(default=None, max_length=2000)
     revoked_on: date | None = None
+    team_manager_approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    senior_manager_approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recorded_by_id: int | None = Field(default=None, foreign_key="staff.id")
     created_at: datetime = created_at_field()
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict, DomainError
 from app.models import Enrolment, Pause, SignOff, Staff
-from app.models.base import EnrolmentStatus, Role
+from app.models.base import EnrolmentStatus, Role, utcnow
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
 from app.schemas.programme import (
     CompleteRequest,
@@ -313,7 +313,9 @@ def sign_off(
     assert enrolment.id is not None
     record = SignOff(enrolment_id=enrolment.id, kind=data.kind, signed_on=signed_on,
                      team_manager_id=data.team_manager_id,
-                     senior_manager_id=data.senior_manager_id, note=data.note)
+                     senior_manager_id=data.senior_manager_id, note=data.note,
+                     team_manager_approved_at=utcnow(), senior_manager_approved_at=utcnow(),
+                     recorded_by_id=actor_id)
     session.add(record)
     enrolment.lock_version += 1
     session.flush()

@@ -304,6 +304,8 @@ _PROGRAMME_FACTS = union_all(
     ).where(
         _SIGN_OFF.c.enrolment_id.in_(_IDS),
         _SIGN_OFF.c.signed_on <= _ON,
+        _SIGN_OFF.c.team_manager_approved_at.is_not(None),
+        _SIGN_OFF.c.senior_manager_approved_at.is_not(None),
         or_(_SIGN_OFF.c.revoked_on.is_(None), _SIGN_OFF.c.revoked_on > _ON),
     ),
 ).order_by(literal_column("fact"), literal_column("day1"), literal_column("id"))
