@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from app.clock import today
 from app.models import AuditEvent
 
 
@@ -40,8 +41,13 @@ def record(
     nqsw_id: int | None = None,
     before: Any = None,
     after: Any = None,
+    effective_on: date | None = None,
 ) -> AuditEvent:
-    """Append one audit event; flushed with the change, committed with the request."""
+    """Append one audit event; flushed with the change, committed with the request.
+
+    `effective_on` is the local date the change takes effect (an allocation's start, a
+    back-dated pause's first day); it defaults to today, when the change is recorded.
+    """
     event = AuditEvent(
         action=action,
         entity=entity,
@@ -50,6 +56,7 @@ def record(
         nqsw_id=nqsw_id,
         before=_jsonable(before),
         after=_jsonable(after),
+        effective_on=effective_on or today(),
     )
     session.add(event)
     return event
