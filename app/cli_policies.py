@@ -13,7 +13,7 @@ import typer
 
 from app.policy.policies import PROGRAMMES
 from app.policy.registry import check_policies
-from app.policy.statement import describe_policy_set, programme_heading
+from app.policy.statement import describe_inactive, describe_policy_set, programme_heading
 
 policies_app = typer.Typer(
     help="Check the organisation's workload policies and explain them in plain English.",
@@ -32,6 +32,9 @@ def check(
     directory: Path | None = typer.Argument(
         None, help="The policy directory (default: the configured policies/)."
     ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Fail (exit 1) on warnings too, e.g. a summary that has drifted."
+    ),
 ) -> None:
     """Validate every policy file; print each problem as path:line: reason."""
     directory = directory or _default_dir()
@@ -48,20 +51,33 @@ def check(
     for policy in policy_set:
         active = ", ".join(policy_set.programmes_for(policy.id)) or "not active"
         typer.echo(f"ok  {policy.id}  version {policy.version}  ({active})")
-    typer.echo(f"{len(policy_set)} policies checked in {directory}: no problems")
+    count = len(result.warnings)
+    warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
+    typer.echo(f"{len(policy_set)} policies checked in {directory}: no problems{warned}")
+    if strict and result.warnings:
+        raise typer.Exit(code=1)
+
+
+def _print_policy(policy: dict[str, object], width: int) -> None:
+    typer.echo("")
+    typer.echo(f"{policy['title']} (policy {policy['id']}, version {policy['version']})")
+    typer.echo(textwrap.fill(str(policy["statement"]), width=width))
 
 
 @policies_app.command("explain")
 def explain(
     programme: str | None = typer.Option(
-        None, "--programme", "-p", help="asye or swip (default: both)."
+        None, "--programme", "-p",
+        help="asye or swip: only what NQSWs on it are promised (default: both, then the "
+        "policies that are available but not active).",
     ),
     directory: Path | None = typer.Option(
         None, "--dir", help="The policy directory (default: the configured policies/)."
     ),
     width: int = typer.Option(88, help="Wrap the text at this width."),
 ) -> None:
-    """Print the plain-English statement of every active policy."""
+    """Print the plain-English statement of every active policy (and, without
+    --programme, of every policy that is available but not active)."""
     if programme is not None and programme not in PROGRAMMES:
         typer.echo(f"unknown programme {programme!r} (use {' or '.join(PROGRAMMES)})", err=True)
         raise typer.Exit(code=2)
@@ -81,9 +97,15 @@ def explain(
         if not described:
             typer.echo("No policy is active for this programme.")
         for policy in described:
-            typer.echo("")
-            typer.echo(f"{policy['title']} (policy {policy['id']}, version {policy['version']})")
-            typer.echo(textwrap.fill(policy["statement"], width=width))
+            _print_policy(policy, width)
+    inactive = describe_inactive(result.policy_set) if programme is None else []
+    if inactive:
+        heading = "Available, not active (list a policy in active.toml to apply it)"
+        typer.echo("")
+        typer.echo(heading)
+        typer.echo("=" * min(len(heading), width))
+        for policy in inactive:
+            _print_policy(policy, width)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m app.cli_policies`

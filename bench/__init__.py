@@ -1,7 +1,10 @@
 """Benchmarks at the size of the largest organisation (issue 7): `python -m bench.run`.
 
-run.py orchestrates; scenarios.py says what each user does; driver.py is the load
-generator (its own process); server.py runs uvicorn and watches its memory;
-sweep_job.py times the daily sweep; report.py writes docs/benchmarks.md. The
-organisation itself comes from app/demo, the generator behind `ringfence demo`.
+run.py orchestrates (and asks the running server for the daily sweep); scenarios.py
+says what each user does, signed in as whom; driver.py is the load generator (its own
+process); server.py runs uvicorn and watches its memory and CPU; memory.py reads a
+process's own peak memory; sweep_job.py times the sweep in a fresh process, as
+`ringfence sweep` runs it; engine_bench.py times the pure policy engine; report.py
+writes docs/benchmarks.md. The organisation itself comes from app/demo, the generator
+behind `ringfence demo`.
 """

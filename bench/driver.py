@@ -9,6 +9,16 @@ throughput come from the same requests, and it prints exact percentiles as JSON 
 same for every scenario, which is why every figure is also given as a ratio to the
 `GET /healthz` baseline measured by the same driver against the same server.
 
+When the plan names the server's process (`server_pid`), each phase also reports the
+server's CPU time over its timed part (user + system, read with psutil): server CPU per
+request does not depend on how fast the driver itself can go, so it is the steadier
+figure when the machine is busy.
+
+Who asks: a request names a bearer token (`token`, a key of the plan's `tokens`) for the
+API, or a page session (`cookie`, a key of the plan's `cookies`: the `Cookie` header a
+browser signed in through `POST /login` sends) for the HTML pages. The client keeps no
+cookies of its own, so a request carries exactly the credentials its spec names.
+
 Bounded by construction: each phase stops at `duration` seconds or `max_requests`
 requests, whichever comes first, and refuses any base URL that is not loopback.
 """
@@ -16,6 +26,7 @@ requests, whichever comes first, and refuses any base URL that is not loopback.
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import json
 import math
 import sys
@@ -25,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import psutil
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -50,6 +62,7 @@ class Result:
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    server_cpu_s: float | None = None
     note: str = ""
 
     def summary(self) -> dict[str, Any]:
@@ -68,7 +81,12 @@ class Result:
             "rps": round(self.count / self.seconds, 1) if self.seconds else None,
             "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
             "mean_ms": round(sum(ordered) / len(ordered), 2) if ordered else None,
-            "max_ms": round(ordered[-1], 2) if ordered else None, "note": self.note,
+            "max_ms": round(ordered[-1], 2) if ordered else None,
+            "server_cpu_s": round(self.server_cpu_s, 3) if self.server_cpu_s is not None
+            else None,
+            "cpu_ms_per_request": round(1000 * self.server_cpu_s / self.count, 3)
+            if self.server_cpu_s is not None and self.count else None,
+            "note": self.note,
         }
 
 
@@ -84,30 +102,58 @@ def _is_missing_route(response: httpx.Response) -> bool:
         return True
 
 
+@dataclass
+class Credentials:
+    tokens: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)  # key -> "name=value"
+
+
+class ServerClock:
+    """CPU seconds used by the server's process tree (None when it cannot be read)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.process = psutil.Process(pid) if pid else None
+
+    def read(self) -> float | None:
+        if self.process is None:
+            return None
+        try:
+            procs = [self.process, *self.process.children(recursive=True)]
+            return sum(t.user + t.system for t in (p.cpu_times() for p in procs))
+        except psutil.Error:
+            return None
+
+
 async def _send(client: httpx.AsyncClient, spec: dict[str, Any],
-                tokens: dict[str, str]) -> httpx.Response:
+                credentials: Credentials) -> httpx.Response:
     headers = {}
-    token = tokens.get(spec.get("token") or "")
+    token = credentials.tokens.get(spec.get("token") or "")
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    cookie = credentials.cookies.get(spec.get("cookie") or "")
+    if cookie:
+        headers["Cookie"] = cookie
     return await client.request(spec.get("method", "GET"), spec["path"],
                                 params=spec.get("params"), json=spec.get("json"),
                                 headers=headers)
 
 
-async def run_phase(client: httpx.AsyncClient, phase: Phase,
-                    tokens: dict[str, str]) -> Result:
+async def run_phase(client: httpx.AsyncClient, phase: Phase, credentials: Credentials,
+                    clock: ServerClock | None = None) -> Result:
     result = Result(phase.name, phase.concurrency)
     if not phase.requests:
         result.available, result.note = False, "no requests could be prepared"
         return result
-    probe = await _send(client, phase.requests[0], tokens)
+    probe = await _send(client, phase.requests[0], credentials)
     if _is_missing_route(probe):
         result.available, result.note = False, f"{probe.status_code}: not available"
         return result
+    if probe.is_redirect and probe.headers.get("location", "").startswith("/login"):
+        result.available, result.note = False, "sent to sign in: no page session"
+        return result
     position = 1
     for _ in range(phase.warmup if phase.cycle else 0):
-        await _send(client, phase.requests[position % len(phase.requests)], tokens)
+        await _send(client, phase.requests[position % len(phase.requests)], credentials)
         position += 1
     queue_lock = asyncio.Lock()
     deadline = time.perf_counter() + phase.duration
@@ -129,7 +175,7 @@ async def run_phase(client: httpx.AsyncClient, phase: Phase,
         while (spec := await next_spec()) is not None:
             started = time.perf_counter()
             try:
-                response = await _send(client, spec, tokens)
+                response = await _send(client, spec, credentials)
                 status = str(response.status_code)
                 ok = response.is_success
             except httpx.HTTPError as exc:
@@ -140,9 +186,13 @@ async def run_phase(client: httpx.AsyncClient, phase: Phase,
             if not ok:
                 result.errors += 1
 
+    cpu_before = clock.read() if clock else None
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(phase.concurrency)))
     result.seconds = time.perf_counter() - started
+    cpu_after = clock.read() if clock else None
+    if cpu_before is not None and cpu_after is not None:
+        result.server_cpu_s = cpu_after - cpu_before
     return result
 
 
@@ -153,11 +203,16 @@ async def run_plan(plan: dict[str, Any]) -> list[dict[str, Any]]:
         raise SystemExit(f"refusing to load anything but loopback (got {host!r})")
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     timeout = httpx.Timeout(plan.get("timeout", 60.0))
+    credentials = Credentials(plan.get("tokens", {}), plan.get("cookies", {}))
+    clock = ServerClock(plan.get("server_pid"))
+    # Keep no cookie a response sets: each request carries only what its spec names.
+    jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     results = []
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout,
+                                 cookies=jar) as client:
         for raw in plan["phases"]:
             phase = Phase(**raw)
-            results.append((await run_phase(client, phase, plan.get("tokens", {}))).summary())
+            results.append((await run_phase(client, phase, credentials, clock)).summary())
     return results
 
 

@@ -4,13 +4,17 @@ Requests are prepared from the loaded database before the server is measured, so
 driver only replays them: what-if checks of an NQSW against an open case of their
 team (as that team's manager, the person who allocates), allocations written with a
 senior manager's override (every write goes through the policy check and breach
-reconciliation, and none is refused), an NQSW's workload, a team's NQSW list, and the
-coordinator's breach dashboard, filtered views and CSV export.
+reconciliation, and none is refused), an NQSW's workload, a team's NQSW list, the
+coordinator's breach dashboard, filtered views and CSV export, and the two pages people
+open in a browser: the coordinator's breach dashboard (`GET /breaches`) and a team
+manager's start page (`GET /`, their team), each with a page session signed in through
+the sign-in form (`page_session`).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -42,6 +46,9 @@ SCENARIOS: tuple[Scenario, ...] = (
              target="dashboard"),
     Scenario("summary", "Breach summary (GET /breaches/summary)", target="dashboard"),
     Scenario("csv", "CSV export (GET /breaches.csv)"),
+    Scenario("page_dashboard", "Breach dashboard page (GET /breaches, HTML, coordinator)",
+             target="dashboard"),
+    Scenario("page_team", "Team page (GET /, HTML, team manager)"),
     Scenario("write", "Allocation write with reconciliation (POST /allocations)",
              writes=True),
 )
@@ -178,8 +185,13 @@ def requests_for(key: str, org: Organisation, *, seed: int = 1) -> list[dict[str
     if key == "csv":
         return [{"method": "GET", "path": "/api/v1/breaches.csv", "params": {"on": on},
                  "token": "coordinator"}]
+    if key == "page_dashboard":
+        return [{"method": "GET", "path": "/breaches", "params": {"on": on},
+                 "cookie": "coordinator"}]
+    if key == "page_team":
+        return [{"method": "GET", "path": "/", "params": {"on": on},
+                 "cookie": "team_manager"}]
     raise KeyError(key)
-
 
 
 def login(base_url: str, email: str, password: str) -> str:
@@ -190,3 +202,55 @@ def login(base_url: str, email: str, password: str) -> str:
                           data={"username": email, "password": password}, timeout=30)
     response.raise_for_status()
     return str(response.json()["access_token"])
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+SESSION_COOKIES = ("ringfence_session", "__Host-ringfence_session")
+
+
+def page_session(base_url: str, email: str, password: str) -> str:
+    """The `Cookie` header of a browser signed in through the sign-in form.
+
+    As a browser does it: `GET /login` hands out the pre-session CSRF cookie and the
+    form's token, `POST /login` with both answers 303 and sets the page session.
+    """
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=30, follow_redirects=False) as client:
+        form = client.get("/login")
+        form.raise_for_status()
+        token = CSRF_FIELD.search(form.text)
+        if token is None:
+            raise RuntimeError("the sign-in page carries no CSRF token")
+        signed_in = client.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": token.group(1), "next": "/"})
+        if signed_in.status_code != 303:
+            raise RuntimeError(f"signing in as {email} answered {signed_in.status_code}")
+        for name in SESSION_COOKIES:
+            value = signed_in.cookies.get(name)
+            if value:
+                return f"{name}={value}"
+    raise RuntimeError(f"signing in as {email} set no page session")
+
+
+def mint_page_session(engine: Engine, staff_id: int) -> str:
+    """A page session issued directly (when no demo sign-in exists for the role): the
+    same row and cookie `POST /login` makes, without knowing anyone's password."""
+    from app.auth import repository as repo
+    from app.auth import sessions
+    from app.models import Account, Staff
+    from app.settings import Settings
+
+    settings = Settings()  # the server's own environment decides the cookie's name
+    with Session(engine) as session:
+        account = repo.account_for_staff(session, staff_id)
+        if account is None:
+            person = session.get(Staff, staff_id)
+            assert person is not None
+            account = Account(email=person.email.lower(), staff_id=staff_id)
+            session.add(account)
+            session.flush()
+        cookie, _ = sessions.start(session, account, settings, address="bench",
+                                   user_agent="bench.run")
+        session.commit()
+    return f"{sessions.cookie_name(settings)}={cookie}"

@@ -1,9 +1,14 @@
 """The server under test: uvicorn with one worker in its own process, watched for memory.
 
 The same command an operator runs (`uvicorn app.main:create_app --factory`), on a free
-loopback port, with the background scheduler off so that nothing but the driver's
-requests runs during a measurement. A sampler thread records the process tree's
-resident memory (uvicorn and its worker) every 100 ms, so the peak is known.
+loopback port, with the background scheduler's timer off so that nothing but the
+benchmark's requests runs during a measurement; the daily sweep is then run where it
+runs in production, inside this process, through `POST /api/v1/breaches/sweep`.
+
+Memory is read two ways: a sampler thread records the process tree's resident memory
+every 100 ms (faster while `watch` is active), and `hwm_mb` reads the kernel's own
+high-water mark (`VmHWM`), which no sample can miss. `cpu_seconds` is the process
+tree's CPU time, so a phase's server cost per request can be computed.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import httpx
 import psutil
 
 from app.settings import PROJECT_ROOT
+from bench.memory import own_peak_mb
 
 
 def free_port() -> int:
@@ -50,6 +56,50 @@ class Server:
     @property
     def peak_mb(self) -> float:
         return max(self.samples_mb, default=0.0)
+
+    def _tree(self) -> list[psutil.Process]:
+        proc = psutil.Process(self.process.pid)
+        return [proc, *proc.children(recursive=True)]
+
+    def hwm_mb(self) -> float | None:
+        """The kernel's peak resident memory of the server's processes since they started
+        (`VmHWM`: exact, unlike sampling; None where /proc is not available)."""
+        try:
+            peaks = [own_peak_mb(p.pid) for p in self._tree()]
+        except psutil.Error:
+            return None
+        if not peaks or any(p is None for p in peaks):
+            return None
+        return sum(p for p in peaks if p is not None)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the server's processes so far."""
+        try:
+            times = [p.cpu_times() for p in self._tree()]
+        except psutil.Error:
+            return 0.0
+        return sum(t.user + t.system for t in times)
+
+    @contextmanager
+    def watch(self, interval: float = 0.01) -> Iterator[list[float]]:
+        """Resident memory sampled every `interval` seconds while the block runs (also
+        added to the run's samples, so the overall peak includes it)."""
+        samples: list[float] = [self.rss_mb()]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(interval):
+                samples.append(self.rss_mb())
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        try:
+            yield samples
+        finally:
+            stop.set()
+            thread.join(5)
+            samples.append(self.rss_mb())
+            self.samples_mb.extend(samples)
 
 
 @contextmanager

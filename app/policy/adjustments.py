@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from app.policy.categories import Categories
+from app.policy.categories import Categories, SignOffKinds
 from app.policy.loader import validation_reasons
 from app.policy.policies import Policy, PolicySet, Rule
 from app.policy.snapshot import AdjustmentRecord
@@ -101,13 +101,17 @@ def _set(data: Any, path: ParamPath, value: Any) -> None:
 
 
 def apply_changes(
-    rule: Rule, changes: Sequence[tuple[ParamPath, Any]], categories: Categories
+    rule: Rule,
+    changes: Sequence[tuple[ParamPath, Any]],
+    categories: Categories,
+    sign_offs: SignOffKinds | None = None,
 ) -> BaseModel:
     """The rule's parameters with the changes applied, validated (raises ValidationError)."""
     data = rule.params.model_dump(mode="json")
     for path, value in changes:
         _set(data, path, value)
-    return rule.impl.Params.model_validate(data, context={"categories": categories})
+    context = {"categories": categories, "sign_offs": sign_offs or SignOffKinds()}
+    return rule.impl.Params.model_validate(data, context=context)
 
 
 def validate_adjustment(
@@ -123,7 +127,7 @@ def validate_adjustment(
     except AdjustmentError as exc:
         return [str(exc)]
     try:
-        apply_changes(rule, [(path, value)], policy_set.categories)
+        apply_changes(rule, [(path, value)], policy_set.categories, policy_set.sign_offs)
     except ValidationError as exc:
         return [reason for _, reason in validation_reasons(exc, kind=rule.kind)]
     return []
@@ -143,6 +147,7 @@ def adjusted_params(
     rule: Rule,
     adjustments: Sequence[AdjustmentRecord],
     categories: Categories,
+    sign_offs: SignOffKinds | None = None,
 ) -> tuple[BaseModel, tuple[AdjustmentRecord, ...], tuple[AdjustmentRecord, ...]]:
     """(parameters, adjustments applied, adjustments ignored) for one rule.
 
@@ -163,7 +168,7 @@ def adjusted_params(
                     mask.append(False)
                     continue
                 candidate = apply_changes(
-                    rule, [*policy_parameters, (path, adjustment.value)], categories
+                    rule, [*policy_parameters, (path, adjustment.value)], categories, sign_offs
                 )
             except (AdjustmentError, ValidationError):
                 mask.append(False)

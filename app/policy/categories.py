@@ -1,7 +1,9 @@
-"""Case categories the policies may name: the built-ins plus the organisation's own.
+"""Case categories and sign-off kinds the policies may name: built-ins plus the organisation's.
 
-Categories are a closed vocabulary so that a typo in a policy ("child_protection")
-is refused when the file is checked rather than silently matching nothing.
+Both are closed vocabularies so that a typo in a policy ("child_protection" as a
+category, "child_protectoin" as a sign-off) is refused when the file is checked rather
+than silently matching nothing: a category that matches no case protects nobody, and a
+sign-off kind that matches no recorded sign-off means the rule never lifts.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from app.policy.vocabulary import CaseCategory
+from app.policy.vocabulary import CaseCategory, SignOffKind
 
 BUILTIN_LABELS: dict[str, str] = {
     CaseCategory.early_help.value: "early help",
@@ -47,3 +49,32 @@ class Categories:
 
 
 BUILTIN_CATEGORIES = Categories()
+
+
+BUILTIN_SIGN_OFF_LABELS: dict[str, str] = {
+    SignOffKind.child_protection.value: "child protection work",
+}
+
+
+@dataclass(frozen=True)
+class SignOffKinds:
+    """Known sign-off kinds and what each is for, read after "signed off for": the
+    built-in `child_protection` is "child protection work"."""
+
+    labels: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_SIGN_OFF_LABELS))
+
+    @classmethod
+    def with_extra(cls, extra: Mapping[str, str]) -> SignOffKinds:
+        return cls({**BUILTIN_SIGN_OFF_LABELS, **extra})
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.labels
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.labels)
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key, key.replace("_", " ") + " work")
+
+
+BUILTIN_SIGN_OFFS = SignOffKinds()

@@ -49,7 +49,7 @@ def _rule_params(
     mine = [a for a in valid if a.policy_id == rule.policy_id and targets_rule(rule, a.parameter)]
     if not mine:
         return rule.params, (), ()
-    return adjusted_params(rule, mine, policy_set.categories)
+    return adjusted_params(rule, mine, policy_set.categories, policy_set.sign_offs)
 
 
 def _untargeted(valid: Sequence[AdjustmentRecord], rule: Rule) -> list[AdjustmentRecord]:
@@ -123,7 +123,9 @@ def _by_rule(
         if valid:
             params, applied, ignored = _rule_params(rule, valid, policy_set)
             ignored = [*ignored, *_untargeted(valid, rule)]
-        context = RuleContext(rule, clock, signed_off, categories, proposed, applied)
+        context = RuleContext(
+            rule, clock, signed_off, categories, proposed, applied, policy_set.sign_offs
+        )
         result = rule.impl.evaluate(snapshot, params, context)
         produced = [result] if isinstance(result, Finding) else list(result)
         if ignored:

@@ -18,6 +18,9 @@ The sum, stated once:
   `contracted_hours` is per week and already reflects part-time work (0.6 FTE of a
   37-hour post is 22.2), so it is *not* multiplied by the FTE again. Dividing by five
   spreads a part-timer's week over the weekdays, whichever days they work.
+* **A change of working pattern** (a return from maternity leave part-time) splits the
+  sum: each period's working days are earned at that period's hours (`HoursPeriod`),
+  and the working shows one sum per period.
 * **Days** are shown in full-time days (``contracted_hours / fte / 5``, 7.4 hours on a
   37-hour week). A part-timer books protected days of the same length as a full-time
   colleague's day, so their entitlement reads as fewer days, not as more, shorter ones:
@@ -40,7 +43,7 @@ from itertools import accumulate
 from typing import Any
 
 from app.policy.programme import boundary_for, merged_pauses
-from app.policy.snapshot import PauseSpan
+from app.policy.snapshot import HoursPeriod, PauseSpan
 
 DEFAULT_PERCENT = 0.10
 DEFAULT_ANNUAL_LEAVE_DAYS = 26.0
@@ -159,28 +162,42 @@ def working_days_between(
 
 @dataclass(frozen=True, slots=True)
 class Entitlement:
-    """Protected hours for a span of days, with the working that produced them."""
+    """Protected hours for a span of days, with the working that produced them.
+
+    When the working pattern changed inside the span, `parts` holds one entitlement per
+    period and the totals are their sums; `contracted_hours` and `fte` are then those of
+    the last period (what a protected *day* is measured in).
+    """
 
     days: DayCount
     contracted_hours: float
     fte: float
     terms: Terms
     provisional: bool = False
+    parts: tuple[Entitlement, ...] = ()
 
     @property
     def leave_days(self) -> float:
+        if self.parts:
+            return sum(part.leave_days for part in self.parts)
         return self.days.working * self.terms.annual_leave_days / WORKING_DAYS_PER_YEAR
 
     @property
     def available_days(self) -> float:
+        if self.parts:
+            return sum(part.available_days for part in self.parts)
         return max(self.days.working - self.leave_days, 0.0)
 
     @property
     def hours_per_working_day(self) -> float:
+        if self.parts and self.available_days:
+            return self.hours / self.terms.percent / self.available_days
         return weekday_hours(self.contracted_hours)
 
     @property
     def hours(self) -> float:
+        if self.parts:
+            return sum(part.hours for part in self.parts)
         return self.available_days * self.hours_per_working_day * self.terms.percent
 
     @property
@@ -211,12 +228,20 @@ class Entitlement:
             "hours": round(self.hours, 2),
             "day_hours": round(self.day_hours, 4),
             "days": round(self.in_days, 2),
-            "sum": (
-                f"({self.days.working} working days - {self.leave_days:.2f} days' leave) x "
-                f"{self.hours_per_working_day:.2f} h x {self.terms.percent * 100:g}% = "
-                f"{self.hours:.2f} h = {self.in_days:.2f} days of {self.day_hours:.2f} h"
-            ),
+            "sum": self._sum(),
+            **({"periods": [part.working() for part in self.parts]} if self.parts else {}),
         }
+
+    def _sum(self) -> str:
+        days = f"{self.in_days:.2f} days of {self.day_hours:.2f} h"
+        if self.parts:
+            terms = " + ".join(f"{part.hours:.2f} h" for part in self.parts)
+            return f"{terms} (one sum per working pattern, below) = {self.hours:.2f} h = {days}"
+        return (
+            f"({self.days.working} working days - {self.leave_days:.2f} days' leave) x "
+            f"{self.hours_per_working_day:.2f} h x {self.terms.percent * 100:g}% = "
+            f"{self.hours:.2f} h = {days}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +253,9 @@ class Programme:
     pauses: tuple[PauseSpan, ...] = ()
     contracted_hours: float = 37.0
     fte: float = 1.0
+    # Earlier working patterns, oldest first; days not covered by one (the latest
+    # pattern, usually) are earned at `contracted_hours`.
+    hours_periods: tuple[HoursPeriod, ...] = ()
 
     def spans(self, on: date | None = None) -> tuple[tuple[date, date | None], ...]:
         """Merged pauses; an open one is assumed to end on `on` (or its first day)."""
@@ -333,17 +361,53 @@ def entitlement_between(
     """Protected hours earned on the working days from `first` to `last`, both included."""
     first = max(first, programme.start)
     last = min(last, programme.last_day(on))
-    if ledger is not None:
-        days = ledger.count(first, last)
-    else:
-        days = count_days(first, last, spans=programme.spans(on), holidays_=holidays_)
+
+    def counted(lo: date, hi: date) -> DayCount:
+        if ledger is not None:
+            return ledger.count(lo, hi)
+        return count_days(lo, hi, spans=programme.spans(on), holidays_=holidays_)
+
+    days = counted(first, last)
+    provisional = programme.has_open_pause()
+    patterns = _patterns_between(programme, first, last)
+    if len(patterns) == 1:  # one working pattern over the span: a single sum
+        _, _, hours, fte = patterns[0]
+        return Entitlement(days=days, contracted_hours=hours, fte=fte, terms=terms,
+                           provisional=provisional)
+    parts = tuple(
+        Entitlement(days=counted(lo, hi), contracted_hours=hours, fte=fte, terms=terms,
+                    provisional=provisional)
+        for lo, hi, hours, fte in patterns
+    )
     return Entitlement(
         days=days,
         contracted_hours=programme.contracted_hours,
         fte=programme.fte,
         terms=terms,
-        provisional=programme.has_open_pause(),
+        provisional=provisional,
+        parts=parts,
     )
+
+
+def _patterns_between(
+    programme: Programme, first: date, last: date
+) -> list[tuple[date, date, float, float]]:
+    """(first, last, contracted hours, FTE) for each working pattern met in [first, last]."""
+    found: list[tuple[date, date, float, float]] = []
+    cursor = first
+    for period in sorted(programme.hours_periods, key=lambda p: p.first):
+        until = period.until - timedelta(days=1) if period.until is not None else last
+        lo, hi = max(cursor, period.first), min(until, last)
+        if hi < lo:
+            continue
+        if lo > cursor:  # a gap before this period: the current pattern
+            found.append((cursor, lo - timedelta(days=1), programme.contracted_hours,
+                          programme.fte))
+        found.append((lo, hi, period.contracted_hours, period.fte))
+        cursor = hi + timedelta(days=1)
+    if cursor <= last:
+        found.append((cursor, last, programme.contracted_hours, programme.fte))
+    return found
 
 
 def programme_entitlement(

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from app.policy.categories import Categories
+from app.policy.categories import Categories, SignOffKinds
 from app.policy.findings import Outcome, Severity
 from app.policy.policies import (
     PROGRAMMES,
@@ -31,13 +31,15 @@ from app.policy.policies import (
     content_version,
 )
 from app.policy.rules import KindRegistry, ParamProblems, discover_rule_kinds
+from app.policy.rules.base import Loc
 from app.policy.rules.common import EnforcementName, StrictParams
 from app.policy.toml_lines import key_lines, line_of
 from app.policy.vocabulary import PROGRAMME_MONTHS, Programme, Role
 
 ACTIVE_FILE = "active.toml"
 CATEGORIES_FILE = "categories.toml"
-RESERVED_FILES = frozenset({ACTIVE_FILE, CATEGORIES_FILE})
+SIGN_OFFS_FILE = "sign-offs.toml"
+RESERVED_FILES = frozenset({ACTIVE_FILE, CATEGORIES_FILE, SIGN_OFFS_FILE})
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 RoleName = Literal[
@@ -106,17 +108,30 @@ class PolicySpec(StrictParams):
     rules: tuple[RuleSpec, ...] = Field(min_length=1)
 
 
+def _snake_keys(value: dict[str, str], what: str) -> dict[str, str]:
+    bad = [((key,), f"{what} key {key!r} must be lower_snake_case")
+           for key in value if not re.fullmatch(r"[a-z][a-z0-9_]*", key)]
+    if bad:
+        raise ParamProblems(bad)
+    return value
+
+
 class CategoriesSpec(StrictParams):
     categories: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("categories")
     @classmethod
     def _keys(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [((key,), f"category key {key!r} must be lower_snake_case")
-               for key in value if not re.fullmatch(r"[a-z][a-z0-9_]*", key)]
-        if bad:
-            raise ParamProblems(bad)
-        return value
+        return _snake_keys(value, "category")
+
+
+class SignOffsSpec(StrictParams):
+    sign_offs: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("sign_offs")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return _snake_keys(value, "sign-off")
 
 
 # --- turning Pydantic errors into sentences ---------------------------------------------
@@ -257,11 +272,88 @@ def _load_categories(directory: Path, problems: list[Problem]) -> Categories:
     return Categories.with_extra(spec.categories)
 
 
+def _load_sign_offs(directory: Path, problems: list[Problem]) -> SignOffKinds:
+    """The built-in sign-off kinds plus the organisation's own (`sign-offs.toml`)."""
+    path = directory / SIGN_OFFS_FILE
+    if not path.exists():
+        return SignOffKinds()
+    source = _read(path, _display(path), problems)
+    if source is None:
+        return SignOffKinds()
+    try:
+        spec = SignOffsSpec.model_validate(source.document)
+    except ValidationError as exc:
+        problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
+        return SignOffKinds()
+    return SignOffKinds.with_extra(spec.sign_offs)
+
+
+# --- hand-written words that state numbers -----------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)")
+
+
+def _numbers_in(value: Any, found: set[float]) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float):
+        found.add(float(value))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _numbers_in(item, found)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _numbers_in(item, found)
+
+
+def _policy_numbers(policy: Policy) -> set[float]:
+    """Every number the policy's parameters and escalation hold, and the programme lengths."""
+    found: set[float] = {float(m) for m in PROGRAMME_MONTHS.values()}
+    found.add(float(policy.escalation.after_working_days))
+    for rule in policy.rules:
+        _numbers_in(rule.params.model_dump(mode="python"), found)
+        found.add(float(rule.escalation.after_working_days))
+    return found
+
+
+def _stated(number: float, known: set[float]) -> bool:
+    """A number in the words matches a parameter as is, or as a percentage of a fraction."""
+    return any(abs(number - v) < 1e-9 or abs(number - v * 100) < 1e-6 for v in known)
+
+
+def wording_warnings(policy: Policy, source: _Source) -> list[Problem]:
+    """Titles and summaries are written by hand; a number in them that no parameter has
+    is a promise that has drifted from what the engine enforces (a summary still saying
+    "6-month" after the bands moved to 4). Reported as warnings, at the line."""
+    known = _policy_numbers(policy)
+    texts: list[tuple[Loc, str, str | None]] = [
+        (("title",), "title", policy.title),
+        (("summary",), "summary", policy.summary),
+    ]
+    texts += [
+        (("rules", index, "title"), f"rules[{index}].title", rule.title)
+        for index, rule in enumerate(policy.rules)
+    ]
+    warnings: list[Problem] = []
+    for loc, where, text in texts:
+        for match in _NUMBER.finditer(text or ""):
+            value = float(match.group(1))
+            if not _stated(value, known):
+                warnings.append(source.problem(
+                    loc,
+                    f"{where} says {match.group(1)}, but no parameter of this policy is "
+                    f"{match.group(1)}: the words NQSWs read no longer match the rules "
+                    "(reword it, or check the parameters)",
+                ))
+    return warnings
+
+
 def _load_policy(
     source: _Source,
     kinds: KindRegistry,
     categories: Categories,
     problems: list[Problem],
+    sign_offs: SignOffKinds | None = None,
 ) -> Policy | None:
     try:
         spec = PolicySpec.model_validate(source.document)
@@ -289,7 +381,8 @@ def _load_policy(
             continue
         try:
             params = impl.Params.model_validate(
-                rule_spec.params, context={"categories": categories}
+                rule_spec.params,
+                context={"categories": categories, "sign_offs": sign_offs or SignOffKinds()},
             )
         except ValidationError as exc:
             for loc, reason in validation_reasons(exc, kind=rule_spec.kind):
@@ -399,6 +492,45 @@ def _programme_fit(
                     ))
 
 
+def _duplicates(sources: list[_Source]) -> tuple[list[_Source], list[Problem]]:
+    """Keep one file per policy id and report the others, at each file's `id` line.
+
+    The file kept is the one named for its id (`stage-caps.toml` for "stage-caps"), else
+    the one changed least recently: a copy made to start a new policy is the newer file
+    and the one whose id still needs changing, so the error is reported there, and the
+    file it clashes with is reported too, so that both are found.
+    """
+    by_id: dict[str, list[_Source]] = {}
+    kept: list[_Source] = []
+    for source in sources:
+        policy_id = source.document.get("id")
+        if isinstance(policy_id, str):
+            by_id.setdefault(policy_id, []).append(source)
+        else:
+            kept.append(source)
+    problems: list[Problem] = []
+    for policy_id, group in by_id.items():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        group.sort(key=lambda s: (s.path.stem != policy_id, s.path.stat().st_mtime_ns,
+                                  s.display))
+        original, copies = group[0], group[1:]
+        kept.append(original)
+        where = f"{original.display}:{line_of(original.lines, ('id',))}"
+        for copy in copies:
+            problems.append(copy.problem(
+                ("id",), f"policy id {policy_id!r} is already used by {where}: give this "
+                "policy an id of its own",
+            ))
+            problems.append(original.problem(
+                ("id",), f"policy id {policy_id!r} is also used by {copy.display}:"
+                f"{line_of(copy.lines, ('id',))} (that copy is not loaded)",
+            ))
+    kept.sort(key=lambda s: s.path.name)
+    return kept, problems
+
+
 def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadResult:
     """Read and validate every file in `directory`; never raises for a bad policy."""
     kinds = kinds or discover_rule_kinds()
@@ -408,8 +540,8 @@ def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadR
     if not directory.is_dir():
         return LoadResult(None, [Problem(_display(directory), 0, "no such policy directory")])
     categories = _load_categories(directory, problems)
-    sources: dict[str, _Source] = {}
-    policies: dict[str, Policy] = {}
+    sign_offs = _load_sign_offs(directory, problems)
+    read: list[_Source] = []
     unreadable: set[str] = set()
     for path in sorted(directory.glob("*.toml")):
         if path.name in RESERVED_FILES:
@@ -418,19 +550,23 @@ def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadR
         if source is None:
             unreadable.add(path.stem)  # its own problem is reported; do not cascade
             continue
+        read.append(source)
+    kept, clashes = _duplicates(read)
+    problems.extend(clashes)
+    sources: dict[str, _Source] = {}
+    policies: dict[str, Policy] = {}
+    wording: list[Problem] = []
+    for source in kept:
         policy_id = source.document.get("id")
-        if isinstance(policy_id, str) and policy_id in sources:
-            problems.append(source.problem(
-                ("id",), f"policy id {policy_id!r} is already used by {sources[policy_id].display}"
-            ))
-            continue
         if isinstance(policy_id, str):
             sources[policy_id] = source
-        policy = _load_policy(source, kinds, categories, problems)
+        policy = _load_policy(source, kinds, categories, problems, sign_offs)
         if policy is not None:
             policies[policy.id] = policy
+            wording.extend(wording_warnings(policy, source))
     active = _load_active(directory, sources, unreadable, problems)
     _programme_fit(policies, sources, active, problems)
+    warnings.extend(str(w) for w in sorted(wording))
     used = {rule.kind for policy in policies.values() for rule in policy.rules}
     warnings.extend(
         message for key, message in kinds.failures.items() if key not in used
@@ -441,6 +577,7 @@ def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadR
         policies,
         active,
         categories=categories,
+        sign_offs=sign_offs,
         kinds=kinds.kinds,
         directory=directory,
         warnings=tuple(warnings),

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from app.policy.categories import BUILTIN_CATEGORIES, Categories
+from app.policy.categories import (
+    BUILTIN_CATEGORIES,
+    BUILTIN_SIGN_OFFS,
+    Categories,
+    SignOffKinds,
+)
 from app.policy.findings import Outcome, Severity
 
 if TYPE_CHECKING:
@@ -115,6 +120,7 @@ class PolicySet:
         active: Mapping[str, tuple[str, ...]],
         *,
         categories: Categories = BUILTIN_CATEGORIES,
+        sign_offs: SignOffKinds = BUILTIN_SIGN_OFFS,
         kinds: Mapping[str, RuleKind] | None = None,
         directory: Path | None = None,
         warnings: tuple[str, ...] = (),
@@ -124,6 +130,8 @@ class PolicySet:
         for programme, ids in active.items():
             self.active.setdefault(programme, tuple(ids))
         self.categories = categories
+        # The sign-off kinds policies may name (and the service may record).
+        self.sign_offs = sign_offs
         self.kinds: dict[str, RuleKind] = dict(kinds or {})
         self.directory = directory
         self.warnings = warnings
@@ -166,6 +174,12 @@ class PolicySet:
 
     def programmes_for(self, policy_id: str) -> tuple[str, ...]:
         return tuple(p for p, ids in self.active.items() if policy_id in ids)
+
+    def inactive(self) -> tuple[Policy, ...]:
+        """Policies checked and available but active for no programme, in id order."""
+        return tuple(
+            self.policies[pid] for pid in sorted(self.policies) if not self.programmes_for(pid)
+        )
 
     def rules_of_kind(self, kind: str, programme: str | None = None) -> tuple[Rule, ...]:
         """Rules of one kind: those active for `programme` first, then the inactive ones."""

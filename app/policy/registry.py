@@ -8,6 +8,7 @@ understood.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from app.policy.adjustments import validate_adjustment
@@ -27,6 +28,8 @@ __all__ = [
     "validate_adjustment",
 ]
 
+log = logging.getLogger(__name__)
+
 
 def check_policies(directory: Path | str, kinds: KindRegistry | None = None) -> LoadResult:
     """Every problem in the directory (for `ringfence policies check`); never raises."""
@@ -34,8 +37,14 @@ def check_policies(directory: Path | str, kinds: KindRegistry | None = None) -> 
 
 
 def load_policy_set(directory: Path | str, kinds: KindRegistry | None = None) -> PolicySet:
-    """The validated policy set, or `PolicyFileError` listing every problem."""
+    """The validated policy set, or `PolicyFileError` listing every problem.
+
+    Warnings (a summary stating a number no parameter has, a plug-in no policy uses)
+    do not stop the service; they are logged so that they are seen at start-up too.
+    """
     result = check_policies(directory, kinds)
     if result.policy_set is None:
         raise PolicyFileError(result.problems)
+    for warning in result.warnings:
+        log.warning("policy warning: %s", warning)
     return result.policy_set

@@ -16,6 +16,18 @@ AllocationRoleName = Literal["holder", "co_worker"]
 
 
 @dataclass(frozen=True, slots=True)
+class HoursPeriod:
+    """The contracted hours and FTE in force from `first` until `until` (exclusive; None:
+    open-ended). A programme whose working pattern changed (part-time on return from
+    maternity leave) earns each period's days at that period's hours."""
+
+    first: date
+    until: date | None
+    contracted_hours: float
+    fte: float
+
+
+@dataclass(frozen=True, slots=True)
 class CaseLoadItem:
     """One case the NQSW holds or co-works on the snapshot date."""
 
@@ -100,6 +112,9 @@ class Snapshot:
     as_of: date
     fte: float = 1.0
     contracted_hours: float = 37.0
+    # Earlier working patterns (FTE and hours before a dated change), oldest first, for
+    # the entitlement; `fte` and `contracted_hours` are those in force on `as_of`.
+    hours_periods: tuple[HoursPeriod, ...] = ()
     status: str = "active"
     team_id: int | None = None
     pauses: tuple[PauseSpan, ...] = ()

@@ -1,4 +1,4 @@
-"""The closed vocabularies the policies speak in: roles, programmes, case categories.
+"""The closed vocabularies the policies speak in: roles, programmes, case categories, sign-offs.
 
 They live here, not with the tables, so that the engine reads them without loading the
 database layer; `app.models.base` re-exports them for the columns that store them.
@@ -38,3 +38,12 @@ class CaseCategory(StrEnum):
     care_leaver = "care_leaver"
     court_work = "court_work"
     other = "other"
+
+
+class SignOffKind(StrEnum):
+    """The built-in readiness sign-offs; an organisation may add more in
+    `policies/sign-offs.toml`. A policy naming a kind that is in neither list is refused,
+    because a misspelt kind would never match a recorded sign-off and the rule would
+    never lift."""
+
+    child_protection = "child_protection"

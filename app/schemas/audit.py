@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -20,5 +20,6 @@ class AuditEventPublic(BaseModel):
     entity: str
     entity_id: str | None
     nqsw_id: RecordId | None
+    effective_on: date | None = None
     before: Any | None
     after: Any | None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.models import AuditEvent
 from app.services.common import get_or_404, paginate
 
@@ -30,13 +31,22 @@ def list_events(
     nqsw_id: int | None = None,
     from_date: date | None = None,
     to_date: date | None = None,
+    recorded_from: date | None = None,
+    recorded_to: date | None = None,
+    action_prefixes: tuple[str, ...] | None = None,
 ) -> tuple[list[AuditEvent], int]:
     """Events newest first; `action` matches as a prefix ("case." finds every case event).
 
-    `from_date` and `to_date` are local days, both included.
+    `from_date` and `to_date` (local days, both included) select by the date a change
+    takes effect (`effective_on`: an allocation's start, a back-dated pause's first day),
+    which is what "what happened in March" means; `recorded_from`/`recorded_to` select by
+    when it was recorded. `action_prefixes` keeps a reader to the events of their remit.
     """
-    if from_date is not None and to_date is not None and to_date < from_date:
-        raise DomainError(f"'to' {to_date} is before 'from' {from_date}", field=["query", "to"])
+    for first, last, name in ((from_date, to_date, "to"),
+                              (recorded_from, recorded_to, "recorded_to")):
+        if first is not None and last is not None and last < first:
+            raise DomainError(f"{name!r} {last} is before its start {first}",
+                              field=["query", name])
     query = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
     if actor_id is not None:
         query = query.where(AuditEvent.actor_id == actor_id)
@@ -48,12 +58,25 @@ def list_events(
         query = query.where(AuditEvent.entity_id == entity_id)
     if nqsw_id is not None:
         query = query.where(AuditEvent.nqsw_id == nqsw_id)
+    if action_prefixes is not None:
+        query = query.where(or_(*(col(AuditEvent.action).startswith(p, autoescape=True)
+                                  for p in action_prefixes)))
     if from_date is not None:
-        query = query.where(col(AuditEvent.at) >= _start_of(from_date, tz))
+        query = query.where(col(AuditEvent.effective_on) >= from_date)
     if to_date is not None:
-        query = query.where(col(AuditEvent.at) < _start_of(to_date + timedelta(days=1), tz))
+        query = query.where(col(AuditEvent.effective_on) <= to_date)
+    if recorded_from is not None:
+        query = query.where(col(AuditEvent.at) >= _start_of(recorded_from, tz))
+    if recorded_to is not None:
+        query = query.where(col(AuditEvent.at) < _start_of(recorded_to + timedelta(days=1), tz))
     return paginate(session, query, limit=limit, offset=offset)
 
 
-def get_event(*, session: Session, event_id: int) -> AuditEvent:
-    return get_or_404(session, AuditEvent, event_id, what="audit event")
+def get_event(
+    *, session: Session, event_id: int, action_prefixes: tuple[str, ...] | None = None
+) -> AuditEvent:
+    """One event; outside the reader's remit it is as unknown as a missing one."""
+    event = get_or_404(session, AuditEvent, event_id, what="audit event")
+    if action_prefixes is not None and not event.action.startswith(action_prefixes):
+        raise NotFound("audit event", event_id, field=["path", "event_id"])
+    return event

@@ -17,11 +17,12 @@ from sqlmodel import Session, col, select
 
 from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
-from app.models import Allocation, Case, Team
-from app.models.base import CaseCategory
+from app.models import Allocation, Case, Staff, Team
+from app.models.base import CaseCategory, Role
 from app.schemas.case import CaseCreate, CaseUpdate
 from app.services import audit, workload_events
 from app.services.common import apply_changes, get_or_404, paginate, require_exists
+from app.services.history import CASE_TERM_FIELDS, change_case_facts
 
 
 def known_categories(policies: Any) -> Collection[str]:
@@ -94,7 +95,7 @@ def create_case(
     session.add(case)
     session.flush()
     audit.record(session, action="case.create", entity="case", entity_id=case.id,
-                 actor_id=actor_id, after=case)
+                 actor_id=actor_id, after=case, effective_on=case.opened_on)
     return case
 
 
@@ -181,17 +182,37 @@ def update_case(
     changes = {k: v for k, v in changes.items() if getattr(case, k) != v}
     if not changes:
         return case
-    before = apply_changes(case, changes)
+    facts = {k: changes.pop(k) for k in CASE_TERM_FIELDS if k in changes}
+    before = apply_changes(case, changes) if changes else {}
+    if facts:
+        before.update(change_case_facts(session, case, facts, on))
+    changes.update(facts)
     session.flush()
-    audit.record(session, action="case.update", entity="case", entity_id=case.id,
-                 actor_id=actor_id, before=before,
-                 after={**changes, "on": on, **({"reason": reason} if reason else {})})
-    if {"category", "complexity"} & changes.keys():
-        described = ", ".join(f"{k} {before[k]} -> {changes[k]}" for k in sorted(changes)
-                              if k in ("category", "complexity"))
+    _record_for_nqsws(session, case, on, action="case.update", actor_id=actor_id,
+                      before=before,
+                      after={**changes, "on": on, **({"reason": reason} if reason else {})})
+    if facts:
+        described = ", ".join(f"{k} {before[k]} -> {facts[k]}" for k in sorted(facts))
         workload_events.case_changed(session, case_id=case_id, on=on, actor_id=actor_id,
                                      reason=reason or f"case {case.reference}: {described}")
     return case
+
+
+def _record_for_nqsws(
+    session: Session, case: Case, on: date, *, action: str, actor_id: int | None,
+    before: Any = None, after: Any = None,
+) -> None:
+    """Audit a change to a case once for each NQSW working it on `on` (so each NQSW's
+    trail shows what happened to their cases), or once unlinked when no NQSW is on it."""
+    assert case.id is not None
+    workers = [a.worker_id for a in current_allocations(session, [case.id], on).get(case.id, [])]
+    nqsws = sorted(set(session.exec(
+        select(Staff.id).where(col(Staff.id).in_(workers), Staff.role == Role.nqsw.value)
+    ).all())) if workers else []
+    for nqsw_id in nqsws or [None]:
+        audit.record(session, action=action, entity="case", entity_id=case.id,
+                     actor_id=actor_id, nqsw_id=nqsw_id, before=before, after=after,
+                     effective_on=on)
 
 
 def close_case(
@@ -205,11 +226,10 @@ def close_case(
     if on < case.opened_on:
         raise DomainError(f"closing date {on} is before the case opened on {case.opened_on}",
                           field="on")
+    _record_for_nqsws(session, case, on, action="case.close", actor_id=actor_id,
+                      after={"closed_on": on, **({"reason": reason} if reason else {})})
     case.closed_on = on
     session.flush()
-    audit.record(session, action="case.close", entity="case", entity_id=case.id,
-                 actor_id=actor_id,
-                 after={"closed_on": on, **({"reason": reason} if reason else {})})
     workload_events.case_changed(session, case_id=case_id, on=on, actor_id=actor_id,
                                  reason=reason or f"case {case.reference} closed")
     return case

@@ -24,6 +24,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any, Protocol
@@ -52,14 +53,17 @@ from app.models import (
     Adjustment,
     Allocation,
     Case,
+    CaseTerm,
     Enrolment,
     Pause,
     SignOff,
     Staff,
+    StaffTerm,
 )
 from app.policy.snapshot import (
     AdjustmentRecord,
     CaseLoadItem,
+    HoursPeriod,
     PauseSpan,
     SignOffRecord,
     Snapshot,
@@ -187,7 +191,8 @@ def load_snapshots(
     if not enrolled:
         return {}
     enrolment_ids = [row.enrolment_id for row in enrolled.values()]
-    pauses, sign_offs, adjustments = _programme_facts(session, enrolment_ids, on)
+    facts_of = _programme_facts(session, enrolment_ids, on)
+    pauses, sign_offs, adjustments = facts_of.pauses, facts_of.sign_offs, facts_of.adjustments
     caseloads = _caseloads(session, list(enrolled), on)
     benchmarks = _team_benchmarks(
         session,
@@ -212,6 +217,7 @@ def load_snapshots(
             # The person's row is always there (a foreign key); the defaults are a guard.
             fte=row.fte if row.fte is not None else 1.0,
             contracted_hours=row.contracted_hours if row.contracted_hours is not None else 37.0,
+            hours_periods=facts_of.hours_periods.get(row.enrolment_id, ()),
             status=_status_on(own_pauses, on),
             team_id=row.team_id,
             pauses=own_pauses,
@@ -240,6 +246,7 @@ def _status_on(pauses: tuple[PauseSpan, ...], on: date) -> str:
 _ENROLMENT, _STAFF, _PAUSE = table(Enrolment), table(Staff), table(Pause)
 _SIGN_OFF, _ADJUSTMENT = table(SignOff), table(Adjustment)
 _ALLOCATION, _CASE = table(Allocation), table(Case)
+_STAFF_TERM, _CASE_TERM = table(StaffTerm), table(CaseTerm)
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _ON: BindParameter[Any] = bindparam("on", type_=Date)
 
@@ -252,7 +259,18 @@ def _active(allocation: Any) -> Any:
     )
 
 
-# Per staff id, their enrolments started by `:on`, with the person's team, FTE and hours.
+
+
+def _as_of(period: Any, row: Any, name: str) -> Any:
+    """A term as of `:on`: the earlier period's value when one covers the date, else the
+    row's own (app/services/history.py)."""
+    return case((period.c.id.is_not(None), period.c[name]), else_=row.c[name]).label(name)
+
+
+_TERM = _STAFF_TERM.alias("term")
+_FACTS = _CASE_TERM.alias("facts")
+# Per staff id, their enrolments started by `:on`, with the person's team, FTE and hours
+# as they were on `:on`.
 _ENROLLED = (
     sa_select(
         _ENROLMENT.c.id.label("enrolment_id"),
@@ -261,11 +279,17 @@ _ENROLLED = (
         _ENROLMENT.c.start_date,
         _ENROLMENT.c.status,
         _ENROLMENT.c.ended_on,
-        _STAFF.c.team_id,
-        _STAFF.c.fte,
-        _STAFF.c.contracted_hours,
+        _as_of(_TERM, _STAFF, "team_id"),
+        _as_of(_TERM, _STAFF, "fte"),
+        _as_of(_TERM, _STAFF, "contracted_hours"),
     )
-    .select_from(_ENROLMENT.outerjoin(_STAFF, _STAFF.c.id == _ENROLMENT.c.staff_id))
+    .select_from(
+        _ENROLMENT.outerjoin(_STAFF, _STAFF.c.id == _ENROLMENT.c.staff_id).outerjoin(
+            _TERM,
+            and_(_TERM.c.staff_id == _STAFF.c.id, _TERM.c.valid_from <= _ON,
+                 _TERM.c.valid_to > _ON),
+        )
+    )
     .where(_ENROLMENT.c.staff_id.in_(_IDS), _ENROLMENT.c.start_date <= _ON)
     .order_by(_ENROLMENT.c.start_date, _ENROLMENT.c.id)
 )
@@ -298,6 +322,15 @@ _PROGRAMME_FACTS = union_all(
         _PAUSE.c.end_date, _PAUSE.c.reason, _nothing(String), _nothing(String),
         _nothing(JSON),
     ).where(_PAUSE.c.enrolment_id.in_(_IDS)),
+    # Earlier working patterns (app/services/history.py), for the entitlement: the FTE
+    # and hours travel as text in this statement's shared columns.
+    sa_select(
+        _fact("term"), _ENROLMENT.c.id, _STAFF_TERM.c.id, _STAFF_TERM.c.valid_from,
+        _STAFF_TERM.c.valid_to, cast(_STAFF_TERM.c.fte, String),
+        cast(_STAFF_TERM.c.contracted_hours, String), _nothing(String), _nothing(JSON),
+    ).select_from(
+        _STAFF_TERM.join(_ENROLMENT, _ENROLMENT.c.staff_id == _STAFF_TERM.c.staff_id)
+    ).where(_ENROLMENT.c.id.in_(_IDS)),
     sa_select(
         _fact("sign_off"), _SIGN_OFF.c.enrolment_id, _SIGN_OFF.c.id, _SIGN_OFF.c.signed_on,
         _nothing(Date), _SIGN_OFF.c.kind, _nothing(String), _nothing(String), _nothing(JSON),
@@ -317,8 +350,13 @@ _CASELOAD_COLUMNS = (
     _ALLOCATION.c.start_date,
     _CASE.c.id.label("case_id"),
     _CASE.c.reference,
-    _CASE.c.category,
-    _CASE.c.complexity,
+    _as_of(_FACTS, _CASE, "category"),
+    _as_of(_FACTS, _CASE, "complexity"),
+)
+# A case with the category and complexity it had on `:on`.
+_CASE_AS_OF = _CASE.outerjoin(
+    _FACTS,
+    and_(_FACTS.c.case_id == _CASE.c.id, _FACTS.c.valid_from <= _ON, _FACTS.c.valid_to > _ON),
 )
 _CASE_OPEN = and_(
     _CASE.c.opened_on <= _ON, or_(_CASE.c.closed_on.is_(None), _CASE.c.closed_on > _ON)
@@ -342,7 +380,7 @@ _CASELOADS = (
         *_CASELOAD_COLUMNS,
         case((_ALLOCATION.c.role == "co_worker", _AP_HOLDS), else_=false()).label("ap_held"),
     )
-    .select_from(_ALLOCATION.join(_CASE, _CASE.c.id == _ALLOCATION.c.case_id))
+    .select_from(_ALLOCATION.join(_CASE_AS_OF, _CASE.c.id == _ALLOCATION.c.case_id))
     .where(_ALLOCATION.c.worker_id.in_(_IDS), _active(_ALLOCATION), _CASE_OPEN)
     .order_by(_ALLOCATION.c.start_date, _ALLOCATION.c.id)
 )
@@ -359,22 +397,32 @@ def _enrolled(session: Session, ids: list[int], on: date) -> dict[int, Row[Any]]
     return found
 
 
-ProgrammeFacts = tuple[
-    dict[int, tuple[PauseSpan, ...]],
-    dict[int, tuple[SignOffRecord, ...]],
-    dict[int, tuple[AdjustmentRecord, ...]],
-]
+@dataclass(frozen=True, slots=True)
+class ProgrammeFacts:
+    """Per enrolment id, what `_PROGRAMME_FACTS` read."""
+
+    pauses: dict[int, tuple[PauseSpan, ...]]
+    sign_offs: dict[int, tuple[SignOffRecord, ...]]
+    adjustments: dict[int, tuple[AdjustmentRecord, ...]]
+    hours_periods: dict[int, tuple[HoursPeriod, ...]]
 
 
 def _programme_facts(session: Session, enrolment_ids: list[int], on: date) -> ProgrammeFacts:
-    """Per enrolment id: every pause, the sign-offs in force on `on` and the individual
-    adjustments in force on `on` (one statement per chunk of ids)."""
+    """Per enrolment id: every pause, the sign-offs in force on `on`, the individual
+    adjustments in force on `on` and the person's earlier working patterns (one
+    statement per chunk of ids)."""
     pauses: dict[int, list[PauseSpan]] = defaultdict(list)
     sign_offs: dict[int, list[SignOffRecord]] = defaultdict(list)
     adjustments: dict[int, list[AdjustmentRecord]] = defaultdict(list)
+    periods: dict[int, list[HoursPeriod]] = defaultdict(list)
     for chunk in _chunks(enrolment_ids):
         for row in read(session, _PROGRAMME_FACTS, ids=chunk, on=on):
-            if row.fact == "pause":
+            if row.fact == "term":
+                periods[row.enrolment_id].append(HoursPeriod(
+                    first=row.day1, until=row.day2, fte=float(row.text1),
+                    contracted_hours=float(row.text2),
+                ))
+            elif row.fact == "pause":
                 pauses[row.enrolment_id].append(
                     PauseSpan(start=row.day1, end=row.day2, reason=row.text1)
                 )
@@ -394,10 +442,11 @@ def _programme_facts(session: Session, enrolment_ids: list[int], on: date) -> Pr
                         adjustment_id=row.id,
                     )
                 )
-    return (
-        {key: tuple(value) for key, value in pauses.items()},
-        {key: tuple(value) for key, value in sign_offs.items()},
-        {key: tuple(value) for key, value in adjustments.items()},
+    return ProgrammeFacts(
+        pauses={key: tuple(value) for key, value in pauses.items()},
+        sign_offs={key: tuple(value) for key, value in sign_offs.items()},
+        adjustments={key: tuple(value) for key, value in adjustments.items()},
+        hours_periods={key: tuple(value) for key, value in periods.items()},
     )
 
 
@@ -450,17 +499,40 @@ def advanced_practitioner_held_cases(
 # --- team benchmark --------------------------------------------------------------------
 
 
-def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, Any]:
-    """Per programme, the weighting of the first active `workload_share` rule that wants
-    a team benchmark (None when no such rule is active: nothing to measure)."""
-    found: dict[str, Any] = {}
+# Who the team benchmark compares an NQSW with, unless the rule says otherwise: the
+# experienced social workers who hold cases. Team managers and advanced practitioners
+# carry reduced or no caseloads by design, so counting them would pull the benchmark down.
+DEFAULT_BENCHMARK_ROLES = ("social_worker",)
+# Fewer comparable workers than this and a median says little: the rule's fixed
+# benchmark is used instead.
+DEFAULT_BENCHMARK_MIN_WORKERS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkRule:
+    """What one programme's `workload_share` rule wants measured in each team."""
+
+    weights: Any
+    roles: tuple[str, ...] = DEFAULT_BENCHMARK_ROLES
+    min_workers: int = DEFAULT_BENCHMARK_MIN_WORKERS
+
+
+def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, BenchmarkRule]:
+    """Per programme, the first active `workload_share` rule that wants a team benchmark
+    (none when no such rule is active: nothing to measure)."""
+    found: dict[str, BenchmarkRule] = {}
     if policies is None:
         return found
     for programme in programmes:
         for rule in policies.rules_for(programme):
             params = rule.params
             if rule.kind == "workload_share" and getattr(params, "use_team_benchmark", False):
-                found[programme] = params.weights
+                found[programme] = BenchmarkRule(
+                    weights=params.weights,
+                    roles=tuple(getattr(params, "benchmark_roles", DEFAULT_BENCHMARK_ROLES)),
+                    min_workers=int(getattr(params, "benchmark_min_workers",
+                                            DEFAULT_BENCHMARK_MIN_WORKERS)),
+                )
                 break
     return found
 
@@ -469,7 +541,7 @@ def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, Any]
 _TEAM_CASELOADS = (
     sa_select(*_CASELOAD_COLUMNS)
     .select_from(
-        _ALLOCATION.join(_CASE, _CASE.c.id == _ALLOCATION.c.case_id)
+        _ALLOCATION.join(_CASE_AS_OF, _CASE.c.id == _ALLOCATION.c.case_id)
         .join(_STAFF, _STAFF.c.id == _ALLOCATION.c.worker_id)
     )
     .where(
@@ -484,10 +556,14 @@ _TEAM_CASELOADS = (
 def _team_benchmarks(
     session: Session, wanted: set[tuple[int | None, str]], on: date, policies: Any
 ) -> dict[tuple[int | None, str], float]:
-    """Median FTE-normalised weighted load of each team's experienced workers, per
-    programme weighting. One query for every team at once."""
-    weightings = _benchmark_weightings(policies, {programme for _, programme in wanted})
-    team_ids = sorted({team for team, programme in wanted if team and programme in weightings})
+    """Median FTE-normalised weighted load of each team's experienced, case-holding
+    workers in the rule's roles, per programme's rule. One query for every team at once.
+
+    A team with fewer such workers than the rule's minimum gets no benchmark, and the
+    rule falls back to its fixed one.
+    """
+    rules = _benchmark_weightings(policies, {programme for _, programme in wanted})
+    team_ids = sorted({team for team, programme in wanted if team and programme in rules})
     if not team_ids:
         return {}
     people = session.exec(
@@ -500,29 +576,28 @@ def _team_benchmarks(
     ).all()
     if not people:
         return {}
-    by_id = {p.id: p for p in people}
-    loads: dict[int, list[CaseLoadItem]] = {pid: [] for pid in by_id if pid is not None}
-    rows = read(session, _TEAM_CASELOADS, ids=team_ids, on=on)
-    for row in rows:
+    loads: dict[int, list[CaseLoadItem]] = {p.id: [] for p in people if p.id is not None}
+    for row in read(session, _TEAM_CASELOADS, ids=team_ids, on=on):
         if row.worker_id in loads:
             loads[row.worker_id].append(case_load_item(row, False))
     result: dict[tuple[int | None, str], float] = {}
     for team_id, programme in wanted:
-        weights = weightings.get(programme)
-        if weights is None or not team_id:
+        rule = rules.get(programme)
+        if rule is None or not team_id:
             continue
         normalised: list[float] = []
         for person in people:
-            if person.team_id != team_id or person.id is None:
+            if (person.team_id != team_id or person.id is None or not loads[person.id]
+                    or person.role not in rule.roles):
                 continue
             fte = person.fte if person.fte > 0 else 1.0
             pseudo = Snapshot(
                 staff_id=person.id, enrolment_id=0, programme="asye",
                 programme_start=on, as_of=on, fte=fte, caseload=tuple(loads[person.id]),
             )
-            load, _ = weights.load(pseudo)
+            load, _ = rule.weights.load(pseudo)
             normalised.append(load / fte)
-        if normalised:
+        if normalised and len(normalised) >= rule.min_workers:
             result[(team_id, programme)] = float(statistics.median(normalised))
     return result
 

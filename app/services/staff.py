@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlmodel import Session, col, select
 
+from app.auth.accounts import change_role
 from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
 from app.models import Staff, Team
@@ -15,6 +16,7 @@ from app.models.base import Role
 from app.schemas.staff import StaffCreate, StaffUpdate
 from app.services import audit, workload_events
 from app.services.common import apply_changes, get_or_404, paginate, require_exists
+from app.services.history import STAFF_TERM_FIELDS, change_staff_terms
 
 # Changes to these can change what an NQSW may hold (pro rata caps, team benchmarks).
 _LOAD_FIELDS = frozenset({"role", "team_id", "fte", "contracted_hours", "leave_date",
@@ -110,6 +112,14 @@ def get_staff(*, session: Session, staff_id: int) -> Staff:
 def update_staff(
     *, session: Session, staff_id: int, data: StaffUpdate, on: date, actor_id: int | None = None
 ) -> Staff:
+    """Correct a staff record, or record a dated change to their working terms.
+
+    Team, FTE and contracted hours change *from `on`* (default today) and the earlier
+    terms are kept (app/services/history.py): pass the start date to correct them from
+    the beginning. A change of role goes through the same rule as an account's role
+    (`app.auth.accounts.change_role`: audited as a role change, and nobody changes their
+    own). Everything else is a correction of the record.
+    """
     staff = get_staff(session=session, staff_id=staff_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for required in ("name", "email", "role", "fte", "contracted_hours", "start_date",
@@ -129,11 +139,25 @@ def update_staff(
     changes = {k: v for k, v in changes.items() if getattr(staff, k) != v}
     if not changes:
         return staff
-    before = apply_changes(staff, changes)
+    role = changes.pop("role", None)
+    if role is not None:
+        if actor_id is not None and actor_id == staff.id:
+            raise DomainError("you cannot change your own role", field="role")
+        change_role(session, staff, role, actor_id=actor_id)
+    terms = {k: changes.pop(k) for k in STAFF_TERM_FIELDS if k in changes}
+    before: dict[str, Any] = {}
+    if changes:
+        before.update(apply_changes(staff, changes))
+    if terms:
+        before.update(change_staff_terms(session, staff, terms, on))
     session.flush()
-    audit.record(session, action="staff.update", entity="staff", entity_id=staff.id,
-                 actor_id=actor_id, nqsw_id=nqsw_of(staff), before=before, after=changes)
-    if _LOAD_FIELDS & changes.keys():
+    if changes or terms:
+        audit.record(session, action="staff.update", entity="staff", entity_id=staff.id,
+                     actor_id=actor_id, nqsw_id=nqsw_of(staff), before=before,
+                     after={**changes, **terms},
+                     effective_on=on if terms else None)
+    changed = changes.keys() | terms.keys() | ({"role"} if role is not None else set())
+    if _LOAD_FIELDS & changed:
         workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
                                       reason="staff record changed")
     return staff

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -87,11 +87,30 @@ def test_by_actor_and_local_date_range(
         return [e["action"] for e in events(client, before, entity="test", **params)]
 
     assert actions(actor_id=actor) == ["test.july", "test.june", "test.may"]
-    assert actions(**{"from": "2026-06-01", "to": "2026-06-30"}) == ["test.june", "test.may"]
-    assert actions(**{"from": "2026-06-02"}) == ["test.july", "test.june"]
-    assert actions(**{"to": "2026-05-31"}) == []
-    assert actions(**{"from": "2026-07-01", "to": "2026-07-01"}) == ["test.july"]
+    assert actions(recorded_from="2026-06-01", recorded_to="2026-06-30") == [
+        "test.june", "test.may"]
+    assert actions(recorded_from="2026-06-02") == ["test.july", "test.june"]
+    assert actions(recorded_to="2026-05-31") == []
+    assert actions(recorded_from="2026-07-01", recorded_to="2026-07-01") == ["test.july"]
     assert actions(actor_id=actor + 1000) == []
+
+
+def test_from_and_to_select_by_the_date_a_change_takes_effect(
+    client: TestClient, db_session: Session, before: set[int]
+) -> None:
+    """A back-dated change recorded today belongs to the day it takes effect."""
+    recorded = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    for name, day in {"march": date(2026, 3, 2), "april": date(2026, 4, 1)}.items():
+        db_session.add(AuditEvent(at=recorded, action=f"test.{name}", entity="test",
+                                  effective_on=day))
+    db_session.flush()
+
+    def actions(**params: Any) -> list[str]:
+        return [e["action"] for e in events(client, before, entity="test", **params)]
+
+    assert actions(**{"from": "2026-03-01", "to": "2026-03-31"}) == ["test.march"]
+    assert actions(**{"from": "2026-04-01"}) == ["test.april"]
+    assert actions(recorded_from="2026-11-30") == ["test.april", "test.march"]
 
 
 def test_bad_filters_are_422(client: TestClient) -> None:

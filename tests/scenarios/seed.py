@@ -14,6 +14,7 @@ from datetime import date
 from sqlmodel import Session
 
 from app.models import Allocation, Breach, Case, Enrolment, ServiceArea, SignOff, Staff, Team
+from app.models.base import utcnow
 
 _counter = itertools.count(1)
 
@@ -120,7 +121,8 @@ def sign_off(session: Session, enrolment: Enrolment, org: Org, on: date,
              kind: str = "child_protection") -> SignOff:
     row = SignOff(enrolment_id=enrolment.id, kind=kind, signed_on=on,  # type: ignore[arg-type]
                   team_manager_id=org.team_manager.id,  # type: ignore[arg-type]
-                  senior_manager_id=org.senior_manager.id)  # type: ignore[arg-type]
+                  senior_manager_id=org.senior_manager.id,  # type: ignore[arg-type]
+                  team_manager_approved_at=utcnow(), senior_manager_approved_at=utcnow())
     session.add(row)
     session.flush()
     return row

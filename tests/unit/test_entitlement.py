@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.policy.entitlement import (
+    HoursPeriod,
     Ledger,
     Programme,
     Terms,
@@ -186,7 +187,31 @@ def test_the_ledger_counts_like_the_loop(first: int, span: int, pause_at: int, p
                                          ) -> None:
     start = date(2026, 1, 5)
     spans = ((start + timedelta(days=pause_at), start + timedelta(days=pause_at + pause_len)),)
-    ledger = Ledger(start, start + timedelta(days=600), spans=spans, holidays_=BH)
+    ledger = Ledger(start, start + timedelta(days=700), spans=spans, holidays_=BH)  # covers a..b
     a = start + timedelta(days=first)
     b = a + timedelta(days=span)
     assert ledger.count(a, b) == count_days(a, b, spans=spans, holidays_=BH)
+
+
+def test_a_change_of_working_pattern_earns_each_period_at_its_own_hours() -> None:
+    """Full time to 0.6 FTE half-way: the year's hours are the two halves' sums."""
+    change = date(2027, 3, 1)
+    split = Programme(
+        start=START, months=12, contracted_hours=22.2, fte=0.6,
+        hours_periods=(HoursPeriod(first=START, until=change, contracted_hours=37.0, fte=1.0),),
+    )
+    whole = programme_entitlement(split, holidays_=BH)
+    full = Programme(start=START, months=12, contracted_hours=37.0, fte=1.0)
+    part = Programme(start=START, months=12, contracted_hours=22.2, fte=0.6)
+    before = entitlement_between(full, START, change - DAY, holidays_=BH)
+    after = entitlement_between(part, change, whole.days.last, holidays_=BH)
+    assert whole.hours == pytest.approx(before.hours + after.hours)
+    assert programme_entitlement(part, holidays_=BH).hours < whole.hours < (
+        programme_entitlement(full, holidays_=BH).hours)
+    working = whole.working()
+    assert [p["contracted_hours_per_week"] for p in working["periods"]] == [37.0, 22.2]
+    assert working["working_days"] == before.days.working + after.days.working
+    # Accrued before the change: the full-time pattern only, no periods to show.
+    early = accrued_entitlement(split, date(2026, 12, 1), holidays_=BH)
+    assert early.parts == () and early.hours == pytest.approx(
+        accrued_entitlement(full, date(2026, 12, 1), holidays_=BH).hours)

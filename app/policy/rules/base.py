@@ -3,14 +3,22 @@
 A rule kind is any object (usually a module) with:
 
 * ``Params`` — a Pydantic v2 model of its parameters (``extra="forbid"``), validated
-  once when the policy file is loaded, with ``context={"categories": Categories}``;
+  once when the policy file is loaded, with
+  ``context={"categories": Categories, "sign_offs": SignOffKinds}``;
 * ``evaluate(snapshot, params, context)`` — pure: returns one `Finding` (or a list,
   each with its own rule id) built with ``context.finding(...)``;
 * ``describe(params, context)`` — the plain-English promise, rendered from ``params``.
 
-Optionally ``programme_problems(params, months)`` returns ``(loc, reason)`` pairs when
-the parameters do not fit a programme of that many months (bands that stop at month
-12 while SWIP runs 24).
+Optionally:
+
+* ``programme_problems(params, months)`` returns ``(loc, reason)`` pairs when the
+  parameters do not fit a programme of that many months (bands that stop at month 12
+  while SWIP runs 24);
+* ``outcomes(params, enforcement)`` returns the breach outcomes the rule can produce
+  (``{Outcome.block, Outcome.warn}`` for caps whose bands differ), so that the statement
+  says what happens for each; without it, the rule's own enforcement;
+* ``reads_caseload = False`` says the findings never change with the caseload (diary
+  rules): such a rule never refuses an allocation, and its statement says so.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from app.policy.categories import Categories
+from app.policy.categories import BUILTIN_SIGN_OFFS, Categories, SignOffKinds
 from app.policy.findings import Finding, Outcome, Severity
 from app.policy.programme import Clock
 from app.policy.snapshot import AdjustmentRecord, CaseLoadItem, Snapshot
@@ -68,6 +76,7 @@ class RuleContext:
     categories: Categories
     proposed: CaseLoadItem | None = None
     adjustments: tuple[AdjustmentRecord, ...] = ()
+    sign_offs: SignOffKinds = BUILTIN_SIGN_OFFS
 
     @property
     def enforcement(self) -> Outcome:
@@ -127,6 +136,7 @@ class DescribeContext:
     categories: Categories
     programme: str | None = None
     programme_months: int | None = None
+    sign_offs: SignOffKinds = BUILTIN_SIGN_OFFS
 
     @property
     def enforcement(self) -> Outcome:

@@ -14,7 +14,12 @@ from pydantic import (
     model_validator,
 )
 
-from app.policy.categories import BUILTIN_CATEGORIES, Categories
+from app.policy.categories import (
+    BUILTIN_CATEGORIES,
+    BUILTIN_SIGN_OFFS,
+    Categories,
+    SignOffKinds,
+)
 from app.policy.findings import Outcome
 from app.policy.rules.base import Loc, ParamProblems
 
@@ -131,6 +136,30 @@ def known_categories(keys: tuple[str, ...], info: ValidationInfo) -> tuple[str, 
 CategoryKeys = Annotated[tuple[str, ...], AfterValidator(known_categories)]
 
 
+def sign_offs_of(info: ValidationInfo) -> SignOffKinds:
+    context = info.context or {}
+    kinds = context.get("sign_offs") if isinstance(context, dict) else None
+    return kinds if isinstance(kinds, SignOffKinds) else BUILTIN_SIGN_OFFS
+
+
+def known_sign_off(kind: str | None, info: ValidationInfo) -> str | None:
+    """Refuse a sign-off kind the organisation does not record: the rule would never lift."""
+    if not kind:
+        return kind
+    kinds = sign_offs_of(info)
+    if kind not in kinds:
+        known = ", ".join(sorted(kinds))
+        raise ParamProblems([(
+            (), f"unknown sign-off kind {kind!r} (known: {known}; add it to "
+            "policies/sign-offs.toml)"
+        )])
+    return kind
+
+
+# A sign-off kind named by a policy, checked against the organisation's own.
+SignOffName = Annotated[str, AfterValidator(known_sign_off)]
+
+
 def outcome_of(name: str | None, default: Outcome) -> Outcome:
     return default if name is None else Outcome(name)
 
@@ -160,6 +189,16 @@ def plural(count: float, word: str, many: str | None = None) -> str:
 
 def months_text(count: int) -> str:
     return "1 month" if count == 1 else f"{count} months"
+
+
+def stage_words(completed_months: int) -> str:
+    """Where the NQSW is, as a manager says it: 0 completed months is "month 1"."""
+    return f"in month {completed_months + 1} of the programme"
+
+
+def agree(count: float, singular: str, many: str) -> str:
+    """The verb that agrees with a count: "1 case breaks", "2 cases break"."""
+    return singular if count == 1 else many
 
 
 def _band_words(from_month: int, to_month: int | None, *, whole: str, first: str) -> str:

@@ -1,8 +1,10 @@
 """`complexity_gate`: no sole holding of the hardest work early on, unless signed off.
 
-Within the first 12 months an NQSW should not be the sole holder of a child on a
-child protection plan or in care proceedings, nor take any case of that complexity
-in the first 6 months; readiness is a recorded sign-off, not a feeling.
+Within the first 12 months an NQSW should not be allocated, as sole holder, a child on
+a child protection plan or in care proceedings, nor any case of that complexity in the
+first 6 months; they may co-work such cases, because co-working is the support the
+domain asks for ("complex cases only with support in place"). Readiness is a recorded
+sign-off, not a feeling.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from app.policy.findings import Finding, Outcome
-from app.policy.rules.base import DescribeContext, RuleContext
+from app.policy.rules.base import DescribeContext, ParamProblems, RuleContext
 from app.policy.rules.common import (
     MAX_COMPLEXITY,
     CategoryKeys,
+    SignOffName,
     StrictParams,
+    agree,
     join_words,
     months_text,
     plural,
+    stage_words,
 )
 from app.policy.rules.coworking import DEFAULT_CATEGORIES, sign_off_words
 from app.policy.snapshot import Snapshot
@@ -35,17 +40,29 @@ class SoleHolding(StrictParams):
 
 
 class HighComplexity(StrictParams):
-    """No case of complexity `min_complexity` or more, in these roles, before `until_month`."""
+    """No case of complexity `min_complexity` or more, in these roles, before `until_month`.
+
+    The default watches the named holder only: co-working such a case, with the holder
+    responsible, is the supported way in. ``roles = ["holder", "co_worker"]`` is the
+    stricter choice of an organisation that keeps the most complex work away entirely.
+    """
 
     min_complexity: int = Field(default=4, ge=1, le=MAX_COMPLEXITY)
     until_month: int = Field(default=6, ge=0)
-    roles: tuple[RoleName, ...] = Field(default=("holder", "co_worker"), min_length=1)
+    roles: tuple[RoleName, ...] = ("holder",)
+
+    @field_validator("roles")
+    @classmethod
+    def _some_role(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        if not roles:
+            raise ParamProblems([((), "name at least one role: holder, co_worker or both")])
+        return roles
 
 
 class Params(StrictParams):
     sole_holding: SoleHolding = SoleHolding()
     high_complexity: HighComplexity = HighComplexity()
-    lifted_by: str | None = Field(
+    lifted_by: SignOffName | None = Field(
         default="child_protection",
         description="A sign-off of this kind lifts both gates; empty means nothing lifts them.",
     )
@@ -67,10 +84,12 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     sole_open = months < sole.until_month
     high_open = months < high.until_month
     if signed is not None or not (sole_open or high_open):
+        done = max(sole.until_month, high.until_month)
         why = (
-            f"signed off for {sign_off_words(params.lifted_by or '')} work on {signed.isoformat()}"
+            f"signed off for {sign_off_words(params.lifted_by or '', context)} on "
+            f"{signed.isoformat()}"
             if signed is not None
-            else f"past month {max(sole.until_month, high.until_month)}"
+            else f"{months_text(done)} of the programme {agree(done, 'is', 'are')} complete"
         )
         details["cases"] = []
         return context.finding(
@@ -83,12 +102,13 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         problems = []
         if sole_open and item.role == "holder" and item.category in sole.categories:
             problems.append(
-                f"sole holding of {context.categories.label(item.category)} before month "
-                f"{sole.until_month}"
+                f"sole holding of a {context.categories.label(item.category)} case before "
+                f"month {sole.until_month}"
             )
         if high_open and item.complexity >= high.min_complexity and item.role in high.roles:
+            held = "held" if item.role == "holder" else "co-worked"
             problems.append(
-                f"complexity {item.complexity} before month {high.until_month}"
+                f"complexity {item.complexity} {held} before month {high.until_month}"
             )
         if problems:
             cases.append({
@@ -102,22 +122,34 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     if not cases:
         return context.finding(
             Outcome.ok,
-            f"No case is above what is allowed at {months_text(months)} into the programme.",
+            f"No case breaks the complexity gate {stage_words(months)}.",
             measured=0.0,
             limit=0.0,
             details=details,
         )
     listed = "; ".join(f"{c['reference']}: {' and '.join(c['problems'])}" for c in cases)
-    verb = "would break" if any(c["proposed"] for c in cases) else "break"
+    verb = (
+        "would break" if any(c["proposed"] for c in cases)
+        else agree(len(cases), "breaks", "break")
+    )
     reason = (
-        f"{plural(len(cases), 'case')} {verb} the complexity gate at "
-        f"{months_text(months)} into the programme ({listed})"
+        f"{plural(len(cases), 'case')} {verb} the complexity gate {stage_words(months)} "
+        f"({listed})"
     )
     if params.lifted_by:
-        reason += f"; not yet signed off for {sign_off_words(params.lifted_by)} work"
+        reason += f"; not yet signed off for {sign_off_words(params.lifted_by, context)}"
     return context.finding(
         context.enforcement, reason + ".", measured=float(len(cases)), limit=0.0, details=details
     )
+
+
+def _roles_words(roles: tuple[str, ...]) -> tuple[str, str]:
+    """(what is forbidden, what stays allowed) for the roles the gate watches."""
+    if set(roles) == {"holder", "co_worker"}:
+        return "hold or co-work", ""
+    if "holder" in roles:
+        return "be the named holder of", "; you may co-work one, with its holder responsible"
+    return "co-work", ""
 
 
 def describe(params: Params, context: DescribeContext) -> str:
@@ -131,25 +163,22 @@ def describe(params: Params, context: DescribeContext) -> str:
         )
     if high.until_month > 0:
         level = (
-            f"complexity {high.min_complexity}"
+            f"complexity {high.min_complexity} (the most complex, on a scale of 1 to "
+            f"{MAX_COMPLEXITY})"
             if high.min_complexity == MAX_COMPLEXITY
-            else f"complexity {high.min_complexity} or higher"
+            else f"complexity {high.min_complexity} or higher (on a scale of 1 to "
+            f"{MAX_COMPLEXITY})"
         )
-        roles = "hold or co-work" if len(set(high.roles)) == 2 else (
-            "hold" if "holder" in high.roles else "co-work"
-        )
+        forbidden, allowed = _roles_words(high.roles)
         sentences.append(
-            f"In your first {months_text(high.until_month)} you will not {roles} any case of "
-            f"{level} (the most complex, on a scale of 1 to {MAX_COMPLEXITY})"
-            if high.min_complexity == MAX_COMPLEXITY
-            else f"In your first {months_text(high.until_month)} you will not {roles} any "
-            f"case of {level} (on a scale of 1 to {MAX_COMPLEXITY})"
+            f"In your first {months_text(high.until_month)} you will not {forbidden} any case "
+            f"of {level}{allowed}"
         )
     text = ". ".join(sentences) + "." if sentences else "No complexity limits apply."
     if params.lifted_by and sentences:
         text += (
             f" These limits end earlier only once you are signed off for "
-            f"{sign_off_words(params.lifted_by)} work, a decision your team manager and a "
-            "senior manager make together."
+            f"{sign_off_words(params.lifted_by, context)}, a decision your team manager "
+            "and a senior manager make together."
         )
     return text

@@ -13,7 +13,14 @@ from pydantic import Field
 
 from app.policy.findings import Finding, Outcome
 from app.policy.rules.base import DescribeContext, RuleContext
-from app.policy.rules.common import CategoryKeys, StrictParams, join_words, plural
+from app.policy.rules.common import (
+    CategoryKeys,
+    SignOffName,
+    StrictParams,
+    agree,
+    join_words,
+    plural,
+)
 from app.policy.snapshot import CaseLoadItem, Snapshot
 
 DEFAULT_CATEGORIES = ("child_protection_plan", "care_proceedings")
@@ -21,13 +28,17 @@ DEFAULT_CATEGORIES = ("child_protection_plan", "care_proceedings")
 
 class Params(StrictParams):
     categories: CategoryKeys = Field(default=DEFAULT_CATEGORIES, min_length=1)
-    until_sign_off: str = Field(
+    until_sign_off: SignOffName = Field(
         default="child_protection", min_length=1, description="The sign-off that lifts the rule."
     )
 
 
-def sign_off_words(kind: str) -> str:
-    return kind.replace("_", " ")
+def sign_off_words(kind: str, context: RuleContext | DescribeContext | None = None) -> str:
+    """What the sign-off is for, as the organisation names it: "child protection work"
+    (read after "signed off for")."""
+    if context is not None:
+        return context.sign_offs.label(kind)
+    return kind.replace("_", " ") + " work"
 
 
 def _problem(item: CaseLoadItem) -> str | None:
@@ -54,12 +65,12 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
                     "proposed": context.proposed is not None
                     and item.case_id == context.proposed.case_id,
                 })
-    work = sign_off_words(params.until_sign_off)
+    work = sign_off_words(params.until_sign_off, context)
     details: dict[str, Any] = {"signed_off_on": signed.isoformat() if signed else None}
     if signed is not None:
         return context.finding(
             Outcome.ok,
-            f"Signed off for {work} work on {signed.isoformat()}: co-working is no longer "
+            f"Signed off for {work} on {signed.isoformat()}: co-working is no longer "
             "required.",
             measured=0.0,
             limit=0.0,
@@ -80,10 +91,10 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         for c in cases
     )
     proposed = context.proposed is not None and any(c["proposed"] for c in cases)
-    verb = "would break" if proposed else "break"
+    verb = "would break" if proposed else agree(len(cases), "breaks", "break")
     reason = (
         f"{plural(len(cases), 'case')} {verb} the co-working rule: {listed}. Until signed "
-        f"off for {work} work, such cases may only be co-worked with an advanced "
+        f"off for {work}, such cases may only be co-worked with an advanced "
         "practitioner as the named holder."
     )
     return context.finding(
@@ -94,7 +105,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
 def describe(params: Params, context: DescribeContext) -> str:
     labels = join_words([context.categories.label(c) for c in params.categories], "or")
     return (
-        f"Until you are signed off for {sign_off_words(params.until_sign_off)} work, you "
+        f"Until you are signed off for {sign_off_words(params.until_sign_off, context)}, you "
         f"will work on {labels} cases only alongside an advanced practitioner, who is the "
         "named, responsible case holder."
     )

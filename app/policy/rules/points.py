@@ -27,6 +27,8 @@ from app.policy.rules.common import (
     coverage_problems,
     fraction_words,
     number,
+    plural,
+    stage_words,
 )
 from app.policy.snapshot import CaseLoadItem, Snapshot
 
@@ -146,7 +148,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     band: AllowanceBand | None = band_at(params.allowance, months)
     if band is None:
         return context.finding(
-            Outcome.ok, f"No points allowance applies at month {months}.",
+            Outcome.ok, f"No points allowance applies {stage_words(months)}.",
             measured=load, details=details,
         )
     allowance = round(band.max_points * snapshot.fte, 6)
@@ -156,7 +158,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     limit = f"the allowance of {number(allowance)} points"
     if snapshot.fte != 1:
         limit += f" ({number(band.max_points)} pro rata for {number(snapshot.fte)} FTE)"
-    loaded = f"A weighted load of {number(load)} points (including {number(stable)} stable)"
+    loaded = f"A weighted load of {plural(load, 'point')} (including {number(stable)} stable)"
     if load > allowance:
         outcome = Outcome(band.enforcement) if band.enforcement else context.enforcement
         verb = "would exceed" if context.proposed is not None else "exceeds"
@@ -190,15 +192,24 @@ def describe_weighting(params: Weighting, context: DescribeContext) -> str:
     return text
 
 
+def outcomes(params: Params, enforcement: Outcome) -> frozenset[Outcome]:
+    """Each allowance band's enforcement (its own, or the rule's)."""
+    return frozenset(
+        Outcome(band.enforcement) if band.enforcement else enforcement
+        for band in params.allowance
+    )
+
+
 def describe(params: Params, context: DescribeContext) -> str:
     sentences = [describe_weighting(params, context)]
+    default = context.enforcement
     for band in params.allowance:
-        enforcement = band.enforcement or context.enforcement.value
+        enforcement = Outcome(band.enforcement) if band.enforcement else default
         text = (
             f"{band_opening(band.from_month, band.to_month)} your load will be no more than "
             f"{number(band.max_points)} points, pro rata if you work part-time"
         )
-        if enforcement == "warn":
-            text += ", with some flexibility agreed by a manager with a recorded reason"
+        if enforcement is not default:
+            text += " (a flexible limit)" if enforcement is Outcome.warn else " (a firm limit)"
         sentences.append(text + ".")
     return " ".join(sentences)

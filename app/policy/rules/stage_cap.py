@@ -3,12 +3,18 @@
 The commonest protection in the sector ("5 cases up to 3 months, 10 up to 6, no more
 than 15 after 6 months, with some flexibility"). Co-worked cases count as a fraction
 of a case, and each band may be a firm limit (`block`) or a flexible one (`warn`).
+
+Part-time NQSWs may have each cap pro rata to their FTE. A cap is a number of cases, so
+the pro rata figure is rounded to whole cases, down by default: "no more than" is a
+protection, and rounding up would give a part-timer more than their share (0.7 FTE of
+5 is 3.5, so 3). `pro_rata_rounding` may choose "nearest" (half up) or "none".
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -18,14 +24,17 @@ from app.policy.rules.common import (
     EnforcementName,
     MonthBand,
     StrictParams,
+    agree,
     band_at,
     band_opening,
     band_problems,
     band_span,
     coverage_problems,
     fraction_words,
+    join_words,
     number,
     plural,
+    stage_words,
 )
 from app.policy.snapshot import Snapshot
 
@@ -42,6 +51,11 @@ class Params(StrictParams):
     coworked_weight: float = Field(default=0.5, ge=0, le=1)
     pro_rata_fte: bool = Field(
         default=False, description="Scale each cap by the NQSW's FTE (0.8 FTE: 80% of it)."
+    )
+    pro_rata_rounding: Literal["down", "nearest", "none"] = Field(
+        default="down",
+        description="How a pro rata cap becomes whole cases: down (3.5 -> 3), nearest "
+        "(half up: 3.5 -> 4) or none (3.5 stays).",
     )
 
     @field_validator("bands")
@@ -68,9 +82,31 @@ def count_cases(snapshot: Snapshot, coworked_weight: float) -> tuple[float, int,
     return held + coworked * coworked_weight, held, coworked
 
 
+# An illustration for the statement: half-time shows how the rounding works.
+EXAMPLE_FTE = 0.5
+
+
 def cap_for(band: CapBand, params: Params, fte: float) -> float:
-    """The band's cap for this NQSW: pro rata to FTE when the policy says so."""
-    return round(band.cap * fte, 6) if params.pro_rata_fte else float(band.cap)
+    """The band's cap for this NQSW: pro rata to FTE, then rounded, when the policy says so."""
+    if not params.pro_rata_fte:
+        return float(band.cap)
+    exact = round(band.cap * fte, 6)  # 10 * 0.7 is 7.000000000000001 in floating point
+    if params.pro_rata_rounding == "down":
+        return float(math.floor(exact))
+    if params.pro_rata_rounding == "nearest":
+        return float(math.floor(exact + 0.5))
+    return exact
+
+
+def _limit_words(band: CapBand, params: Params, fte: float, cap: float) -> str:
+    limit = f"the cap of {number(cap)}"
+    if params.pro_rata_fte and fte != 1:
+        exact = round(band.cap * fte, 6)
+        limit += f" ({band.cap} pro rata for {number(fte)} FTE"
+        if exact != cap:
+            limit += f" is {number(exact)}, rounded {'down' if cap < exact else 'up'}"
+        limit += ")"
+    return limit
 
 
 def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Finding:
@@ -86,7 +122,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     if band is None:
         return context.finding(
             Outcome.ok,
-            f"No case cap applies at month {months}.",
+            f"No case cap applies {stage_words(months)}.",
             measured=weighted,
             details=details,
         )
@@ -99,35 +135,55 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             " each)"
         )
     cap = cap_for(band, params, snapshot.fte)
-    limit = f"the cap of {number(cap)}"
-    if params.pro_rata_fte and snapshot.fte != 1:
-        limit += f" ({band.cap} pro rata for {number(snapshot.fte)} FTE)"
+    limit = _limit_words(band, params, snapshot.fte, cap)
     details["cap"] = cap
     if weighted > cap:
         outcome = Outcome(band.enforcement) if band.enforcement else context.enforcement
         verb = "would exceed" if context.proposed is not None else (
-            "exceeds" if weighted <= 1 else "exceed"
+            agree(weighted, "exceeds", "exceed")
         )
         reason = f"{counted} {verb} {limit} {span}"
         if outcome is Outcome.warn:
-            reason += " (a flexible cap: a manager may agree more with a recorded reason)"
+            reason += (
+                " (a flexible cap: the allocation is not refused, but it is reported as a "
+                "breach)"
+            )
     else:
         outcome = Outcome.ok
         reason = f"{counted}, within {limit} {span}"
     return context.finding(outcome, reason + ".", measured=weighted, limit=cap, details=details)
 
 
+def outcomes(params: Params, enforcement: Outcome) -> frozenset[Outcome]:
+    """Each band's enforcement (its own, or the rule's)."""
+    return frozenset(
+        Outcome(band.enforcement) if band.enforcement else enforcement for band in params.bands
+    )
+
+
+def _part_time_sentence(params: Params) -> str:
+    if params.pro_rata_rounding == "none":
+        return "If you work part-time, each cap is in proportion to your hours."
+    caps = [number(cap_for(band, params, EXAMPLE_FTE)) for band in params.bands]
+    how = "rounded down" if params.pro_rata_rounding == "down" else "rounded to the nearest"
+    return (
+        f"If you work part-time, each cap is in proportion to your hours, {how} to whole "
+        f"cases (half-time: {join_words(caps)} cases)."
+    )
+
+
 def describe(params: Params, context: DescribeContext) -> str:
     sentences: list[str] = []
+    default = context.enforcement
     for band in params.bands:
-        enforcement = band.enforcement or context.enforcement.value
+        enforcement = Outcome(band.enforcement) if band.enforcement else default
         text = f"{band_opening(band.from_month, band.to_month)} you will hold no more than "
         text += plural(band.cap, "case")
-        if enforcement == "warn":
-            text += ", with some flexibility: a manager may agree more, with a recorded reason"
+        if enforcement is not default:
+            text += " (a flexible limit)" if enforcement is Outcome.warn else " (a firm limit)"
         sentences.append(text + ".")
     if params.pro_rata_fte:
-        sentences.append("If you work part-time, each cap is reduced in proportion.")
+        sentences.append(_part_time_sentence(params))
     weight = params.coworked_weight
     if weight == 0:
         sentences.append("Cases you co-work do not count towards the cap.")

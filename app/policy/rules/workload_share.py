@@ -4,6 +4,13 @@ The ASYE framework's own measure: the NQSW's weighted load as a share of an
 experienced worker's (the team's median when the caller measured one, else a fixed
 benchmark), pro rata to FTE, against a target share that rises over the programme,
 shown as traffic lights so that "nearly over" is visible before it is a breach.
+
+The team median is measured by the snapshot service (the engine never reads the
+database) over the team's experienced workers in `benchmark_roles` who hold cases,
+each FTE-normalised, and only when there are at least `benchmark_min_workers` of them:
+team managers and advanced practitioners carry reduced caseloads by design, and a
+median of one or two people says little. When the snapshot has no team median, the
+rule uses its fixed `benchmark` and says so in the finding.
 """
 
 from __future__ import annotations
@@ -15,11 +22,22 @@ from pydantic import Field, field_validator, model_validator
 
 from app.policy.findings import Finding, Outcome
 from app.policy.rules.base import DescribeContext, ParamProblems, RuleContext
-from app.policy.rules.common import StrictParams, join_words, number, percent
+from app.policy.rules.common import StrictParams, join_words, number, percent, plural
 from app.policy.rules.points import Weighting, describe_weighting
 from app.policy.snapshot import Snapshot
 
 Light = Literal["under", "on_target", "amber", "red"]
+
+# Experienced staff whose loads can make a team benchmark: the case-holding roles.
+BenchmarkRole = Literal["social_worker", "advanced_practitioner", "team_manager"]
+DEFAULT_BENCHMARK_ROLES: tuple[BenchmarkRole, ...] = ("social_worker",)
+DEFAULT_BENCHMARK_MIN_WORKERS = 3
+
+_ROLE_WORDS = {
+    "social_worker": ("social worker", "social workers"),
+    "advanced_practitioner": ("advanced practitioner", "advanced practitioners"),
+    "team_manager": ("team manager", "team managers"),
+}
 
 
 class RampPoint(StrictParams):
@@ -49,6 +67,30 @@ class Params(StrictParams):
     weights: Weighting
     benchmark: float = Field(gt=0, description="Full-time weighted load of an experienced worker.")
     use_team_benchmark: bool = True
+    benchmark_roles: tuple[BenchmarkRole, ...] = Field(
+        default=DEFAULT_BENCHMARK_ROLES,
+        description="Whose loads make the team median: experienced staff in these roles.",
+    )
+    benchmark_min_workers: int = Field(
+        default=DEFAULT_BENCHMARK_MIN_WORKERS,
+        ge=1,
+        le=100,
+        description="Fewer such workers holding cases than this: the fixed benchmark is used.",
+    )
+
+    @field_validator("benchmark_roles")
+    @classmethod
+    def _roles_once(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        if not roles:
+            raise ParamProblems([((), "name at least one role whose loads make the median")])
+        problems = [
+            ((index,), f"role {role!r} is listed twice")
+            for index, role in enumerate(roles)
+            if role in roles[:index]
+        ]
+        if problems:
+            raise ParamProblems(problems)
+        return roles
     ramp: tuple[RampPoint, ...] = (RampPoint(month=0, share=0.9),)
     lights: Lights = Lights()
 
@@ -90,10 +132,15 @@ def light_for(ratio: float, lights: Lights) -> Light:
 
 
 def measure(snapshot: Snapshot, params: Params, months: float) -> dict[str, Any]:
-    """Every number the rule looks at, also used by the workload endpoint."""
+    """Every number the rule looks at, also used by the workload endpoint.
+
+    The team's median is used only when the rule asks for it and the snapshot has one
+    (a positive number); otherwise the fixed benchmark, and `benchmark_source` says which.
+    """
     load, _ = params.weights.load(snapshot)
-    team = params.use_team_benchmark and snapshot.benchmark_load
-    benchmark = float(snapshot.benchmark_load) if team else params.benchmark  # type: ignore[arg-type]
+    team_load = snapshot.benchmark_load
+    team = bool(params.use_team_benchmark and team_load is not None and team_load > 0)
+    benchmark = float(team_load) if team else params.benchmark  # type: ignore[arg-type]
     fte = snapshot.fte if snapshot.fte > 0 else 1.0
     expected = benchmark * fte
     target = target_share(params.ramp, months)
@@ -120,6 +167,17 @@ _LIGHT_WORDS = {
 }
 
 
+def _benchmark_words(measures: dict[str, Any], params: Params, fte: float) -> str:
+    pro_rata = f", pro rata {number(fte)} FTE" if fte != 1 else ""
+    points = plural(measures["benchmark"], "point")
+    if measures["benchmark_source"] == "team":
+        return f"the team's median of {points}{pro_rata}"
+    text = f"the fixed benchmark of {points}{pro_rata}"
+    if params.use_team_benchmark:
+        text += "; the team's median is not known"
+    return text
+
+
 def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Finding:
     measures = measure(snapshot, params, context.clock.fraction)
     light = measures["light"]
@@ -133,13 +191,11 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     else:
         outcome = Outcome.ok
         verdict = _LIGHT_WORDS[light]
-    source = "the team's median" if measures["benchmark_source"] == "team" else "benchmark"
-    pro_rata = f", pro rata {number(snapshot.fte)} FTE" if snapshot.fte != 1 else ""
     verb = "would be" if context.proposed is not None and outcome is not Outcome.ok else "is"
     reason = (
-        f"A weighted load of {number(measures['load'])} points {verb} "
-        f"{percent(measures['share'])} of an experienced worker's ({source} "
-        f"{number(measures['benchmark'])} points{pro_rata}); the target at this stage is "
+        f"A weighted load of {plural(measures['load'], 'point')} {verb} "
+        f"{percent(measures['share'])} of an experienced worker's "
+        f"({_benchmark_words(measures, params, snapshot.fte)}); the target at this stage is "
         f"{percent(measures['target_share'])}: {verdict}."
     )
     return context.finding(
@@ -148,6 +204,40 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         measured=round(measures["share"], 4),
         limit=round(measures["target_share"], 4),
         details=measures,
+    )
+
+
+def outcomes(params: Params, enforcement: Outcome) -> frozenset[Outcome]:
+    """Red is the rule's enforcement; amber is a warning unless the lights say it is ok."""
+    found = {enforcement}
+    if params.lights.amber_outcome == "warn":
+        found.add(Outcome.warn)
+    return frozenset(found)
+
+
+def _team_words(params: Params) -> str:
+    roles = params.benchmark_roles
+    count = params.benchmark_min_workers
+    names = join_words([_ROLE_WORDS[r][1] for r in roles], "and")
+    if count == 1:
+        names = join_words([_ROLE_WORDS[r][0] for r in roles], "or")
+        return f"the median of your team's experienced {names} holding cases, if there is one"
+    return (
+        f"the median of your team's experienced {names} holding cases, full-time "
+        f"equivalent, when there are at least {count} of them"
+    )
+
+
+def _lights_sentence(params: Params, enforcement: Outcome) -> str:
+    lights = params.lights
+    red_tag = amber_tag = ""
+    if params.lights.amber_outcome == "ok":
+        amber_tag = " (a warning light, not a breach)"
+    elif enforcement is Outcome.block:
+        amber_tag, red_tag = " (a flexible limit)", " (a firm limit)"
+    return (
+        f"A load above your target is shown amber{amber_tag}, and above "
+        f"{percent(lights.red_above)} of it red{red_tag}."
     )
 
 
@@ -167,10 +257,9 @@ def describe(params: Params, context: DescribeContext) -> str:
         )
     benchmark = f"an experienced worker carries {number(params.benchmark)} points full-time"
     if params.use_team_benchmark:
-        benchmark += " (or the median of your team's experienced workers, when it is known)"
-    lights = params.lights
+        benchmark += f" (or {_team_words(params)})"
     return (
         f"{target}, pro rata if you work part-time; {benchmark}. "
         f"{describe_weighting(params.weights, context)} "
-        f"Up to {percent(lights.red_above)} of your target is shown amber and beyond it red."
+        f"{_lights_sentence(params, context.enforcement)}"
     )

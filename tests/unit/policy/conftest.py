@@ -111,6 +111,7 @@ def activate(policy_set: PolicySet, *policy_ids: str) -> PolicySet:
         policy_set.policies,
         {"asye": policy_ids, "swip": policy_ids},
         categories=policy_set.categories,
+        sign_offs=policy_set.sign_offs,
         kinds=policy_set.kinds,
     )
 

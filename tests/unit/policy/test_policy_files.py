@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def test_every_shipped_policy_passes() -> None:
         active = policy_set.active[programme]
         assert active[:3] == ("stage-caps", "complexity-gates", "cp-coworking")
         assert "points-scheme" not in active and "working-towards-90" not in active
-    assert {"active.toml", "categories.toml"} <= set(SHIPPED)
+    assert {"active.toml", "categories.toml", "sign-offs.toml"} <= set(SHIPPED)
+    # The hand-written titles and summaries state no number the parameters lack.
+    assert [w for w in result.warnings if " says " in w] == []
 
 
 def test_each_shipped_policy_file_is_named_for_its_id() -> None:
@@ -123,6 +126,18 @@ BROKEN = [
     ("working-towards-90.toml", "looked_after = [3, 4, 6, 8]", "looked_after = [3, 4, 6]",
      "needs 4 values"),
     ("active.toml", 'asye = ["stage-caps"', 'asye = ["stage-cap"', "unknown policy 'stage-cap'"),
+    ("cp-coworking.toml", 'until_sign_off = "child_protection"',
+     'until_sign_off = "child_protectoin"', "unknown sign-off kind 'child_protectoin'"),
+    ("complexity-gates.toml", 'lifted_by = "child_protection"', 'lifted_by = "cp"',
+     "unknown sign-off kind 'cp' (known: child_protection; add it to policies/sign-offs.toml)"),
+    ("sign-offs.toml", "[sign_offs]", '[sign_offs]\n"Court Work" = "x"',
+     "must be lower_snake_case"),
+    ("stage-caps.toml", 'pro_rata_rounding = "down"', 'pro_rata_rounding = "up"',
+     "pro_rata_rounding must be 'down', 'nearest' or 'none'"),
+    ("working-towards-90.toml", 'benchmark_roles = ["social_worker"]',
+     'benchmark_roles = ["social_workers"]', "benchmark_roles[0] must be"),
+    ("working-towards-90.toml", "benchmark_min_workers = 3", "benchmark_min_workers = 0",
+     "must be at least 1"),
     ("categories.toml", "[categories]", '[categories]\n"Private Fostering" = "x"',
      "must be lower_snake_case"),
 ]
@@ -135,7 +150,7 @@ def test_a_broken_copy_fails_with_the_right_line(
     copy: Path, name: str, old: str, new: str, words: str
 ) -> None:
     line = break_file(copy, name, old, new)
-    if name == "categories.toml":
+    if name in ("categories.toml", "sign-offs.toml"):
         line += 1  # the new key is on the line after the header
     problems = problems_in(copy)
     assert len(problems) == 1, problems
@@ -179,6 +194,46 @@ def test_duplicate_ids_and_missing_active_file(copy: Path) -> None:
     reasons = [p.reason for p in problems_in(copy)]
     assert any("already used by" in r for r in reasons)
     assert any(r.startswith("missing") for r in reasons)
+
+
+def test_a_duplicate_id_is_reported_at_the_copy_and_names_the_original(copy: Path) -> None:
+    # A coordinator copies stage-caps.toml to start a court team's policy and forgets to
+    # change its id: the error is in the copy (the file that needs the edit), and the
+    # file it clashes with is reported too.
+    shutil.copy(copy / "stage-caps.toml", copy / "stage-caps-court-team.toml")
+    id_line = break_file(copy, "stage-caps-court-team.toml", 'id = "stage-caps"',
+                         'id = "stage-caps"')
+    problems = problems_in(copy)
+    assert [(Path(p.path).name, p.line) for p in problems] == [
+        ("stage-caps-court-team.toml", id_line), ("stage-caps.toml", id_line),
+    ]
+    copy_problem, original_problem = problems
+    assert copy_problem.reason == (
+        f"policy id 'stage-caps' is already used by {original_problem.path}:{id_line}: "
+        "give this policy an id of its own"
+    )
+    assert original_problem.reason.startswith(
+        f"policy id 'stage-caps' is also used by {copy_problem.path}:{id_line}"
+    )
+
+
+def test_without_a_file_named_for_the_id_the_newer_file_is_the_copy(copy: Path) -> None:
+    (copy / "stage-caps.toml").rename(copy / "b-caps.toml")
+    shutil.copy(copy / "b-caps.toml", copy / "a-caps.toml")
+    older = (copy / "b-caps.toml").stat().st_mtime_ns
+    os.utime(copy / "a-caps.toml", ns=(older + 10**9, older + 10**9))
+    problems = problems_in(copy)
+    assert Path(problems[0].path).name == "a-caps.toml"
+    assert "already used by" in problems[0].reason and "b-caps.toml" in problems[0].reason
+
+
+def test_fixing_the_copy_s_id_makes_a_new_policy(copy: Path) -> None:
+    shutil.copy(copy / "stage-caps.toml", copy / "stage-caps-court-team.toml")
+    break_file(copy, "stage-caps-court-team.toml", 'id = "stage-caps"',
+               'id = "stage-caps-court-team"')
+    policy_set = load_policy_set(copy)
+    assert {"stage-caps", "stage-caps-court-team"} <= set(policy_set.policies)
+    assert policy_set.programmes_for("stage-caps-court-team") == ()
 
 
 def test_an_organisation_adds_a_category(copy: Path) -> None:

@@ -9,7 +9,9 @@ import pytest
 from app.policy.engine import evaluate
 from app.policy.findings import Outcome, Severity
 from app.policy.policies import PolicySet
+from app.policy.rules.stage_cap import cap_for
 from app.policy.snapshot import AdjustmentRecord, PauseSpan
+from app.policy.statement import policy_statement
 
 from .conftest import MONTH_3, MONTH_6, MONTH_12, START, case, cases, only, snap
 
@@ -65,8 +67,20 @@ def test_reason_reads_like_a_manager_would_say_it(shipped: PolicySet) -> None:
 def test_flexible_band_warns_and_says_so(shipped: PolicySet) -> None:
     finding = cap_finding(shipped, snap(MONTH_6, cases(16)))
     assert finding.outcome is Outcome.warn
-    assert "after 6 months" in finding.reason
-    assert "flexible" in finding.reason
+    assert finding.reason == (
+        "16 cases exceed the cap of 15 after 6 months (a flexible cap: the allocation is "
+        "not refused, but it is reported as a breach)."
+    )
+
+
+def test_one_case_agrees_with_its_verb(shipped: PolicySet) -> None:
+    agreement = AdjustmentRecord("stage-caps", "bands.0.cap", 0, "no cases yet", START)
+    one = cap_finding(shipped, snap(START, cases(1), adjustments=[agreement]))
+    assert one.reason.startswith("1 case exceeds the cap of 0 for the first 3 months")
+    half = (case(1, role="co_worker", ap_holder=True),)
+    assert cap_finding(shipped, snap(START, half, adjustments=[agreement])).reason.startswith(
+        "0.5 cases (0 held, 1 co-worked counting 0.5 each) exceed the cap of 0"
+    )
 
 
 def test_co_worked_cases_count_half(shipped: PolicySet) -> None:
@@ -88,7 +102,56 @@ def test_part_time_caps_are_pro_rata(shipped: PolicySet) -> None:
     four = cap_finding(shipped, snap(at, cases(4), fte=0.6))
     assert four.outcome is Outcome.block
     assert "the cap of 3 (5 pro rata for 0.6 FTE)" in four.reason
-    assert cap_finding(shipped, snap(MONTH_6, cases(10), fte=0.7)).limit == 10.5
+
+
+@pytest.mark.parametrize(
+    ("on", "fte", "cap"),
+    [
+        (MONTH_3 - DAY, 0.7, 3),   # 3.5 -> 3
+        (MONTH_3, 0.7, 7),         # 10 x 0.7 is a whole 7
+        (MONTH_6, 0.7, 10),        # 10.5 -> 10
+        (MONTH_6, 0.9, 13),        # 13.5 -> 13
+        (MONTH_6, 0.8, 12),
+        (MONTH_3 - DAY, 0.5, 2),   # 2.5 -> 2
+    ],
+)
+def test_part_time_caps_are_whole_cases_rounded_down(
+    shipped: PolicySet, on: date, fte: float, cap: int
+) -> None:
+    finding = cap_finding(shipped, snap(on, cases(1), fte=fte))
+    assert finding.limit == cap
+
+
+def test_the_reason_explains_the_rounding(shipped: PolicySet) -> None:
+    finding = cap_finding(shipped, snap(MONTH_3 - DAY, cases(4), fte=0.7))
+    assert finding.outcome is Outcome.block
+    assert finding.reason == (
+        "4 cases exceed the cap of 3 (5 pro rata for 0.7 FTE is 3.5, rounded down) for "
+        "the first 3 months."
+    )
+    # Three held and one co-worked (3.5) is over a cap of 3 too: the cap is whole cases.
+    mixed = (*cases(3), case(9, role="co_worker", ap_holder=True))
+    assert cap_finding(shipped, snap(MONTH_3 - DAY, mixed, fte=0.7)).outcome is Outcome.block
+
+
+def test_rounding_may_be_nearest_or_none(shipped: PolicySet) -> None:
+    rule = shipped.rule("stage-caps", "caseload-cap")
+    band = rule.params.bands[0]  # type: ignore[attr-defined]
+    nearest = rule.params.model_copy(update={"pro_rata_rounding": "nearest"})
+    exact = rule.params.model_copy(update={"pro_rata_rounding": "none"})
+    assert cap_for(band, nearest, 0.7) == 4  # type: ignore[arg-type]
+    assert cap_for(band, nearest, 0.6) == 3  # type: ignore[arg-type]
+    assert cap_for(band, exact, 0.7) == 3.5  # type: ignore[arg-type]
+    assert cap_for(band, rule.params, 0.7) == 3  # type: ignore[arg-type]
+    # 50 x 0.58 is 28.999999999999996 in floating point: still 29 whole cases.
+    fifty = band.model_copy(update={"cap": 50})
+    assert cap_for(fifty, rule.params, 0.58) == 29  # type: ignore[arg-type]
+
+
+def test_the_statement_explains_part_time_caps(shipped: PolicySet) -> None:
+    text = policy_statement(shipped.policy("stage-caps"), shipped)
+    assert ("If you work part-time, each cap is in proportion to your hours, rounded down "
+            "to whole cases (half-time: 2, 5 and 7 cases).") in text
 
 
 def test_a_pause_moves_the_month_3_boundary(shipped: PolicySet) -> None:

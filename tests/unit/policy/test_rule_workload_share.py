@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from app.policy.engine import evaluate
 from app.policy.findings import Outcome
+from app.policy.loader import validation_reasons
 from app.policy.policies import PolicySet
-from app.policy.rules.workload_share import Lights, RampPoint, light_for, target_share
+from app.policy.rules.workload_share import Lights, Params, RampPoint, light_for, target_share
 from app.policy.snapshot import PauseSpan
+from app.policy.statement import policy_statement
 
 from .conftest import MONTH_3, MONTH_6, START, activate, cases, only, snap
 
@@ -88,7 +91,48 @@ def test_the_team_median_replaces_the_fixed_benchmark(ramp: PolicySet) -> None:
     assert finding.details["benchmark"] == 100
     assert finding.details["benchmark_source"] == "team"
     assert finding.measured == 0.75
-    assert "the team's median 100 points" in finding.reason
+    assert "(the team's median of 100 points)" in finding.reason
+
+
+@pytest.mark.parametrize("team", [None, 0.0])
+def test_without_a_team_median_the_fixed_benchmark_is_used_and_said(
+    ramp: PolicySet, team: float | None
+) -> None:
+    finding = share_at(ramp, MONTH_6, 15, benchmark_load=team)
+    assert finding.details["benchmark"] == 85
+    assert finding.details["benchmark_source"] == "fixed"
+    assert ("(the fixed benchmark of 85 points; the team's median is not known)"
+            in finding.reason)
+
+
+def test_the_team_benchmark_parameters_and_their_defaults(ramp: PolicySet) -> None:
+    params = ramp.rule("working-towards-90", "workload-share").params
+    assert params.benchmark_roles == ("social_worker",)  # type: ignore[attr-defined]
+    assert params.benchmark_min_workers == 3  # type: ignore[attr-defined]
+    defaults = Params.model_validate({"weights": {"points": {}, "fallback": [1, 2, 3, 4]},
+                                      "benchmark": 80})
+    assert defaults.benchmark_roles == ("social_worker",)
+    assert defaults.benchmark_min_workers == 3
+    text = policy_statement(ramp.policy("working-towards-90"), ramp)
+    assert ("the median of your team's experienced social workers holding cases, full-time "
+            "equivalent, when there are at least 3 of them") in text
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"benchmark_roles": ["nqsw"]}, "benchmark_roles[0] must be"),
+        ({"benchmark_roles": []}, "benchmark_roles"),
+        ({"benchmark_roles": ["social_worker", "social_worker"]}, "listed twice"),
+        ({"benchmark_min_workers": 0}, "must be at least 1"),
+    ],
+)
+def test_the_team_benchmark_parameters_are_validated(change: dict, words: str) -> None:
+    data = {"weights": {"points": {}, "fallback": [1, 2, 3, 4]}, "benchmark": 80, **change}
+    with pytest.raises(ValidationError) as caught:
+        Params.model_validate(data)
+    reasons = [reason for _, reason in validation_reasons(caught.value, kind="workload_share")]
+    assert any(words in reason for reason in reasons), reasons
 
 
 def test_a_pause_slows_the_ramp(ramp: PolicySet) -> None:
