@@ -16,25 +16,46 @@ console = Console(stderr=True)
 
 
 def load_settings() -> Settings:
-    """Settings, or one clear line and exit status 2 when a setting is bad."""
+    """Settings, or one clear line naming the setting and exit status 2 when one is bad."""
     try:
         return get_settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "RINGFENCE_" + str(first["loc"][0]).upper() if first["loc"] else "configuration"
         message = str(first["msg"]).removeprefix("Value error, ")
-        typer.echo(f"ringfence: bad setting {name}: {message}", err=True)
+        if first["loc"]:
+            name = "RINGFENCE_" + str(first["loc"][0]).upper()
+            typer.echo(f"ringfence: bad setting {name}: {message}", err=True)
+        else:
+            typer.echo(f"ringfence: bad setting: {message}", err=True)
         raise typer.Exit(2) from exc
+
+
+def database_failure(url: str, exc: Exception) -> typer.Exit:
+    """One line saying the database could not be used and why; exit status 1."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    typer.echo(f"ringfence: cannot use the database at {_redacted(url)}: "
+               f"{reason[0] if reason else type(exc).__name__}", err=True)
+    return typer.Exit(1)
 
 
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
     """Apply database migrations (Alembic upgrade to head)."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.migrate import upgrade
 
     settings = load_settings()
-    upgrade(settings.effective_database_url, revision)
-    console.print(f"Database at {_redacted(settings.effective_database_url)} is at {revision}.")
+    url = settings.effective_database_url
+    try:
+        upgrade(url, revision)
+    except CommandError as exc:
+        typer.echo(f"ringfence: cannot migrate to {revision!r}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except (SQLAlchemyError, OSError) as exc:
+        raise database_failure(url, exc) from exc
+    console.print(f"Database at {_redacted(url)} is at {revision}.")
 
 
 @cli.command()
@@ -48,12 +69,35 @@ def serve(
     import uvicorn
 
     settings = load_settings()
+    _refuse_unmigrated_database(settings)
     _refuse_bad_policies(settings)
     console.print(f"Ringfence on http://{host}:{port}  (API docs at /docs)")
     uvicorn.run(
         "app.main:create_app", factory=True, host=host, port=port, workers=workers,
         reload=reload, log_level="info",
     )
+
+
+def _refuse_unmigrated_database(settings: Settings) -> None:
+    """Stop before serving a database whose schema is not the one this code expects: every
+    request would fail on a missing table or column. `make run` migrates first."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.db import make_engine
+    from app.migrate import schema_state
+
+    url = settings.effective_database_url
+    engine = make_engine(url)
+    try:
+        state = schema_state(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise database_failure(url, exc) from exc
+    finally:
+        engine.dispose()
+    if not state.at_head:
+        typer.echo(f"ringfence: the database at {_redacted(url)} {state.describe()}; "
+                   "run `ringfence migrate` first", err=True)
+        raise typer.Exit(1)
 
 
 def _refuse_bad_policies(settings: Settings) -> None:

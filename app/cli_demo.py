@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -14,16 +15,45 @@ console = Console()
 errors = Console(stderr=True)
 
 
+# The demo builds years of history before its as-of date and programmes that run two
+# years past it: dates this far apart keep all of that inside the calendar.
+FIRST_AS_OF = date(1950, 1, 1)
+LAST_AS_OF = date(2150, 12, 31)
+
+
 def _as_of(value: str | None) -> date:
     if value is None:
         from app.clock import today
 
         return today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)",
-                                 param_hint="--as-of") from None
+        _bad_as_of(f"{value!r} is not a date (YYYY-MM-DD)")
+    if not FIRST_AS_OF <= day <= LAST_AS_OF:
+        _bad_as_of(f"{value} is out of range: the demo can be generated as of "
+                   f"{FIRST_AS_OF.isoformat()} to {LAST_AS_OF.isoformat()}")
+    return day
+
+
+def _bad_as_of(message: str) -> NoReturn:
+    """One line and exit status 2, as for any other bad option value."""
+    typer.echo(f"ringfence: bad --as-of: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def print_sign_ins(accounts: list[dict[str, str]]) -> None:
+    """The demo sign-ins as plain lines: a table would cut the addresses on a narrow terminal."""
+    passwords = {a["password"] for a in accounts}
+    shared = passwords.pop() if len(passwords) == 1 else None
+    heading = "Demo sign-ins (development only)"
+    console.print(f"{heading}, password [bold]{shared}[/bold]:" if shared else f"{heading}:",
+                  highlight=False)
+    for account in accounts:
+        line = f"  {account['role']:<22} {account['email']:<46} {account['name']}"
+        if shared is None:
+            line += f"  password {account['password']}"
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def featured_table(data: DemoData) -> Table:
@@ -33,9 +63,9 @@ def featured_table(data: DemoData) -> Table:
     staff = {row["id"]: row for row in data.rows["staff"]}
     teams = {row["id"]: row["name"] for row in data.rows["team"]}
     table = Table(title="Where to look", show_lines=False)
-    table.add_column("NQSW")
-    table.add_column("team")
-    table.add_column("shows")
+    table.add_column("NQSW", overflow="fold")
+    table.add_column("team", overflow="fold")
+    table.add_column("shows", overflow="fold")
     for profile in FEATURED:
         staff_id = data.featured.get(profile.key)
         if staff_id is None:
@@ -84,7 +114,22 @@ def register(cli: typer.Typer) -> None:
                 outcome = load_demo(settings, size=size, seed=seed, as_of=day,
                                     if_empty=if_empty, replace=replace, sweep=sweep)
         except DemoRefused as exc:
-            errors.print(f"[red]Not loaded: {exc}.[/red]")
+            if settings.mode == "production":
+                errors.print(f"[red]Not loaded: {exc}.[/red]")
+                raise typer.Exit(1) from exc
+            # The organisation is already there: nothing to do, which is not a failure
+            # (`make demo` twice leaves the first load as it is).
+            console.print(
+                f"The database at {_redacted(url)} already holds an organisation: nothing "
+                "loaded. Use --replace to wipe it and load the demo again.",
+                highlight=False, soft_wrap=True,
+            )
+            return
+        except (ValueError, OverflowError) as exc:
+            if settings.debug:
+                raise
+            errors.print(f"ringfence: cannot generate the demo as of {day.isoformat()}: {exc}",
+                         highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
         if not outcome.loaded:
             for note in outcome.notes:
@@ -114,13 +159,7 @@ def register(cli: typer.Typer) -> None:
                 f"opened over {outcome.sweep.get('nqsws', 0)} NQSWs."
             )
         if outcome.accounts:
-            accounts = Table(title="Demo sign-ins (development only)")
-            for column in ("email", "role", "who", "password"):
-                accounts.add_column(column)
-            for account in outcome.accounts:
-                accounts.add_row(account["email"], account["role"], account["name"],
-                                 account["password"])
-            console.print(accounts)
+            print_sign_ins(outcome.accounts)
         for note in outcome.notes:
             errors.print(f"[yellow]{note}[/yellow]")
         console.print(

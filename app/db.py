@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PG_CONNECT_TIMEOUT_SECONDS = 10
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -60,8 +61,14 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    # An unreachable server fails within seconds with one clear error, rather than hanging
+    # start-up or `ringfence migrate` (a URL's own connect_timeout wins).
+    connect_args = {} if "connect_timeout" in make_url(url).query else {
+        "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS
+    }
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=20, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+        connect_args=connect_args,
     )
 
 

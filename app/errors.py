@@ -6,13 +6,20 @@ so a client reads a 422 from a Pydantic check and a 422 from a business rule the
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
+
+from app.schemas.common import DATE_RANGE_TEXT, is_supported_day
 
 
 class DomainError(Exception):
@@ -48,31 +55,143 @@ class Conflict(DomainError):
     error_type = "conflict"
 
 
-_SQLITE_UNIQUE = re.compile(r"unique constraint failed: \w+\.(\w+)")
-_POSTGRES_KEY = re.compile(r"key \((\w+)\)=")
+_SQLITE_UNIQUE = re.compile(r"unique constraint failed: (\w+)\.(\w+)")
+_POSTGRES_KEY = re.compile(r"key \((?:lower\()?(\w+)\)?\)=\((.*)\) already exists", re.IGNORECASE)
+# What a person calls the record a table holds.
+_ENTITY_NAMES = {"staff": "staff member", "service_area": "service area", "case": "case"}
 
 
-def _integrity_detail(exc: IntegrityError) -> tuple[list[str], str]:
-    """The field a uniqueness or reference failure is about, and a sentence for a person."""
-    text = str(exc.orig).lower()
-    match = _SQLITE_UNIQUE.search(text) or _POSTGRES_KEY.search(text)
-    loc = ["body", match.group(1)] if match else ["body"]
+def _request_json(request: Request) -> Any:
+    """The request's JSON body, if it was read and parses; None otherwise."""
+    raw = getattr(request, "_body", None)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _integrity_detail(exc: IntegrityError, request: Request) -> tuple[list[str], str]:
+    """The field a uniqueness or reference failure is about, and a sentence for a person
+    naming the field and the value ("a case with reference 'AUD-1' already exists")."""
+    original = str(exc.orig)
+    text = original.lower()
+    table = getattr(getattr(exc.orig, "diag", None), "table_name", None)
+    field: str | None = None
+    value: Any = None
+    if sqlite := _SQLITE_UNIQUE.search(text):
+        table, field = sqlite.group(1), sqlite.group(2)
+    elif postgres := _POSTGRES_KEY.search(original):
+        field, value = postgres.group(1), postgres.group(2)
+    if field is not None and value is None:
+        body = _request_json(request)
+        value = body.get(field) if isinstance(body, dict) else None
+    loc = ["body", field] if field else ["body"]
     if "unique" in text or "duplicate" in text:
-        what = f"{match.group(1)} " if match else "this value "
-        return loc, f"a record with {what}already exists"
+        entity = _ENTITY_NAMES.get(table or "", (table or "record").replace("_", " "))
+        if field and value is not None:
+            return loc, f"a {entity} with {field} '{value}' already exists"
+        what = f"{field} " if field else "this value "
+        return loc, f"a {entity} with {what}already exists"
     if "foreign key" in text:
         return loc, "refers to a record that does not exist"
     return loc, "the change conflicts with existing records"
 
 
+def json_safe(value: Any) -> Any:
+    """`value` with every float JSON can carry: NaN and the infinities become their names.
+
+    A 422 echoes the bad input back; `{"fte": NaN}` must come back as "NaN", not break
+    the response into a 500.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def validation_detail(exc: RequestValidationError) -> list[Any]:
+    """Pydantic's errors as JSON: the input made safe, a validator's exception as its text."""
+    errors = []
+    for error in exc.errors():
+        ctx = error.get("ctx")
+        if isinstance(ctx, dict) and isinstance(ctx.get("error"), Exception):
+            error = {**error, "ctx": {**ctx, "error": str(ctx["error"])}}
+        errors.append(error)
+    return json_safe(jsonable_encoder(errors))  # type: ignore[no-any-return]
+
+
+Loc = tuple[str | int, ...]
+
+
+def _dates_in(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """Every (location, text) of a string in a JSON value that reads as a date."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _dates_in(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _dates_in(item, (*loc, index))
+    elif isinstance(value, str):
+        yield loc, value
+
+
+def _unsupported_date(text: str) -> bool:
+    try:
+        return not is_supported_day(date.fromisoformat(text.strip()))
+    except ValueError:
+        # 10000-01-01 and the like do not parse at all, yet are plainly dates.
+        return bool(re.fullmatch(r"\d{5,}-\d{2}-\d{2}", text.strip()))
+
+
+def out_of_range_date_loc(request: Request) -> list[str | int] | None:
+    """Where the date is that took date arithmetic past the calendar: a query parameter
+    (`on=9999-12-31`) or a body field; None if no such date can be found."""
+    for name, text in request.query_params.multi_items():
+        if _unsupported_date(text):
+            return ["query", name]
+    for loc, text in _dates_in(_request_json(request), ("body",)):
+        if _unsupported_date(text):
+            return list(loc)
+    return None
+
+
+_DATE_OVERFLOW = re.compile(
+    r"cannot add .* months|year -?\d+ is out of range|date value out of range"
+    r"|out of range for date",
+    re.IGNORECASE,
+)
+
+
+def is_date_overflow(exc: Exception) -> bool:
+    """A ValueError raised by date arithmetic running off the calendar (year 9999 + months)."""
+    return isinstance(exc, OverflowError) or bool(_DATE_OVERFLOW.search(str(exc)))
+
+
+def _unprocessable(loc: Sequence[str | int], message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=422,
+        content={"detail": [{"loc": list(loc), "msg": message, "type": "value_error"}]},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own shape, with the echoed input made JSON-safe (see `json_safe`).
+        return JSONResponse(status_code=422, content={"detail": validation_detail(exc)})
+
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail()})
 
     @app.exception_handler(IntegrityError)
-    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
-        loc, message = _integrity_detail(exc)
+    async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        loc, message = _integrity_detail(exc, request)
         return JSONResponse(
             status_code=409, content={"detail": [{"loc": loc, "msg": message, "type": "conflict"}]}
         )
@@ -81,28 +200,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot store (an id beyond its integer range, a NUL byte):
         # bad input, not a server fault.
-        return JSONResponse(
-            status_code=422,
-            content={
-                "detail": [
-                    {
-                        "loc": ["body"],
-                        "msg": "a value is out of range or not storable",
-                        "type": "value_error",
-                    }
-                ]
-            },
-        )
+        return _unprocessable(["body"], "a value is out of range or not storable")
 
     @app.exception_handler(OverflowError)
-    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
-        # The last line of defence behind the bounded id types: a number too large for the
-        # database driver is bad input.
-        return JSONResponse(
-            status_code=422,
-            content={
-                "detail": [
-                    {"loc": ["body"], "msg": "a number is too large", "type": "value_error"}
-                ]
-            },
-        )
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # The last line of defence behind the bounded id and date types: a number too large
+        # for the database driver, or a date too far off for date arithmetic, is bad input.
+        date_loc = out_of_range_date_loc(request)
+        if date_loc is not None:
+            return _unprocessable(date_loc, f"the date is out of range: it must be "
+                                            f"{DATE_RANGE_TEXT}")
+        return _unprocessable(["body"], "a number is too large")
+
+    @app.exception_handler(ValueError)
+    async def _value_error(request: Request, exc: ValueError) -> JSONResponse:
+        # Only date arithmetic running off the calendar is the client's doing; any other
+        # ValueError is a fault of ours and stays a 500 (re-raised to the error middleware).
+        if not is_date_overflow(exc):
+            raise exc
+        return _unprocessable(out_of_range_date_loc(request) or ["body"],
+                              f"the date is out of range: it must be {DATE_RANGE_TEXT}")

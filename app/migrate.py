@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from app.settings import PROJECT_ROOT
@@ -23,6 +27,31 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema is, against the revisions this code ships."""
+
+    current: tuple[str, ...]
+    head: str | None
+
+    @property
+    def at_head(self) -> bool:
+        return self.head is not None and self.current == (self.head,)
+
+    def describe(self) -> str:
+        if not self.current:
+            return "has no Ringfence schema yet"
+        return f"is at revision {', '.join(self.current)}, not {self.head}"
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """The database's Alembic revision(s) and the head of `migrations/` (one query)."""
+    script = ScriptDirectory.from_config(alembic_config(""))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return SchemaState(current=tuple(current), head=script.get_current_head())
 
 
 def is_empty(engine: Engine) -> bool:

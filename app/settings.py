@@ -7,17 +7,26 @@ on a laptop (a generated secret, demo accounts).
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+MIN_SECRET_LENGTH = 32
+# The drivers the service ships and is tested with.
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+SUPPORTED_URLS = "sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/name"
+_HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 class Settings(BaseSettings):
@@ -27,10 +36,12 @@ class Settings(BaseSettings):
         env_prefix="RINGFENCE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
+    # Field order matters: the checks of `secret_key`, `database_url` and `data_dir` read
+    # the fields declared before them.
     mode: Literal["development", "production"] = "development"
-    data_dir: Path = DEFAULT_DATA_DIR
-    database_url: str = ""
-    secret_key: SecretStr | None = None
+    secret_key: SecretStr | None = Field(default=None, validate_default=True)
+    database_url: str = Field(default="", validate_default=True)
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, validate_default=True)
     timezone: str = "Europe/London"
     policy_dir: Path = PROJECT_ROOT / "policies"
     demo: bool = True
@@ -51,6 +62,9 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=60, ge=1)
     scheduler_enabled: bool = True
     sweep_time: str = "06:00"
+    # The organisation's full-time week: contracted hours follow from it when only an FTE
+    # is given, and a working pattern far from it is refused as a slip.
+    full_time_hours: float = Field(default=37.0, gt=0, le=60, allow_inf_nan=False)
 
     @field_validator("timezone")
     @classmethod
@@ -61,26 +75,63 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("database_url")
+    @field_validator("sweep_time")
     @classmethod
-    def _supported_database(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
-        if value.startswith("postgres://") or value.startswith("postgresql://"):
-            # psycopg 3 is the driver we ship; name it so SQLAlchemy does not look for psycopg2.
-            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+    def _time_of_day(cls, value: str) -> str:
+        match = _HH_MM.match(value.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"must be a time of day as HH:MM (00:00 to 23:59), not {value!r}")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _usable_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A given secret must be long enough to sign sessions; production must give one."""
+        if value is None:
+            if info.data.get("mode") == "production":
+                raise ValueError(
+                    f"must be set ({MIN_SECRET_LENGTH}+ characters) in production mode"
+                )
+            return None
+        if len(value.get_secret_value().strip()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_LENGTH} characters (generate one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return value
 
-    @model_validator(mode="after")
-    def _production_needs_real_secrets(self) -> Settings:
-        if self.mode == "production":
-            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
-                raise ValueError(
-                    "RINGFENCE_SECRET_KEY must be set (32+ characters) in production mode"
-                )
-            if not self.database_url:
-                raise ValueError("RINGFENCE_DATABASE_URL must be set in production mode")
-        return self
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if not value:
+            if info.data.get("mode") == "production":
+                raise ValueError("must be set in production mode (postgresql+psycopg://...)")
+            return value
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(f"not a database URL; expected {SUPPORTED_URLS}") from None
+        if driver in ("postgres", "postgresql"):
+            # psycopg 3 is the driver we ship; name it so SQLAlchemy does not look for psycopg2.
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if driver not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"{driver}:// is not supported; use {SUPPORTED_URLS}"
+            )
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _usable_data_dir(cls, value: Path, info: ValidationInfo) -> Path:
+        """The data directory must be a writable directory when something will live there:
+        the embedded database (no database URL) or the generated secret (no secret key)."""
+        needed = not info.data.get("database_url") or info.data.get("secret_key") is None
+        if needed:
+            problem = directory_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @property
     def effective_database_url(self) -> str:
@@ -105,6 +156,19 @@ class Settings(BaseSettings):
         key_file.write_text(key)
         key_file.chmod(0o600)
         return key
+
+
+def directory_problem(path: Path) -> str | None:
+    """Why `path` cannot serve as a writable directory (created if missing); None if it can."""
+    if path.exists() and not path.is_dir():
+        return f"{path} is a file, not a directory"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the directory {path}: {exc.strerror or exc}"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"the directory {path} is not writable"
+    return None
 
 
 @lru_cache

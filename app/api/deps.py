@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 
-from app.clock import today
-from app.schemas.common import Pagination, pagination
+from app.schemas.common import OnQuery, Pagination, pagination
 
 
 def get_policies(request: Request) -> Any:
@@ -16,15 +14,7 @@ def get_policies(request: Request) -> Any:
     return request.app.state.policies
 
 
-def effective_date(
-    on: Annotated[
-        date | None,
-        Query(description="Effective date (YYYY-MM-DD, Europe/London); default today."),
-    ] = None,
-) -> date:
-    return on or today()
-
-
 PoliciesDep = Annotated[Any, Depends(get_policies)]
-OnDep = Annotated[date, Depends(effective_date)]
+# Every `on=` query date is range-checked (app/schemas/common.py); one definition.
+OnDep = OnQuery
 PageDep = Annotated[Pagination, Depends(pagination)]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
+from sqlmodel import Session
 
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth.dependencies import optional_principal
@@ -33,11 +34,16 @@ def acting_staff(request: Request) -> int | None:
     return principal.staff_id if principal is not None else None
 
 
-def _public(entry: ProtectedTime, rebooked: dict[int, int] | None = None) -> ProtectedTimePublic:
+def _public(entry: ProtectedTime, extras: dict[int, dict[str, Any]]) -> ProtectedTimePublic:
     view = ProtectedTimePublic.model_validate(entry)
-    if rebooked and entry.id in rebooked:
-        view.rebooked_by_id = rebooked[entry.id]
+    for key, value in extras.get(entry.id or 0, {}).items():
+        setattr(view, key, value)
     return view
+
+
+def _one(session: Session, staff_id: int, entry: ProtectedTime) -> ProtectedTimePublic:
+    return _public(entry, diary.public_extras(session, [entry],
+                                              diary.day_hours_of(session, staff_id)))
 
 
 @router.get("")
@@ -54,12 +60,13 @@ def list_diary(
     to: Annotated[date | None, Query(description="Up to this day.")] = None,
 ) -> DiaryPage:
     """The bookings, by date, with the entitlement summary as of `on`."""
-    rows, count, rebooked = diary.list_entries(
+    rows, count, _ = diary.list_entries(
         session, staff_id=staff_id, limit=page.limit, offset=page.offset,
         status=status_.value if status_ else None, first=from_, last=to,
     )
     summary = diary.summary(session, staff_id=staff_id, on=on, policies=policies)
-    return DiaryPage(data=[_public(r, rebooked) for r in rows], count=count,
+    extras = diary.public_extras(session, rows, diary.day_hours_of(session, staff_id))
+    return DiaryPage(data=[_public(r, extras) for r in rows], count=count,
                      summary=DiarySummary.model_validate(summary))
 
 
@@ -87,15 +94,16 @@ def book(
     staff_id: PathId, body: ProtectedTimeCreate, session: SessionDep, on: OnDep, request: Request
 ) -> ProtectedTimePublic:
     """Book a full day, a half day or some hours (or rebook cancelled or displaced time)."""
-    return _public(diary.book(session, staff_id=staff_id, data=body, on=on,
-                              actor_id=acting_staff(request)))
+    entry = diary.book(session, staff_id=staff_id, data=body, on=on,
+                       actor_id=acting_staff(request))
+    return _one(session, staff_id, entry)
 
 
 @router.get("/{entry_id}")
 def get_entry(staff_id: PathId, entry_id: PathId, session: SessionDep) -> ProtectedTimePublic:
     context = diary.load_context(session, staff_id)
     entry = diary.get_entry(session, context, entry_id)
-    return _public(entry, diary.rebooked_by(session, [entry_id]))
+    return _public(entry, diary.public_extras(session, [entry], context.day_hours))
 
 
 @router.post("/{entry_id}/move")
@@ -103,9 +111,11 @@ def move(
     staff_id: PathId, entry_id: PathId, body: ProtectedTimeMove, session: SessionDep, on: OnDep,
     request: Request,
 ) -> ProtectedTimePublic:
-    """Reschedule a booking to another working day (or another time that day)."""
-    return _public(diary.move(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
-                              actor_id=acting_staff(request)))
+    """Reschedule a booking that has not happened yet to another working day (or another
+    time that day), on or after `on`."""
+    entry = diary.move(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
+                       actor_id=acting_staff(request))
+    return _one(session, staff_id, entry)
 
 
 @router.post("/{entry_id}/taken")
@@ -113,10 +123,12 @@ def mark_taken(
     staff_id: PathId, entry_id: PathId, session: SessionDep, on: OnDep, request: Request,
     body: ProtectedTimeTaken | None = None,
 ) -> ProtectedTimePublic:
-    """Confirm the time was protected and used."""
-    when = (body.on if body else None) or on
-    return _public(diary.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=when,
-                                    actor_id=acting_staff(request)))
+    """Confirm the time was protected and used: on or after the booked day, and no later
+    than `on` (the body's `on` is the date of the confirmation, default `on`)."""
+    entry = diary.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=on,
+                             taken_on=body.on if body else None,
+                             actor_id=acting_staff(request))
+    return _one(session, staff_id, entry)
 
 
 @router.post("/{entry_id}/cancel")
@@ -128,5 +140,6 @@ def cancel(
 
     `cancelled_by_id` defaults to the signed-in person, who must be a team manager.
     """
-    return _public(diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
-                                actor_id=acting_staff(request)))
+    entry = diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
+                         actor_id=acting_staff(request))
+    return _one(session, staff_id, entry)

@@ -1,4 +1,9 @@
-"""Service areas and teams: the structure breaches escalate through."""
+"""Service areas and teams: the structure breaches escalate through.
+
+Lists answer "what is open on `on`" (default today); a closure recorded for a later day
+leaves the record listed until that day. Changes are audited with the person who made
+them and the date they take effect.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.deps import PageDep
+from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.models import ServiceArea, Team
-from app.schemas.common import Page, PathId
+from app.schemas.common import GivenOnQuery, OnQuery, Page, PathId, effective_on
 from app.schemas.org import (
     CloseRequest,
     ServiceAreaCreate,
@@ -20,24 +26,34 @@ from app.schemas.org import (
     TeamPublic,
     TeamUpdate,
 )
+from app.schemas.staff import id_query
 from app.services import org
 from app.services.common import get_or_404
 
 router = APIRouter(tags=["organisation"])
 
+IncludeClosed = Annotated[
+    bool, Query(description="Also those closed on or before `on`.")
+]
+
 
 @router.post("/service-areas", status_code=status.HTTP_201_CREATED)
-def create_service_area(body: ServiceAreaCreate, session: SessionDep) -> ServiceAreaPublic:
-    area = org.create_service_area(session=session, data=body)
+def create_service_area(
+    body: ServiceAreaCreate, session: SessionDep, principal: PrincipalDep
+) -> ServiceAreaPublic:
+    area = org.create_service_area(session=session, data=body, on=today(),
+                                   actor_id=principal.staff_id)
     return ServiceAreaPublic.model_validate(area)
 
 
 @router.get("/service-areas")
 def list_service_areas(
-    session: SessionDep, page: PageDep, include_closed: bool = False
+    session: SessionDep, page: PageDep, on: OnQuery, include_closed: IncludeClosed = False
 ) -> Page[ServiceAreaPublic]:
+    """Service areas open on `on` (closed_on empty or later), by name."""
     rows, count = org.list_service_areas(
-        session=session, limit=page.limit, offset=page.offset, include_closed=include_closed
+        session=session, limit=page.limit, offset=page.offset, on=on,
+        include_closed=include_closed,
     )
     return Page(data=[ServiceAreaPublic.model_validate(r) for r in rows], count=count)
 
@@ -51,38 +67,49 @@ def get_service_area(area_id: PathId, session: SessionDep) -> ServiceAreaPublic:
 
 @router.patch("/service-areas/{area_id}")
 def update_service_area(
-    area_id: PathId, body: ServiceAreaUpdate, session: SessionDep
+    area_id: PathId, body: ServiceAreaUpdate, session: SessionDep, principal: PrincipalDep,
+    on: GivenOnQuery,
 ) -> ServiceAreaPublic:
-    area = org.update_service_area(session=session, area_id=area_id, data=body)
+    """Rename the area or change its senior manager, from `on` (query or body)."""
+    area = org.update_service_area(session=session, area_id=area_id, data=body,
+                                   on=effective_on(on, body.on), actor_id=principal.staff_id)
     return ServiceAreaPublic.model_validate(area)
 
 
 @router.post("/service-areas/{area_id}/close")
 def close_service_area(
-    area_id: PathId, session: SessionDep, body: CloseRequest | None = None
+    area_id: PathId, session: SessionDep, principal: PrincipalDep,
+    body: CloseRequest | None = None,
 ) -> ServiceAreaPublic:
+    """Close the area from `on` (the first day closed; default today). Nothing is deleted."""
     on = (body.on if body else None) or today()
     return ServiceAreaPublic.model_validate(
-        org.close_service_area(session=session, area_id=area_id, on=on)
+        org.close_service_area(session=session, area_id=area_id, on=on,
+                               actor_id=principal.staff_id)
     )
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
-def create_team(body: TeamCreate, session: SessionDep) -> TeamPublic:
-    return TeamPublic.model_validate(org.create_team(session=session, data=body))
+def create_team(body: TeamCreate, session: SessionDep, principal: PrincipalDep) -> TeamPublic:
+    return TeamPublic.model_validate(
+        org.create_team(session=session, data=body, on=today(), actor_id=principal.staff_id)
+    )
 
 
 @router.get("/teams")
 def list_teams(
     session: SessionDep,
     page: PageDep,
-    service_area_id: Annotated[int | None, Query(description="Only this service area.")] = None,
-    include_closed: bool = False,
+    on: OnQuery,
+    service_area_id: Annotated[int | None, id_query("Only this service area.")] = None,
+    include_closed: IncludeClosed = False,
 ) -> Page[TeamPublic]:
+    """Teams open on `on` (closed_on empty or later), by name."""
     rows, count = org.list_teams(
         session=session,
         limit=page.limit,
         offset=page.offset,
+        on=on,
         service_area_id=service_area_id,
         include_closed=include_closed,
     )
@@ -95,13 +122,24 @@ def get_team(team_id: PathId, session: SessionDep) -> TeamPublic:
 
 
 @router.patch("/teams/{team_id}")
-def update_team(team_id: PathId, body: TeamUpdate, session: SessionDep) -> TeamPublic:
-    return TeamPublic.model_validate(org.update_team(session=session, team_id=team_id, data=body))
+def update_team(
+    team_id: PathId, body: TeamUpdate, session: SessionDep, principal: PrincipalDep,
+    on: GivenOnQuery,
+) -> TeamPublic:
+    """Rename the team, move it to another open area or change its manager, from `on`."""
+    return TeamPublic.model_validate(
+        org.update_team(session=session, team_id=team_id, data=body,
+                        on=effective_on(on, body.on), actor_id=principal.staff_id)
+    )
 
 
 @router.post("/teams/{team_id}/close")
 def close_team(
-    team_id: PathId, session: SessionDep, body: CloseRequest | None = None
+    team_id: PathId, session: SessionDep, principal: PrincipalDep,
+    body: CloseRequest | None = None,
 ) -> TeamPublic:
+    """Close the team from `on` (the first day closed; default today). Nothing is deleted."""
     on = (body.on if body else None) or today()
-    return TeamPublic.model_validate(org.close_team(session=session, team_id=team_id, on=on))
+    return TeamPublic.model_validate(
+        org.close_team(session=session, team_id=team_id, on=on, actor_id=principal.staff_id)
+    )

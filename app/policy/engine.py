@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
 from app.policy.findings import Finding, overall
 from app.policy.policies import PolicySet, Rule
-from app.policy.programme import Clock, boundary_date
+from app.policy.programme import Clock
 from app.policy.rules import stage_cap, supervision, workload_share
 from app.policy.rules.base import RuleContext
 from app.policy.rules.common import band_at, band_span
@@ -146,7 +146,7 @@ def next_review(
     length = PROGRAMME_MONTHS.get(Programme(snapshot.programme), 12)
     for month in review_months:
         if months_done < month <= length:
-            when = boundary_date(snapshot, month)
+            when = supervision.review_due_date(snapshot, month)
             return {"month": month, "date": when.isoformat() if when else None}
     return None
 

@@ -1,11 +1,26 @@
-"""Shapes shared by every API area: pages of results and pagination parameters."""
+"""Shapes shared by every API area: pages of results, pagination, ids and dates.
+
+Dates are bounded to the years a workforce record can mean (`FIRST_DAY`..`LAST_DAY`):
+a year like 9999 is a typing slip, and date arithmetic on it (a SWIP's 24 months)
+would overflow, so it is refused as bad input naming the field instead.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import Depends, Path, Query
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from app.clock import today
 
 T = TypeVar("T")
 
@@ -17,6 +32,81 @@ PathId = Annotated[int, Path(le=MAX_ID)]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+# The dates the service accepts, in bodies and in query strings alike.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+DATE_RANGE_TEXT = f"between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+
+
+def date_text_only(value: Any) -> Any:
+    """A date arrives as text (YYYY-MM-DD); a bare number is refused, not read as a timestamp."""
+    if isinstance(value, bool | int | float):
+        raise ValueError("a date must be given as YYYY-MM-DD")
+    return value
+
+
+def within_supported_range(value: date | None) -> date | None:
+    """Refuse a date outside FIRST_DAY..LAST_DAY (see the module docstring)."""
+    if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"date {value.isoformat()} is out of range: it must be {DATE_RANGE_TEXT}")
+    return value
+
+
+def is_supported_day(value: date) -> bool:
+    return FIRST_DAY <= value <= LAST_DAY
+
+
+# A date in a JSON body: text only, within the supported range.
+Day = Annotated[date, BeforeValidator(date_text_only), AfterValidator(within_supported_range)]
+# The same check for a date in a query string (put after the Query(...)).
+InRange = AfterValidator(within_supported_range)
+
+
+def effective_date(
+    on: Annotated[
+        date | None,
+        Query(description=f"Effective date (YYYY-MM-DD, Europe/London), {DATE_RANGE_TEXT}; "
+                          "default today."),
+        InRange,
+    ] = None,
+) -> date:
+    """The `on=` query parameter: the day a question is asked about or a change takes effect."""
+    return on or today()
+
+
+OnQuery = Annotated[date, Depends(effective_date)]
+
+
+def given_date(
+    on: Annotated[
+        date | None,
+        Query(description=f"Effective date (YYYY-MM-DD, Europe/London), {DATE_RANGE_TEXT}; "
+                          "may be given here or as `on` in the body; default today."),
+        InRange,
+    ] = None,
+) -> date | None:
+    """The `on=` query parameter of a change that also takes `on` in its body."""
+    return on
+
+
+GivenOnQuery = Annotated[date | None, Depends(given_date)]
+
+
+def effective_on(query_on: date | None, body_on: date | None) -> date:
+    """One effective date from the query and the body: either may say it, not differently.
+
+    Changes take `on` in the body (POST .../close, allocations) or the query (PATCH);
+    routes that accept both read it from wherever the client put it.
+    """
+    from app.errors import DomainError
+
+    if query_on is not None and body_on is not None and query_on != body_on:
+        raise DomainError(
+            f"the body says on={body_on.isoformat()} but the query says "
+            f"on={query_on.isoformat()}; give one date", field="on",
+        )
+    return body_on or query_on or today()
 
 
 class Page(BaseModel, Generic[T]):

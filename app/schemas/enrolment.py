@@ -1,25 +1,64 @@
-"""NQSWs and their enrolments as the API shows them: staff and programme in one view."""
+"""NQSWs and their enrolments as the API shows them: staff and programme in one view.
+
+An enrolment's `status` in every answer is its status on the request's `on` date, worked
+out from its dates rather than read from the stored field: `not_started` before its
+start date; `withdrawn` or `completed` from its end date (`ended_on`, the first day off
+the programme) onwards and `active` before it; `paused` on the days a pause covers.
+So a pause or a withdrawal recorded for a later day changes nothing today.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.models.base import Programme
-from app.schemas.staff import Day, Email, Fte, Hours, PersonName, RecordId
+from app.schemas.staff import (
+    Day,
+    Email,
+    Fte,
+    Hours,
+    PersonName,
+    RecordId,
+    check_hours_against_fte,
+    complete_pattern_on_create,
+    complete_pattern_on_update,
+)
+
+
+class EnrolmentStatusOn(StrEnum):
+    """An enrolment's status on a given day (see the module docstring)."""
+
+    not_started = "not_started"
+    active = "active"
+    paused = "paused"
+    withdrawn = "withdrawn"
+    completed = "completed"
+
+
+ON_IN_BODY = Field(
+    default=None,
+    description="When the change takes effect (YYYY-MM-DD); may instead be given as the "
+                "`on` query parameter; default today.",
+)
 
 
 class NqswCreate(BaseModel):
-    """A new NQSW: the staff record (role nqsw) and their enrolment, created together."""
+    """A new NQSW: the staff record (role nqsw) and their enrolment, created together.
+
+    Give `fte`, `contracted_hours` or both: the one left out follows from the full-time
+    week (see app.schemas.staff).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: PersonName
     email: Email
     team_id: RecordId | None = None
-    contracted_hours: Hours = 37.0
-    fte: Fte = 1.0
+    fte: Fte | None = None
+    contracted_hours: Hours | None = None
     programme: Programme
     start_date: Day
     employment_start_date: Day | None = None
@@ -36,6 +75,16 @@ class NqswCreate(BaseModel):
             )
         return value
 
+    @field_validator("contracted_hours")
+    @classmethod
+    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_hours_against_fte(value, info, default_fte=1.0)
+
+    @model_validator(mode="after")
+    def _complete_pattern(self) -> NqswCreate:
+        complete_pattern_on_create(self)
+        return self
+
 
 class EnrolmentCreate(BaseModel):
     """Enrolling someone already on the staff (e.g. re-enrolling after a withdrawal)."""
@@ -50,14 +99,46 @@ class EnrolmentCreate(BaseModel):
 
 
 class NqswUpdate(BaseModel):
-    """Changes to the people around an NQSW and to their working pattern."""
+    """Changes to the people around an NQSW, their working pattern and corrections to their
+    current enrolment (`programme`, and `start_date`: the programme's start, as on creation).
+
+    An FTE alone brings its hours with it (full-time week x FTE), as on creation.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     assessor_id: RecordId | None = None
     advanced_practitioner_id: RecordId | None = None
+    programme: Programme | None = None
+    start_date: Day | None = Field(default=None, description="The programme's start date.")
     fte: Fte | None = None
     contracted_hours: Hours | None = None
+    on: Day | None = ON_IN_BODY
+
+    @field_validator("contracted_hours")
+    @classmethod
+    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_hours_against_fte(value, info, default_fte=None)
+
+    @model_validator(mode="after")
+    def _complete_pattern(self) -> NqswUpdate:
+        complete_pattern_on_update(self)
+        return self
+
+
+class EnrolmentUpdate(BaseModel):
+    """Corrections to an enrolment: its programme, start date and the people around it.
+
+    Re-evaluated from `on`: a corrected start date moves every stage boundary.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    programme: Programme | None = None
+    start_date: Day | None = None
+    assessor_id: RecordId | None = None
+    advanced_practitioner_id: RecordId | None = None
+    on: Day | None = ON_IN_BODY
 
 
 class EnrolmentPublic(BaseModel):
@@ -67,7 +148,8 @@ class EnrolmentPublic(BaseModel):
     staff_id: RecordId
     programme: str
     start_date: date
-    status: str
+    status: str = Field(description="The status on the request's `on` date: not_started, "
+                                    "active, paused, withdrawn or completed.")
     assessor_id: RecordId | None
     advanced_practitioner_id: RecordId | None
     outcome: str | None

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Name, RecordId
+from app.schemas.common import Day, Name, RecordId
+
+ON_IN_BODY = Field(
+    default=None,
+    description="When the change takes effect (YYYY-MM-DD); may instead be given as the "
+                "`on` query parameter; default today.",
+)
 
 
 class ServiceAreaCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    senior_manager_id: RecordId | None = None
+    senior_manager_id: RecordId | None = Field(
+        default=None, description="A staff member whose role is senior_manager."
+    )
 
 
 class ServiceAreaUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    senior_manager_id: RecordId | None = None
+    senior_manager_id: RecordId | None = Field(
+        default=None, description="A staff member whose role is senior_manager."
+    )
+    on: Day | None = ON_IN_BODY
 
 
 class ServiceAreaPublic(BaseModel):
@@ -37,16 +48,21 @@ class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    service_area_id: RecordId
-    manager_id: RecordId | None = None
+    service_area_id: RecordId = Field(description="An open service area.")
+    manager_id: RecordId | None = Field(
+        default=None, description="A staff member whose role is team_manager."
+    )
 
 
 class TeamUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    service_area_id: RecordId | None = None
-    manager_id: RecordId | None = None
+    service_area_id: RecordId | None = Field(default=None, description="An open service area.")
+    manager_id: RecordId | None = Field(
+        default=None, description="A staff member whose role is team_manager."
+    )
+    on: Day | None = ON_IN_BODY
 
 
 class TeamPublic(BaseModel):
@@ -61,8 +77,11 @@ class TeamPublic(BaseModel):
 
 
 class CloseRequest(BaseModel):
-    """Ending something that history refers to: it is closed on a date, never deleted."""
+    """Ending something that history refers to: it is closed on a date, never deleted.
+
+    `on` is the first day it is closed; until then it is open and listed as such.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = None
+    on: Day | None = Field(default=None, description="First day closed; default today.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -15,7 +15,8 @@ from pydantic import (
 )
 
 from app.models.diary import SupervisionKind
-from app.schemas.common import RecordId
+from app.schemas.common import Day, RecordId
+from app.schemas.diary import LocalTime
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -26,12 +27,19 @@ class SupervisionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    day: date
-    start_time: time | None = Field(default=None, description="Local (Europe/London) time.")
+    day: Day
+    start_time: LocalTime | None = Field(
+        default=None, description="Local (Europe/London) time, without a UTC offset."
+    )
     supervisor_id: RecordId
     kind: SupervisionKind = SupervisionKind.reflective
     minutes: int = Field(default=60, ge=5, le=480)
     note: Note | None = None
+    non_working_day: bool = Field(
+        default=False,
+        description="Confirms a session really held (or planned) on a weekend or a bank "
+        "holiday; without it such a date is refused as a likely mistake.",
+    )
     cancelled: bool = False
     cancel_reason: Reason | None = Field(default=None, validate_default=True)
 
@@ -51,7 +59,7 @@ class SupervisionCancel(BaseModel):
 
     reason: Reason
     cancelled_by_id: RecordId | None = None
-    on: date | None = Field(default=None, description="Date of the cancellation; default today.")
+    on: Day | None = Field(default=None, description="Date of the cancellation; default today.")
 
 
 class SupervisionPublic(BaseModel):
@@ -60,7 +68,7 @@ class SupervisionPublic(BaseModel):
     id: int
     enrolment_id: RecordId
     day: date
-    start_time: time | None
+    start_time: LocalTime | None
     supervisor_id: RecordId
     kind: SupervisionKind
     minutes: int
@@ -87,7 +95,14 @@ class SupervisionSchedule(BaseModel):
     allowed_days: int
     frequency: str
     overdue: bool
-    overdue_from: date | None
+    overdue_from: date | None = Field(
+        description="When supervision becomes overdue if no session is held; None while "
+        "an open pause stops the clock."
+    )
+    paused: bool = Field(
+        default=False,
+        description="True on a day inside a pause: the clock is stopped, nothing is overdue.",
+    )
 
 
 class SupervisionPage(BaseModel):
@@ -102,13 +117,20 @@ class ReviewCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     month: int = Field(ge=1, le=36)
-    held_on: date
+    held_on: Day
     note: Note | None = None
 
 
 class ReviewPointView(BaseModel):
     month: int
-    due: date | None = Field(description="None while an open pause stops the clock before it.")
+    due: date | None = Field(
+        description="The working day the review is due: the programme's month boundary, or "
+        "the next working day when that falls on a weekend or bank holiday; None while an "
+        "open pause stops the clock before it."
+    )
+    month_boundary: date | None = Field(
+        default=None, description="The programme's month boundary itself (pauses included)."
+    )
     held_on: date | None
     working_days_late: int
     overdue: bool

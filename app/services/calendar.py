@@ -7,13 +7,17 @@ SHA-256 is stored, and the NQSW can rotate it (revoking the old URL) at any time
 
 Times are local wall-clock times in Europe/London with a VTIMEZONE, so a 09:30 booking
 stays at 09:30 either side of the clocks changing; all-day items are DATE values.
+Protected time is busy (OPAQUE) so that colleagues' schedulers see it; DTSTAMP is when the
+feed was generated, and SEQUENCE and LAST-MODIFIED follow the audit trail so that a moved
+or cancelled booking updates in a subscribed calendar.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -23,17 +27,16 @@ from sqlmodel import Session, col, select
 
 from app.clock import now_utc
 from app.errors import NotFound
-from app.models import Enrolment, Staff
+from app.models import AuditEvent, Enrolment, Staff
 from app.models.diary import (
     CalendarToken,
     ProtectedTime,
     ProtectedTimeStatus,
     SupervisionSession,
 )
-from app.policy.programme import boundary_date
-from app.policy.rules.supervision import review_months
+from app.policy.rules.supervision import review_due_date, review_months
 from app.services import audit
-from app.services.diary import load_context, snapshot_for
+from app.services.diary import load_context, snapshot_for, window
 from app.settings import get_settings
 
 PRODID = "-//Ringfence//Protected time and supervision//EN"
@@ -99,27 +102,102 @@ def _uid(kind: str, ident: object) -> str:
     return f"{kind}-{ident}@{host}"
 
 
-def _event(uid: str, summary: str, stamp: datetime) -> icalendar.Event:
+@dataclass(frozen=True)
+class Revision:
+    """How often an event has changed since it was created, and when it last did.
+
+    Calendar apps compare SEQUENCE and LAST-MODIFIED to notice that a subscribed event
+    moved or was cancelled; both come from the audit trail, which records every change.
+    """
+
+    sequence: int = 0
+    last_modified: datetime | None = None
+
+    def bump(self, at: datetime) -> Revision:
+        latest = at if self.last_modified is None else max(self.last_modified, at)
+        return Revision(self.sequence + 1, latest)
+
+
+# Audit actions that create an item (so are not a change to it).
+CREATED = {"protected_time.book", "supervision.record"}
+# Programme events that cancel bookings in bulk, listing them in `after`.
+BULK_CANCEL = {"enrolment.withdraw": "cancelled_protected_time",
+               "enrolment.complete": "cancelled_protected_time"}
+# Programme events that move review dates.
+MOVES_REVIEWS = {"enrolment.pause", "enrolment.resume"}
+REVIEWS = "reviews"
+
+
+def revisions(session: Session, staff_id: int) -> dict[tuple[str, str], Revision]:
+    """(entity, id) -> its revision, for every booking and session of this NQSW, and
+    ("reviews", "") for the review dates, which pauses and returns move."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.nqsw_id == staff_id,
+               col(AuditEvent.entity).in_(("protected_time", "supervision_session",
+                                           "enrolment")))
+        .order_by(col(AuditEvent.id))
+    ).all()
+    rows = [(e.entity, e.entity_id, e.action, e.at, e.after) for e in events]
+    found: dict[tuple[str, str], Revision] = {}
+
+    def bump(key: tuple[str, str], at: datetime) -> None:
+        found[key] = found.get(key, Revision()).bump(at)
+
+    for entity, entity_id, action, at, after in rows:
+        if action in CREATED:
+            continue
+        if entity == "enrolment":
+            if action in MOVES_REVIEWS:
+                bump((REVIEWS, ""), at)
+            listed = after.get(BULK_CANCEL[action], []) if (
+                action in BULK_CANCEL and isinstance(after, dict)) else []
+            for ident in listed or ():
+                bump(("protected_time", str(ident)), at)
+        elif entity_id is not None:
+            bump((entity, entity_id), at)
+    return found
+
+
+def _event(uid: str, summary: str, stamp: datetime, created: datetime,
+           revision: Revision, *, lost: bool = False) -> icalendar.Event:
+    """An event stamped with the feed's generation time (DTSTAMP, RFC 5545 3.8.7.2), when
+    it was created and last changed, and its SEQUENCE (at least 1 once cancelled, so a
+    calendar that saw it confirmed sees the change)."""
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
+    event.add("created", created)
+    event.add("last-modified", revision.last_modified or created)
+    event.add("sequence", max(revision.sequence, 1 if lost else 0))
     event.add("summary", summary)
     return event
 
 
-def _all_day(event: icalendar.Event, first: date, days: int = 1) -> None:
+def _all_day(event: icalendar.Event, first: date, *, busy: bool, days: int = 1) -> None:
     event.add("dtstart", first)
     event.add("dtend", first + timedelta(days=days))
-    event.add("transp", "TRANSPARENT")
+    event.add("transp", "OPAQUE" if busy else "TRANSPARENT")
 
 
-def _timed(event: icalendar.Event, start: datetime, end: datetime) -> None:
+def _timed(event: icalendar.Event, start: datetime, end: datetime, *, busy: bool) -> None:
     event.add("dtstart", start)
     event.add("dtend", end)
-    event.add("transp", "OPAQUE")
+    event.add("transp", "OPAQUE" if busy else "TRANSPARENT")
 
 
-def protected_time_event(entry: ProtectedTime, tz: ZoneInfo) -> icalendar.Event:
+def _local(day: date, moment: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, moment).replace(tzinfo=tz)
+
+
+def protected_time_event(
+    entry: ProtectedTime, tz: ZoneInfo, *, stamp: datetime, day_hours: float,
+    revision: Revision = Revision(),
+) -> icalendar.Event:
+    """One booking: a full day is a busy all-day event; a half day is busy in its window
+    (09:00-13:00 or 13:00-17:00 on a 7.4-hour day, as the diary refuses overlaps); timed
+    hours are busy from their start; hours with no start time are a free all-day note.
+    Cancelled and displaced time stays in the feed as CANCELLED and free."""
     purpose = PURPOSE_WORDS.get(entry.purpose, entry.purpose.replace("_", " "))
     if entry.length == "half_day":
         what = f"Protected time ({'morning' if entry.half == 'am' else 'afternoon'}): {purpose}"
@@ -127,15 +205,21 @@ def protected_time_event(entry: ProtectedTime, tz: ZoneInfo) -> icalendar.Event:
         what = f"Protected time ({entry.hours:g} h): {purpose}"
     else:
         what = f"Protected time: {purpose}"
-    event = _event(_uid("protected-time", entry.id), what, entry.created_at)
+    lost = entry.status in (ProtectedTimeStatus.cancelled.value,
+                            ProtectedTimeStatus.displaced.value)
+    event = _event(_uid("protected-time", entry.id), what, stamp, entry.created_at, revision,
+                   lost=lost)
+    start, end = window(entry, day_hours)
     if entry.length == "hours" and entry.start_time is not None:
-        start = datetime.combine(entry.day, entry.start_time, tzinfo=tz)
         # Wall-clock arithmetic: 3 hours from 09:00 ends at 12:00 even on the day the
         # clocks change, because the booking is in local working hours.
-        end = datetime.combine(entry.day, entry.start_time) + timedelta(hours=entry.hours)
-        _timed(event, start, end.replace(tzinfo=tz))
+        finish = datetime.combine(entry.day, entry.start_time) + timedelta(hours=entry.hours)
+        _timed(event, _local(entry.day, entry.start_time, tz), finish.replace(tzinfo=tz),
+               busy=not lost)
+    elif start is not None and end is not None:
+        _timed(event, _local(entry.day, start, tz), _local(entry.day, end, tz), busy=not lost)
     else:
-        _all_day(event, entry.day)
+        _all_day(event, entry.day, busy=entry.length == "full_day" and not lost)
     lines = [f"{entry.hours:g} hours of protected development time ({purpose})."]
     if entry.note:
         lines.append(entry.note)
@@ -154,16 +238,18 @@ def protected_time_event(entry: ProtectedTime, tz: ZoneInfo) -> icalendar.Event:
     return event
 
 
-def supervision_event(row: SupervisionSession, tz: ZoneInfo, supervisor: str | None
-                      ) -> icalendar.Event:
+def supervision_event(row: SupervisionSession, tz: ZoneInfo, supervisor: str | None, *,
+                      stamp: datetime, revision: Revision = Revision()) -> icalendar.Event:
+    """A session: busy at its time when it has one, else a free all-day note."""
     what = KIND_WORDS.get(row.kind, "Supervision")
-    event = _event(_uid("supervision", row.id), what, row.created_at)
+    event = _event(_uid("supervision", row.id), what, stamp, row.created_at, revision,
+                   lost=row.cancelled)
     if row.start_time is not None:
         start = datetime.combine(row.day, row.start_time)
         end = start + timedelta(minutes=row.minutes)
-        _timed(event, start.replace(tzinfo=tz), end.replace(tzinfo=tz))
+        _timed(event, start.replace(tzinfo=tz), end.replace(tzinfo=tz), busy=not row.cancelled)
     else:
-        _all_day(event, row.day)
+        _all_day(event, row.day, busy=False)
     lines = [f"{row.minutes} minutes" + (f" with {supervisor}." if supervisor else ".")]
     if row.cancelled:
         event.add("status", "CANCELLED")
@@ -175,12 +261,14 @@ def supervision_event(row: SupervisionSession, tz: ZoneInfo, supervisor: str | N
     return event
 
 
-def review_event(enrolment: Enrolment, month: int, due: date, held: date | None
-                 ) -> icalendar.Event:
+def review_event(enrolment: Enrolment, month: int, due: date, held: date | None, *,
+                 stamp: datetime, revision: Revision = Revision()) -> icalendar.Event:
+    """A review's due date: a free all-day reminder (the meeting itself is arranged)."""
     event = _event(_uid("review", f"{enrolment.id}-{month}"), f"{month}-month review due",
-                   enrolment.created_at)
-    _all_day(event, due)
-    text = f"Your {month}-month programme review falls due (pauses included)."
+                   stamp, enrolment.created_at, revision)
+    _all_day(event, due, busy=False)
+    text = (f"Your {month}-month programme review falls due (pauses included; the next "
+            "working day if the date is a weekend or bank holiday).")
     if held is not None:
         text += f" Held on {held}."
     event.add("description", text)
@@ -196,6 +284,7 @@ def build_calendar(
     context = load_context(session, staff_id, on)
     enrolment = context.enrolment
     tz = ZoneInfo("Europe/London")
+    stamp = now_utc()
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -220,16 +309,26 @@ def build_calendar(
             select(Staff).where(col(Staff.id).in_(supervisor_ids))
         ).all()
     } if supervisor_ids else {}
+    changed = revisions(session, staff_id)
     for entry in entries:
-        calendar.add_component(protected_time_event(entry, tz))
+        calendar.add_component(protected_time_event(
+            entry, tz, stamp=stamp, day_hours=context.day_hours,
+            revision=changed.get(("protected_time", str(entry.id)), Revision()),
+        ))
     for row in sessions:
-        calendar.add_component(supervision_event(row, tz, names.get(row.supervisor_id)))
+        calendar.add_component(supervision_event(
+            row, tz, names.get(row.supervisor_id), stamp=stamp,
+            revision=changed.get(("supervision_session", str(row.id)), Revision()),
+        ))
     snapshot = snapshot_for(session, context, on)
     held = {r.month: r.held_on for r in snapshot.reviews}
     for month in review_months(policies, enrolment.programme):
-        due = boundary_date(snapshot, month)
+        due = review_due_date(snapshot, month)
         if due is not None:
-            calendar.add_component(review_event(enrolment, month, due, held.get(month)))
+            calendar.add_component(review_event(
+                enrolment, month, due, held.get(month), stamp=stamp,
+                revision=changed.get((REVIEWS, ""), Revision()),
+            ))
     first = enrolment.start_date - timedelta(days=1)
     last = context.programme.last_day(on) + timedelta(days=400)
     calendar.add_missing_timezones(first_date=first, last_date=last)

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, exists, func, or_
 from sqlmodel import Session, col, select
 
 from app.auth.reach import Reach
@@ -76,9 +76,12 @@ def within_reach(scope: Reach | None, on: date) -> ColumnElement[bool] | None:
 
 
 def _ensure_reference_free(session: Session, reference: str) -> None:
-    found = session.exec(select(Case.id).where(Case.reference == reference).limit(1)).first()
+    """References are unique ignoring case: "AUD-1" and "aud-1" are the same case file."""
+    found = session.exec(
+        select(Case.id).where(func.lower(Case.reference) == reference.lower()).limit(1)
+    ).first()
     if found is not None:
-        raise Conflict(f"a case with reference {reference} already exists", field="reference")
+        raise Conflict(f"a case with reference '{reference}' already exists", field="reference")
 
 
 def create_case(

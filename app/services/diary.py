@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 import holidays
@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.clock import now_utc
 from app.errors import Conflict, DomainError, NotFound
-from app.models import Adjustment, Enrolment, Pause, Staff
+from app.models import Adjustment, AuditEvent, Enrolment, Pause, Staff
 from app.models.base import PROGRAMME_MONTHS, Role
 from app.models.diary import (
     ProtectedTime,
@@ -29,11 +29,17 @@ from app.policy import entitlement
 from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
 from app.policy.rules import protected_time as rule_kind
 from app.policy.snapshot import AdjustmentRecord, Snapshot
-from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
+from app.schemas.diary import (
+    MIN_HOURS,
+    ProtectedTimeCancel,
+    ProtectedTimeCreate,
+    ProtectedTimeMove,
+)
 from app.services import audit, notify
 from app.services.common import paginate
 from app.services.diary_facts import load_diary_facts
 from app.services.enrolments import pause_spans
+from app.services.history import earlier_working_patterns
 from app.services.programme_events import (
     a_role,
     nqsw_changed,
@@ -47,6 +53,7 @@ from app.settings import get_settings
 ACTIVE = (ProtectedTimeStatus.booked.value, ProtectedTimeStatus.taken.value)
 LOST = (ProtectedTimeStatus.cancelled.value, ProtectedTimeStatus.displaced.value)
 EPSILON = 1e-6
+TAKE_ACTION = "protected_time.take"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -86,11 +93,18 @@ def load_context(session: Session, staff_id: int, on: date | None = None) -> Dia
         pauses=pause_spans(pauses),
         contracted_hours=staff.contracted_hours,
         fte=staff.fte,
+        hours_periods=earlier_working_patterns(session, staff),
     )
     last = programme.last_day(on)
     until = max(last.year, (on or last).year) + 1
     return DiaryContext(staff=staff, enrolment=enrolment, pauses=pauses, programme=programme,
                         holidays=bank_holidays_between(enrolment.start_date.year, until))
+
+
+def day_hours_of(session: Session, staff_id: int) -> float:
+    """The length of one protected day for this NQSW (404 unless an NQSW)."""
+    staff, _ = nqsw_enrolment(session, staff_id)
+    return entitlement.day_hours(staff.contracted_hours, staff.fte)
 
 
 def holiday_name(day: date) -> str:
@@ -99,6 +113,37 @@ def holiday_name(day: date) -> str:
 
 
 # --- checks ------------------------------------------------------------------------------
+
+
+# The working day a half day sits in: the morning from 09:00 and the afternoon after it,
+# each a block of at least four hours (longer if half the post's day is longer), so that
+# a half day and a timed booking the same day cannot overlap unnoticed.
+DAY_START_HOURS = 9.0
+HALF_DAY_BLOCK_HOURS = 4.0
+HALF_WORDS = {"am": "morning", "pm": "afternoon"}
+
+
+def half_block(day_hours: float) -> float:
+    """How long the morning (or afternoon) block is for a post with this day length."""
+    return max(HALF_DAY_BLOCK_HOURS, day_hours / 2)
+
+
+def half_window(half: str, day_hours: float) -> tuple[float, float]:
+    """Start and end (hours from midnight) of the morning or afternoon: 09:00-13:00 and
+    13:00-17:00 on a 7.4-hour day."""
+    block = half_block(day_hours)
+    start = DAY_START_HOURS if half == "am" else DAY_START_HOURS + block
+    return start, start + block
+
+
+def _hours_of(moment: time) -> float:
+    return moment.hour + moment.minute / 60 + moment.second / 3600
+
+
+def clock_time(hours: float) -> time:
+    """Hours from midnight as a local time of day (24:00 is shown as 23:59)."""
+    minutes = min(int(round(hours * 60)), 24 * 60 - 1)
+    return time(minutes // 60, minutes % 60)
 
 
 @dataclass(frozen=True)
@@ -110,12 +155,38 @@ class Slot:
     start_time: time | None
     hours: float
 
-    def interval(self) -> tuple[float, float] | None:
-        """Start and end in hours from midnight, for a timed booking."""
+    @classmethod
+    def of(cls, entry: ProtectedTime) -> Slot:
+        return cls(entry.length, entry.half, entry.start_time, entry.hours)
+
+    def interval(self, day_hours: float) -> tuple[float, float] | None:
+        """The part of the day the booking holds, in hours from midnight: a half day's
+        block, or a timed booking's start and end. None for a full day (it fills the day's
+        hours, so nothing else fits anyway) or hours without a start time."""
+        if self.half is not None:
+            return half_window(self.half, day_hours)
         if self.start_time is None:
             return None
-        start = self.start_time.hour + self.start_time.minute / 60
+        start = _hours_of(self.start_time)
         return start, start + self.hours
+
+    def describe(self, day: date, day_hours: float) -> str:
+        span = self.interval(day_hours)
+        when = f" ({_clock(span[0])} to {_clock(span[1])})" if span else ""
+        if self.half is not None:
+            return f"the {HALF_WORDS[self.half]} of {day}{when}"
+        if span:
+            return f"{day} from {_clock(span[0])} to {_clock(span[1])}"
+        return f"{day}"
+
+
+def window(entry: ProtectedTime, day_hours: float) -> tuple[time | None, time | None]:
+    """The local times a booking holds (for the API and the calendar); (None, None) when
+    it has no set time of day."""
+    span = Slot.of(entry).interval(day_hours)
+    if span is None:
+        return None, None
+    return clock_time(span[0]), clock_time(span[1])
 
 
 def resolve_slot(
@@ -133,12 +204,18 @@ def resolve_slot(
         if half is not None:
             raise DomainError("only a half-day booking is a morning or an afternoon",
                               field="half")
+        if hours < MIN_HOURS - EPSILON:
+            raise DomainError(f"book at least {MIN_HOURS:g} hours (a quarter of an hour)",
+                              field="hours")
         if hours > day + EPSILON:
             raise DomainError(
                 f"{hours:g} hours is more than a day's {day:.2f} contracted hours", field="hours"
             )
         if start_time is not None:
-            end = start_time.hour + start_time.minute / 60 + hours
+            if start_time.tzinfo is not None:
+                raise DomainError("give the local (Europe/London) time without a UTC offset",
+                                  field="start_time")
+            end = _hours_of(start_time) + hours
             if end > 24 + EPSILON:
                 raise DomainError("the booking must end by midnight", field="hours")
         return Slot(length=length, half=None, start_time=start_time, hours=round(hours, 2))
@@ -184,44 +261,61 @@ def check_day(context: DiaryContext, day: date, *, on: date | None = None) -> No
 
 
 def _clock(hours: float) -> str:
-    whole = int(round(hours * 60))
+    whole = min(int(round(hours * 60)), 24 * 60)
     return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def _active_between(
+    session: Session, context: DiaryContext, first: date, last: date, ignore: int | None
+) -> list[ProtectedTime]:
+    query = select(ProtectedTime).where(
+        ProtectedTime.enrolment_id == context.enrolment.id,
+        col(ProtectedTime.day) >= first,
+        col(ProtectedTime.day) <= last,
+        col(ProtectedTime.status).in_(ACTIVE),
+    )
+    return [e for e in session.exec(query).all() if e.id != ignore]
 
 
 def check_room(
     session: Session, context: DiaryContext, day: date, slot: Slot, *, ignore: int | None = None
 ) -> None:
-    """No double booking: the day's bookings fit in its contracted hours and do not overlap."""
-    query = select(ProtectedTime).where(
-        ProtectedTime.enrolment_id == context.enrolment.id,
-        ProtectedTime.day == day,
-        col(ProtectedTime.status).in_(ACTIVE),
-    )
-    others = [e for e in session.exec(query).all() if e.id != ignore]
-    limit = context.day_hours
+    """No double booking: the day's bookings do not overlap, fit in a day's hours, and the
+    week's fit in the NQSW's contracted hours for a week."""
+    monday = day - timedelta(days=day.weekday())
+    week = _active_between(session, context, monday, monday + timedelta(days=6), ignore)
+    others = [e for e in week if e.day == day]
+    day_hours = context.day_hours
+    mine = slot.interval(day_hours)
+    field = "half" if slot.half is not None else "start_time"
     for other in others:
+        theirs = Slot.of(other)
         if slot.half is not None and other.half == slot.half:
             raise DomainError(
-                f"the {'morning' if slot.half == 'am' else 'afternoon'} of {day} is already "
-                f"booked (booking {other.id})",
+                f"the {HALF_WORDS[slot.half]} of {day} is already booked (booking {other.id})",
                 field="half",
             )
-        mine = slot.interval()
-        theirs = (
-            Slot(other.length, other.half, other.start_time, other.hours).interval()
-            if other.start_time is not None else None
-        )
-        if mine and theirs and mine[0] < theirs[1] - EPSILON and theirs[0] < mine[1] - EPSILON:
+        span = theirs.interval(day_hours)
+        if mine and span and mine[0] < span[1] - EPSILON and span[0] < mine[1] - EPSILON:
             raise DomainError(
-                f"overlaps booking {other.id} from {_clock(theirs[0])} to {_clock(theirs[1])} "
-                f"on {day}",
-                field="start_time",
+                f"{slot.describe(day, day_hours)} overlaps booking {other.id}, "
+                f"{theirs.describe(day, day_hours)}",
+                field=field,
             )
     booked = sum(o.hours for o in others)
-    if booked + slot.hours > limit + EPSILON:
+    if booked + slot.hours > day_hours + EPSILON:
         raise DomainError(
             f"{day} already has {booked:g} hours of protected time booked; with {slot.hours:g} "
-            f"more it would pass the day's {limit:.2f} contracted hours",
+            f"more it would pass the day's {day_hours:.2f} contracted hours",
+            field="day",
+        )
+    weekly = context.staff.contracted_hours
+    in_week = round(sum(o.hours for o in week), 2)
+    if in_week + slot.hours > weekly + EPSILON:
+        raise DomainError(
+            f"the week beginning {monday} already has {in_week:g} hours of protected time "
+            f"booked; with {slot.hours:g} more it would pass the {weekly:g} hours contracted "
+            "for a week",
             field="day",
         )
 
@@ -281,7 +375,7 @@ def book(
     session.flush()
     audit.record(session, action="protected_time.book", entity="protected_time",
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
-                 after=audit_view(entry))
+                 after=audit_view(entry), effective_on=on)
     nqsw_changed(session, context.staff_id, on, actor_id,
                  "protected time rebooked" if replaced else "protected time booked")
     return entry
@@ -299,6 +393,18 @@ def move(
         raise DomainError(
             f"booking {entry.id} is {entry.status}: only booked time can be moved"
             + (" (rebook it instead)" if entry.status in LOST else ""),
+            field="day",
+        )
+    if entry.day < on:
+        raise DomainError(
+            f"booking {entry.id} was for {entry.day}, before {on}: time that has already "
+            "happened is not moved; mark it taken if it was used, or book new time",
+            field=["path", "entry_id"],
+        )
+    if data.day < on:
+        raise DomainError(
+            f"{data.day} is in the past (before {on}): a booking can only be moved to {on} "
+            "or later",
             field="day",
         )
     changes = data.model_dump(exclude_unset=True)
@@ -326,31 +432,90 @@ def move(
                  before=before,
                  after={"day": entry.day, "length": entry.length, "half": entry.half,
                         "start_time": entry.start_time.isoformat() if entry.start_time else None,
-                        "hours": entry.hours})
+                        "hours": entry.hours},
+                 effective_on=on)
     nqsw_changed(session, context.staff_id, on, actor_id, "protected time moved")
     return entry
 
 
 def mark_taken(
-    session: Session, *, staff_id: int, entry_id: int, on: date, actor_id: int | None = None
+    session: Session, *, staff_id: int, entry_id: int, on: date, taken_on: date | None = None,
+    actor_id: int | None = None,
 ) -> ProtectedTime:
-    """The NQSW confirms the time was protected and used, on or after the day itself."""
+    """The NQSW confirms the time was protected and used, on or after the day itself.
+
+    `taken_on` is the date of the confirmation (default `on`, the request's effective
+    date). It cannot be before the booked day (the time has not happened) nor after `on`
+    (nobody confirms in advance), so the re-evaluation, as of `on`, never looks past the
+    date the request is made on. `taken_at` keeps the moment Ringfence recorded it, and
+    the audit event carries `taken_on` as the date the change took effect.
+    """
+    confirmed = taken_on or on
     context = load_context(session, staff_id, on)
     entry = get_entry(session, context, entry_id)
     if entry.status != ProtectedTimeStatus.booked.value:
         raise DomainError(f"booking {entry.id} is {entry.status}: only booked time can be "
                           "marked taken", field="on")
-    if entry.day > on:
+    if entry.day > confirmed:
         raise DomainError(f"booking {entry.id} is on {entry.day}: it can be marked taken on "
                           "or after that day", field="on")
+    if confirmed > on:
+        raise DomainError(
+            f"{confirmed} is after {on}, the date of this request: time is marked taken "
+            "once it has happened, not in advance",
+            field="on",
+        )
     entry.status = ProtectedTimeStatus.taken.value
     entry.taken_at = now_utc()
     session.flush()
-    audit.record(session, action="protected_time.take", entity="protected_time",
+    audit.record(session, action=TAKE_ACTION, entity="protected_time",
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
-                 before={"status": "booked"}, after={"status": "taken", "on": on})
+                 before={"status": "booked"}, after={"status": "taken", "on": confirmed},
+                 effective_on=confirmed)
     nqsw_changed(session, context.staff_id, on, actor_id, "protected time taken")
     return entry
+
+
+def taken_dates(session: Session, entry_ids: Sequence[int]) -> dict[int, date]:
+    """Booking id -> the date it was confirmed as taken (from its audit event)."""
+    wanted = [str(i) for i in entry_ids]
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(col(AuditEvent.entity_id), col(AuditEvent.effective_on),
+               col(AuditEvent.after)).where(
+            AuditEvent.action == TAKE_ACTION,
+            AuditEvent.entity == "protected_time",
+            col(AuditEvent.entity_id).in_(wanted),
+        ).order_by(col(AuditEvent.id))
+    ).all()
+    found: dict[int, date] = {}
+    for entity_id, effective_on, after in rows:
+        when = effective_on
+        if isinstance(after, dict) and isinstance(after.get("on"), str):
+            when = date.fromisoformat(after["on"])
+        if entity_id is not None and when is not None:
+            found[int(entity_id)] = when
+    return found
+
+
+def public_extras(
+    session: Session, rows: Sequence[ProtectedTime], day_hours: float
+) -> dict[int, dict[str, Any]]:
+    """What the API shows of each booking beyond its row: the times of day it holds, when
+    it was confirmed as taken, and the booking that replaced it."""
+    ids = [r.id for r in rows if r.id is not None]
+    taken = taken_dates(session, [r.id for r in rows
+                                  if r.id is not None and r.status == "taken"])
+    replaced = rebooked_by(session, ids)
+    extras: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.id is None:
+            continue
+        start, end = window(row, day_hours)
+        extras[row.id] = {"from_time": start, "until_time": end,
+                          "taken_on": taken.get(row.id), "rebooked_by_id": replaced.get(row.id)}
+    return extras
 
 
 def cancel(
@@ -385,7 +550,8 @@ def cancel(
                  entity_id=entry.id, actor_id=actor_id if actor_id is not None else manager.id,
                  nqsw_id=context.staff_id, before={"status": "booked"},
                  after={"status": "cancelled", "cancelled_by_id": manager.id,
-                        "reason": data.reason, "cancelled_on": cancelled_on})
+                        "reason": data.reason, "cancelled_on": cancelled_on},
+                 effective_on=cancelled_on)
     base = get_settings().base_url.rstrip("/")
     notify.notify(
         session,
@@ -554,7 +720,12 @@ def entitlement_view(
 
 
 def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict[str, Any]:
-    """Entitlement, booked, taken, cancelled (who and why), displaced, and whether on track."""
+    """Entitlement, booked, taken, cancelled (who and why), displaced, and whether on track.
+
+    "Booked" is time still ahead (on `on` or later). A booking whose day has passed and
+    was never marked taken is *lapsed*: it is listed so that the NQSW can mark it taken,
+    but it counts neither as taken nor as in the diary, as the rule counts it.
+    """
     context = load_context(session, staff_id, on)
     assert context.enrolment.id is not None
     params = rule_params(policies, context.enrolment.programme,
@@ -571,8 +742,7 @@ def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict
     by_id = {r.id: r for r in rows}
     names = _names(session, {r.cancelled_by_id for r in rows if r.cancelled_by_id})
 
-    def hours(status: str, *, until: date | None = None) -> dict[str, Any]:
-        chosen = [r for r in rows if r.status == status and (until is None or r.day <= until)]
+    def hours(chosen: list[ProtectedTime]) -> dict[str, Any]:
         total = sum(r.hours for r in chosen)
         return {"hours": round(total, 2), "days": _in_days(total, day), "count": len(chosen)}
 
@@ -594,8 +764,11 @@ def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict
 
     whole = measures.get("entitlement_hours", 0.0)
     accrued = measures.get("accrued_hours", 0.0)
-    taken = hours(ProtectedTimeStatus.taken.value, until=on)
-    booked = hours(ProtectedTimeStatus.booked.value)
+    booked_rows = [r for r in rows if r.status == ProtectedTimeStatus.booked.value]
+    lapsed_rows = [r for r in booked_rows if r.day < on]
+    taken = hours([r for r in rows
+                   if r.status == ProtectedTimeStatus.taken.value and r.day <= on])
+    booked = hours([r for r in booked_rows if r.day >= on])
     remaining = max(whole - taken["hours"], 0.0)
     unbooked = max(whole - taken["hours"] - booked["hours"], 0.0)
     return {
@@ -604,6 +777,9 @@ def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict
         "accrued": {"hours": accrued, "days": _in_days(accrued, day)},
         "booked": booked,
         "taken": taken,
+        "lapsed": hours(lapsed_rows),
+        "lapsed_bookings": [{"id": r.id, "day": r.day, "hours": r.hours, "purpose": r.purpose}
+                            for r in lapsed_rows],
         "remaining": {"hours": round(remaining, 2), "days": _in_days(remaining, day)},
         "unbooked": {"hours": round(unbooked, 2), "days": _in_days(unbooked, day)},
         "cancelled": lost(ProtectedTimeStatus.cancelled.value),

@@ -1,7 +1,17 @@
 """NQSWs and their enrolments: joining the programme, the people around them, progress.
 
 Programme events that move the clock (pause, resume, withdraw, complete, sign-off)
-live in `programme_events`; this module creates enrolments and reads them.
+live in `programme_events`; this module creates, corrects and reads enrolments.
+
+Everything read here is read as of a date `on`: which enrolment is the NQSW's (the
+latest one started by `on`, else the next to start) and its status on that day
+(`status_on`: not started, active, paused, withdrawn or completed), so a pause or an
+end recorded for a later day changes nothing before it. Lists filter on that same
+status in SQL, so a page costs a fixed number of queries whatever its length.
+
+Enrolling someone already on the staff, or correcting an enrolment, re-evaluates the NQSW
+in the same transaction: a social worker who already holds cases becomes an NQSW with
+caps, and any breach that opens is recorded with the change.
 """
 
 from __future__ import annotations
@@ -11,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_
 from sqlmodel import Session, col, select
 
 from app.auth.reach import Reach
@@ -29,16 +39,22 @@ from app.policy.rules.supervision import review_months
 from app.policy.snapshot import PauseSpan, Snapshot
 from app.schemas.enrolment import (
     EnrolmentCreate,
+    EnrolmentStatusOn,
+    EnrolmentUpdate,
     NqswCreate,
     NqswUpdate,
     ProgrammeProgress,
     ReviewPoint,
 )
+from app.schemas.staff import implausible_pattern
 from app.services import audit, workload_events
-from app.services.common import apply_changes, get_or_404, paginate, require_exists
+from app.services.common import apply_changes, get_or_404, paginate
+from app.services.history import change_staff_terms, staff_terms_on
+from app.services.org import require_open_team
 from app.services.staff import ensure_email_free, within_reach
 
 OPEN_STATUSES = (EnrolmentStatus.active.value, EnrolmentStatus.paused.value)
+ENDED_STATUSES = (EnrolmentStatus.withdrawn.value, EnrolmentStatus.completed.value)
 
 # Stages by completed programme months, as the caseload caps grade them: the first 3
 # months, to 6, to 12, and a second year for SWIP. (Review points are the supervision
@@ -124,15 +140,26 @@ def _new_enrolment(
     session.add(enrolment)
     session.flush()
     audit.record(session, action="enrolment.create", entity="enrolment", entity_id=enrolment.id,
-                 actor_id=actor_id, nqsw_id=staff_id, after=enrolment)
+                 actor_id=actor_id, nqsw_id=staff_id, after=enrolment, effective_on=start_date)
     return enrolment
 
 
+def _reconcile(
+    session: Session, staff_id: int, on: date, actor_id: int | None, reason: str
+) -> None:
+    """Re-evaluate the NQSW as of `on` after a change to their enrolment (see module)."""
+    session.flush()
+    workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
+                                  reason=reason)
+
+
 def create_nqsw(
-    *, session: Session, data: NqswCreate, actor_id: int | None = None
+    *, session: Session, data: NqswCreate, on: date, actor_id: int | None = None
 ) -> tuple[Staff, Enrolment]:
-    """The staff record and the enrolment, in the request's one transaction."""
-    require_exists(session, Team, data.team_id, field="team_id", what="team")
+    """The staff record and the enrolment, in the request's one transaction; `on` is the
+    day the team must still be open (with the day they join, whichever is later)."""
+    joins = data.employment_start_date or data.start_date
+    require_open_team(session, data.team_id, on=max(joins, on), field="team_id")
     ensure_email_free(session, data.email)
     _check_people(session, nqsw_id=None, assessor_id=data.assessor_id,
                   advanced_practitioner_id=data.advanced_practitioner_id)
@@ -143,31 +170,39 @@ def create_nqsw(
         team_id=data.team_id,
         contracted_hours=data.contracted_hours,
         fte=data.fte,
-        start_date=data.employment_start_date or data.start_date,
+        start_date=joins,
         experienced=False,
     )
     session.add(staff)
     session.flush()
     assert staff.id is not None
     audit.record(session, action="staff.create", entity="staff", entity_id=staff.id,
-                 actor_id=actor_id, nqsw_id=staff.id, after=staff)
+                 actor_id=actor_id, nqsw_id=staff.id, after=staff, effective_on=joins)
     enrolment = _new_enrolment(
         session, staff_id=staff.id, programme=data.programme, start_date=data.start_date,
         assessor_id=data.assessor_id, advanced_practitioner_id=data.advanced_practitioner_id,
         actor_id=actor_id,
     )
+    # No re-evaluation here: a new staff record holds no cases yet, and the time-based
+    # promises (supervision, protected time) are the daily sweep's to find.
     return staff, enrolment
 
 
-def enrol(*, session: Session, data: EnrolmentCreate, actor_id: int | None = None) -> Enrolment:
-    """Enrol someone already on the staff; they become an NQSW for the programme's length."""
+def enrol(
+    *, session: Session, data: EnrolmentCreate, on: date, actor_id: int | None = None
+) -> Enrolment:
+    """Enrol someone already on the staff; they become an NQSW for the programme's length.
+
+    If they already hold cases, the caps apply from the programme's start: the NQSW is
+    re-evaluated as of `on` and any breach opens with the enrolment.
+    """
     staff = session.get(Staff, data.staff_id)
     if staff is None:
         raise DomainError(f"staff member {data.staff_id} does not exist", field="staff_id")
-    if staff.leave_date is not None and staff.leave_date <= data.start_date:
-        raise DomainError(f"staff member {staff.id} left on {staff.leave_date}",
-                          field="start_date")
+    _check_start_within_employment(staff, data.start_date)
     _ensure_not_enrolled(session, staff.id)  # type: ignore[arg-type]
+    _check_not_overlapping(session, staff.id, data.start_date,  # type: ignore[arg-type]
+                           exclude_id=None)
     _check_people(session, nqsw_id=staff.id, assessor_id=data.assessor_id,
                   advanced_practitioner_id=data.advanced_practitioner_id)
     if staff.role != Role.nqsw.value:
@@ -175,20 +210,149 @@ def enrol(*, session: Session, data: EnrolmentCreate, actor_id: int | None = Non
         session.flush()
         audit.record(session, action="staff.update", entity="staff", entity_id=staff.id,
                      actor_id=actor_id, nqsw_id=staff.id, before=before,
-                     after={"role": Role.nqsw.value})
-    return _new_enrolment(
+                     after={"role": Role.nqsw.value}, effective_on=data.start_date)
+    enrolment = _new_enrolment(
         session, staff_id=staff.id, programme=data.programme,  # type: ignore[arg-type]
         start_date=data.start_date, assessor_id=data.assessor_id,
         advanced_practitioner_id=data.advanced_practitioner_id, actor_id=actor_id,
     )
+    _reconcile(session, staff.id, on, actor_id, "enrolled on the programme")  # type: ignore[arg-type]
+    return enrolment
+
+
+def _check_start_within_employment(staff: Staff, start: date, field: str = "start_date") -> None:
+    """A programme runs while the NQSW is employed: not before they join, nor once gone."""
+    if start < staff.start_date:
+        raise DomainError(
+            f"the programme cannot start on {start}, before staff member {staff.id} "
+            f"joined on {staff.start_date}", field=field,
+        )
+    if staff.leave_date is not None and staff.leave_date <= start:
+        raise DomainError(f"staff member {staff.id} left on {staff.leave_date}", field=field)
+
+
+def _check_not_overlapping(
+    session: Session, staff_id: int, start: date, *, exclude_id: int | None,
+    field: str = "start_date",
+) -> None:
+    """Enrolments follow one another: a start inside an earlier one's span is refused."""
+    query = select(Enrolment).where(Enrolment.staff_id == staff_id)
+    if exclude_id is not None:
+        query = query.where(col(Enrolment.id) != exclude_id)
+    for other in session.exec(query).all():
+        ends = other.ended_on
+        if ends is None and other.status in ENDED_STATUSES:
+            continue  # ended on a day nobody recorded: nothing to overlap with
+        if other.start_date <= start and (ends is None or start < ends):
+            raise DomainError(
+                f"enrolment {other.id} runs from {other.start_date}"
+                + (f" to {ends}" if ends else "") + f"; {start} falls inside it",
+                field=field,
+            )
 
 
 def get_nqsw(*, session: Session, staff_id: int) -> tuple[Staff, Enrolment]:
+    """The NQSW and the enrolment programme events act on: the open one, else the latest."""
     staff = session.get(Staff, staff_id)
     enrolment = latest_enrolment(session, staff_id) if staff is not None else None
     if staff is None or enrolment is None:
         raise NotFound("NQSW", staff_id)
     return staff, enrolment
+
+
+def enrolment_on(enrolments: Sequence[Enrolment], on: date) -> Enrolment | None:
+    """The enrolment that is someone's on `on`: the latest started by then, else the next
+    to start (shown as not started)."""
+    started = [e for e in enrolments if e.start_date <= on]
+    if started:
+        return max(started, key=lambda e: (e.start_date, e.id or 0))
+    return min(enrolments, key=lambda e: (e.start_date, e.id or 0), default=None)
+
+
+def get_nqsw_on(*, session: Session, staff_id: int, on: date) -> tuple[Staff, Enrolment]:
+    """The NQSW and their enrolment as of `on` (see `enrolment_on`); 404 if never enrolled."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound("NQSW", staff_id)
+    enrolments = session.exec(select(Enrolment).where(Enrolment.staff_id == staff_id)).all()
+    enrolment = enrolment_on(enrolments, on)
+    if enrolment is None:
+        raise NotFound("NQSW", staff_id)
+    return staff, enrolment
+
+
+# --- status as of a date ----------------------------------------------------------------
+
+
+def _ended(enrolment: Enrolment, on: date) -> bool:
+    """Off the programme on `on`: from its end date, or ended on a day nobody recorded."""
+    if enrolment.ended_on is not None:
+        return enrolment.ended_on <= on
+    return enrolment.status in ENDED_STATUSES
+
+
+def status_on(enrolment: Enrolment, pauses: Sequence[Pause], on: date) -> str:
+    """The enrolment's status on `on`, from its dates (app.schemas.enrolment explains)."""
+    if on < enrolment.start_date:
+        return EnrolmentStatusOn.not_started.value
+    if _ended(enrolment, on):
+        return enrolment.status
+    if any(p.start_date <= on and (p.end_date is None or on <= p.end_date) for p in pauses):
+        return EnrolmentStatusOn.paused.value
+    return EnrolmentStatusOn.active.value
+
+
+def _ended_sql(on: date) -> ColumnElement[bool]:
+    return or_(
+        and_(col(Enrolment.ended_on).is_not(None), col(Enrolment.ended_on) <= on),
+        and_(col(Enrolment.ended_on).is_(None), col(Enrolment.status).in_(ENDED_STATUSES)),
+    )
+
+
+def _paused_sql(on: date) -> ColumnElement[bool]:
+    return exists().where(
+        col(Pause.enrolment_id) == col(Enrolment.id),
+        col(Pause.start_date) <= on,
+        or_(col(Pause.end_date).is_(None), col(Pause.end_date) >= on),
+    )
+
+
+def status_on_sql(status: EnrolmentStatusOn, on: date) -> ColumnElement[bool]:
+    """`status_on(...) == status` as a SQL condition on Enrolment, for filtering lists."""
+    started = col(Enrolment.start_date) <= on
+    if status is EnrolmentStatusOn.not_started:
+        return col(Enrolment.start_date) > on
+    if status in (EnrolmentStatusOn.withdrawn, EnrolmentStatusOn.completed):
+        return and_(started, _ended_sql(on), col(Enrolment.status) == status.value)
+    running = and_(started, not_(_ended_sql(on)))
+    if status is EnrolmentStatusOn.paused:
+        return and_(running, _paused_sql(on))
+    return and_(running, not_(_paused_sql(on)))
+
+
+def _current_per_person(on: date) -> Any:
+    """The id of each person's enrolment as of `on` (`enrolment_on`, in SQL)."""
+    started = col(Enrolment.start_date) <= on
+    rank = func.row_number().over(
+        partition_by=col(Enrolment.staff_id),
+        order_by=(
+            case((started, 0), else_=1),
+            case((started, col(Enrolment.start_date)), else_=None).desc(),
+            col(Enrolment.start_date),
+            col(Enrolment.id).desc(),
+        ),
+    )
+    ranked = select(col(Enrolment.id).label("enrolment_id"), rank.label("rank")).subquery()
+    return select(ranked.c.enrolment_id).where(ranked.c.rank == 1)
+
+
+def _with_status(
+    query: Any, status: EnrolmentStatusOn | None, on: date
+) -> Any:
+    """Keep rows with this status on `on`; without one, those started by `on`."""
+    if status is None:
+        return query.where(col(Enrolment.start_date) <= on)
+    return query.where(status_on_sql(status, on))
 
 
 def list_nqsws(
@@ -200,20 +364,20 @@ def list_nqsws(
     team_id: int | None = None,
     service_area_id: int | None = None,
     programme: Programme | None = None,
-    status: EnrolmentStatus | None = None,
+    status: EnrolmentStatusOn | None = None,
     include_left: bool = False,
     scope: Reach | None = None,
 ) -> tuple[list[tuple[Staff, Enrolment]], int]:
-    """One row per NQSW (their open or latest enrolment), by name.
+    """One row per NQSW (their enrolment as of `on`), by name.
 
-    By default only those who have not left by `on`; people starting later are listed,
-    at stage "not started", so coordinators can prepare for them.
+    By default those whose programme had started by `on` and who had not left the
+    organisation; `status` filters on the status on `on` (`not_started` lists those
+    starting later, so coordinators can prepare for them); `include_left` adds leavers.
     """
-    latest = select(func.max(Enrolment.id)).group_by(col(Enrolment.staff_id))
     query = (
-        select(Enrolment)
-        .join(Staff, col(Staff.id) == col(Enrolment.staff_id))
-        .where(col(Enrolment.id).in_(latest))
+        select(Staff, Enrolment)
+        .join(Enrolment, col(Staff.id) == col(Enrolment.staff_id))
+        .where(col(Enrolment.id).in_(_current_per_person(on)))
         .order_by(col(Staff.name), col(Staff.id))
     )
     if team_id is not None:
@@ -224,19 +388,16 @@ def list_nqsws(
         )
     if programme is not None:
         query = query.where(Enrolment.programme == programme.value)
-    if status is not None:
-        query = query.where(Enrolment.status == status.value)
+    query = _with_status(query, status, on)
+    if status is None:
+        query = query.where(col(Staff.start_date) <= on)
     if not include_left:
         query = query.where((col(Staff.leave_date).is_(None)) | (col(Staff.leave_date) > on))
     visible = within_reach(scope)
     if visible is not None:
         query = query.where(visible)
-    enrolments, count = paginate(session, query, limit=limit, offset=offset)
-    staff_ids = [e.staff_id for e in enrolments]
-    people = {
-        s.id: s for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids))).all()
-    } if staff_ids else {}
-    return [(people[e.staff_id], e) for e in enrolments], count
+    rows, count = paginate(session, query, limit=limit, offset=offset)  # type: ignore[arg-type]
+    return [(staff, enrolment) for staff, enrolment in rows], count
 
 
 def pauses_for(session: Session, enrolment_ids: Iterable[int]) -> dict[int, list[Pause]]:
@@ -338,46 +499,162 @@ def get_enrolment(*, session: Session, enrolment_id: int) -> Enrolment:
     return get_or_404(session, Enrolment, enrolment_id)
 
 
-def list_enrolments(*, session: Session, staff_id: int) -> list[Enrolment]:
-    """An NQSW's enrolments, oldest first: a withdrawal and a re-enrolment both stay."""
+def list_enrolments(
+    *,
+    session: Session,
+    limit: int,
+    offset: int,
+    on: date,
+    staff_id: int | None = None,
+    programme: Programme | None = None,
+    status: EnrolmentStatusOn | None = None,
+    scope: Reach | None = None,
+) -> tuple[list[Enrolment], int]:
+    """Enrolments, oldest first: a withdrawal and a re-enrolment both stay.
+
+    As everywhere, `on` decides: without `status`, those started by `on` (whatever their
+    status then); with it, those with that status on `on` (`not_started` for later ones).
+    """
+    query = select(Enrolment).order_by(col(Enrolment.start_date), col(Enrolment.id))
+    if staff_id is not None:
+        query = query.where(Enrolment.staff_id == staff_id)
+    if programme is not None:
+        query = query.where(Enrolment.programme == programme.value)
+    query = _with_status(query, status, on)
+    visible = within_reach(scope)
+    if visible is not None:
+        query = query.join(Staff, col(Staff.id) == col(Enrolment.staff_id)).where(visible)
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+def enrolments_of(
+    *, session: Session, staff_id: int, limit: int, offset: int
+) -> tuple[list[Enrolment], int]:
+    """Every enrolment of one NQSW, oldest first, including any that start later."""
     get_or_404(session, Staff, staff_id, what="staff member")
-    query = select(Enrolment).where(Enrolment.staff_id == staff_id).order_by(col(Enrolment.id))
-    return list(session.exec(query).all())
+    query = select(Enrolment).where(Enrolment.staff_id == staff_id).order_by(
+        col(Enrolment.start_date), col(Enrolment.id)
+    )
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+def statuses_on(
+    session: Session, enrolments: Sequence[Enrolment], on: date
+) -> dict[int, str]:
+    """Each enrolment's status on `on`, with one query for their pauses."""
+    pauses = pauses_for(session, (e.id for e in enrolments if e.id is not None))
+    return {e.id: status_on(e, pauses.get(e.id, []), on) for e in enrolments if e.id is not None}
+
+
+# --- corrections --------------------------------------------------------------------------
+
+
+def _check_new_start(session: Session, staff: Staff, enrolment: Enrolment, start: date) -> None:
+    """A corrected start date must still come before everything recorded on the programme."""
+    _check_start_within_employment(staff, start)
+    if enrolment.ended_on is not None and start >= enrolment.ended_on:
+        raise DomainError(f"the enrolment ended on {enrolment.ended_on}; it must start "
+                          "before that", field="start_date")
+    assert enrolment.id is not None
+    first_pause = min((p.start_date for p in pauses_for(session, [enrolment.id])[enrolment.id]),
+                      default=None)
+    if first_pause is not None and start > first_pause:
+        raise DomainError(f"a pause starts on {first_pause}; the programme must start by then",
+                          field="start_date")
+    first_sign_off = min((s.signed_on for s in sign_offs_for(session, enrolment.id)),
+                         default=None)
+    if first_sign_off is not None and start > first_sign_off:
+        raise DomainError(f"a sign-off was given on {first_sign_off}; the programme must "
+                          "start by then", field="start_date")
+    _check_not_overlapping(session, staff.id, start, exclude_id=enrolment.id)  # type: ignore[arg-type]
+
+
+def _enrolment_changes(
+    session: Session, staff: Staff, enrolment: Enrolment, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The checked changes to the enrolment's own fields that differ from what is stored."""
+    for required in ("programme", "start_date"):
+        if required in changes and changes[required] is None:
+            raise DomainError(f"{required} cannot be empty", field=required)
+    _check_people(session, nqsw_id=staff.id, assessor_id=changes.get("assessor_id"),
+                  advanced_practitioner_id=changes.get("advanced_practitioner_id"))
+    if isinstance(changes.get("programme"), Programme):
+        changes["programme"] = changes["programme"].value
+    if changes.get("start_date") not in (None, enrolment.start_date):
+        _check_new_start(session, staff, enrolment, changes["start_date"])
+    fields = ("programme", "start_date", "assessor_id", "advanced_practitioner_id")
+    return {k: v for k, v in changes.items() if k in fields and getattr(enrolment, k) != v}
+
+
+def _apply_to_enrolment(
+    session: Session, enrolment: Enrolment, changes: dict[str, Any], *, on: date,
+    actor_id: int | None,
+) -> None:
+    before = apply_changes(enrolment, changes)
+    enrolment.lock_version += 1  # a change to the NQSW's load: serialise with allocations
+    session.flush()
+    audit.record(session, action="enrolment.update", entity="enrolment",
+                 entity_id=enrolment.id, actor_id=actor_id, nqsw_id=enrolment.staff_id,
+                 before=before, after=changes, effective_on=on)
+
+
+def update_enrolment(
+    *, session: Session, enrolment_id: int, data: EnrolmentUpdate, on: date,
+    actor_id: int | None = None,
+) -> Enrolment:
+    """Correct an enrolment (programme, start date, assessor, AP) and re-evaluate from `on`."""
+    enrolment = get_or_404(session, Enrolment, enrolment_id)
+    staff = session.get(Staff, enrolment.staff_id)
+    assert staff is not None
+    changes = _enrolment_changes(session, staff, enrolment,
+                                 data.model_dump(exclude_unset=True, exclude={"on"}))
+    if changes:
+        _apply_to_enrolment(session, enrolment, changes, on=on, actor_id=actor_id)
+        _reconcile(session, staff.id, on, actor_id, "enrolment corrected")  # type: ignore[arg-type]
+    return enrolment
+
+
+def _pattern_changes(
+    session: Session, staff: Staff, changes: dict[str, Any], on: date
+) -> dict[str, Any]:
+    """The working-pattern changes that differ from the terms in force on `on`, checked
+    against the FTE then in force when only hours are given (an FTE alone brings its
+    hours: see app.schemas.staff)."""
+    for required in ("fte", "contracted_hours"):
+        if required in changes and changes[required] is None:
+            raise DomainError(f"{required} cannot be empty", field=required)
+    terms = staff_terms_on(session, [staff], on)[staff.id]  # type: ignore[index]
+    if "contracted_hours" in changes and "fte" not in changes:
+        problem = implausible_pattern(terms.fte, changes["contracted_hours"])
+        if problem:
+            raise DomainError(problem, field="contracted_hours")
+    return {k: v for k, v in changes.items()
+            if k in ("fte", "contracted_hours") and getattr(terms, k) != v}
 
 
 def update_nqsw(
     *, session: Session, staff_id: int, data: NqswUpdate, on: date, actor_id: int | None = None
 ) -> tuple[Staff, Enrolment]:
-    """Change the assessor, the AP or the working pattern of an NQSW on the programme."""
+    """Change the assessor, the AP, the working pattern or correct the programme or its
+    start, for an NQSW whose enrolment is open; re-evaluated from `on`."""
     staff, enrolment = get_nqsw(session=session, staff_id=staff_id)
-    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
-    for required in ("fte", "contracted_hours"):
-        if required in changes and changes[required] is None:
-            raise DomainError(f"{required} cannot be empty", field=required)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"on"})
     if enrolment.status not in OPEN_STATUSES:
         raise Conflict(
             f"the enrolment is {enrolment.status}; only an active or paused one can change",
             field=["path", "staff_id"],
         )
-    _check_people(session, nqsw_id=staff.id, assessor_id=changes.get("assessor_id"),
-                  advanced_practitioner_id=changes.get("advanced_practitioner_id"))
-    staff_changes = {k: v for k, v in changes.items()
-                     if k in ("fte", "contracted_hours") and getattr(staff, k) != v}
-    enrolment_changes = {k: v for k, v in changes.items()
-                         if k in ("assessor_id", "advanced_practitioner_id")
-                         and getattr(enrolment, k) != v}
+    staff_changes = _pattern_changes(session, staff, changes, on)
+    enrolment_changes = _enrolment_changes(session, staff, enrolment, changes)
     if staff_changes:
-        before = apply_changes(staff, staff_changes)
+        # FTE and hours change from `on`; the earlier terms are kept (app.services.history).
+        before = change_staff_terms(session, staff, staff_changes, on)
         session.flush()
         audit.record(session, action="staff.update", entity="staff", entity_id=staff.id,
-                     actor_id=actor_id, nqsw_id=staff.id, before=before, after=staff_changes)
+                     actor_id=actor_id, nqsw_id=staff.id, before=before, after=staff_changes,
+                     effective_on=on)
     if enrolment_changes:
-        before = apply_changes(enrolment, enrolment_changes)
-        session.flush()
-        audit.record(session, action="enrolment.update", entity="enrolment",
-                     entity_id=enrolment.id, actor_id=actor_id, nqsw_id=staff.id,
-                     before=before, after=enrolment_changes)
+        _apply_to_enrolment(session, enrolment, enrolment_changes, on=on, actor_id=actor_id)
     if staff_changes or enrolment_changes:
-        workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                      reason="NQSW details changed")
+        _reconcile(session, staff_id, on, actor_id, "NQSW details changed")
     return staff, enrolment

@@ -25,6 +25,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from app.models import Case, CaseTerm, Staff, StaffTerm
+from app.policy.snapshot import HoursPeriod
 
 STAFF_TERM_FIELDS = ("team_id", "fte", "contracted_hours")
 CASE_TERM_FIELDS = ("category", "complexity")
@@ -132,6 +133,17 @@ def staff_terms_on(
             team_id=period.team_id, fte=period.fte, contracted_hours=period.contracted_hours
         )
     return found
+
+
+def earlier_working_patterns(session: Session, staff: Staff) -> tuple[HoursPeriod, ...]:
+    """The person's FTE and hours before each dated change, for the entitlement (the row
+    holds the pattern in force since the last change)."""
+    assert staff.id is not None
+    return tuple(
+        HoursPeriod(first=p.valid_from, until=p.valid_to, fte=p.fte,
+                    contracted_hours=p.contracted_hours)
+        for p in _periods(session, StaffTerm, "staff_id", staff.id)
+    )
 
 
 def staff_history(session: Session, staff: Staff) -> list[dict[str, Any]]:

@@ -1,53 +1,138 @@
-"""Service areas and teams: creating, renaming, re-parenting and closing them."""
+"""Service areas and teams: creating, renaming, re-parenting and closing them.
+
+Dates: `closed_on` is the first day an area or team is closed. On any earlier day it is
+open, so a closure recorded in advance changes nothing until its day comes. Breaches
+escalate through these records, so the people named on them must hold the role the
+ladder expects: a service area's senior manager is a senior_manager, a team's manager a
+team_manager.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import Session, SQLModel, col, select
 
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.models import ServiceArea, Staff, Team
+from app.models.base import Role
 from app.schemas.org import ServiceAreaCreate, ServiceAreaUpdate, TeamCreate, TeamUpdate
 from app.services import audit
 from app.services.common import apply_changes, get_or_404, paginate, require_exists
 
 
+def open_on(closed_on: Any, on: date) -> ColumnElement[bool]:
+    """Open on `on`: never closed, or closed from a later day."""
+    return or_(col(closed_on).is_(None), col(closed_on) > on)
+
+
+def is_open(record: ServiceArea | Team, on: date) -> bool:
+    return record.closed_on is None or record.closed_on > on
+
+
+def _require_role(
+    session: Session, staff_id: int | None, role: Role, *, field: str, on: date
+) -> None:
+    """The person named in `field` exists, holds `role` and has not left by `on`."""
+    if staff_id is None:
+        return
+    person = session.get(Staff, staff_id)
+    if person is None:
+        raise DomainError(f"staff member {staff_id} does not exist", field=field)
+    if person.role != role.value:
+        wanted = role.value.replace("_", " ")
+        raise DomainError(
+            f"staff member {staff_id} is a {person.role.replace('_', ' ')}, not a {wanted}",
+            field=field,
+        )
+    if person.leave_date is not None and person.leave_date <= on:
+        raise DomainError(f"staff member {staff_id} left on {person.leave_date}", field=field)
+
+
+def _ensure_name_free(
+    session: Session, model: type[SQLModel], name: str, *, what: str,
+    exclude_id: int | None = None,
+) -> None:
+    """A clear 409 naming the name, ignoring case: "North" and "north" are one area."""
+    name_column = col(model.name)  # type: ignore[attr-defined]
+    query = select(model.id).where(func.lower(name_column) == name.lower())  # type: ignore[attr-defined]
+    if exclude_id is not None:
+        query = query.where(col(model.id) != exclude_id)  # type: ignore[attr-defined]
+    if session.exec(query.limit(1)).first() is not None:
+        raise Conflict(f"a {what} named '{name}' already exists", field="name")
+
+
+def require_open_area(session: Session, area_id: int | None, *, on: date, field: str) -> None:
+    """A team can only be placed in a service area that is open on `on`."""
+    if area_id is None:
+        return
+    area = session.get(ServiceArea, area_id)
+    if area is None:
+        raise DomainError(f"service area {area_id} does not exist", field=field)
+    if not is_open(area, on):
+        raise DomainError(f"service area {area_id} ({area.name}) closed on {area.closed_on}",
+                          field=field)
+
+
+def require_open_team(session: Session, team_id: int | None, *, on: date, field: str) -> None:
+    """Staff can only be placed in a team that is open on `on` (also for services/staff)."""
+    if team_id is None:
+        return
+    team = session.get(Team, team_id)
+    if team is None:
+        raise DomainError(f"team {team_id} does not exist", field=field)
+    if not is_open(team, on):
+        raise DomainError(f"team {team_id} ({team.name}) closed on {team.closed_on}",
+                          field=field)
+
+
 def create_service_area(
-    *, session: Session, data: ServiceAreaCreate, actor_id: int | None = None
+    *, session: Session, data: ServiceAreaCreate, on: date, actor_id: int | None = None
 ) -> ServiceArea:
-    require_exists(session, Staff, data.senior_manager_id, field="senior_manager_id",
-                   what="staff member")
+    _ensure_name_free(session, ServiceArea, data.name, what="service area")
+    _require_role(session, data.senior_manager_id, Role.senior_manager,
+                  field="senior_manager_id", on=on)
     area = ServiceArea(**data.model_dump())
     session.add(area)
     session.flush()
     audit.record(session, action="service_area.create", entity="service_area",
-                 entity_id=area.id, actor_id=actor_id, after=area)
+                 entity_id=area.id, actor_id=actor_id, after=area, effective_on=on)
     return area
 
 
 def list_service_areas(
-    *, session: Session, limit: int, offset: int, include_closed: bool = False
+    *, session: Session, limit: int, offset: int, on: date, include_closed: bool = False
 ) -> tuple[list[ServiceArea], int]:
-    query = select(ServiceArea).order_by(ServiceArea.name)
+    """Areas by name: those open on `on`, or every one with `include_closed`."""
+    query = select(ServiceArea).order_by(col(ServiceArea.name), col(ServiceArea.id))
     if not include_closed:
-        query = query.where(col(ServiceArea.closed_on).is_(None))
+        query = query.where(open_on(ServiceArea.closed_on, on))
     return paginate(session, query, limit=limit, offset=offset)
 
 
 def update_service_area(
-    *, session: Session, area_id: int, data: ServiceAreaUpdate, actor_id: int | None = None
+    *, session: Session, area_id: int, data: ServiceAreaUpdate, on: date,
+    actor_id: int | None = None,
 ) -> ServiceArea:
     area = get_or_404(session, ServiceArea, area_id, what="service area")
-    changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        raise DomainError("name cannot be empty", field="name")
-    require_exists(session, Staff, changes.get("senior_manager_id"), field="senior_manager_id",
-                   what="staff member")
+    changes = data.model_dump(exclude_unset=True, exclude={"on"})
+    if "name" in changes:
+        if changes["name"] is None:
+            raise DomainError("name cannot be empty", field="name")
+        _ensure_name_free(session, ServiceArea, changes["name"], what="service area",
+                          exclude_id=area.id)
+    _require_role(session, changes.get("senior_manager_id"), Role.senior_manager,
+                  field="senior_manager_id", on=on)
+    changes = {k: v for k, v in changes.items() if getattr(area, k) != v}
+    if not changes:
+        return area
     before = apply_changes(area, changes)
     session.flush()
     audit.record(session, action="service_area.update", entity="service_area",
-                 entity_id=area.id, actor_id=actor_id, before=before, after=changes)
+                 entity_id=area.id, actor_id=actor_id, before=before, after=changes,
+                 effective_on=on)
     return area
 
 
@@ -60,19 +145,22 @@ def close_service_area(
     area.closed_on = on
     session.flush()
     audit.record(session, action="service_area.close", entity="service_area",
-                 entity_id=area.id, actor_id=actor_id, after={"closed_on": on})
+                 entity_id=area.id, actor_id=actor_id, before={"closed_on": None},
+                 after={"closed_on": on}, effective_on=on)
     return area
 
 
-def create_team(*, session: Session, data: TeamCreate, actor_id: int | None = None) -> Team:
-    require_exists(session, ServiceArea, data.service_area_id, field="service_area_id",
-                   what="service area")
-    require_exists(session, Staff, data.manager_id, field="manager_id", what="staff member")
+def create_team(
+    *, session: Session, data: TeamCreate, on: date, actor_id: int | None = None
+) -> Team:
+    _ensure_name_free(session, Team, data.name, what="team")
+    require_open_area(session, data.service_area_id, on=on, field="service_area_id")
+    _require_role(session, data.manager_id, Role.team_manager, field="manager_id", on=on)
     team = Team(**data.model_dump())
     session.add(team)
     session.flush()
     audit.record(session, action="team.create", entity="team", entity_id=team.id,
-                 actor_id=actor_id, after=team)
+                 actor_id=actor_id, after=team, effective_on=on)
     return team
 
 
@@ -81,33 +169,42 @@ def list_teams(
     session: Session,
     limit: int,
     offset: int,
+    on: date,
     service_area_id: int | None = None,
     include_closed: bool = False,
 ) -> tuple[list[Team], int]:
-    query = select(Team).order_by(Team.name)
+    """Teams by name: those open on `on`, or every one with `include_closed`."""
+    query = select(Team).order_by(col(Team.name), col(Team.id))
     if service_area_id is not None:
         query = query.where(Team.service_area_id == service_area_id)
     if not include_closed:
-        query = query.where(col(Team.closed_on).is_(None))
+        query = query.where(open_on(Team.closed_on, on))
     return paginate(session, query, limit=limit, offset=offset)
 
 
 def update_team(
-    *, session: Session, team_id: int, data: TeamUpdate, actor_id: int | None = None
+    *, session: Session, team_id: int, data: TeamUpdate, on: date, actor_id: int | None = None
 ) -> Team:
     team = get_or_404(session, Team, team_id)
-    changes = data.model_dump(exclude_unset=True)
+    changes = data.model_dump(exclude_unset=True, exclude={"on"})
     for required in ("name", "service_area_id"):
         if required in changes and changes[required] is None:
             raise DomainError(f"{required} cannot be empty", field=required)
+    if "name" in changes:
+        _ensure_name_free(session, Team, changes["name"], what="team", exclude_id=team.id)
+    if changes.get("service_area_id") not in (None, team.service_area_id):
+        require_open_area(session, changes["service_area_id"], on=on, field="service_area_id")
     require_exists(session, ServiceArea, changes.get("service_area_id"),
                    field="service_area_id", what="service area")
-    require_exists(session, Staff, changes.get("manager_id"), field="manager_id",
-                   what="staff member")
+    _require_role(session, changes.get("manager_id"), Role.team_manager, field="manager_id",
+                  on=on)
+    changes = {k: v for k, v in changes.items() if getattr(team, k) != v}
+    if not changes:
+        return team
     before = apply_changes(team, changes)
     session.flush()
     audit.record(session, action="team.update", entity="team", entity_id=team.id,
-                 actor_id=actor_id, before=before, after=changes)
+                 actor_id=actor_id, before=before, after=changes, effective_on=on)
     return team
 
 
@@ -118,5 +215,6 @@ def close_team(*, session: Session, team_id: int, on: date, actor_id: int | None
     team.closed_on = on
     session.flush()
     audit.record(session, action="team.close", entity="team", entity_id=team.id,
-                 actor_id=actor_id, after={"closed_on": on})
+                 actor_id=actor_id, before={"closed_on": None}, after={"closed_on": on},
+                 effective_on=on)
     return team

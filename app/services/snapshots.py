@@ -217,7 +217,8 @@ def load_snapshots(
             # The person's row is always there (a foreign key); the defaults are a guard.
             fte=row.fte if row.fte is not None else 1.0,
             contracted_hours=row.contracted_hours if row.contracted_hours is not None else 37.0,
-            hours_periods=facts_of.hours_periods.get(row.enrolment_id, ()),
+            hours_periods=_working_patterns(facts_of.hours_periods.get(row.enrolment_id, ()),
+                                            row),
             status=_status_on(own_pauses, on),
             team_id=row.team_id,
             pauses=own_pauses,
@@ -231,6 +232,16 @@ def load_snapshots(
             bank_holidays=bank_holidays,
         )
     return snapshots
+
+
+def _working_patterns(earlier: tuple[HoursPeriod, ...], row: Any) -> tuple[HoursPeriod, ...]:
+    """Every working pattern of the programme: the earlier ones, then the person's latest
+    (open-ended), since the snapshot's own FTE and hours are those of its date."""
+    if not earlier:
+        return ()
+    latest = HoursPeriod(first=max(p.until for p in earlier if p.until is not None),
+                         until=None, fte=row.latest_fte, contracted_hours=row.latest_hours)
+    return (*earlier, latest)
 
 
 def _status_on(pauses: tuple[PauseSpan, ...], on: date) -> str:
@@ -282,6 +293,8 @@ _ENROLLED = (
         _as_of(_TERM, _STAFF, "team_id"),
         _as_of(_TERM, _STAFF, "fte"),
         _as_of(_TERM, _STAFF, "contracted_hours"),
+        _STAFF.c.fte.label("latest_fte"),
+        _STAFF.c.contracted_hours.label("latest_hours"),
     )
     .select_from(
         _ENROLMENT.outerjoin(_STAFF, _STAFF.c.id == _ENROLMENT.c.staff_id).outerjoin(

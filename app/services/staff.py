@@ -13,10 +13,11 @@ from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
 from app.models import Staff, Team
 from app.models.base import Role
-from app.schemas.staff import StaffCreate, StaffUpdate
+from app.schemas.staff import StaffCreate, StaffUpdate, implausible_pattern
 from app.services import audit, workload_events
-from app.services.common import apply_changes, get_or_404, paginate, require_exists
-from app.services.history import STAFF_TERM_FIELDS, change_staff_terms
+from app.services.common import apply_changes, get_or_404, paginate
+from app.services.history import STAFF_TERM_FIELDS, change_staff_terms, staff_terms_on
+from app.services.org import require_open_team
 
 # Changes to these can change what an NQSW may hold (pro rata caps, team benchmarks).
 _LOAD_FIELDS = frozenset({"role", "team_id", "fte", "contracted_hours", "leave_date",
@@ -61,7 +62,7 @@ def nqsw_of(staff: Staff) -> int | None:
 
 
 def create_staff(*, session: Session, data: StaffCreate, actor_id: int | None = None) -> Staff:
-    require_exists(session, Team, data.team_id, field="team_id", what="team")
+    require_open_team(session, data.team_id, on=data.start_date, field="team_id")
     ensure_email_free(session, data.email)
     values = data.model_dump()
     values["role"] = data.role.value
@@ -128,7 +129,6 @@ def update_staff(
             raise DomainError(f"{required} cannot be empty", field=required)
     if isinstance(changes.get("role"), Role):
         changes["role"] = changes["role"].value
-    require_exists(session, Team, changes.get("team_id"), field="team_id", what="team")
     if changes.get("email") is not None:
         ensure_email_free(session, changes["email"], exclude_id=staff.id)
     start = changes.get("start_date", staff.start_date)
@@ -136,7 +136,14 @@ def update_staff(
     if leave is not None and leave < start:
         field = "leave_date" if "leave_date" in changes else "start_date"
         raise DomainError(f"leave date {leave} is before the start date {start}", field=field)
-    changes = {k: v for k, v in changes.items() if getattr(staff, k) != v}
+    require_open_team(session, changes.get("team_id"), on=on, field="team_id")
+    terms_then = staff_terms_on(session, [staff], on)[staff_id]
+    if "contracted_hours" in changes and "fte" not in changes:
+        problem = implausible_pattern(terms_then.fte, changes["contracted_hours"])
+        if problem:
+            raise DomainError(problem, field="contracted_hours")
+    changes = {k: v for k, v in changes.items()
+               if (getattr(terms_then, k) if k in STAFF_TERM_FIELDS else getattr(staff, k)) != v}
     if not changes:
         return staff
     role = changes.pop("role", None)

@@ -13,15 +13,23 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, DomainError, NotFound
-from app.models import Staff
+from app.models import Staff, Team
 from app.models.base import Role
-from app.models.diary import ReviewPoint, SupervisionSession
+from app.models.diary import ReviewPoint, SupervisionKind, SupervisionSession
 from app.policy.programme import Clock
 from app.policy.rules import supervision as rule_kind
+from app.policy.rules.supervision import KIND_WORDS
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
 from app.services import audit
 from app.services.common import paginate
-from app.services.diary import DiaryContext, audit_view, load_context, snapshot_for
+from app.services.diary import (
+    WEEKDAYS,
+    DiaryContext,
+    audit_view,
+    holiday_name,
+    load_context,
+    snapshot_for,
+)
 from app.services.programme_events import nqsw_changed, require_open
 
 
@@ -34,6 +42,112 @@ def rule_params(policies: Any, programme: str, part: str) -> Any | None:
     if policies is None:
         return getattr(rule_kind.Params(), part)
     return rule_kind.active_part(policies, programme, part)
+
+
+# How a refusal of a weekend or bank-holiday date says it can be confirmed (the page
+# words it for its own checkbox).
+CONFIRM_HINT = "set non_working_day to true if the session really is on that day"
+
+
+class NotYours(DomainError):
+    """The signed-in person may record supervision, but not this session: 403."""
+
+    status_code = 403
+    error_type = "forbidden"
+
+
+def _actor(session: Session, actor_id: int | None) -> Staff | None:
+    return session.get(Staff, actor_id) if actor_id is not None else None
+
+
+def team_manager_of(session: Session, nqsw: Staff) -> int | None:
+    team = session.get(Team, nqsw.team_id) if nqsw.team_id else None
+    return team.manager_id if team else None
+
+
+def joint_only(role: str | None) -> bool:
+    """An advanced practitioner records (and cancels) only the joint sessions they attend;
+    the team manager records every kind."""
+    return role == Role.advanced_practitioner.value
+
+
+def may_cancel(
+    role: str | None, actor_id: int | None, row: SupervisionSession,
+    advanced_practitioner_id: int | None,
+) -> bool:
+    """Whether this person may cancel this session, as far as the session itself goes
+    (who may cancel supervision at all is the access table's rule).
+
+    An advanced practitioner is part of a joint session they led, recorded, or that is
+    joint with them as the NQSW's advanced practitioner; any other session is the team
+    manager's to cancel.
+    """
+    if not joint_only(role):
+        return True
+    if row.kind != SupervisionKind.joint_with_ap.value:
+        return False
+    return actor_id is not None and actor_id in (
+        row.supervisor_id, row.recorded_by_id, advanced_practitioner_id
+    )
+
+
+def check_recorder(
+    session: Session, context: DiaryContext, data: SupervisionCreate, actor: Staff | None
+) -> None:
+    """An advanced practitioner records joint sessions only, led by them or by the NQSW's
+    team manager: the same rule on the page and in the API."""
+    if actor is None or not joint_only(actor.role):
+        return
+    if data.kind != SupervisionKind.joint_with_ap:
+        raise NotYours(
+            "an advanced practitioner records only joint supervision with the advanced "
+            "practitioner (kind joint_with_ap); the team manager records the other kinds",
+            field="kind",
+        )
+    allowed = {actor.id, team_manager_of(session, context.staff)}
+    if data.supervisor_id not in allowed:
+        raise NotYours(
+            "a joint session you record is led by you or by the NQSW's team manager; staff "
+            f"member {data.supervisor_id} is neither",
+            field="supervisor_id",
+        )
+
+
+def check_session_day(context: DiaryContext, data: SupervisionCreate) -> None:
+    """A session falls inside the programme's running time, on a working day unless the
+    recorder confirms otherwise.
+
+    A pause stops the programme clock, so a session inside it is refused: it would not be
+    programme supervision (keeping-in-touch contact during a pause is kept outside the
+    programme's record). A weekend or bank holiday is usually a mistyped date, so it is
+    refused unless `non_working_day` confirms it.
+    """
+    day = data.day
+    if day < context.enrolment.start_date:
+        raise DomainError(f"{day} is before the programme starts on "
+                          f"{context.enrolment.start_date}", field="day")
+    for pause in context.pauses:
+        if pause.start_date <= day and (pause.end_date is None or day <= pause.end_date):
+            until = f"to {pause.end_date}" if pause.end_date else "until further notice"
+            raise DomainError(
+                f"{day} is inside the programme's pause ({pause.reason}) from "
+                f"{pause.start_date} {until}: supervision is not recorded while the "
+                "programme clock is stopped",
+                field="day",
+            )
+    if data.non_working_day:
+        return
+    if day.weekday() >= 5:
+        raise DomainError(
+            f"{day} is a {WEEKDAYS[day.weekday()]}: check the date, or {CONFIRM_HINT}",
+            field="day",
+        )
+    if day in context.holidays:
+        raise DomainError(
+            f"{day} is a bank holiday ({holiday_name(day)}): check the date, or "
+            f"{CONFIRM_HINT}",
+            field="day",
+        )
 
 
 def record(
@@ -49,9 +163,8 @@ def record(
                           field="supervisor_id")
     if supervisor.id == context.staff_id or supervisor.role == Role.nqsw.value:
         raise DomainError("an NQSW cannot be the supervisor", field="supervisor_id")
-    if data.day < context.enrolment.start_date:
-        raise DomainError(f"{data.day} is before the programme starts on "
-                          f"{context.enrolment.start_date}", field="day")
+    check_recorder(session, context, data, _actor(session, actor_id))
+    check_session_day(context, data)
     row = SupervisionSession(
         enrolment_id=context.enrolment.id,  # type: ignore[arg-type]
         day=data.day,
@@ -70,7 +183,7 @@ def record(
     session.flush()
     audit.record(session, action="supervision.record", entity="supervision_session",
                  entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id,
-                 after=audit_view(row))
+                 after=audit_view(row), effective_on=min(data.day, on))
     nqsw_changed(session, context.staff_id, on, actor_id, "supervision recorded")
     return row
 
@@ -89,6 +202,15 @@ def cancel(
     """A planned session that will not happen: kept, with who cancelled it and why."""
     context = load_context(session, staff_id, on)
     row = get_session_row(session, context, session_id)
+    actor = _actor(session, actor_id)
+    if actor is not None and not may_cancel(actor.role, actor.id, row,
+                                            context.enrolment.advanced_practitioner_id):
+        raise NotYours(
+            f"session {row.id} is {KIND_WORDS.get(row.kind, row.kind)}: an advanced "
+            "practitioner cancels only the joint sessions they are part of; ask the team "
+            "manager",
+            field=["path", "session_id"],
+        )
     if row.cancelled:
         raise DomainError(f"session {row.id} was already cancelled on {row.cancelled_on}",
                           field=["path", "session_id"])
@@ -104,7 +226,8 @@ def cancel(
                  entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  before={"cancelled": False},
                  after={"cancelled": True, "reason": data.reason, "on": row.cancelled_on,
-                        "cancelled_by_id": row.cancelled_by_id})
+                        "cancelled_by_id": row.cancelled_by_id},
+                 effective_on=row.cancelled_on)
     nqsw_changed(session, context.staff_id, on, actor_id, "supervision cancelled")
     return row
 
@@ -189,6 +312,7 @@ def record_review(
     session.add(row)
     session.flush()
     audit.record(session, action="review.record", entity="review_point", entity_id=row.id,
-                 actor_id=actor_id, nqsw_id=context.staff_id, after=row)
+                 actor_id=actor_id, nqsw_id=context.staff_id, after=row,
+                 effective_on=data.held_on)
     nqsw_changed(session, context.staff_id, on, actor_id, f"{data.month}-month review held")
     return row

@@ -24,6 +24,7 @@ from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
 from app.models.diary import ProtectedTime, ProtectedTimePurpose
+from app.policy import entitlement
 from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
 from app.services import diary as diary_service
 from app.web import access, permits, queries
@@ -84,6 +85,16 @@ def done_url(staff_id: int, done: str, day: date) -> str:
     return f"/nqsws/{staff_id}/diary?" + urlencode({"done": done, "day": day.isoformat()})
 
 
+def windows(entries: list[ProtectedTime], day_hours: float) -> dict[int, str]:
+    """The times of day each booking holds, as the page shows them ("09:00 to 13:00")."""
+    shown = {}
+    for entry in entries:
+        start, end = diary_service.window(entry, day_hours)
+        if entry.id is not None and start is not None and end is not None:
+            shown[entry.id] = f"{start:%H:%M} to {end:%H:%M}"
+    return shown
+
+
 def diary_page(
     request: Request, session: Session, viewer: Viewer, staff_id: int, *, on: Any,
     policies: Any, values: dict[str, Any] | None = None, errors: FormErrors | None = None,
@@ -101,6 +112,7 @@ def diary_page(
     own = viewer.staff_id == staff_id
     done, done_day = done_message(request)
     bookers = queries.staff_by_id(session, [e.cancelled_by_id for e in entries])
+    day_hours = entitlement.day_hours(nqsw.contracted_hours, nqsw.fte)
     by_id = {e.id: e for e in entries}
     return render(request, "pages/diary.html", {
         "title": "Your protected time" if own else f"Protected time: {nqsw.name}",
@@ -113,6 +125,7 @@ def diary_page(
         "rebooked": rebooked,
         "rebooked_on": {lost: by_id[new].day for lost, new in rebooked.items() if new in by_id},
         "days": {i: e.day for i, e in by_id.items()},
+        "windows": windows(entries, day_hours),
         "people": bookers,
         "values": values or {"length": "full_day", "purpose": "study"},
         "errors": errors or FormErrors(),

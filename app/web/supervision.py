@@ -5,7 +5,7 @@ Supervision is the first thing to slip under pressure, so an overdue gap is the 
 thing on the page. Who may record follows the API, applied by the page access table
 (app/auth/page_access.py) before a handler runs: the team manager, and the advanced
 practitioner for the joint sessions they share with the manager (that last condition is
-about the session itself, so it is checked here).
+about the session itself: app.services.supervision applies it, for the API and here).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlmodel import Session
 from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
-from app.models import Staff, Team
+from app.models import Staff
 from app.models.diary import SupervisionKind, SupervisionSession
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
 from app.services import diary as diary_service
@@ -43,26 +43,37 @@ KINDS = [
     (SupervisionKind.joint_with_ap.value, "Joint supervision with the advanced practitioner"),
 ]
 SESSION_LABELS = {"day": "Date", "kind": "Kind of supervision", "minutes": "Minutes",
-                  "supervisor_id": "The supervisor", "note": "Note"}
+                  "supervisor_id": "The supervisor", "note": "Note",
+                  "non_working_day": "This session really is on that day"}
 REVIEW_LABELS = {"month": "Which review", "held_on": "Date held", "review_note": "Note"}
 DONE = {"recorded", "cancelled", "review"}
 
 
 def joint_only(viewer: Viewer) -> bool:
-    """An advanced practitioner records (and cancels) only the joint sessions they attend."""
-    return viewer.role == "advanced_practitioner"
+    """An advanced practitioner records (and cancels) only the joint sessions they attend
+    (the service's rule, so that the page and the API agree)."""
+    return supervision_service.joint_only(viewer.role)
 
 
-def may_cancel(viewer: Viewer, staff_id: int, row: SupervisionSession) -> bool:
+def may_cancel(viewer: Viewer, staff_id: int, row: SupervisionSession, ap_id: int | None
+               ) -> bool:
     if row.cancelled or not permits.may(viewer, permits.CANCEL_SUPERVISION, staff_id):
         return False
-    return not joint_only(viewer) or row.kind == SupervisionKind.joint_with_ap.value
+    return supervision_service.may_cancel(viewer.role, viewer.staff_id, row, ap_id)
+
+
+def page_errors(exc: DomainError) -> FormErrors:
+    """The service's refusal on the form's questions, in the form's own words."""
+    errors = FormErrors()
+    for name, message in domain_errors(exc).summary():
+        errors.add(name, message.replace(supervision_service.CONFIRM_HINT,
+                                         "tick “This session really is on that day”"))
+    return errors
 
 
 def supervisors(session: Session, viewer: Viewer, nqsw: Staff, ap_id: int | None) -> list[Staff]:
     """Who can have led a session: the team's manager, the AP, and the person recording."""
-    team = session.get(Team, nqsw.team_id) if nqsw.team_id else None
-    ids = [viewer.staff_id, team.manager_id if team else None, ap_id]
+    ids = [viewer.staff_id, supervision_service.team_manager_of(session, nqsw), ap_id]
     people = queries.staff_by_id(session, ids)
     return [people[i] for i in dict.fromkeys(ids) if i is not None and i in people]
 
@@ -143,7 +154,8 @@ def supervision_page(
         "joint_only": joint_only(viewer),
         "may_record": permits.may(viewer, permits.RECORD_SUPERVISION, staff_id),
         "may_review": permits.may(viewer, permits.RECORD_REVIEW, staff_id),
-        "cancellable": {r.id for r in rows if may_cancel(viewer, staff_id, r)},
+        "cancellable": {r.id for r in rows if may_cancel(
+            viewer, staff_id, r, context.enrolment.advanced_practitioner_id)},
         "values": {**defaults, **(values or {})},
         "errors": errors,
         "session_errors": session_errors or FormErrors(),
@@ -189,7 +201,7 @@ async def record(
     except DomainError as exc:
         session.rollback()
         return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
-                                values=data, session_errors=domain_errors(exc),
+                                values=data, session_errors=page_errors(exc),
                                 status_code=exc.status_code)
     return redirect(request, done_url(staff_id, "recorded", row.day))
 
@@ -239,7 +251,7 @@ def cancel_page(
     nqsw = access.nqsw_for(session, staff_id)
     context = diary_service.load_context(session, staff_id, today())
     row = supervision_service.get_session_row(session, context, session_id)
-    if not may_cancel(viewer, staff_id, row):
+    if not may_cancel(viewer, staff_id, row, context.enrolment.advanced_practitioner_id):
         raise PageForbidden("This session cannot be cancelled by you: it is already cancelled, "
                             "or it is not a joint session you attend.")
     people = queries.staff_by_id(session, [row.supervisor_id])
@@ -268,7 +280,8 @@ async def cancel(
 ) -> Response:
     context = diary_service.load_context(session, staff_id, today())
     if not may_cancel(viewer, staff_id,
-                      supervision_service.get_session_row(session, context, session_id)):
+                      supervision_service.get_session_row(session, context, session_id),
+                      context.enrolment.advanced_practitioner_id):
         raise PageForbidden("This session cannot be cancelled by you.")
     data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
     try:

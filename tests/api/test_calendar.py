@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -49,8 +49,10 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
     _, feed = new_feed(client, nqsw)
 
     # No login: calendar apps fetch the URL without cookies or tokens.
+    asked = datetime.now(UTC)
     with TestClient(app) as anonymous:
         response = anonymous.get(feed, params={"on": "2026-01-05"})
+    answered = datetime.now(UTC)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     raw = response.content
@@ -67,7 +69,12 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
     events = events_of(raw)
     for event in events.values():
         assert "UID" in event and "DTSTAMP" in event
-        assert event.decoded("DTSTAMP").tzinfo is not None  # a UTC timestamp
+        # DTSTAMP is when the feed was generated (RFC 5545 3.8.7.2), in UTC.
+        stamp = event.decoded("DTSTAMP")
+        assert stamp.tzinfo is not None
+        assert asked - timedelta(seconds=1) <= stamp <= answered + timedelta(seconds=1)
+        assert "CREATED" in event and "LAST-MODIFIED" in event and "SEQUENCE" in event
+    assert len({e.decoded("DTSTAMP") for e in events.values()}) == 1
     assert len(events) == 7 + 1 + 4  # bookings, one session, review points at 3/6/9/12
 
     day_event = next(e for e in events.values() if str(e["UID"]).startswith(
@@ -76,8 +83,14 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
     assert day_event.decoded("DTEND") == date(2026, 1, 15)
     assert str(day_event["SUMMARY"]) == "Protected time: training"
     assert str(day_event["STATUS"]) == "CONFIRMED"
+    assert str(day_event["TRANSP"]) == "OPAQUE"  # protected time shows as busy
+    assert int(day_event["SEQUENCE"]) == 0
     half_event = next(e for e in events.values() if f"-{half['id']}@" in str(e["UID"]))
     assert str(half_event["SUMMARY"]) == "Protected time (afternoon): study"
+    # A half day is a timed event in its window, the one the diary refuses overlaps in.
+    assert half_event.decoded("DTSTART") == datetime(2026, 1, 15, 13, 0, tzinfo=LONDON)
+    assert half_event.decoded("DTEND") == datetime(2026, 1, 15, 17, 0, tzinfo=LONDON)
+    assert str(half_event["TRANSP"]) == "OPAQUE"
 
     offsets = {}
     for day, entry in timed.items():
@@ -96,6 +109,9 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
                 str(e["UID"]))
     assert str(lost["STATUS"]) == "CANCELLED"
     assert "Court" in str(lost["DESCRIPTION"])
+    assert str(lost["TRANSP"]) == "TRANSPARENT"  # no longer holds the time
+    assert int(lost["SEQUENCE"]) == 1
+    assert lost.decoded("LAST-MODIFIED") >= lost.decoded("CREATED")
 
     supervision = next(e for e in events.values() if str(e["UID"]).startswith(
         f"supervision-{session['id']}@"))
@@ -105,9 +121,12 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
 
     reviews = sorted((e.decoded("DTSTART"), str(e["SUMMARY"])) for e in events.values()
                      if str(e["UID"]).startswith("review-"))
+    # Each review on its month boundary, or the next working day: 5 April 2026 is Easter
+    # Sunday and 6 April Easter Monday, so the 3-month review is due on Tuesday 7 April;
+    # 5 July is a Sunday.
     assert reviews == [
-        (date(2026, 4, 5), "3-month review due"),
-        (date(2026, 7, 5), "6-month review due"),
+        (date(2026, 4, 7), "3-month review due"),
+        (date(2026, 7, 6), "6-month review due"),
         (date(2026, 10, 5), "9-month review due"),
         (date(2027, 1, 5), "12-month review due"),
     ]
@@ -116,8 +135,43 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
     again = events_of(calendar.to_ical())
     assert again.keys() == events.keys()
     for uid, event in events.items():
-        for key in ("DTSTART", "DTEND", "SUMMARY", "STATUS"):
+        for key in ("DTSTART", "DTEND", "SUMMARY", "STATUS", "TRANSP", "DTSTAMP",
+                    "LAST-MODIFIED", "SEQUENCE"):
             assert again[uid].decoded(key) == event.decoded(key)
+
+
+def test_a_moved_or_cancelled_booking_changes_sequence_and_last_modified(
+    client: TestClient,
+) -> None:
+    """Subscribed calendars notice a change by SEQUENCE and LAST-MODIFIED."""
+    nqsw = make_nqsw(client, start="2026-01-05")
+    manager = make_staff(client, "team_manager")
+    entry = book(client, nqsw, "2026-02-11", on="2026-01-05")
+    _, feed = new_feed(client, nqsw)
+    uid = next(u for u in events_of(client.get(feed, params={"on": "2026-01-05"}).content)
+               if u.startswith(f"protected-time-{entry['id']}@"))
+
+    def seen() -> icalendar.Event:
+        return events_of(client.get(feed, params={"on": "2026-01-05"}).content)[uid]
+
+    first = seen()
+    assert int(first["SEQUENCE"]) == 0
+    moved = client.post(f"/api/v1/nqsws/{nqsw}/diary/{entry['id']}/move",
+                        json={"day": "2026-02-12"}, params={"on": "2026-01-05"})
+    assert moved.status_code == 200, moved.text
+    second = seen()
+    assert int(second["SEQUENCE"]) == 1
+    assert second.decoded("DTSTART") == date(2026, 2, 12)
+    assert second.decoded("LAST-MODIFIED") >= first.decoded("LAST-MODIFIED")
+    cancelled = client.post(f"/api/v1/nqsws/{nqsw}/diary/{entry['id']}/cancel",
+                            json={"cancelled_by_id": manager, "reason": "Duty cover"},
+                            params={"on": "2026-01-06"})
+    assert cancelled.status_code == 200, cancelled.text
+    third = seen()
+    assert (int(third["SEQUENCE"]), str(third["STATUS"])) == (2, "CANCELLED")
+    assert third.decoded("LAST-MODIFIED") >= second.decoded("LAST-MODIFIED")
+    # The generation time moves on with every fetch; the event's own dates do not.
+    assert third.decoded("CREATED") == first.decoded("CREATED")
 
 
 def test_rotating_the_token_retires_the_old_url(client: TestClient) -> None:

@@ -8,6 +8,7 @@ that programme stages do not depend on the day the suite runs.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -160,8 +161,12 @@ def test_loading_twice_never_duplicates(
         skipped = runner.invoke(cli, ["demo", "--if-empty", "--as-of", AS_OF.isoformat()])
         assert skipped.exit_code == 0, skipped.output
         assert "left as is" in skipped.output
-        refused = runner.invoke(cli, ["demo", "--as-of", AS_OF.isoformat()])
-        assert refused.exit_code == 1
+        # Without --if-empty a second run says so and does nothing; that is not a failure
+        # (`make demo` twice must not fail the second time).
+        again_cli = runner.invoke(cli, ["demo", "--as-of", AS_OF.isoformat()])
+        assert again_cli.exit_code == 0, again_cli.output
+        assert "already holds an organisation: nothing loaded" in again_cli.output
+        assert "--replace" in again_cli.output
     finally:
         get_settings.cache_clear()
     assert organisation_counts(demo_small.engine, AS_OF) == before
@@ -172,6 +177,26 @@ def test_demo_command_refuses_bad_options() -> None:
     assert runner.invoke(cli, ["demo", "--size", "huge"]).exit_code == 2
     assert runner.invoke(cli, ["demo", "--as-of", "23/11/2026"]).exit_code == 2
     assert runner.invoke(cli, ["demo", "--if-empty", "--replace"]).exit_code == 2
+    far = runner.invoke(cli, ["demo", "--as-of", "9999-12-31"])
+    assert far.exit_code == 2
+    assert "9999-12-31 is out of range" in far.output
+
+
+def test_demo_sign_ins_are_whole_on_a_narrow_terminal(
+    demo_small: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An 80-column terminal shows every address and the password in full."""
+    from rich.console import Console
+
+    from app import cli_demo
+
+    narrow = Console(width=80, record=True, file=io.StringIO())
+    monkeypatch.setattr(cli_demo, "console", narrow)
+    cli_demo.print_sign_ins(demo_small.outcome.accounts)
+    text = narrow.export_text()
+    assert "ringfence-demo" in text
+    for account in demo_small.outcome.accounts:
+        assert account["email"] in text, text
 
 
 # What each featured NQSW is built to show, as (policy rule, outcome) findings.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from itertools import count
 from typing import Any
 
@@ -32,7 +33,8 @@ def make_nqsw(client: TestClient, *, start: str = "2026-09-01", programme: str =
     body = {"name": f"Nadia {next(_emails)}", "email": f"nqsw{next(_emails)}@example.org",
             "programme": programme, "start_date": start,
             "contracted_hours": contracted_hours, "fte": fte}
-    response = client.post("/api/v1/nqsws", json=body)
+    # Enrolled as of the start date, so that nothing is evaluated as of the real today.
+    response = client.post("/api/v1/nqsws", json=body, params={"on": start})
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
@@ -319,7 +321,10 @@ def test_displaced_days_are_kept_for_rebooking(client: TestClient) -> None:
     summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2027-01-04"}).json()
     assert [(d["id"], d["rebooked_by_id"]) for d in summary["displaced"]] == [
         (inside[0], again["id"])]
-    assert summary["booked"]["count"] == 3
+    # 1 December is past and was never marked taken: it has lapsed, not "booked ahead".
+    assert summary["booked"]["count"] == 2
+    assert summary["lapsed"] == {"hours": 7.4, "days": 1.0, "count": 1}
+    assert [b["id"] for b in summary["lapsed_bookings"]] == [before["id"]]
 
 
 def test_unknown_nqsw_and_entry_are_404(client: TestClient) -> None:
@@ -379,3 +384,230 @@ def test_diary_facts_are_loaded_in_a_constant_number_of_queries(
     facts = every[enrolments[0]]
     assert [e.day for e in facts.protected_time] == [date(2026, 12, 1), date(2026, 12, 8)]
     assert one[enrolments[0]] == facts
+
+
+# --- the audit's gaps: overlaps, past moves, taking in advance, weekly limits ------------
+
+
+def test_a_half_day_holds_its_morning_or_afternoon(client: TestClient) -> None:
+    """A half day holds 09:00-13:00 (morning) or 13:00-17:00 (afternoon) on a 7.4-hour
+    day, so a timed booking cannot overlap it unnoticed, whichever is booked first."""
+    nqsw = make_nqsw(client)
+    morning = book(client, nqsw, "2026-12-07", length="half_day", half="am")
+    assert (morning["from_time"], morning["until_time"]) == ("09:00:00", "13:00:00")
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-07", "purpose": "study", "length": "hours",
+                              "hours": 2, "start_time": "09:30:00"}),
+            "start_time", f"overlaps booking {morning['id']}, the morning of 2026-12-07 "
+                          "(09:00 to 13:00)")
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-07", "purpose": "study", "length": "hours",
+                              "hours": 1, "start_time": "12:30:00"}),
+            "start_time", "overlaps booking")
+    # After the morning ends, and before the day starts, is free.
+    after = book(client, nqsw, "2026-12-07", length="hours", hours=2, start_time="13:00:00")
+    assert (after["from_time"], after["until_time"]) == ("13:00:00", "15:00:00")
+    book(client, nqsw, "2026-12-07", length="hours", hours=1, start_time="08:00:00")
+    # The afternoon now overlaps the 13:00 booking: refused on the half the form asks.
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-07", "purpose": "study", "length": "half_day",
+                              "half": "pm"}),
+            "half", f"the afternoon of 2026-12-07 (13:00 to 17:00) overlaps booking "
+                    f"{after['id']}, 2026-12-07 from 13:00 to 15:00")
+    # Timed first, then the half day over it.
+    timed = book(client, nqsw, "2026-12-08", length="hours", hours=1, start_time="11:00:00")
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-08", "purpose": "study", "length": "half_day",
+                              "half": "am"}),
+            "half", f"overlaps booking {timed['id']}")
+    assert book(client, nqsw, "2026-12-08", length="half_day", half="pm")["status"] == "booked"
+    # Moving a timed booking into a booked morning is refused the same way.
+    other = book(client, nqsw, "2026-12-09", length="hours", hours=1, start_time="15:00:00")
+    refused(client.post(diary_url(nqsw, f"/{other['id']}/move"), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-07", "start_time": "10:00:00"}),
+            "start_time", f"overlaps booking {morning['id']}")
+
+
+def test_a_booking_that_has_happened_is_not_moved(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    past = book(client, nqsw, "2026-11-25")
+    refused(client.post(diary_url(nqsw, f"/{past['id']}/move"), params={"on": "2026-11-26"},
+                        json={"day": "2026-12-02"}),
+            ["path", "entry_id"], "was for 2026-11-25, before 2026-11-26")
+    ahead = book(client, nqsw, "2026-12-07")
+    refused(client.post(diary_url(nqsw, f"/{ahead['id']}/move"), params={"on": "2026-11-26"},
+                        json={"day": "2026-11-24"}),
+            "day", "2026-11-24 is in the past (before 2026-11-26)")
+    # A booking for today can still be moved, to today or later.
+    today = book(client, nqsw, "2026-11-26")
+    moved = client.post(diary_url(nqsw, f"/{today['id']}/move"), params={"on": "2026-11-26"},
+                        json={"day": "2026-11-27"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["day"] == "2026-11-27"
+
+
+def test_time_is_marked_taken_once_it_has_happened(
+    client: TestClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.models import Breach
+
+    monkeypatch.setattr("app.schemas.common.today", lambda: date(2026, 12, 1))
+    nqsw = make_nqsw(client)
+    later = book(client, nqsw, "2027-03-03")
+    taken_url = diary_url(nqsw, f"/{later['id']}/taken")
+    # Confirming a day months ahead, on 1 December 2026 (no `on`: today), is refused.
+    refused(client.post(taken_url, json={"on": "2027-03-03"}),
+            "on", "2027-03-03 is after 2026-12-01, the date of this request")
+    refused(client.post(taken_url, json={"on": "2027-03-02"}, params={"on": "2027-03-10"}),
+            "on", "can be marked taken on or after that day")
+    done = client.post(taken_url, json={"on": "2027-03-04"}, params={"on": "2027-03-10"})
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert (body["status"], body["taken_on"]) == ("taken", "2027-03-04")
+    assert body["taken_at"] is not None
+    assert client.get(diary_url(nqsw, f"/{later['id']}")).json()["taken_on"] == "2027-03-04"
+    event = db_session.exec(
+        select(AuditEvent).where(AuditEvent.action == "protected_time.take",
+                                 AuditEvent.entity_id == str(later["id"]))
+    ).one()
+    assert event.effective_on == date(2027, 3, 4)
+    # The re-evaluation ran as of the request's date, never later.
+    opened = db_session.exec(select(Breach.opened_on).where(Breach.staff_id == nqsw)).all()
+    assert opened and max(opened) <= date(2027, 3, 10)
+    # Without a body, the confirmation is dated the request's `on`.
+    other = book(client, nqsw, "2026-11-25")
+    plain = client.post(diary_url(nqsw, f"/{other['id']}/taken"), params={"on": "2026-11-27"})
+    assert plain.json()["taken_on"] == "2026-11-27"
+
+
+def test_a_week_holds_no_more_protected_time_than_the_contracted_hours(
+    client: TestClient,
+) -> None:
+    """A 0.6 FTE NQSW (22.2 hours a week) books at most 22.2 hours in one week."""
+    nqsw = make_nqsw(client, contracted_hours=22.2, fte=0.6)
+    for day in ("2026-11-30", "2026-12-01", "2026-12-02"):
+        book(client, nqsw, day)
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-03", "purpose": "study"}),
+            "day", "the week beginning 2026-11-30 already has 22.2 hours of protected time "
+                   "booked; with 7.4 more it would pass the 22.2 hours contracted for a week")
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-04", "purpose": "study", "length": "hours",
+                              "hours": 0.25}),
+            "day", "22.2 hours contracted for a week")
+    # The next week is empty; and a move inside the week does not count itself twice.
+    nxt = book(client, nqsw, "2026-12-07")
+    moved = client.post(diary_url(nqsw, f"/{nxt['id']}/move"), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-09"})
+    assert moved.status_code == 200, moved.text
+    first = client.get(diary_url(nqsw), params={"on": "2026-11-23", "to": "2026-12-01"})
+    entry = first.json()["data"][0]
+    refused(client.post(diary_url(nqsw, f"/{nxt['id']}/move"), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-04"}), "day", "the week beginning 2026-11-30")
+    assert entry["day"] == "2026-11-30"
+    # Full time, 37 hours: five full days fit.
+    full = make_nqsw(client)
+    for day in ("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"):
+        book(client, full, day)
+
+
+@pytest.mark.parametrize("value", ["09:00:00+05:00", "09:00Z", "09:00:00-01:00"])
+def test_times_with_a_utc_offset_are_refused(client: TestClient, value: str) -> None:
+    nqsw = make_nqsw(client)
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-07", "purpose": "study", "length": "hours",
+                              "hours": 2, "start_time": value}),
+            "start_time", "without a UTC offset")
+    entry = book(client, nqsw, "2026-12-08", length="hours", hours=2, start_time="09:00")
+    assert entry["start_time"] == "09:00:00"
+    refused(client.post(diary_url(nqsw, f"/{entry['id']}/move"), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-09", "start_time": value}),
+            "start_time", "without a UTC offset")
+    refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                        json={"day": "2026-12-07", "purpose": "study", "length": "hours",
+                              "hours": 2, "start_time": "25:00"}),
+            "start_time", "HH:MM")
+
+
+def test_the_schema_describes_local_times_as_they_are_returned(client: TestClient) -> None:
+    """JSON Schema's `format: time` needs an offset; these times never have one."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("ProtectedTimePublic", "ProtectedTimeCreate", "ProtectedTimeMove",
+                 "SupervisionPublic", "SupervisionCreate"):
+        field = schemas[name]["properties"]["start_time"]
+        text = next(option for option in field["anyOf"] if option.get("type") == "string")
+        assert "format" not in text, name
+        pattern = re.compile(text["pattern"])
+        assert pattern.match("10:00:00") and pattern.match("09:30")
+        assert not pattern.match("10:00:00+05:00")
+
+
+def test_a_booking_by_the_hour_is_at_least_a_quarter_of_an_hour(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    for hours in (0.001, 0.2, 0):
+        refused(client.post(diary_url(nqsw), params={"on": "2026-11-23"},
+                            json={"day": "2026-12-07", "purpose": "study", "length": "hours",
+                                  "hours": hours}),
+                "hours", "book at least 0.25 hours (a quarter of an hour)")
+    assert book(client, nqsw, "2026-12-07", length="hours", hours=0.25)["hours"] == 0.25
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    hours = schema["ProtectedTimeCreate"]["properties"]["hours"]["anyOf"][0]
+    assert hours["minimum"] == 0.25
+
+
+def test_past_bookings_never_marked_taken_have_lapsed(client: TestClient) -> None:
+    """By week 6 half the year's time should be in the diary: days gone by without being
+    marked taken do not count, days still ahead and days taken do."""
+    lapsing = make_nqsw(client)
+    days = [date(2026, 9, d) for d in (2, 3, 4, 7, 8, 9, 10, 11, 14, 15, 16, 17)]
+    for day in days:
+        book(client, lapsing, day.isoformat(), on="2026-09-01")
+    summary = client.get(diary_url(lapsing, "/summary"), params={"on": "2026-10-12"}).json()
+    ahead = next(c for c in summary["checks"] if c["check"] == "diarised_ahead")
+    assert ahead["ok"] is False and ahead["measured"] == 0
+    assert summary["lapsed"]["count"] == 12
+    assert summary["lapsed"]["hours"] == pytest.approx(12 * 7.4)
+    assert summary["booked"]["count"] == 0
+    assert [b["day"] for b in summary["lapsed_bookings"]] == [d.isoformat() for d in days]
+    assert summary["unbooked"]["hours"] == summary["entitlement"]["hours"]
+    # Marked taken, the same days count.
+    listed = client.get(diary_url(lapsing), params={"on": "2026-10-12"}).json()["data"]
+    for entry in listed:
+        client.post(diary_url(lapsing, f"/{entry['id']}/taken"), params={"on": "2026-10-12"})
+    summary = client.get(diary_url(lapsing, "/summary"), params={"on": "2026-10-12"}).json()
+    ahead = next(c for c in summary["checks"] if c["check"] == "diarised_ahead")
+    assert ahead["ok"] is True and ahead["measured"] == pytest.approx(12 * 7.4)
+    assert summary["lapsed"]["count"] == 0
+    # Booked ahead (not yet past) counts too.
+    planner = make_nqsw(client)
+    for day in days:
+        book(client, planner, (day + timedelta(weeks=9)).isoformat(), on="2026-09-01")
+    summary = client.get(diary_url(planner, "/summary"), params={"on": "2026-10-12"}).json()
+    ahead = next(c for c in summary["checks"] if c["check"] == "diarised_ahead")
+    assert ahead["ok"] is True and summary["booked"]["count"] == 12
+
+
+def test_the_worked_example_in_the_docs(client: TestClient) -> None:
+    """docs/diary.md: Amira (full-time) and Ben (0.6 FTE), both from 1 September 2026."""
+    amira = make_nqsw(client)
+    view = client.get(diary_url(amira, "/entitlement"), params={"on": "2026-11-23"}).json()
+    working = view["working"]
+    assert (working["weekdays"], working["bank_holidays_excluded"],
+            working["working_days"]) == (261, 8, 253)
+    assert view["programme_last_day"] == "2027-08-31"
+    assert view["hours"] == pytest.approx(167.97, abs=0.005)
+    assert view["days"] == pytest.approx(22.7, abs=0.005)
+    assert view["accrued_hours"] == pytest.approx(39.84, abs=0.005)
+    assert view["accrued_days"] == pytest.approx(5.38, abs=0.005)
+    ben = make_nqsw(client, contracted_hours=22.2, fte=0.6)
+    view = client.get(diary_url(ben, "/entitlement"), params={"on": "2026-11-23"}).json()
+    assert view["hours"] == pytest.approx(100.78, abs=0.005)
+    assert view["days"] == pytest.approx(13.62, abs=0.005)
+    # Diarised ahead: half the year's 167.97 hours by 12 October.
+    summary = client.get(diary_url(amira, "/summary"), params={"on": "2026-10-12"}).json()
+    ahead = next(c for c in summary["checks"] if c["check"] == "diarised_ahead")
+    assert ahead["limit"] == pytest.approx(83.98, abs=0.011)
+    # On track on 23 November: 80% of 39.84 hours earned.
+    summary = client.get(diary_url(amira, "/summary"), params={"on": "2026-11-23"}).json()
+    track = next(c for c in summary["checks"] if c["check"] == "on_track")
+    assert track["limit"] == pytest.approx(31.87, abs=0.005)

@@ -207,6 +207,7 @@ def test_patch_changes_the_people_and_the_pattern(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["fte"] == 0.5 and body["enrolment"]["advanced_practitioner_id"] == ap
+    assert body["contracted_hours"] == 18.5  # an FTE alone brings its hours with it
     assert body["enrolment"]["assessor_id"] == manager
     actions = {e["action"] for e in client.get(
         "/api/v1/audit", params={"nqsw_id": nqsw["id"]}).json()["data"]}
@@ -218,7 +219,10 @@ def test_patch_changes_the_people_and_the_pattern(client: TestClient) -> None:
         ({"fte": 0}, ["body", "fte"]),
         ({"fte": -0.5}, ["body", "fte"]),
         ({"fte": None}, ["body", "fte"]),
-        ({"programme": "swip"}, ["body", "programme"]),
+        ({"programme": "diploma"}, ["body", "programme"]),
+        ({"contracted_hours": 10}, ["body", "contracted_hours"]),  # 10 h at FTE 0.5
+        ({"fte": 0.5, "contracted_hours": 37}, ["body", "contracted_hours"]),
+        ({"start_date": "2019-12-31"}, ["body", "start_date"]),  # before they joined
     ]
     for body_, loc in refused:
         answer = client.patch(url, json=body_)
@@ -247,7 +251,12 @@ def test_one_open_enrolment_at_a_time(client: TestClient, db_session: Session) -
     view = client.get(f"/api/v1/nqsws/{nqsw['id']}").json()
     assert view["enrolment"]["id"] == second.json()["id"]
     history = client.get(f"/api/v1/nqsws/{nqsw['id']}/enrolments").json()
-    assert [e["status"] for e in history] == ["withdrawn", "active"]
+    assert history["count"] == 2
+    assert [e["status"] for e in history["data"]] == ["withdrawn", "active"]
+    # Each as of the date asked about: before the end date the first was still running.
+    earlier = client.get(f"/api/v1/nqsws/{nqsw['id']}/enrolments",
+                         params={"on": "2026-02-01"}).json()["data"]
+    assert [e["status"] for e in earlier] == ["active", "not_started"]
 
 
 def test_enrolling_a_social_worker_makes_them_an_nqsw(client: TestClient) -> None:
@@ -277,3 +286,253 @@ def test_enrolment_detail(client: TestClient, db_session: Session) -> None:
     assert client.get("/api/v1/nqsws/424242").status_code == 404
     worker = make_staff(client, "sw@example.org", "social_worker")
     assert client.get(f"/api/v1/nqsws/{worker}").status_code == 404
+
+
+# --- status as of `on` ------------------------------------------------------------------
+
+
+def status_on(client: TestClient, staff_id: int, on: str) -> str:
+    response = client.get(f"/api/v1/nqsws/{staff_id}", params={"on": on})
+    assert response.status_code == 200, response.text
+    return response.json()["enrolment"]["status"]
+
+
+def test_status_is_worked_out_for_the_date_asked_about(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    url = f"/api/v1/nqsws/{nqsw['id']}"
+    paused = client.post(f"{url}/pause", params={"on": "2026-03-01"},
+                         json={"start_date": "2026-03-10", "reason": "health"})
+    assert paused.status_code == 200, paused.text
+    resumed = client.post(f"{url}/resume", params={"on": "2026-03-01"}, json={"on": "2026-04-01"})
+    assert resumed.status_code == 200, resumed.text
+    withdrawn = client.post(f"{url}/withdraw", params={"on": "2026-05-01"},
+                            json={"on": "2026-06-01", "reason": "other"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert status_on(client, nqsw["id"], "2026-01-04") == "not_started"
+    assert status_on(client, nqsw["id"], "2026-03-09") == "active"
+    assert status_on(client, nqsw["id"], "2026-03-10") == "paused"
+    assert status_on(client, nqsw["id"], "2026-03-31") == "paused"
+    assert status_on(client, nqsw["id"], "2026-04-01") == "active"
+    assert status_on(client, nqsw["id"], "2026-05-31") == "active"  # before the end date
+    assert status_on(client, nqsw["id"], "2026-06-01") == "withdrawn"
+
+
+def test_a_pause_recorded_for_later_changes_nothing_today(client: TestClient) -> None:
+    nqsw = make_nqsw(client)
+    url = f"/api/v1/nqsws/{nqsw['id']}"
+    response = client.post(f"{url}/pause", params={"on": "2026-02-01"},
+                           json={"start_date": "2026-03-01", "reason": "maternity"})
+    assert response.status_code == 200, response.text
+    today_ = client.get(url, params={"on": "2026-02-01"}).json()
+    assert today_["enrolment"]["status"] == "active" and today_["progress"]["paused"] is False
+    assert status_on(client, nqsw["id"], "2026-03-01") == "paused"
+
+    def listed(status: str, on: str) -> list[int]:
+        body = client.get("/api/v1/nqsws", params={"status": status, "on": on}).json()
+        return [row["id"] for row in body["data"]]
+
+    assert listed("active", "2026-02-01") == [nqsw["id"]]
+    assert listed("paused", "2026-02-01") == []
+    assert listed("paused", "2026-03-02") == [nqsw["id"]]
+    assert listed("active", "2026-03-02") == []
+
+
+def test_lists_as_of_a_date_leave_out_later_starters(client: TestClient) -> None:
+    early = make_nqsw(client, "early@example.org", start_date="2026-01-05")
+    late = make_nqsw(client, "late@example.org", start_date="2026-09-01")
+
+    def ids(**params: Any) -> list[int]:
+        response = client.get("/api/v1/nqsws", params=params)
+        assert response.status_code == 200, response.text
+        return [row["id"] for row in response.json()["data"]]
+
+    assert ids(on="2026-03-01") == [early["id"]]
+    assert ids(on="2026-03-01", status="not_started") == [late["id"]]
+    assert ids(on="2026-09-01") == [early["id"], late["id"]]
+    assert ids(on="2025-12-31") == []
+    assert client.get("/api/v1/nqsws", params={"status": "asleep"}).status_code == 422
+    # The enrolments list follows the same rule.
+    listed = client.get("/api/v1/enrolments", params={"on": "2026-03-01"}).json()
+    assert [e["staff_id"] for e in listed["data"]] == [early["id"]] and listed["count"] == 1
+    upcoming = client.get("/api/v1/enrolments",
+                          params={"on": "2026-03-01", "status": "not_started"}).json()
+    assert [(e["staff_id"], e["status"]) for e in upcoming["data"]] == [
+        (late["id"], "not_started")]
+
+
+def test_a_list_of_many_costs_the_same_queries_as_a_list_of_one(
+    client: TestClient, db_session: Session
+) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    make_nqsw(client, "one@example.org")
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        client.get("/api/v1/nqsws", params={"on": "2026-03-01"})
+        one = len(statements)
+        assert one > 0
+        for n in range(4):
+            make_nqsw(client, f"more{n}@example.org")
+        statements.clear()
+        body = client.get("/api/v1/nqsws", params={"on": "2026-03-01"}).json()
+        assert body["count"] == 5
+        assert len(statements) == one
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+# --- enrolling and correcting re-evaluate ---------------------------------------------------
+
+
+def _worker_with_cases(client: TestClient, db_session: Session, cases: int) -> int:
+    from app.models import Allocation, Case
+
+    worker = make_staff(client, "sw@example.org", "social_worker")
+    for n in range(cases):
+        case = Case(reference=f"R-{n}", category="child_in_need", complexity=2,
+                    opened_on=date(2026, 1, 2))
+        db_session.add(case)
+        db_session.flush()
+        db_session.add(Allocation(case_id=case.id, worker_id=worker, role="holder",  # type: ignore[arg-type]
+                                  start_date=date(2026, 1, 2)))
+    db_session.commit()  # a refused request rolls back to here, keeping the cases
+    return worker
+
+
+def open_breaches(client: TestClient, staff_id: int) -> set[str]:
+    body = client.get("/api/v1/breaches", params={"staff_id": staff_id, "on": "2026-02-01"})
+    assert body.status_code == 200, body.text
+    return {b["rule_id"] for b in body.json()["data"] if b["status"] != "resolved"}
+
+
+def test_enrolling_a_worker_who_holds_cases_opens_the_breach(
+    client: TestClient, db_session: Session
+) -> None:
+    worker = _worker_with_cases(client, db_session, cases=7)
+    assert open_breaches(client, worker) == set()
+    response = client.post("/api/v1/enrolments", params={"on": "2026-02-01"}, json={
+        "staff_id": worker, "programme": "asye", "start_date": "2026-01-05"})
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "active"
+    assert "caseload-cap" in open_breaches(client, worker)
+
+
+def test_patching_an_enrolment_corrects_it_and_re_evaluates(
+    client: TestClient, db_session: Session
+) -> None:
+    worker = _worker_with_cases(client, db_session, cases=7)
+    # Enrolled from a later start: not yet an NQSW on 2026-02-01, so no cap yet.
+    created = client.post("/api/v1/enrolments", params={"on": "2026-02-01"}, json={
+        "staff_id": worker, "programme": "asye", "start_date": "2026-06-01"})
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "not_started"
+    assert open_breaches(client, worker) == set()
+    enrolment_id = created.json()["id"]
+    url = f"/api/v1/enrolments/{enrolment_id}"
+    corrected = client.patch(url, params={"on": "2026-02-01"},
+                             json={"start_date": "2026-01-05", "programme": "swip"})
+    assert corrected.status_code == 200, corrected.text
+    body = corrected.json()
+    assert body["start_date"] == "2026-01-05" and body["programme"] == "swip"
+    assert body["status"] == "active" and body["progress"]["end_date"] == "2028-01-05"
+    assert "caseload-cap" in open_breaches(client, worker)
+    events = client.get("/api/v1/audit", params={"entity": "enrolment",
+                                                 "entity_id": enrolment_id}).json()["data"]
+    update = next(e for e in events if e["action"] == "enrolment.update")
+    assert update["after"] == {"start_date": "2026-01-05", "programme": "swip"}
+    assert update["effective_on"] == "2026-02-01"
+    # `on` may come in the body instead, but not twice with different dates.
+    in_body = client.patch(url, json={"programme": "asye", "on": "2026-02-02"})
+    assert in_body.status_code == 200, in_body.text
+    clash = client.patch(url, params={"on": "2026-02-01"},
+                         json={"programme": "swip", "on": "2026-02-02"})
+    assert clash.status_code == 422 and clash.json()["detail"][0]["loc"] == ["body", "on"]
+
+
+def test_patching_an_enrolment_refuses_bad_corrections(
+    client: TestClient, db_session: Session
+) -> None:
+    team = make_team(client, "Alpha", make_area(client, "North"))
+    worker = make_staff(client, "sw2@example.org", "social_worker", team_id=team)
+    nqsw = make_nqsw(client)
+    url = f"/api/v1/enrolments/{nqsw['enrolment']['id']}"
+    db_session.add(Pause(enrolment_id=nqsw["enrolment"]["id"], start_date=date(2026, 3, 1),
+                         end_date=date(2026, 3, 5), reason="health"))
+    db_session.commit()  # each refused request rolls back to here, keeping the pause
+    refused = [
+        ({"start_date": "2026-03-02"}, "start_date", "a pause starts on 2026-03-01"),
+        ({"start_date": "2025-12-01"}, "start_date", "before staff member"),
+        ({"start_date": None}, "start_date", "cannot be empty"),
+        ({"start_date": "9999-01-01"}, "start_date", "out of range"),
+        ({"programme": "diploma"}, "programme", ""),
+        ({"programme": None}, "programme", "cannot be empty"),
+        ({"advanced_practitioner_id": worker}, "advanced_practitioner_id", "not an advanced"),
+        ({"assessor_id": nqsw["id"]}, "assessor_id", "cannot be an assessor"),
+        ({"assessor_id": 987654}, "assessor_id", "does not exist"),
+        ({"status": "completed"}, "status", ""),
+    ]
+    for body, field, words in refused:
+        answer = client.patch(url, json=body)
+        assert answer.status_code == 422, (body, answer.text)
+        detail = answer.json()["detail"][0]
+        assert detail["loc"] == ["body", field], (body, detail)
+        assert words in detail["msg"], (body, detail)
+    assert client.patch("/api/v1/enrolments/424242", json={"programme": "swip"}).status_code == 404
+
+
+def test_enrolments_list_filters_and_pages(client: TestClient) -> None:
+    ann = make_nqsw(client, "ann@example.org")
+    bea = make_nqsw(client, "bea@example.org", programme="swip", start_date="2026-02-02")
+
+    def listed(**params: Any) -> list[int]:
+        response = client.get("/api/v1/enrolments", params={"on": "2026-06-01", **params})
+        assert response.status_code == 200, response.text
+        return [e["staff_id"] for e in response.json()["data"]]
+
+    assert listed() == [ann["id"], bea["id"]]
+    assert listed(staff_id=bea["id"]) == [bea["id"]]
+    assert listed(programme="asye") == [ann["id"]]
+    assert listed(status="active") == [ann["id"], bea["id"]]
+    assert listed(status="withdrawn") == []
+    page = client.get("/api/v1/enrolments", params={"on": "2026-06-01", "limit": 1,
+                                                    "offset": 1}).json()
+    assert page["count"] == 2 and [e["staff_id"] for e in page["data"]] == [bea["id"]]
+    assert client.get("/api/v1/enrolments", params={"staff_id": "x"}).status_code == 422
+
+
+# --- working pattern ------------------------------------------------------------------------
+
+
+def test_an_fte_without_hours_is_pro_rata(client: TestClient) -> None:
+    part_time = make_nqsw(client, "pt@example.org", fte=0.6)
+    assert part_time["fte"] == 0.6 and part_time["contracted_hours"] == 22.2
+    full_time = make_nqsw(client, "ft@example.org")
+    assert full_time["fte"] == 1.0 and full_time["contracted_hours"] == 37.0
+    both = make_nqsw(client, "both@example.org", fte=0.8, contracted_hours=30)
+    assert both["contracted_hours"] == 30
+    for fields in ({"fte": 0.6, "contracted_hours": 37}, {"contracted_hours": 18.5},
+                   {"fte": 1, "contracted_hours": 50}):
+        response = client.post("/api/v1/nqsws", json={
+            "name": "Odd", "email": "odd@example.org", "programme": "asye",
+            "start_date": "2026-01-05", **fields})
+        assert response.status_code == 422, (fields, response.text)
+        detail = response.json()["detail"][0]
+        assert detail["loc"] == ["body", "contracted_hours"], detail
+        assert "full-time week" in detail["msg"]
+
+
+def test_a_closed_team_takes_no_new_nqsw(client: TestClient) -> None:
+    team = make_team(client, "Gone", make_area(client, "North"))
+    assert client.post(f"/api/v1/teams/{team}/close", json={"on": "2026-01-01"}).status_code == 200
+    response = client.post("/api/v1/nqsws", json={
+        "name": "Late", "email": "late@example.org", "programme": "asye",
+        "start_date": "2026-01-05", "team_id": team})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", "team_id"] and "closed on 2026-01-01" in detail["msg"]

@@ -92,8 +92,9 @@ def test_patch_corrects_and_is_audited(client: TestClient) -> None:
     assert response.json()["fte"] == 0.8 and response.json()["name"] == "Sam W"
     events = client.get("/api/v1/audit", params={"action": "staff.update"}).json()["data"]
     assert events[0]["entity_id"] == str(staff["id"])
-    assert events[0]["before"] == {"fte": 1.0, "name": "Sam Worker"}
-    assert events[0]["after"] == {"fte": 0.8, "name": "Sam W"}
+    # An FTE alone brings its hours with it: 0.8 of the 37-hour week.
+    assert events[0]["before"] == {"fte": 1.0, "contracted_hours": 37.0, "name": "Sam Worker"}
+    assert events[0]["after"] == {"fte": 0.8, "contracted_hours": 29.6, "name": "Sam W"}
 
 
 def test_patch_refuses_bad_corrections(client: TestClient) -> None:
@@ -178,3 +179,19 @@ def test_lists_keep_to_what_the_caller_may_see(
     assert [s["name"] for s in as_ann.get("/api/v1/staff").json()["data"]] == ["Ann Able"]
     assert as_ann.get("/api/v1/cases").json()["count"] == 0
     assert nqsw["id"] not in [n["id"] for n in as_ann.get("/api/v1/nqsws").json()["data"]]
+
+
+def test_hours_follow_the_fte_when_left_out(client: TestClient) -> None:
+    part_time = make_staff(client, email="pt@example.org", fte=0.6)
+    assert part_time["fte"] == 0.6 and part_time["contracted_hours"] == 22.2
+    hours_only = make_staff(client, email="ho@example.org", contracted_hours=36)
+    assert hours_only["fte"] == 1.0 and hours_only["contracted_hours"] == 36
+    default = make_staff(client, email="df@example.org")
+    assert default["fte"] == 1.0 and default["contracted_hours"] == 37.0
+    refused = client.post("/api/v1/staff", json={
+        "name": "Odd", "email": "odd@example.org", "role": "social_worker",
+        "start_date": "2025-01-06", "fte": 0.6, "contracted_hours": 37})
+    assert refused.status_code == 422
+    detail = refused.json()["detail"][0]
+    assert detail["loc"] == ["body", "contracted_hours"]
+    assert "full-time week of 61.7 hours" in detail["msg"]

@@ -39,7 +39,7 @@ def world(client: TestClient) -> dict[str, int]:
     case = client.post("/api/v1/cases", json=with_(CASE, reference="V-1")).json()
     adjustment = client.post(f"/api/v1/nqsws/{nqsw['id']}/adjustments",
                              json={**ADJUSTMENT, "approved_by_id": senior["id"]}).json()
-    return {"team": team["id"], "senior": senior["id"], "staff": staff["id"],
+    return {"area": area, "team": team["id"], "senior": senior["id"], "staff": staff["id"],
             "nqsw": nqsw["id"], "case": case["id"], "adjustment": adjustment["id"]}
 
 
@@ -165,6 +165,41 @@ ROWS: list[tuple[str, str, Any, dict[str, Any] | None, int, list[str]]] = [
     ("POST", "/cases", with_(CASE, reference="V\x00"), None, 422, ["body", "reference"]),
     ("GET", "/staff", None, {"q": "v\x00"}, 422, ["query", "q"]),
     ("GET", "/audit", None, {"action": "case\x00"}, 422, ["query", "action"]),
+    # dates outside 1900-01-01..2199-12-31: refused naming the field, never a 500 from
+    # date arithmetic (a SWIP's 24 months after 9999-06-01)
+    ("POST", "/nqsws", with_(NQSW, programme="swip", start_date="9999-06-01"), None, 422,
+     ["body", "start_date"]),
+    ("POST", "/nqsws", with_(NQSW, start_date="1899-12-31"), None, 422, ["body", "start_date"]),
+    ("POST", "/enrolments", {"staff_id": "{staff}", "programme": "asye",
+                             "start_date": "9999-12-01"}, None, 422, ["body", "start_date"]),
+    ("POST", "/staff", with_(STAFF, start_date="2200-01-01"), None, 422, ["body", "start_date"]),
+    ("POST", "/cases", with_(CASE, opened_on="9999-12-31"), None, 422, ["body", "opened_on"]),
+    ("PATCH", "/nqsws/{nqsw}", {"start_date": "9999-12-31"}, None, 422, ["body", "start_date"]),
+    ("PATCH", "/nqsws/{nqsw}", {"fte": 0.5, "on": "9999-12-31"}, None, 422, ["body", "on"]),
+    ("POST", "/teams/{team}/close", {"on": "9999-12-31"}, None, 422, ["body", "on"]),
+    ("GET", "/nqsws", None, {"on": "9999-12-31"}, 422, ["query", "on"]),
+    ("GET", "/nqsws/{nqsw}", None, {"on": "0001-01-01"}, 422, ["query", "on"]),
+    ("GET", "/enrolments", None, {"on": "9999-12-31"}, 422, ["query", "on"]),
+    ("GET", "/teams", None, {"on": "9999-12-31"}, 422, ["query", "on"]),
+    ("PATCH", "/nqsws/{nqsw}", {"fte": 0.5}, {"on": "9999-12-31"}, 422, ["query", "on"]),
+    # ... and where a route's own date type is not bounded, the overflow names the parameter
+    ("GET", "/nqsws/{nqsw}/workload", None, {"on": "9999-12-31"}, 422, ["query", "on"]),
+    ("GET", "/nqsws/{nqsw}/diary/summary", None, {"on": "9999-12-31"}, 422, ["query", "on"]),
+    ("GET", "/nqsws/{nqsw}/reviews", None, {"on": "9999-12-31"}, 422, ["query", "on"]),
+    # working patterns: an FTE and hours that cannot both be true
+    ("POST", "/staff", with_(STAFF, fte=0.6, contracted_hours=37), None, 422,
+     ["body", "contracted_hours"]),
+    ("POST", "/nqsws", with_(NQSW, contracted_hours=15), None, 422, ["body", "contracted_hours"]),
+    ("PATCH", "/staff/{staff}", {"fte": 0.5, "contracted_hours": 37}, None, 422,
+     ["body", "contracted_hours"]),
+    # organisation: the people named must hold the role the escalation ladder expects
+    ("POST", "/service-areas", {"name": "X", "senior_manager_id": "{staff}"}, None, 422,
+     ["body", "senior_manager_id"]),
+    ("POST", "/teams", {"name": "X", "service_area_id": "{area}", "manager_id": "{senior}"},
+     None, 422, ["body", "manager_id"]),
+    ("PATCH", "/teams/{team}", {"manager_id": "{staff}"}, None, 422, ["body", "manager_id"]),
+    ("PATCH", "/teams/{team}", {"name": "x"}, {"on": "2026-13-01"}, 422, ["query", "on"]),
+    ("POST", "/service-areas", {"name": "v AREA"}, None, 409, ["body", "name"]),
     # audit
     ("GET", "/audit", None, {"from": "2026-06-02", "to": "2026-06-01"}, 422, ["query", "to"]),
     ("GET", "/audit", None, {"from": "last week"}, 422, ["query", "from"]),
@@ -204,6 +239,54 @@ def test_bad_input_is_refused_with_the_field(
         detail = response.json()["detail"]
         assert detail[0]["loc"][: len(loc)] == loc, detail
         assert detail[0]["msg"]
+
+
+# Bodies that are JSON to Python's parser but carry NaN or an infinity (which strict JSON has
+# no words for): the 422 echoes the input back as text instead of failing to encode it.
+RAW: list[tuple[str, str, list[str], str]] = [
+    ("/staff", '{"name": "Val", "email": "v2@example.org", "role": "social_worker", '
+               '"start_date": "2026-01-05", "fte": NaN}', ["body", "fte"], "NaN"),
+    ("/staff", '{"name": "Val", "email": "v2@example.org", "role": "social_worker", '
+               '"start_date": "2026-01-05", "contracted_hours": -Infinity}',
+     ["body", "contracted_hours"], "-Infinity"),
+    ("/nqsws", '{"name": "Nia", "email": "n2@example.org", "programme": "asye", '
+               '"start_date": "2026-01-05", "fte": NaN}', ["body", "fte"], "NaN"),
+    ("/nqsws", '{"name": "Nia", "email": "n2@example.org", "programme": "asye", '
+               '"start_date": "2026-01-05", "fte": Infinity}', ["body", "fte"], "Infinity"),
+    ("/cases", '{"reference": "V-9", "category": "child_in_need", "complexity": Infinity, '
+               '"opened_on": "2026-01-05"}', ["body", "complexity"], "Infinity"),
+    ("/service-areas", '{"name": "Z area", "senior_manager_id": NaN}',
+     ["body", "senior_manager_id"], "NaN"),
+    ("/teams", '{"name": "Z team", "service_area_id": NaN}', ["body", "service_area_id"], "NaN"),
+]
+
+
+@pytest.mark.parametrize(("path", "raw", "loc", "echoed"), RAW,
+                         ids=[f"{p} {'.'.join(loc)} {e}" for p, _, loc, e in RAW])
+def test_nan_and_infinity_are_422_with_the_input_as_text(
+    client: TestClient, path: str, raw: str, loc: list[str], echoed: str
+) -> None:
+    response = client.post("/api/v1" + path, content=raw,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail[0]["loc"] == loc and detail[0]["msg"] and detail[0]["type"]
+    assert detail[0]["input"] == echoed
+
+
+def test_a_duplicate_names_the_field_and_the_value(client: TestClient) -> None:
+    assert client.post("/api/v1/service-areas", json={"name": "Dup Area"}).status_code == 201
+    response = client.post("/api/v1/service-areas", json={"name": "DUP AREA"})
+    assert response.status_code == 409
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", "name"] and "'DUP AREA'" in detail["msg"]
+    case = {"reference": "AUD-1", "category": "child_in_need", "complexity": 2,
+            "opened_on": "2026-01-05"}
+    assert client.post("/api/v1/cases", json=case).status_code == 201
+    again = client.post("/api/v1/cases", json=case)
+    assert again.status_code == 409
+    assert again.json()["detail"][0]["loc"] == ["body", "reference"]
+    assert "AUD-1" in again.json()["detail"][0]["msg"]
 
 
 def test_every_unknown_id_is_404(client: TestClient) -> None:

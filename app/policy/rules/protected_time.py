@@ -4,8 +4,9 @@ Reports say protected time slips quietly: it is never booked, or booked and then
 to the team's pressures. So the rule looks at the diary four ways, each optional:
 
 * **diarised ahead** — by week W of each programme year at least P% of that year's
-  entitlement is in the diary (booked or taken): NQSWs are directed to diarise their
-  protected days at the start of the year;
+  entitlement is in the diary: taken, or booked for a day not yet past (a booking whose
+  day has gone by without being marked taken has *lapsed* and no longer counts). NQSWs
+  are directed to diarise their protected days at the start of the year;
 * **on track** — hours taken to date are at least Q% of the hours accrued to date;
 * **rebooking** — a cancelled or displaced booking is rebooked within N working days
   (bank holidays and paused days do not count);
@@ -44,7 +45,6 @@ from app.policy.rules.common import EnforcementName, StrictParams, number, perce
 from app.policy.snapshot import ProtectedTimeEntry, Snapshot
 from app.policy.vocabulary import PROGRAMME_MONTHS
 
-ACTIVE = frozenset({"booked", "taken"})
 LOST = frozenset({"cancelled", "displaced"})
 # The rule never looks at the caseload or a proposed case, so a what-if allocation check
 # evaluates it once (app.policy.engine.evaluate_proposal).
@@ -99,6 +99,7 @@ def programme_of(snapshot: Snapshot) -> Programme:
         pauses=snapshot.pauses,
         contracted_hours=snapshot.contracted_hours,
         fte=snapshot.fte,
+        hours_periods=snapshot.hours_periods,
     )
 
 
@@ -150,12 +151,12 @@ def measure(snapshot: Snapshot, params: Params) -> dict[str, Any]:
     accrued = accrued_entitlement(programme, on, terms=terms, ledger=ledger)
     entries = list(snapshot.protected_time)
     taken = [e for e in entries if e.status == "taken" and e.day <= on]
-    booked = [e for e in entries if e.status == "booked"]
+    booked = [e for e in entries if e.status == "booked" and e.day >= on]
+    lapsed = [e for e in entries if e.status == "booked" and e.day < on]
     year, year_first, year_last = year_span(programme, on)
     year_entitlement = entitlement_between(programme, year_first, year_last, terms=terms,
                                            on=on, ledger=ledger)
-    in_diary_this_year = [e for e in entries
-                          if e.status in ACTIVE and year_first <= e.day <= year_last]
+    in_diary_this_year = [e for e in (*taken, *booked) if year_first <= e.day <= year_last]
     day = whole.day_hours
     result: dict[str, Any] = {
         "as_of": on.isoformat(),
@@ -165,6 +166,7 @@ def measure(snapshot: Snapshot, params: Params) -> dict[str, Any]:
         "accrued_hours": round(accrued.hours, 2),
         "taken_hours": _hours(taken),
         "booked_hours": _hours(booked),
+        "lapsed_hours": _hours(lapsed),
         "remaining_hours": round(max(whole.hours - _hours(taken), 0.0), 2),
         "unbooked_hours": round(max(whole.hours - _hours(taken) - _hours(booked), 0.0), 2),
         "provisional": whole.provisional,

@@ -6,9 +6,10 @@ frequency expected at this point in the programme: by default weekly for the fir
 weeks, fortnightly to 6 months and monthly after. Gaps and stages are in programme
 time, so a pause neither makes supervision overdue nor uses up the weekly weeks.
 
-Review points (3, 6, 9, 12 months; 18 and 24 for SWIP) fall on the programme's month
-boundaries, which a pause moves later; a review not recorded within the grace period
-after its date is overdue.
+Review points (3, 6, 9, 12 months; 18 and 24 for SWIP) fall due on the programme's month
+boundaries, which a pause moves later, or on the next working day when a boundary is a
+weekend or bank holiday; a review not recorded within the grace period after its date is
+overdue. While the programme is paused the frequency check finds nothing overdue.
 
 One finding per rule (the worse of the two checks). The shipped policy lists two rules
 of this kind, one per check, so that a missed review and a missed session are separate
@@ -24,7 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from app.policy.entitlement import count_days, pause_spans
 from app.policy.findings import Finding, Outcome
-from app.policy.programme import Clock, boundary_date, programme_days
+from app.policy.programme import Clock, boundary_date, merged_pauses, programme_days
 from app.policy.rules.base import DescribeContext, Loc, ParamProblems, RuleContext
 from app.policy.rules.common import (
     EnforcementName,
@@ -208,31 +209,44 @@ def how_often(days: int) -> str:
 def _date_after_programme_days(snapshot: Snapshot, first: date, days: int) -> date | None:
     """The first date on which `days` programme days have passed since `first`.
 
-    None while an open pause stops the clock before then. Each step jumps by the days
-    still missing (a calendar day adds at most one programme day), so only the pauses
-    crossed cost an extra step.
+    Walks the (merged) pauses after `first`: the working stretch before each pause counts,
+    the pause itself does not. None while an open pause stops the clock before then.
     """
-    target = programme_days(snapshot, first) + days
-    day = first + timedelta(days=days)
-    open_from = min((p.start for p in snapshot.pauses if p.end is None), default=None)
-    for _ in range(len(snapshot.pauses) + 2):
-        got = programme_days(snapshot, day)
-        if got >= target:
-            return day
-        if open_from is not None and open_from < day:
+    remaining, cursor = days, first
+    for start, end in merged_pauses(snapshot.pauses, snapshot.programme_start):
+        if end is not None and end < cursor:
+            continue
+        if start > cursor:
+            available = (start - cursor).days
+            if remaining <= available:
+                return cursor + timedelta(days=remaining)
+            remaining -= available
+        if end is None:
             return None
-        day += timedelta(days=target - got)
-    return None
+        cursor = max(cursor, end + timedelta(days=1))
+    return cursor + timedelta(days=remaining)
+
+
+def paused_on(snapshot: Snapshot, day: date) -> bool:
+    """Whether `day` is inside one of the programme's pauses (an open one never ends)."""
+    return any(p.start <= day and (p.end is None or day <= p.end) for p in snapshot.pauses)
 
 
 def frequency_measures(snapshot: Snapshot, params: Frequency, clock: Clock) -> dict[str, Any]:
-    """The gap since the last session held and the gap allowed at this stage."""
+    """The gap since the last session held and the gap allowed at this stage.
+
+    While the programme is paused the clock is stopped: nothing is overdue, whatever the
+    gap was when the pause began. Sessions dated inside a pause do not count (the service
+    refuses them; one recorded before a back-dated pause is simply not programme time).
+    After the return the gap carries on in programme time from the last session held
+    before the pause, so a gap already too long then is overdue again on return.
+    """
     on = snapshot.as_of
     band = next(b for b in params.bands if b.covers(clock.days, clock.months))
     held = sorted(
         (s for s in snapshot.supervision
          if not s.cancelled and s.kind in params.counts
-         and snapshot.programme_start <= s.day <= on),
+         and snapshot.programme_start <= s.day <= on and not paused_on(snapshot, s.day)),
         key=lambda s: s.day,
     )
     cancelled = [s for s in snapshot.supervision if s.cancelled and s.day <= on]
@@ -241,6 +255,9 @@ def frequency_measures(snapshot: Snapshot, params: Frequency, clock: Clock) -> d
     gap = clock.days - programme_days(snapshot, since)
     allowed = band.every_days + params.grace_days
     due = _date_after_programme_days(snapshot, since, allowed + 1)
+    paused = paused_on(snapshot, on)
+    if paused:
+        due = _after_the_pause(snapshot, on, due)
     return {
         "last_session": last.isoformat() if last else None,
         "sessions_held": len(held),
@@ -249,9 +266,41 @@ def frequency_measures(snapshot: Snapshot, params: Frequency, clock: Clock) -> d
         "every_days": band.every_days,
         "allowed_days": allowed,
         "frequency": how_often(band.every_days),
-        "overdue": gap > allowed,
+        "overdue": gap > allowed and not paused,
         "overdue_from": due.isoformat() if due else None,
+        "paused": paused,
     }
+
+
+def _after_the_pause(snapshot: Snapshot, on: date, due: date | None) -> date | None:
+    """While paused, the date supervision is overdue from is never inside the pause: a gap
+    already too long is overdue again on the first day back (unknown while the pause is
+    open)."""
+    ends = [p.end for p in snapshot.pauses if p.start <= on and (p.end is None or on <= p.end)]
+    if not ends or any(end is None for end in ends):
+        return None
+    back = max(end for end in ends if end is not None) + timedelta(days=1)
+    return back if due is None or due < back else due
+
+
+def next_working_day(day: date, holidays_: frozenset[date]) -> date:
+    """`day` itself if it is a working day, else the first weekday after it that is not a
+    bank holiday."""
+    while day.weekday() >= 5 or day in holidays_:
+        day += timedelta(days=1)
+    return day
+
+
+def review_due_date(snapshot: Snapshot, month: int) -> date | None:
+    """The date the month-N review is due: the programme's month boundary (which pauses
+    move later), or the next working day when the boundary is a weekend or a bank holiday,
+    since nobody holds a review then. None while an open pause stops the clock first.
+
+    Every place that shows a review's date asks here, so the review log, the calendar and
+    the overdue finding agree.
+    """
+    boundary = boundary_date(snapshot, month)
+    return None if boundary is None else next_working_day(boundary, snapshot.bank_holidays)
 
 
 def review_schedule(snapshot: Snapshot, params: Reviews) -> list[dict[str, Any]]:
@@ -262,7 +311,8 @@ def review_schedule(snapshot: Snapshot, params: Reviews) -> list[dict[str, Any]]
     closed = tuple((first, last if last is not None else max(on, first)) for first, last in spans)
     points = []
     for month in params.months_for(snapshot.programme):
-        due = boundary_date(snapshot, month)
+        boundary = boundary_date(snapshot, month)
+        due = None if boundary is None else next_working_day(boundary, snapshot.bank_holidays)
         held_on = held.get(month)
         late_by = 0
         if held_on is None and due is not None and due < on:
@@ -271,6 +321,7 @@ def review_schedule(snapshot: Snapshot, params: Reviews) -> list[dict[str, Any]]
         points.append({
             "month": month,
             "due": due.isoformat() if due else None,
+            "month_boundary": boundary.isoformat() if boundary else None,
             "held_on": held_on.isoformat() if held_on else None,
             "working_days_late": late_by,
             "overdue": held_on is None and late_by > params.grace_working_days,
@@ -296,7 +347,10 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
     failing: list[tuple[str, float, float, EnforcementName | None]] = []
     fine: list[str] = []
     freq = details.get("frequency")
-    if freq is not None:
+    if freq is not None and freq["paused"]:
+        fine.append("the programme is paused, so the supervision clock is stopped and "
+                    "nothing is overdue")
+    elif freq is not None:
         last = f"the last on {freq['last_session']}" if freq["last_session"] else "none yet"
         text = (f"{plural(freq['gap_days'], 'day')} since supervision ({last}); expected "
                 f"{freq['frequency']} at this stage")
@@ -363,7 +417,8 @@ def describe(params: Params, context: DescribeContext) -> str:
             text = f"You will have {kinds} {_band_words(freq.bands)}"
         if freq.grace_days:
             text += f", with {plural(freq.grace_days, 'day')} of leeway"
-        sentences.append(text + ". A pause in your programme stops this clock.")
+        sentences.append(text + ". A pause in your programme stops this clock: nothing is "
+                         "overdue while you are away.")
     reviews = params.reviews
     if reviews.enabled:
         months = reviews.months_for(context.programme or "asye")
@@ -373,7 +428,8 @@ def describe(params: Params, context: DescribeContext) -> str:
         else:
             listed = f"{join_words([number(m) for m in months])} months"
         sentences.append(
-            f"Your programme is reviewed at {listed}, moved later by any pause; a review not "
+            f"Your programme is reviewed at {listed}, moved later by any pause (and to the "
+            "next working day if the date is a weekend or bank holiday); a review not "
             f"recorded within {plural(reviews.grace_working_days, 'working day')} of its date "
             "is flagged."
         )

@@ -237,3 +237,21 @@ def test_the_promise_reads_plainly(policies: PolicySet) -> None:
     assert text.startswith("10% of your contracted working time is protected")
     assert "about 23 days over a full-time 12-month programme" in text
     assert "rebooked within 10 working days" in text
+
+
+def test_days_gone_by_without_being_taken_are_not_in_the_diary(policies: PolicySet) -> None:
+    """Diarised ahead counts time taken and time still ahead; a booking whose day has
+    passed without being marked taken has lapsed."""
+    days = [date(2026, 9, 2) + timedelta(days=7 * i) for i in range(12)]  # Wednesdays
+    on = date(2026, 10, 12)  # six weeks completed; the first six Wednesdays are past
+    finding = finding_for(policies, snap(on, [entry(d) for d in days]))
+    ahead = check(finding, "diarised_ahead")
+    assert ahead["measured"] == pytest.approx(6 * 7.4)
+    assert not ahead["ok"]
+    assert finding.details["lapsed_hours"] == pytest.approx(6 * 7.4)
+    assert finding.details["booked_hours"] == pytest.approx(6 * 7.4)
+    taken = [entry(d, "taken" if d < on else "booked") for d in days]
+    finding = finding_for(policies, snap(on, taken))
+    assert check(finding, "diarised_ahead")["measured"] == pytest.approx(12 * 7.4)
+    assert check(finding, "diarised_ahead")["ok"]
+    assert finding.details["lapsed_hours"] == 0

@@ -146,9 +146,11 @@ def test_review_points_shifted_by_a_pause(policies: PolicySet) -> None:
     found = reviews(policies, snap(on, start=start, pauses=[pause],
                                    reviews=[ReviewRecord(3, date(2026, 4, 15))]))
     due = {p["month"]: p["due"] for p in found.details["reviews"]}
-    assert due[3] == "2026-04-15"  # before the pause: unchanged
-    assert due[6] == (date(2026, 7, 15) + length).isoformat()
-    assert due[12] == (date(2027, 1, 15) + length).isoformat()
+    boundary = {p["month"]: p["month_boundary"] for p in found.details["reviews"]}
+    assert due[3] == boundary[3] == "2026-04-15"  # before the pause: unchanged
+    assert boundary[6] == (date(2026, 7, 15) + length).isoformat() == "2026-11-14"
+    assert due[6] == "2026-11-16"  # the boundary is a Saturday: due on the Monday
+    assert due[12] == boundary[12] == (date(2027, 1, 15) + length).isoformat()
     assert found.outcome is Outcome.ok
     # While the pause is open, later reviews have no date yet and nothing is overdue.
     open_pause = PauseSpan(start=date(2026, 6, 1), end=None, reason="maternity")
@@ -213,3 +215,63 @@ def test_the_promise_reads_plainly(policies: PolicySet) -> None:
     text = supervision.describe(reviews_rule.params,  # type: ignore[arg-type]
                                 DescribeContext(reviews_rule, BUILTIN_CATEGORIES, "swip", 24))
     assert "3, 6, 9, 12, 18 and 24 months" in text
+
+
+def test_nothing_is_overdue_while_the_programme_is_paused(policies: PolicySet) -> None:
+    """Overdue when a maternity pause begins: the clock stops, so the finding clears for
+    the pause (the breach does not escalate), and the gap resumes on return."""
+    sessions = held(date(2026, 1, 5), date(2026, 1, 12))
+    before = frequency(policies, snap(date(2026, 1, 23), sessions))
+    assert before.outcome is Outcome.warn
+    open_pause = PauseSpan(start=date(2026, 1, 26), end=None, reason="maternity")
+    during = frequency(policies, snap(date(2026, 3, 2), sessions, pauses=[open_pause]))
+    assert during.outcome is Outcome.ok
+    assert during.details["frequency"]["paused"] is True
+    assert during.details["frequency"]["overdue"] is False
+    assert during.details["frequency"]["overdue_from"] is None
+    assert during.reason.startswith("The programme is paused")
+    closed = PauseSpan(start=date(2026, 1, 26), end=date(2026, 5, 31), reason="maternity")
+    still = frequency(policies, snap(date(2026, 5, 31), sessions, pauses=[closed]))
+    assert still.outcome is Outcome.ok
+    back = frequency(policies, snap(date(2026, 6, 1), sessions, pauses=[closed]))
+    assert back.outcome is Outcome.warn
+    assert back.details["frequency"]["gap_days"] == 14
+
+
+def test_sessions_inside_a_pause_do_not_count(policies: PolicySet) -> None:
+    pause = PauseSpan(start=date(2026, 3, 2), end=date(2026, 5, 31), reason="health")
+    sessions = held(date(2026, 2, 26), date(2026, 4, 15))
+    found = frequency(policies, snap(date(2026, 6, 12), sessions, pauses=[pause]))
+    assert found.details["frequency"]["last_session"] == "2026-02-26"
+    assert found.details["frequency"]["sessions_held"] == 1
+    assert found.outcome is Outcome.warn
+
+
+def test_a_review_on_a_weekend_or_bank_holiday_is_due_the_next_working_day(
+    policies: PolicySet,
+) -> None:
+    """From 5 January 2026 the 3-month boundary is Easter Sunday, 5 April, and the Monday
+    is Easter Monday: the review is due on Tuesday 7 April, and the ten working days'
+    grace counts from then."""
+    points = reviews(policies, snap(date(2026, 4, 21))).details["reviews"]
+    assert (points[0]["month_boundary"], points[0]["due"]) == ("2026-04-05", "2026-04-07")
+    assert (points[1]["month_boundary"], points[1]["due"]) == ("2026-07-05", "2026-07-06")
+    assert points[2]["month_boundary"] == points[2]["due"] == "2026-10-05"
+    assert reviews(policies, snap(date(2026, 4, 21))).outcome is Outcome.ok  # 10 days late
+    late = reviews(policies, snap(date(2026, 4, 22)))
+    assert late.outcome is Outcome.warn
+    assert "The 3-month review (due 2026-04-07) is overdue" in late.reason
+    assert supervision.review_due_date(snap(date(2026, 4, 1)), 3) == date(2026, 4, 7)
+    assert supervision.next_working_day(date(2026, 12, 25), BH) == date(2026, 12, 29)
+
+
+def test_while_paused_overdue_from_is_the_first_day_back(policies: PolicySet) -> None:
+    sessions = held(date(2026, 1, 5), date(2026, 1, 12))
+    closed = PauseSpan(start=date(2026, 1, 26), end=date(2026, 5, 31), reason="maternity")
+    during = frequency(policies, snap(date(2026, 3, 2), sessions, pauses=[closed]))
+    assert during.details["frequency"]["overdue_from"] == "2026-06-01"
+    # Not yet overdue when the pause began: due as many programme days after the return.
+    fresh = held(date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 23))
+    during = frequency(policies, snap(date(2026, 3, 2), fresh, pauses=[closed]))
+    # 23, 24 and 25 January count; five more days from 1 June: overdue on 6 June.
+    assert during.details["frequency"]["overdue_from"] == "2026-06-06"
