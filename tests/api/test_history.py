@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -117,3 +118,30 @@ def test_the_case_change_is_on_the_nqsws_audit_trail(
                                                  "from": "2026-10-01", "to": "2026-10-31"}
                        ).json()
     assert [e["action"] for e in dated["data"]] == ["case.update"]
+
+
+def test_entitlement_follows_a_change_of_working_pattern(
+    client: TestClient, db_session: Session
+) -> None:
+    """Back from maternity leave at 0.6 FTE: the months before still earn full-time hours."""
+    org = seed.organisation(db_session)
+    worker, _ = seed.nqsw(db_session, org, start=START)
+    db_session.commit()
+
+    def whole(on: str) -> dict:
+        response = client.get(f"/api/v1/nqsws/{worker.id}/diary/entitlement",
+                              params={"on": on})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    full_time = whole("2026-12-01")
+    changed = client.patch(f"/api/v1/nqsws/{worker.id}", params={"on": "2027-03-01"},
+                           json={"fte": 0.6})
+    assert changed.status_code == 200, changed.text
+    after = whole("2027-04-01")
+    assert 0.6 * full_time["hours"] < after["hours"] < full_time["hours"]
+    periods = after["working"]["periods"]
+    assert [p["contracted_hours_per_week"] for p in periods] == [37.0, 22.2]
+    assert after["hours"] == pytest.approx(sum(p["hours"] for p in periods), abs=0.02)
+    # Accrued by December: unchanged by the later change of pattern.
+    assert whole("2026-12-01")["accrued_hours"] == full_time["accrued_hours"]
