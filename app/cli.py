@@ -71,6 +71,7 @@ def serve(
     settings = load_settings()
     _refuse_unmigrated_database(settings)
     _refuse_bad_policies(settings)
+    _refuse_live_demo_accounts(settings)
     console.print(f"Ringfence on http://{host}:{port}  (API docs at /docs)")
     uvicorn.run(
         "app.main:create_app", factory=True, host=host, port=port, workers=workers,
@@ -98,6 +99,22 @@ def _refuse_unmigrated_database(settings: Settings) -> None:
         typer.echo(f"ringfence: the database at {_redacted(url)} {state.describe()}; "
                    "run `ringfence migrate` first", err=True)
         raise typer.Exit(1)
+
+
+def _refuse_live_demo_accounts(settings: Settings) -> None:
+    """In production, stop while demo sign-ins with the published password still work (one
+    line naming the fix), before uvicorn would refuse it with a traceback."""
+    from app.auth.install import demo_accounts_problem
+    from app.db import make_engine
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        problem = demo_accounts_problem(engine, settings)
+    finally:
+        engine.dispose()
+    if problem is not None:
+        typer.echo(f"ringfence: {problem}", err=True)
+        raise typer.Exit(2)
 
 
 def _refuse_bad_policies(settings: Settings) -> None:

@@ -187,6 +187,22 @@ def deactivate(email: str = EmailOption) -> None:
     console.print(f"{email} switched off.")
 
 
+@users_app.command("deactivate-demo")
+def deactivate_demo() -> None:
+    """Switch off every demo sign-in (demo-…@ringfence.example): needed before a database
+    that once held the demo is served in production mode."""
+    from app.auth.demo import deactivate_demo_accounts
+
+    with _session() as session:
+        switched = deactivate_demo_accounts(session)
+    if not switched:
+        console.print("No demo sign-ins are switched on.")
+        return
+    console.print(f"Switched off {len(switched)} demo sign-in"
+                  f"{'' if len(switched) == 1 else 's'}: {', '.join(switched)}.",
+                  highlight=False, soft_wrap=True)
+
+
 @users_app.command("list")
 def list_accounts() -> None:
     """Every account, with its person and role."""

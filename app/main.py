@@ -21,6 +21,7 @@ from app.auth.install import install_security
 from app.db import check_database, make_engine
 from app.errors import install_error_handlers
 from app.policy.registry import PolicySet, load_policy_set
+from app.services.policy_versions import record_policy_versions
 from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.web import install_web_error_handlers, web_router
 
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.policies = load_policies(settings)
+    # Each policy version goes on the audit trail once, when a service first runs on it.
+    record_policy_versions(engine, app.state.policies)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(calendar_feed_router)

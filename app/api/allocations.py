@@ -52,6 +52,7 @@ def _written(result: service.WriteResult) -> AllocationWritten:
             for b in result.breaches() if b.id is not None
         ],
         ended_allocation_id=result.ended_allocation_id,
+        ended_holder_allocation_id=result.ended_holder_allocation_id,
     )
 
 
@@ -66,7 +67,12 @@ def _written(result: service.WriteResult) -> AllocationWritten:
 def create_allocation(
     body: AllocationCreate, session: SessionDep, policies: PoliciesDep, request: Request
 ) -> AllocationWritten:
-    """Allocate a case after the policy check: refused (409) on a block without override."""
+    """Allocate a case after the policy check: refused (409) on a block without override.
+
+    The check covers the whole period from `start_date` to `end_date` (open-ended by
+    default): each date where an outcome can change (other allocations starting, stage
+    boundaries, agreements beginning or ending). Each finding says the date it is for.
+    """
     if body.actor_id is not None and body.allocated_by_id not in (None, body.actor_id):
         raise DomainError("actor_id and allocated_by_id name different people",
                           field="actor_id")
@@ -88,11 +94,11 @@ def create_allocation(
 def check_allocation(
     body: AllocationCheck, session: SessionDep, policies: PoliciesDep
 ) -> CheckResult:
-    """What-if: would this allocation be allowed on this date? Writes nothing."""
+    """What-if: would this allocation be allowed from `on` (to `end_date`)? Writes nothing."""
     on = body.on or today()
     decision = service.check_allocation(
         session, policies=policies, case_id=body.case_id, worker_id=body.worker_id,
-        role=body.role.value, on=on,
+        role=body.role.value, on=on, end=body.end_date,
     )
     return CheckResult(
         outcome=decision.outcome.value,
@@ -135,15 +141,21 @@ def update_allocation(
     allocation_id: PathId, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep,
     request: Request,
 ) -> AllocationWritten:
-    """Reassign, change role or move the end date; growing a load runs the check."""
+    """Reassign, change role or move the end date; growing a load runs the check.
+
+    A co-worker becomes the named holder in one request: `{"role": "holder", "on": ...,
+    "end_current_holder": true}` ends the current holder's allocation on `on` and makes
+    this one the holder, checked like any allocation (refused: nothing changes).
+    """
     changes = body.model_dump(exclude_unset=True,
-                              exclude={"on", "override_reason", "actor_id"})
+                              exclude={"on", "override_reason", "actor_id",
+                                       "end_current_holder"})
     if "role" in changes and changes["role"] is not None:
         changes["role"] = AllocationRole(changes["role"]).value
     result = service.update_allocation(
         session, policies=policies, allocation_id=allocation_id, changes=changes,
         on=body.on or today(), override_reason=body.override_reason,
-        actor_id=acting(request, body.actor_id),
+        actor_id=acting(request, body.actor_id), end_current_holder=body.end_current_holder,
     )
     return _written(result)
 

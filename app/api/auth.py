@@ -2,7 +2,8 @@
 
 `POST /auth/token` is the OAuth2 password flow (what `/docs` uses to authorise). Failed
 attempts are answered with a response rather than an exception, so that the attempt and
-its audit event are committed with the request: that is what the throttle counts.
+its audit event are committed with the request: that is what the throttle counts. A
+token issued is audited (`token.create`) beside the sign-in (`auth.login`).
 """
 
 from __future__ import annotations
@@ -30,10 +31,9 @@ from app.auth.schemas import (
     TokenResponse,
 )
 from app.db import SessionDep
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.models import Account, ApiToken, LoginSession
 from app.schemas.common import Page
-from app.services.common import get_or_404
 
 router = APIRouter(tags=["accounts"])
 
@@ -63,8 +63,10 @@ def issue_token(
     requested = tuple(form.scopes) or tokens.USER_SCOPES
     if any(scope not in tokens.USER_SCOPES for scope in requested):
         return _oauth_error(400, "invalid_scope", "scopes are 'read' and 'write'")
+    settings = request.app.state.settings
     result = accounts.authenticate(
-        session, email=form.username, password=form.password, address=client_address(request)
+        session, email=form.username, password=form.password, address=client_address(request),
+        production=settings.mode == "production",
     )
     if result.throttled:
         return _oauth_error(
@@ -73,10 +75,12 @@ def issue_token(
         )
     if result.account is None:
         return _oauth_error(400, "invalid_grant", _BAD_CREDENTIALS)
-    minutes = request.app.state.settings.token_minutes
-    secret, _token = tokens.issue_access_token(
+    minutes = settings.token_minutes
+    secret, token = tokens.issue_access_token(
         session, result.account, minutes=minutes, scopes=tuple(sorted(set(requested)))
     )
+    tokens.audit_issued(session, token, actor_id=result.account.staff_id,
+                        address=client_address(request))
     answer = TokenResponse(
         access_token=secret, expires_in=minutes * 60, scope=" ".join(sorted(set(requested)))
     )
@@ -128,7 +132,9 @@ def create_personal_token(
     """A token for an integration. Needs a fresh sign-in: a personal token cannot mint more."""
     if principal.token_kind == tokens.PERSONAL:
         raise forbidden("sign in with your password to create a personal token")
-    account = get_or_404(session, Account, principal.account_id, what="account")
+    account = session.get(Account, principal.account_id)
+    if account is None:
+        raise NotFound("account", principal.account_id, field=["header", "Authorization"])
     secret, token = tokens.create_personal_token(
         session, account, name=body.name, scopes=tuple(sorted(set(body.scopes))),
         expires_in_days=body.expires_in_days, actor_id=principal.staff_id,
@@ -174,7 +180,7 @@ def create_account(
 
 @router.get("/accounts/{account_id}")
 def get_account(account_id: IdPath, principal: PrincipalDep, session: SessionDep) -> AccountPublic:
-    account = get_or_404(session, Account, account_id, what="account")
+    account = _account(session, account_id)
     return AccountPublic.model_validate(accounts.describe(session, account))
 
 
@@ -183,9 +189,16 @@ def update_account(
     account_id: IdPath, body: AccountUpdate, principal: PrincipalDep, session: SessionDep
 ) -> AccountPublic:
     """Switch an account off or on, change the person's role, or set a new password."""
-    account = get_or_404(session, Account, account_id, what="account")
+    account = _account(session, account_id)
     accounts.update_account(
         session, account, is_active=body.is_active,
         role=body.role.value if body.role else None, password=body.password, actor=principal,
     )
     return AccountPublic.model_validate(accounts.describe(session, account))
+
+
+def _account(session: SessionDep, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("account", account_id, field=["path", "account_id"])
+    return account

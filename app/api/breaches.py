@@ -26,9 +26,10 @@ from app.schemas.breach import (
     SweepRequest,
     SweepSummary,
 )
-from app.schemas.common import Page, PathId, QueryId
+from app.schemas.common import MAX_ID, Page, PathId, QueryId
 from app.services import breaches as service
 from app.services import sweep
+from app.services.reconcile import Cause
 
 router = APIRouter(tags=["breaches"])
 
@@ -49,6 +50,14 @@ def breach_filters(
     kind: str | None = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
     staff_id: QueryId = None,
+    nqsw_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="Alias of `staff_id` (the audit API's name)."),
+    ] = None,
+    resolution_cause: Annotated[
+        list[Cause] | None,
+        Query(description="Only breaches resolved for one of these reasons."),
+    ] = None,
     min_age_days: Annotated[
         int | None, Query(ge=0, description="Opened at least this many days before `on`.")
     ] = None,
@@ -56,6 +65,9 @@ def breach_filters(
         date | None, Query(description="Only breaches open on this date.")
     ] = None,
 ) -> service.BreachFilters:
+    if staff_id is not None and nqsw_id is not None and staff_id != nqsw_id:
+        raise DomainError("staff_id and nqsw_id name different people",
+                          field=["query", "nqsw_id"])
     return service.BreachFilters(
         status=tuple(s.value for s in status or ()),
         unresolved=unresolved,
@@ -65,7 +77,8 @@ def breach_filters(
         rule_id=rule_id,
         kind=kind,
         severity=tuple(s.value for s in severity or ()),
-        staff_id=staff_id,
+        staff_id=staff_id if staff_id is not None else nqsw_id,
+        resolution_cause=tuple(c.value for c in resolution_cause or ()),
         min_age_days=min_age_days,
         open_on=open_on,
         scope=principal.reach(on),

@@ -2,6 +2,10 @@
 
 Each event re-evaluates the NQSW at once (a pause moves every stage boundary; a sign-off
 lifts the rules it names), so the answer already reflects the event.
+
+A sign-off is a joint decision: one of the two managers it names records it (`POST
+.../sign-offs`, their approval), the other approves it (`POST .../sign-offs/{id}/approve`);
+only then does it count, from `signed_on`. Either manager may revoke it (`.../revoke`).
 """
 
 from __future__ import annotations
@@ -11,20 +15,23 @@ from sqlmodel import Session
 
 from app.api.deps import OnDep
 from app.api.diary import acting_staff
+from app.auth.dependencies import optional_principal
 from app.db import SessionDep
-from app.models import Enrolment
+from app.models import Enrolment, SignOff
 from app.models.diary import ProtectedTime
 from app.schemas.common import PathId
-from app.schemas.enrolment import EnrolmentPublic, PauseBrief, SignOffBrief
+from app.schemas.enrolment import EnrolmentPublic, PauseBrief
 from app.schemas.programme import (
     CompleteRequest,
     PauseRequest,
     ProgrammeState,
     ResumeRequest,
+    SignOffApproveRequest,
     SignOffRequest,
+    SignOffRevokeRequest,
     WithdrawRequest,
 )
-from app.services import enrolments, programme_events
+from app.services import programme_events
 
 router = APIRouter(prefix="/nqsws/{staff_id}", tags=["programme"])
 
@@ -32,14 +39,17 @@ router = APIRouter(prefix="/nqsws/{staff_id}", tags=["programme"])
 def _state(
     session: Session, enrolment: Enrolment, *, displaced: list[ProtectedTime] | None = None,
     cancelled: list[ProtectedTime] | None = None, restored: list[ProtectedTime] | None = None,
+    sign_off: SignOff | None = None,
 ) -> ProgrammeState:
     assert enrolment.id is not None
+    sign_offs = programme_events.sign_off_views(session, enrolment.id)
     return ProgrammeState(
         enrolment=EnrolmentPublic.model_validate(enrolment),
         pauses=[PauseBrief.model_validate(p)
                 for p in programme_events.pauses_of(session, enrolment.id)],
-        sign_offs=[SignOffBrief.model_validate(s)
-                   for s in enrolments.sign_offs_for(session, enrolment.id)],
+        sign_offs=sign_offs,
+        sign_off=next((v for v in sign_offs if sign_off is not None and v.id == sign_off.id),
+                      None),
         displaced_protected_time=[e.id for e in displaced or [] if e.id is not None],
         cancelled_protected_time=[e.id for e in cancelled or [] if e.id is not None],
         restored_protected_time=[e.id for e in restored or [] if e.id is not None],
@@ -99,8 +109,45 @@ def complete(
 def sign_off(
     staff_id: PathId, body: SignOffRequest, session: SessionDep, on: OnDep, request: Request
 ) -> ProgrammeState:
-    """A readiness sign-off approved by a team manager and a senior manager together."""
-    programme_events.sign_off(session, staff_id=staff_id, data=body, on=on,
-                              actor_id=acting_staff(request))
-    _, enrolment = programme_events.nqsw_enrolment(session, staff_id)
-    return _state(session, enrolment)
+    """Record a readiness sign-off with your approval, as one of the two managers it names
+    (the NQSW's team manager, their service area's senior manager). It counts only once
+    the other manager approves it: `sign_off.awaiting` says whose approval it waits for."""
+    principal = optional_principal(request)
+    record = programme_events.sign_off(
+        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
+        actor_role=principal.role if principal is not None else None,
+    )
+    return _state(session, _enrolment_of(session, record), sign_off=record)
+
+
+@router.post("/sign-offs/{sign_off_id}/approve")
+def approve_sign_off(
+    staff_id: PathId, sign_off_id: PathId, session: SessionDep, on: OnDep, request: Request,
+    body: SignOffApproveRequest | None = None,
+) -> ProgrammeState:
+    """The other named manager's approval: the sign-off is in force from `signed_on` and
+    the NQSW is re-evaluated at once."""
+    record = programme_events.approve_sign_off(
+        session, staff_id=staff_id, sign_off_id=sign_off_id, on=on,
+        actor_id=acting_staff(request), note=body.note if body is not None else None,
+    )
+    return _state(session, _enrolment_of(session, record), sign_off=record)
+
+
+@router.post("/sign-offs/{sign_off_id}/revoke")
+def revoke_sign_off(
+    staff_id: PathId, sign_off_id: PathId, body: SignOffRevokeRequest, session: SessionDep,
+    on: OnDep, request: Request,
+) -> ProgrammeState:
+    """Withdraw a sign-off, with the reason: the rules it lifted apply again from `on`."""
+    record = programme_events.revoke_sign_off(
+        session, staff_id=staff_id, sign_off_id=sign_off_id, data=body, on=on,
+        actor_id=acting_staff(request),
+    )
+    return _state(session, _enrolment_of(session, record), sign_off=record)
+
+
+def _enrolment_of(session: Session, record: SignOff) -> Enrolment:
+    enrolment = session.get(Enrolment, record.enrolment_id)
+    assert enrolment is not None
+    return enrolment

@@ -38,6 +38,11 @@ ADMIN = {"admin": ALL}
 STAFF = path("staff_id", "staff")
 CASE = path("case_id", "case")
 ENTRY = path("entry_id", "protected_time")
+SIGN_OFF = path("sign_off_id", "sign_off")
+# People a change names around an NQSW: someone in a service area the caller works in or
+# reaches (a team manager names their area's senior manager, the team's AP, an assessor).
+ASSESSOR = body("assessor_id", "colleague", optional=True)
+AP = body("advanced_practitioner_id", "colleague", optional=True)
 
 
 ACCESS: dict[str, Rule] = {
@@ -71,14 +76,19 @@ ACCESS: dict[str, Rule] = {
     "PATCH /api/v1/staff/{staff_id}": allow(STAFF, note="includes role changes", **ADMIN),
     "POST /api/v1/staff/{staff_id}/leave": allow(STAFF, **ADMIN),
     # ---- NQSWs and enrolments --------------------------------------------------------
-    "POST /api/v1/nqsws": allow(**PROGRAMME, **ADMIN),
+    "POST /api/v1/nqsws": allow(ASSESSOR, AP, **PROGRAMME, **ADMIN),
     "GET /api/v1/nqsws": allow(lists=True, **READ_CASEWORK),
     "GET /api/v1/nqsws/{staff_id}": allow(STAFF, **READ_CASEWORK),
-    "PATCH /api/v1/nqsws/{staff_id}": allow(STAFF, **PROGRAMME, **MANAGE),
+    "PATCH /api/v1/nqsws/{staff_id}": allow(STAFF, ASSESSOR, AP, **PROGRAMME, **MANAGE),
     "GET /api/v1/nqsws/{staff_id}/enrolments": allow(STAFF, **READ_CASEWORK),
-    "POST /api/v1/enrolments": allow(body("staff_id", "staff"), **PROGRAMME),
+    "POST /api/v1/enrolments": allow(body("staff_id", "staff"), ASSESSOR, AP, **PROGRAMME),
     "GET /api/v1/enrolments/{enrolment_id}": allow(
         path("enrolment_id", "enrolment"), **READ_CASEWORK
+    ),
+    "GET /api/v1/enrolments": allow(lists=True, **READ_CASEWORK),
+    # Correcting a programme, its start or its people is a programme setting.
+    "PATCH /api/v1/enrolments/{enrolment_id}": allow(
+        path("enrolment_id", "enrolment"), ASSESSOR, AP, **PROGRAMME
     ),
     "GET /api/v1/nqsws/{staff_id}/workload": allow(STAFF, **READ_CASEWORK),
     # ---- individual adjustments: the coordinator, or the area's senior manager -------
@@ -151,7 +161,8 @@ ACCESS: dict[str, Rule] = {
     # ---- supervision and reviews ---------------------------------------------------------
     "GET /api/v1/nqsws/{staff_id}/supervision": allow(STAFF, **READ_CASEWORK),
     "POST /api/v1/nqsws/{staff_id}/supervision": allow(
-        STAFF, team_manager=SCOPE, advanced_practitioner=SCOPE
+        STAFF, body("supervisor_id", "colleague", optional=True), team_manager=SCOPE,
+        advanced_practitioner=SCOPE,
     ),
     "POST /api/v1/nqsws/{staff_id}/supervision/{session_id}/cancel": allow(
         STAFF, path("session_id", "supervision"), team_manager=SCOPE,
@@ -166,7 +177,16 @@ ACCESS: dict[str, Rule] = {
     "POST /api/v1/nqsws/{staff_id}/withdraw": allow(STAFF, team_manager=SCOPE, **PROGRAMME),
     "POST /api/v1/nqsws/{staff_id}/complete": allow(STAFF, team_manager=SCOPE, **PROGRAMME),
     "POST /api/v1/nqsws/{staff_id}/sign-offs": allow(
-        STAFF, **MANAGE, note="a joint decision of the team manager and a senior manager"
+        STAFF, body("team_manager_id", "colleague", optional=True),
+        body("senior_manager_id", "colleague", optional=True), **MANAGE,
+        note="a joint decision: the caller must be one of the two managers named (checked "
+             "by the service, with both managers' roles and places)",
+    ),
+    "POST /api/v1/nqsws/{staff_id}/sign-offs/{sign_off_id}/approve": allow(
+        STAFF, SIGN_OFF, **MANAGE, note="only the other named manager (checked by the service)"
+    ),
+    "POST /api/v1/nqsws/{staff_id}/sign-offs/{sign_off_id}/revoke": allow(
+        STAFF, SIGN_OFF, **MANAGE, note="either manager within reach; the rules apply again"
     ),
     # ---- the NQSW's calendar feed (the feed itself is outside /api, behind its secret) --
     "POST /api/v1/nqsws/{staff_id}/calendar-token": allow(STAFF, nqsw=SELF),

@@ -170,20 +170,25 @@ class SignIn:
         return self.retry_after > 0
 
 
-def authenticate(session: Session, *, email: str, password: str, address: str) -> SignIn:
-    """Check a password, throttled per name and per address; every outcome is audited.
+def authenticate(
+    session: Session, *, email: str, password: str, address: str, production: bool = False
+) -> SignIn:
+    """Check a password, throttled per name and per address; every outcome is audited
+    (refusals by the throttle only once per window, so a flood cannot fill the trail).
 
     The answer for an unknown email, a wrong password and a switched-off account is the
     same, and takes the same time (a dummy hash is verified), so nobody learns who exists.
+    In production mode the demo sign-ins and the published demo password never work.
     """
     email = normalise_email(email)[:320]
     verdict = throttle.check(session, email=email, address=address)
     if not verdict.allowed:
-        audit.record(session, action="auth.login_failed", entity="account",
-                     after={"email": email, "address": address, "reason": "throttled"})
+        _audit_throttled(session, verdict, email=email, address=address)
         return SignIn(account=None, retry_after=verdict.retry_after)
     account = repo.account_by_email(session, email)
     usable = account is not None and account.is_active and _staff_present(session, account)
+    if production and (is_demo_email(email) or password == DEMO_PASSWORD):
+        usable = False  # checked against the dummy hash: same answer, same time
     ok, new_hash = passwords.verify_password(
         password, account.password_hash if account is not None and usable else None
     )
@@ -200,6 +205,32 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
     audit.record(session, action="auth.login", entity="account", entity_id=account.id,
                  actor_id=account.staff_id, after={"address": address})
     return SignIn(account=account)
+
+
+def _audit_throttled(
+    session: Session, verdict: throttle.Verdict, *, email: str, address: str
+) -> None:
+    """Audit a refusal by the throttle, unless one about the same address (or name) has
+    been audited within the window already."""
+    key = throttle.refusal_key(verdict, email=email, address=address)
+    if repo.throttle_refusal_audited(session, key, since=utcnow() - throttle.WINDOW):
+        return
+    audit.record(session, action="auth.login_failed", entity=repo.THROTTLED_ENTITY,
+                 entity_id=key,
+                 after={"email": email, "address": address, "reason": "throttled",
+                        "limit": verdict.limit, "audited": "first refusal of the window"})
+
+
+# The demo sign-ins (app.auth.demo) are marked by their address and share one published
+# password; they are defined here so that signing in can refuse them in production.
+DEMO_PASSWORD = "ringfence-demo"
+DEMO_DOMAIN = "ringfence.example"
+DEMO_PREFIX = "demo-"
+
+
+def is_demo_email(email: str) -> bool:
+    email = normalise_email(email)
+    return email.startswith(DEMO_PREFIX) and email.endswith("@" + DEMO_DOMAIN)
 
 
 def _staff_present(session: Session, account: Account) -> bool:

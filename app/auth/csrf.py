@@ -14,6 +14,9 @@ The check runs in middleware, in front of every route, so no form can forget it:
 - an API request carrying the session cookie needs the header;
 - any other request (the pages) needs the header or the form field, always.
 
+A refusal is a 403: the service's error page for a browser (htmx gets its message
+fragment), JSON for an API client.
+
 Multipart forms must use the header (the middleware reads only url-encoded bodies).
 """
 
@@ -143,8 +146,10 @@ class CSRFMiddleware:
                 replay = _replay(body, receive)
         expected = token_for(_secret(self.application), seed) if seed else None
         if not same(expected, presented):
-            await _refuse(send, 403, "this form has expired or did not come from Ringfence: "
-                                     "reload the page and try again")
+            if _wants_page(scope, path):
+                await _refuse_page(scope, receive, send)
+            else:
+                await _refuse(send, 403, REFUSED)
             return None
         return replay
 
@@ -201,6 +206,27 @@ def _form_field(body: bytes, name: str) -> str | None:
     except UnicodeDecodeError:
         return None
     return values[0] if values else None
+
+
+REFUSED = "this form has expired or did not come from Ringfence: reload the page and try again"
+
+
+def _wants_page(scope: Scope, path: str) -> bool:
+    """A person in a browser (a page's form, or htmx), not an API client."""
+    if path.startswith("/api/"):
+        return False
+    accept = _header(scope, b"accept") or ""
+    return "text/html" in accept or _header(scope, b"hx-request") is not None
+
+
+async def _refuse_page(scope: Scope, receive: Receive, send: Send) -> None:
+    """The service's own error page (htmx: its message fragment), not a JSON body."""
+    from app.web.errors import error_response
+
+    request = Request(scope, receive)
+    message = REFUSED[:1].upper() + REFUSED[1:] + "."
+    response = error_response(request, 403, message, title="This form has expired")
+    await response(scope, receive, send)
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:

@@ -1,5 +1,10 @@
 """Demo sign-ins: one person of each role, with a documented password (never in production).
 
+In production mode they are refused twice over: signing in with a demo address or the
+published password never works, and the service refuses to start while any demo sign-in
+is still switched on with a password (`ringfence users deactivate-demo` switches them
+all off).
+
 They sign in as `demo-<role>@ringfence.example` (role with hyphens, e.g.
 `demo-team-manager@ringfence.example`) with the password `ringfence-demo`. The people are
 chosen to belong together: an NQSW, their team manager, their service area's senior
@@ -15,14 +20,15 @@ from sqlmodel import Session
 
 from app.auth import accounts, passwords
 from app.auth import repository as repo
+from app.auth.accounts import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_PREFIX, is_demo_email
 from app.clock import today
 from app.models import Staff
 from app.models.base import Role
 from app.settings import Settings, get_settings
 
-DEMO_PASSWORD = "ringfence-demo"
-DEMO_DOMAIN = "ringfence.example"
-DEMO_PREFIX = "demo-"
+__all__ = ["DEMO_DOMAIN", "DEMO_PASSWORD", "DEMO_PREFIX", "DemoAccount",
+           "DemoAccountsRefused", "deactivate_demo_accounts", "demo_email",
+           "ensure_demo_accounts", "list_demo_accounts", "live_demo_accounts"]
 ROLE_ORDER = (
     Role.nqsw,
     Role.advanced_practitioner,
@@ -78,6 +84,24 @@ def ensure_demo_accounts(session: Session, settings: Settings | None = None) -> 
         session.flush()
         made.append(DemoAccount(email, role.value, staff.name))
     return made
+
+
+def live_demo_accounts(session: Session) -> list[str]:
+    """Demo sign-ins that could still be used: switched on, with a password (whatever it
+    is now). Production refuses to start while there are any."""
+    return [account.email for account in repo.accounts_with_prefix(session, DEMO_PREFIX)
+            if is_demo_email(account.email) and account.is_active
+            and account.password_hash is not None]
+
+
+def deactivate_demo_accounts(session: Session) -> list[str]:
+    """Switch off every demo sign-in (their sessions and tokens end with them)."""
+    switched = []
+    for account in repo.accounts_with_prefix(session, DEMO_PREFIX):
+        if is_demo_email(account.email) and account.is_active:
+            accounts.set_active(session, account, False, actor_id=None)
+            switched.append(account.email)
+    return switched
 
 
 def list_demo_accounts(session: Session) -> list[DemoAccount]:

@@ -7,8 +7,11 @@ template. A route with no entry is refused, and the access matrix test fails unt
 is written.
 
 Order of checks: credentials (401) -> read-only token used for a change (403) -> changes
-recorded in someone else's name (403) -> role (403) -> the record's scope (404 where its
-existence is private, 403 otherwise). CSRF tokens are checked earlier, by middleware.
+recorded in someone else's name (403) -> role (403) -> the records named: one that does
+not exist is a 404 naming its path parameter or body field; one out of reach is a 404 in
+the path (its existence is private) and a 403 naming the field in the body or query.
+CSRF tokens are checked earlier, by middleware. Refusals have the service's one error
+shape, `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`.
 """
 
 from __future__ import annotations
@@ -56,12 +59,31 @@ def unauthorised(detail: str = "sign in first", *, invalid: bool = False) -> HTT
                          headers={"WWW-Authenticate": header})
 
 
-def forbidden(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+def _problem(status_code: int, loc: tuple[str, ...], msg: str, kind: str) -> HTTPException:
+    """An answer in the service's one error shape, `{"detail": [{"loc", "msg", "type"}]}`
+    (the shape of a validation error and of every business rule's answer)."""
+    return HTTPException(status_code, detail=[{"loc": list(loc), "msg": msg, "type": kind}])
 
 
-def not_found(what: str, ident: object) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} {ident} not found")
+def forbidden(detail: str, *, loc: tuple[str, ...] = ("path",)) -> HTTPException:
+    """403: the caller may not do this (`loc` names the field that says why, if one does)."""
+    return _problem(status.HTTP_403_FORBIDDEN, loc, detail, "forbidden")
+
+
+def not_found(what: str, ident: object, *, loc: tuple[str, ...] = ("path",)) -> HTTPException:
+    """404 naming the path parameter or body field whose record does not exist (or, in the
+    path, is out of reach: its existence is private)."""
+    return _problem(status.HTTP_404_NOT_FOUND, loc, f"{what} {ident} not found", "not_found")
+
+
+# How the answers name each kind of record.
+KIND_WORDS = {"staff": "staff member", "colleague": "staff member", "area": "service area",
+              "protected_time": "diary entry", "supervision": "supervision session",
+              "sign_off": "sign-off"}
+
+
+def kind_words(kind: str) -> str:
+    return KIND_WORDS.get(kind, kind.replace("_", " "))
 
 
 def client_address(request: Request) -> str:
@@ -176,7 +198,8 @@ def _check_actor(principal: Principal, body: Any) -> None:
         except (TypeError, ValueError):
             continue  # not an id at all: the route's own validation answers 422
         if not same_person:
-            raise forbidden(f"{name} must be your own staff id (or left out)")
+            raise forbidden(f"{name} must be your own staff id (or left out)",
+                            loc=("body", name))
 
 
 def _check_rule(
@@ -196,21 +219,22 @@ def _check_rule(
         return
     subjects = _subjects(request, session, rule, body)
     if not subjects:
-        raise forbidden("name a record within your reach")
+        raise forbidden("name a record within your reach", loc=("body",))
     for target, subject in subjects:
-        allowed = principal.owns(subject) if grant is Grant.SELF else principal.can_see(subject)
-        if allowed:
+        if principal.permits(grant.value, subject):
             continue
+        loc = (target.source, target.param)
         if target.source != "path":
-            raise forbidden(f"{target.param} is not within your reach")
+            raise forbidden(f"{target.param} is not within your reach", loc=loc)
         if rule.hide:
-            raise not_found(target.kind.replace("_", " "), subject.ident)
-        raise forbidden(f"this {target.kind.replace('_', ' ')} is not within your reach")
+            raise not_found(kind_words(target.kind), subject.ident, loc=loc)
+        raise forbidden(f"this {kind_words(target.kind)} is not within your reach", loc=loc)
 
 
 def _subjects(
     request: Request, session: Session, rule: Rule, body: Any
 ) -> list[tuple[Target, Subject]]:
+    """The records the request names; a name that matches no record is a 404 naming it."""
     found: list[tuple[Target, Subject]] = []
     for target in rule.targets:
         ident = _target_value(request, target, body)
@@ -218,9 +242,7 @@ def _subjects(
             continue
         subject = resolve(session, target.kind, ident, today())
         if subject is None:
-            if target.source == "path":
-                raise not_found(target.kind.replace("_", " "), ident)
-            raise forbidden(f"{target.param} is not within your reach")
+            raise not_found(kind_words(target.kind), ident, loc=(target.source, target.param))
         found.append((target, subject))
     return found
 
@@ -246,6 +268,9 @@ def _target_value(request: Request, target: Target, body: Any) -> int | None:
     if not -MAX_ID <= value <= MAX_ID:
         _invalid(target, raw, f"Input should be less than or equal to {MAX_ID}",
                  "less_than_equal")
+    if value < 1 and target.source != "path":
+        # Record ids in a body or query start at 1, as the route's own schema says.
+        _invalid(target, raw, "Input should be greater than or equal to 1", "greater_than_equal")
     return value
 
 

@@ -1,7 +1,8 @@
 """Security headers on every response.
 
 The content security policy lets pages load only the service's own scripts, styles and
-images, forbids inline script and framing; the API's answers are never cached. The
+images, forbids inline script and framing; nothing but the static assets is cached
+(`Cache-Control: no-store` on the pages, the API and the calendar feed). The
 interactive API documentation (`/docs`) is Swagger UI, served from our own vendored copy
 and started by one inline script: that page gets a policy that allows exactly that script
 (by its hash) and Swagger UI's inline styles, nothing more.
@@ -36,6 +37,7 @@ CSP = "; ".join([
     "frame-ancestors 'none'",
 ])
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+STATIC_PREFIX = "/static/"
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 COMMON = {
@@ -81,7 +83,10 @@ class SecurityHeadersMiddleware:
         if path in DOCS_PATHS:
             await self._docs(scope, receive, send)
             return
-        no_store = path.startswith("/api/")
+        # Every answer but the static assets may carry personal data (the pages, the
+        # API, the calendar feed, even the sign-in form with its CSRF token): browsers and
+        # proxies must not keep a copy. A response that sets its own policy keeps it.
+        no_store = not path.startswith(STATIC_PREFIX)
         started = False
 
         async def wrapped(message: Message) -> None:

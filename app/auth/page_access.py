@@ -129,6 +129,12 @@ PAGE_ACCESS: dict[str, Rule] = {
     "POST /nqsws/{staff_id}/programme/sign-off": as_api(
         "POST /api/v1/nqsws/{staff_id}/sign-offs"
     ),
+    "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/approve": as_api(
+        "POST /api/v1/nqsws/{staff_id}/sign-offs/{sign_off_id}/approve"
+    ),
+    "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/revoke": as_api(
+        "POST /api/v1/nqsws/{staff_id}/sign-offs/{sign_off_id}/revoke"
+    ),
 }
 
 # Routes outside both the API and the pages, each with the reason it needs neither table.

@@ -221,9 +221,7 @@ def _check_rule(
     for target in rule.targets:
         for ident in _target_values(request, target, form):
             subject = resolve(session, target.kind, ident, today()) if _is_id(ident) else None
-            if subject is not None and (
-                principal.owns(subject) if grant is Grant.SELF else principal.can_see(subject)
-            ):
+            if subject is not None and principal.permits(grant.value, subject):
                 continue
             if target.source == "path" and (subject is None or rule.hide):
                 raise PageRefused(404, NOT_FOUND_MESSAGE)

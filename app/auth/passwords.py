@@ -13,6 +13,8 @@ from app.errors import DomainError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
+# Published in the documentation for the demo sign-ins: never anyone's real password.
+PUBLISHED = frozenset({"ringfence-demo"})
 
 _hasher = PasswordHash((Argon2Hasher(),))
 _DUMMY_HASH = _hasher.hash("ringfence: no such account, compare anyway")
@@ -46,3 +48,6 @@ def check_new_password(password: str, *, email: str | None = None, field: str = 
         raise DomainError("a password needs more than a few different characters", field=field)
     if email and email.split("@", 1)[0].lower() in password.lower():
         raise DomainError("a password must not contain the sign-in name", field=field)
+    if password in PUBLISHED:
+        raise DomainError("this password is published in the documentation: choose another",
+                          field=field)

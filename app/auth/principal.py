@@ -42,6 +42,7 @@ class Principal:
     grant: str | None = None
     db: Session | None = field(default=None, repr=False, compare=False)
     _reach: dict[date, Reach] = field(default_factory=dict, repr=False, compare=False)
+    _colleague_areas: frozenset[int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def can_write(self) -> bool:
@@ -69,6 +70,44 @@ class Principal:
     def owns(self, subject: Subject) -> bool:
         return is_self(self.staff_id, subject)
 
+    def may_name(self, subject: Subject) -> bool:
+        """Whether this person may name `subject` (a `colleague`) in a change they make:
+        someone whose records they reach, or who works in one of their service areas."""
+        reach = self.reach()
+        if reach.everything:
+            return True
+        if subject.staff_id is not None and subject.staff_id in (
+            reach.people | reach.case_people
+        ):
+            return True
+        areas = self.colleague_areas()
+        return any(s.area_id in areas for s in (subject, *subject.alternatives)
+                   if s.area_id is not None)
+
+    def colleague_areas(self) -> frozenset[int]:
+        """The service areas this person works in or reaches: their own team's, those of
+        the teams and people in their reach, and the areas they lead."""
+        if self._colleague_areas is None:
+            reach = self.reach()
+            if self.db is None:
+                raise RuntimeError("principal has no database session to compute its reach")
+            found = repo.areas_of(self.db, staff_ids=set(reach.people),
+                                  team_ids=set(reach.teams))
+            self._colleague_areas = frozenset(found | reach.areas)
+        return self._colleague_areas
+
+    def permits(self, grant: str, subject: Subject) -> bool:
+        """The one scope decision for a record a request names, under the route's grant.
+
+        `SELF`: the person's own record; `SCOPE`: within their reach. A `colleague` (a
+        person named in a change) is judged by `may_name` under either grant.
+        """
+        if subject.kind == "colleague":
+            return self.may_name(subject)
+        if grant == "self":
+            return self.owns(subject)
+        return self.can_see(subject)
+
     def visible_team_ids(self) -> frozenset[int] | None:
         """Teams whose people and cases are in reach; None means every team."""
         reach = self.reach()
@@ -91,20 +130,29 @@ REACH_KINDS = (repo.CASE, repo.AREA, repo.TEAM, repo.TEAM_MEMBER, repo.SUPPORTED
 
 
 def load_reach(session: Session, principal: Principal, on: date) -> Reach:
-    """What this person can reach, by role (see app.auth.reach for the rules in words).
-
-    One statement whatever the role (`repo.reach_rows`): it is read on most requests.
-    """
-    if principal.all_access or principal.role in GLOBAL_READERS:
+    """What this person can reach, by role (see app.auth.reach for the rules in words)."""
+    if principal.all_access:
         return Reach(everything=True)
-    me = principal.staff_id
-    if me is None or principal.role is None:
+    return reach_for(session, principal.staff_id, principal.role, on)
+
+
+def reach_for(session: Session, staff_id: int | None, role: str | None, on: date) -> Reach:
+    """What a person of this role reaches as of `on`.
+
+    The same rules decide for the caller and for someone a request names (e.g. whether
+    the team manager named on a sign-off is that NQSW's team manager). One statement
+    whatever the role (`repo.reach_rows`): it is read on most requests.
+    """
+    if role in GLOBAL_READERS:
+        return Reach(everything=True)
+    me = staff_id
+    if me is None or role is None:
         return Reach()
     rows = repo.reach_rows(
         session, me, on,
-        supports=principal.role == Role.advanced_practitioner,
-        manages=principal.role in (Role.team_manager, Role.senior_manager),
-        leads=principal.role == Role.senior_manager,
+        supports=role == Role.advanced_practitioner,
+        manages=role in (Role.team_manager, Role.senior_manager),
+        leads=role == Role.senior_manager,
     )
     found: dict[str, set[int]] = {kind: set() for kind in REACH_KINDS}
     for kind, ident in rows:

@@ -31,6 +31,7 @@ from app.models import (
     Adjustment,
     Allocation,
     ApiToken,
+    AuditEvent,
     Breach,
     Case,
     Enrolment,
@@ -39,6 +40,7 @@ from app.models import (
     Notification,
     ProtectedTime,
     ServiceArea,
+    SignOff,
     Staff,
     SupervisionSession,
     Team,
@@ -163,6 +165,18 @@ def prune_attempts(session: Session, *, before: datetime) -> None:
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < before))
 
 
+THROTTLED_ENTITY = "login_throttle"
+
+
+def throttle_refusal_audited(session: Session, key: str, *, since: datetime) -> bool:
+    """Whether a refusal by the throttle about `key` has been audited since `since`."""
+    query = select(AuditEvent.id).where(
+        AuditEvent.action == "auth.login_failed", AuditEvent.entity == THROTTLED_ENTITY,
+        AuditEvent.entity_id == key, col(AuditEvent.at) > since,
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
 # ---- reach ---------------------------------------------------------------------------
 
 
@@ -170,6 +184,8 @@ def prune_attempts(session: Session, *, before: datetime) -> None:
 # a team they manage (or of an area they lead), someone in one of those teams, or an NQSW
 # they support as an advanced practitioner.
 CASE, AREA, TEAM, TEAM_MEMBER, SUPPORTED = "case", "area", "team", "member", "supported"
+# Enrolments that still give an advanced practitioner access: the programme is running.
+OPEN_ENROLMENT_STATUSES = ("active", "paused")
 
 # Statements below are built once with bound parameters and read as plain rows
 # (app.services.rows): they run on nearly every API request.
@@ -201,16 +217,18 @@ def _reach_statement(supports: bool, manages: bool, leads: bool) -> Any:
     if supports:
         mine = _ALLOCATION.alias("mine")
         their_cases = sa_select(mine.c.case_id).where(mine.c.worker_id == _ME, _current_on(mine))
+        open_enrolment = _ENROLMENT.c.status.in_(OPEN_ENROLMENT_STATUSES)
         parts.append(
             sa_select(_kind(SUPPORTED), _ENROLMENT.c.staff_id.label("ident"))
-            .where(_ENROLMENT.c.advanced_practitioner_id == _ME)
+            .where(_ENROLMENT.c.advanced_practitioner_id == _ME, open_enrolment)
         )
         parts.append(
             sa_select(_kind(SUPPORTED), _ALLOCATION.c.worker_id.label("ident"))
             .select_from(
                 _ALLOCATION.join(_ENROLMENT, _ENROLMENT.c.staff_id == _ALLOCATION.c.worker_id)
             )
-            .where(_ALLOCATION.c.case_id.in_(their_cases), _current_on(_ALLOCATION))
+            .where(_ALLOCATION.c.case_id.in_(their_cases), _current_on(_ALLOCATION),
+                   open_enrolment)
         )
     if manages or leads:
         conditions = []
@@ -238,11 +256,13 @@ def reach_rows(
     """Everything a person's reach is made of, as (kind, id) rows, in ONE statement.
 
     Always: every case the person is or was allocated to (their own records).
-    `supports` (advanced practitioners): the NQSWs named on an enrolment as theirs, and
-    those co-working one of their current cases. `manages` (team managers, senior
-    managers): the teams they manage; `leads` (senior managers): the service areas they
-    lead and every team in them; and for either, everyone in those teams. Reach is read
-    on most API requests, so it costs one round trip whatever the role.
+    `supports` (advanced practitioners): the NQSWs on a running (active or paused)
+    programme whose enrolment names them, and those co-working one of their current
+    cases; a completed or withdrawn programme no longer gives them access. `manages`
+    (team managers, senior managers): the teams they manage; `leads` (senior managers):
+    the service areas they lead and every team in them; and for either, everyone in those
+    teams. Reach is read on most API requests, so it costs one round trip whatever the
+    role.
     """
     statement = _reach_statement(supports, manages, leads)
     params: dict[str, Any] = {"me": staff_id, **({"on": on} if supports else {})}
@@ -338,6 +358,32 @@ def supervision_staff(session: Session, session_id: int) -> int | None:
 def notification_recipient(session: Session, notification_id: int) -> int | None:
     query = select(Notification.recipient_id).where(Notification.id == notification_id)
     return session.exec(query).first()
+
+
+def sign_off_staff(session: Session, sign_off_id: int) -> int | None:
+    query = (
+        select(Enrolment.staff_id)
+        .join(SignOff, col(SignOff.enrolment_id) == Enrolment.id)
+        .where(SignOff.id == sign_off_id)
+    )
+    return session.exec(query).first()
+
+
+def led_areas(session: Session, staff_id: int) -> list[int]:
+    """The service areas this person leads as senior manager."""
+    query = select(ServiceArea.id).where(ServiceArea.senior_manager_id == staff_id)
+    return [int(i) for i in session.exec(query).all() if i is not None]
+
+
+def areas_of(session: Session, *, staff_ids: set[int], team_ids: set[int]) -> set[int]:
+    """The service areas of these people's teams and of these teams, in one statement."""
+    if not staff_ids and not team_ids:
+        return set()
+    people_teams = select(Staff.team_id).where(col(Staff.id).in_(sorted(staff_ids)))
+    query = select(Team.service_area_id).where(
+        or_(col(Team.id).in_(people_teams), col(Team.id).in_(sorted(team_ids)))
+    ).distinct()
+    return {int(i) for i in session.exec(query).all() if i is not None}
 
 
 # ---- demo sign-ins -------------------------------------------------------------------

@@ -49,6 +49,11 @@ TargetKind = Literal[
     "protected_time",
     "supervision",
     "notification",
+    "sign_off",
+    # A person the caller names in a change (a supervisor, the managers of a sign-off, an
+    # assessor): someone in a service area the caller works in or reaches, not
+    # necessarily someone whose records they may read.
+    "colleague",
 ]
 
 

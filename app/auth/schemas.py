@@ -51,8 +51,10 @@ class PersonalTokenCreate(BaseModel):
 
     name: TokenName
     scopes: list[Scope] = Field(default_factory=lambda: ["read"], min_length=1, max_length=2)
-    expires_in_days: int | None = Field(
-        default=90, ge=1, le=366, description="Days until it stops working; null: never."
+    expires_in_days: int = Field(
+        default=90, ge=1, le=365,
+        description="Days until it stops working (every personal token expires; at most a "
+                    "year, then create a new one).",
     )
 
 

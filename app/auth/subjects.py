@@ -1,8 +1,9 @@
 """From an id in a request to the `Subject` that scope rules are checked against.
 
-One resolver per kind of record: a breach, a diary entry or an adjustment is about its
-NQSW; an allocation is about its worker and its case; a case is about its team and the
-people working it.
+One resolver per kind of record: a breach, a diary entry, an adjustment or a sign-off is
+about its NQSW; an allocation is about its worker and its case; a case is about its team
+and the people working it; a colleague (a person named in a change) is about the service
+areas they work in.
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ def area_subject(session: Session, area_id: int, _on: date) -> Subject | None:
     return Subject(kind="area", ident=area_id, area_id=area_id)
 
 
+def colleague_subject(session: Session, staff_id: int, on: date) -> Subject | None:
+    """A person named in a change: their team's service area, and the areas they lead."""
+    subject = staff_subject(session, staff_id, on, kind="colleague")
+    if subject is None:
+        return None
+    led = tuple(
+        Subject(kind="colleague", ident=staff_id, area_id=area)
+        for area in repo.led_areas(session, staff_id) if area != subject.area_id
+    )
+    return Subject(kind="colleague", ident=staff_id, staff_id=staff_id,
+                   team_id=subject.team_id, area_id=subject.area_id, alternatives=led)
+
+
 def allocation_subject(session: Session, allocation_id: int, on: date) -> Subject | None:
     parts = repo.allocation_parts(session, allocation_id)
     if parts is None:
@@ -90,6 +104,8 @@ RESOLVERS: dict[str, Resolver] = {
     "protected_time": _via_staff(repo.protected_time_staff, "protected_time"),
     "supervision": _via_staff(repo.supervision_staff, "supervision"),
     "notification": _via_staff(repo.notification_recipient, "notification"),
+    "sign_off": _via_staff(repo.sign_off_staff, "sign_off"),
+    "colleague": colleague_subject,
 }
 
 

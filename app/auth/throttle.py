@@ -27,6 +27,9 @@ KEEP_ATTEMPTS = timedelta(days=1)
 class Verdict:
     allowed: bool
     retry_after: int = 0  # seconds
+    # Which limit refused: "address" (too many failures from one network address) or
+    # "name" (too many for one sign-in name); None when allowed.
+    limit: str | None = None
 
 
 def check(session: Session, *, email: str, address: str, now: datetime | None = None) -> Verdict:
@@ -37,14 +40,22 @@ def check(session: Session, *, email: str, address: str, now: datetime | None = 
     account_since = max(since, last_ok) if last_ok and last_ok > since else since
     by_name, oldest_name = repo.failures_since(session, since=account_since, email=email)
     by_address, oldest_address = repo.failures_since(session, since=since, address=address)
-    waits = []
+    waits: list[tuple[timedelta, str]] = []
     if by_name >= MAX_FAILURES_PER_ACCOUNT and oldest_name is not None:
-        waits.append(oldest_name + WINDOW - now)
+        waits.append((oldest_name + WINDOW - now, "name"))
     if by_address >= MAX_FAILURES_PER_ADDRESS and oldest_address is not None:
-        waits.append(oldest_address + WINDOW - now)
+        waits.append((oldest_address + WINDOW - now, "address"))
     if not waits:
         return Verdict(allowed=True)
-    return Verdict(allowed=False, retry_after=max(1, int(max(waits).total_seconds()) + 1))
+    wait, limit = max(waits)
+    return Verdict(allowed=False, retry_after=max(1, int(wait.total_seconds()) + 1), limit=limit)
+
+
+def refusal_key(verdict: Verdict, *, email: str, address: str) -> str:
+    """What a refusal is about, for auditing only the first refusal of each window: the
+    address for the per-address limit, the sign-in name for the per-name one."""
+    key = f"address:{address}" if verdict.limit == "address" else f"name:{email}"
+    return key[:80]
 
 
 def record(

@@ -24,13 +24,15 @@ from app.auth.credentials import (
     new_secret,
     same,
 )
-from app.errors import NotFound
+from app.errors import DomainError, NotFound
 from app.models import Account, ApiToken
 from app.models.base import utcnow
 from app.services import audit
 
 ACCESS, PERSONAL = "access", "personal"
 USER_SCOPES = ("read", "write")
+# The longest a personal access token may last; every one expires.
+MAX_PERSONAL_DAYS = 365
 # How stale `last_used_at` may get before a request refreshes it (saves a write per call).
 TOUCH_EVERY = timedelta(minutes=5)
 
@@ -70,17 +72,34 @@ def issue_access_token(
     )
 
 
+def audit_issued(
+    session: Session, token: ApiToken, *, actor_id: int | None, address: str | None = None
+) -> None:
+    """Audit a token the password flow issued (`token.create`; `auth.login` records the
+    sign-in itself). Test credentials minted in code are not audited."""
+    audit.record(
+        session, action="token.create", entity="api_token", entity_id=token.id,
+        actor_id=actor_id,
+        after={"account_id": token.account_id, "kind": token.kind, "scopes": token.scopes,
+               "prefix": token.prefix, "expires_at": token.expires_at, "address": address},
+    )
+
+
 def create_personal_token(
     session: Session,
     account: Account,
     *,
     name: str,
     scopes: tuple[str, ...],
-    expires_in_days: int | None,
+    expires_in_days: int,
     actor_id: int | None,
 ) -> tuple[str, ApiToken]:
-    """A token for an integration; shown once, stored as a digest, revocable."""
-    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    """A token for an integration; shown once, stored as a digest, revocable, and always
+    expiring (at most `MAX_PERSONAL_DAYS` days): a forgotten integration stops by itself."""
+    if not 1 <= expires_in_days <= MAX_PERSONAL_DAYS:
+        raise DomainError(f"a personal token lasts 1 to {MAX_PERSONAL_DAYS} days",
+                          field="expires_in_days")
+    expires_at = utcnow() + timedelta(days=expires_in_days)
     secret, token = _issue(
         session, account, kind=PERSONAL, scopes=scopes, expires_at=expires_at, name=name
     )
@@ -113,7 +132,7 @@ def revoke_personal_token(
     """Revoke one of the account's own personal tokens (someone else's is 'not found')."""
     token = session.get(ApiToken, token_id)
     if token is None or token.account_id != account_id or token.kind != PERSONAL:
-        raise NotFound("token", token_id)
+        raise NotFound("token", token_id, field=["path", "token_id"])
     return revoke(session, token, actor_id=actor_id)
 
 

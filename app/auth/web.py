@@ -65,7 +65,8 @@ def sign_in(
     attempt is committed and counted.
     """
     outcome = accounts.authenticate(
-        session, email=email, password=password, address=client_address(request)
+        session, email=email, password=password, address=client_address(request),
+        production=request.app.state.settings.mode == "production",
     )
     if outcome.account is None:
         return outcome, None

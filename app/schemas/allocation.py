@@ -39,17 +39,27 @@ class AllocationUpdate(BaseModel):
     """Reassign, change role, or move the end date, effective `on` (default today).
 
     A change of worker or role after the allocation has started ends it on `on` and
-    starts a successor, so history keeps who held the case when.
+    starts a successor, so history keeps who held the case when. A co-worker becomes the
+    holder in one request with `{"role": "holder", "end_current_holder": true}`: the
+    case's current holder's allocation ends on `on` and the co-worker takes over, after
+    the same policy check as any allocation (refused: nothing changes).
     """
 
     model_config = ConfigDict(extra="forbid")
 
     worker_id: RecordId | None = None
     role: AllocationRole | None = None
-    end_date: date | None = None
+    end_date: date | None = Field(
+        default=None, description="First day no longer held (exclusive); null: open-ended."
+    )
     on: date | None = None
     override_reason: Reason | None = None
     actor_id: RecordId | None = None
+    end_current_holder: bool = Field(
+        default=False,
+        description="With role=holder: end the case's current named holder's allocation on "
+        "`on`, in the same transaction (a co-worker becoming holder).",
+    )
 
 
 class AllocationEnd(BaseModel):
@@ -61,14 +71,19 @@ class AllocationEnd(BaseModel):
 
 
 class AllocationCheck(BaseModel):
-    """A what-if: would this allocation be allowed on this date? Nothing is written."""
+    """A what-if: would this allocation, from `on` to `end_date`, be allowed? Nothing is
+    written. It is judged as the write would be: on every date of the period where an
+    outcome can change (open-ended by default)."""
 
     model_config = ConfigDict(extra="forbid")
 
     case_id: RecordId
     worker_id: RecordId
     role: AllocationRole = AllocationRole.holder
-    on: date | None = None
+    on: date | None = Field(default=None, description="The first day; default today.")
+    end_date: date | None = Field(
+        default=None, description="First day no longer held (exclusive); default open-ended."
+    )
 
 
 class AllocationPublic(BaseModel):
@@ -86,8 +101,11 @@ class AllocationPublic(BaseModel):
 
 
 class FindingPublic(BaseModel):
-    """One rule's verdict; `caused_by_proposal` marks what the proposed change adds."""
+    """One rule's verdict; `caused_by_proposal` marks what the proposed change adds, and
+    `on` the date the verdict is for (a later date of the period when that is where the
+    proposal breaks or worsens the rule)."""
 
+    on: date | None = None
     policy_id: str
     rule_id: str
     kind: str
@@ -129,4 +147,10 @@ class AllocationWritten(AllocationPublic):
     outcome: str
     findings: list[FindingPublic]
     breaches: list[BreachRef] = []
-    ended_allocation_id: RecordId | None = None
+    ended_allocation_id: RecordId | None = Field(
+        default=None, description="The allocation this one succeeds (ended on its start)."
+    )
+    ended_holder_allocation_id: RecordId | None = Field(
+        default=None, description="The previous holder's allocation, ended by "
+        "`end_current_holder`."
+    )

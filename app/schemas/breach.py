@@ -37,6 +37,12 @@ class BreachPublic(BaseModel):
     resolved_at: datetime | None
     resolved_on: date | None
     resolution: str | None
+    resolution_cause: str | None = Field(
+        default=None,
+        description="Why it resolved: case_closed, allocation_ended, stage_moved_on, "
+        "adjustment, sign_off, programme_ended, paused, diary, supervision, policy_changed "
+        "or changed.",
+    )
     escalation_level: int
     escalation_due_on: date | None
     escalated_at: datetime | None
@@ -47,7 +53,10 @@ class BreachPublic(BaseModel):
     exception_approver_id: RecordId | None
     exception_reason: str | None
     exception_expires_on: date | None
-    override_by_id: RecordId | None
+    override_by_id: RecordId | None = Field(
+        description="Who allocated past the rule with a reason (status `overridden` when "
+        "their role may override; a warning passed by anyone else stays open)."
+    )
     override_reason: str | None
     allocation_id: RecordId | None
     age_days: int | None = Field(default=None, description="Calendar days open as of `on`.")

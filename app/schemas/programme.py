@@ -1,8 +1,9 @@
-"""Programme events as the API takes them: pause, resume, withdraw, complete, sign-off."""
+"""Programme events as the API takes them: pause, resume, withdraw, complete, and the
+joint sign-off (recorded by one manager, approved by the other, revocable)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from app.schemas.common import RecordId
 from app.schemas.enrolment import EnrolmentPublic, PauseBrief, SignOffBrief
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Kind = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
                                         pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -48,7 +50,11 @@ class ResumeRequest(BaseModel):
 class WithdrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = Field(default=None, description="Last day on the programme; default today.")
+    on: date | None = Field(
+        default=None,
+        description="The last day on the programme; default today. Protected time booked "
+                    "after it is cancelled.",
+    )
     reason: WithdrawReason
     note: Note | None = None
 
@@ -56,21 +62,81 @@ class WithdrawRequest(BaseModel):
 class CompleteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = Field(default=None, description="Date of completion; default today.")
+    on: date | None = Field(
+        default=None,
+        description="The last day on the programme (completion); default today. Protected "
+                    "time booked after it is cancelled.",
+    )
     outcome: ProgrammeOutcome
     note: Note | None = None
 
 
 class SignOffRequest(BaseModel):
-    """A joint decision: the team manager and a senior (strategic) manager both approve."""
+    """A joint decision of the NQSW's team manager and their service area's senior manager.
+
+    One of the two named managers records it (their approval); it is in force, from
+    `signed_on`, once the other has approved it too.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     kind: Kind = "child_protection"
-    signed_on: date | None = Field(default=None, description="Default today.")
+    signed_on: date | None = Field(
+        default=None, description="The day it takes effect once both approve; default today."
+    )
+    team_manager_id: RecordId = Field(description="The NQSW's team manager.")
+    senior_manager_id: RecordId = Field(
+        description="The senior manager of the NQSW's service area."
+    )
+    note: Note | None = None
+
+
+class SignOffApproveRequest(BaseModel):
+    """The second manager's approval (the body is optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note | None = None
+
+
+class SignOffRevokeRequest(BaseModel):
+    """Withdrawing a sign-off (or a proposal still awaiting approval), with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: date | None = Field(
+        default=None,
+        description="The first day it no longer applies (not before `signed_on`); default "
+                    "today.",
+    )
+    reason: Reason
+
+
+class SignOffStatus(StrEnum):
+    awaiting_team_manager = "awaiting_team_manager"
+    awaiting_senior_manager = "awaiting_senior_manager"
+    approved = "approved"
+    revoked = "revoked"
+
+
+class SignOffPublic(SignOffBrief):
+    """A sign-off with both approvers and where it stands."""
+
     team_manager_id: RecordId
     senior_manager_id: RecordId
-    note: Note | None = None
+    team_manager_approved_at: datetime | None
+    senior_manager_approved_at: datetime | None
+    recorded_by_id: RecordId | None
+    note: str | None
+    status: SignOffStatus
+    awaiting: str | None = Field(
+        description="Whose approval it waits for, in words (null once approved or revoked)."
+    )
+    in_force_from: date | None = Field(
+        description="`signed_on` once both managers have approved; null until then."
+    )
+    revoke_reason: str | None
+    created_at: datetime
 
 
 class ProgrammeState(BaseModel):
@@ -78,7 +144,10 @@ class ProgrammeState(BaseModel):
 
     enrolment: EnrolmentPublic
     pauses: list[PauseBrief]
-    sign_offs: list[SignOffBrief]
+    sign_offs: list[SignOffPublic]
+    sign_off: SignOffPublic | None = Field(
+        default=None, description="The sign-off this request recorded, approved or revoked."
+    )
     displaced_protected_time: list[int] = Field(
         default_factory=list, description="Bookings the event displaced (to be rebooked)."
     )

@@ -66,6 +66,7 @@ class BreachFilters:
     kind: str | None = None
     severity: Sequence[str] = ()
     staff_id: int | None = None
+    resolution_cause: Sequence[str] = ()
     min_age_days: int | None = None
     open_on: date | None = None
     # The caller's reach (app.auth): only breaches of NQSWs within it; None = all.
@@ -121,6 +122,8 @@ def _filtered(query: Any, filters: BreachFilters, on: date) -> Any:
         query = query.where(col(Breach.severity).in_(list(filters.severity)))
     if filters.staff_id is not None:
         query = query.where(col(Breach.staff_id) == filters.staff_id)
+    if filters.resolution_cause:
+        query = query.where(col(Breach.resolution_cause).in_(list(filters.resolution_cause)))
     if filters.min_age_days is not None:
         query = query.where(col(Breach.opened_on) <= on - timedelta(days=filters.min_age_days))
     if filters.open_on is not None:
@@ -181,7 +184,7 @@ def export_rows(session: Session, *, filters: BreachFilters, on: date, sort: str
         "rule_id", "kind", "level", "severity", "status", "opened_on", "resolved_on",
         "age_days", "age_working_days", "escalation_level", "escalated_on",
         "acknowledgement_note", "exception_expires_on", "override_reason", "policy_version",
-        "reason", "resolution",
+        "reason", "resolution", "resolution_cause",
     ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -326,6 +329,14 @@ def _breach_for_update(session: Session, breach_id: int) -> Breach:
     return breach
 
 
+def _not_before_opening(breach: Breach, on: date) -> None:
+    """Nobody acts on a breach before it existed: its history must read in order."""
+    if on < breach.opened_on:
+        raise DomainError(
+            f"{on} is before breach {breach.id} opened ({breach.opened_on})", field="on"
+        )
+
+
 def _person(session: Session, staff_id: int, field: str) -> Staff:
     person = session.get(Staff, staff_id)
     if person is None:
@@ -343,6 +354,7 @@ def acknowledge(
     breach = _breach_for_update(session, breach_id)
     if actor_id is not None:
         _person(session, actor_id, "actor_id")
+    _not_before_opening(breach, on)
     if not note or not note.strip():
         raise DomainError("an acknowledgement needs a note", field="note")
     if breach.status != BreachStatus.open.value:
@@ -363,7 +375,7 @@ def acknowledge(
     audit.record(session, action="breach.acknowledge", entity="breach", entity_id=breach.id,
                  actor_id=actor_id, nqsw_id=breach.staff_id, before={"status": before},
                  after={"status": breach.status, "note": breach.acknowledgement_note,
-                        "on": on})
+                        "on": on}, effective_on=on)
     session.flush()
     return breach
 
@@ -390,6 +402,7 @@ def grant_exception(
             "manager or an ASYE coordinator may",
             field="approver_id",
         )
+    _not_before_opening(breach, on)
     if expires_on < on:
         raise DomainError(f"expiry {expires_on} is before {on}", field="expires_on")
     if breach.status == BreachStatus.resolved.value:
@@ -412,7 +425,7 @@ def grant_exception(
     audit.record(session, action="breach.exception", entity="breach", entity_id=breach.id,
                  actor_id=approver_id, nqsw_id=breach.staff_id, before=before,
                  after={"status": breach.status, "reason": breach.exception_reason,
-                        "expires_on": expires_on, "on": on})
+                        "expires_on": expires_on, "on": on}, effective_on=on)
     session.flush()
     return breach
 

@@ -106,20 +106,54 @@ def first_told(session: Session, recipients: Recipients | None) -> list[int]:
     return coordinators(session)
 
 
-def breach_context(breach: Breach, recipients: Recipients | None) -> dict[str, Any]:
+def _number(value: Any) -> str | None:
+    """A measure as a person writes it: 6, 5.5, 0.6 (never 6.0)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return str(value)
+
+
+def rule_title(policies: Any, policy_id: str, rule_id: str) -> str | None:
+    """The rule's title from the policy file (or the policy's), for people to read."""
+    if policies is None:
+        return None
+    try:
+        rule = policies.rule(policy_id, rule_id)
+    except (KeyError, AttributeError):
+        return None
+    return rule.title or (rule.policy.title if rule.policy is not None else None)
+
+
+def breach_context(
+    breach: Breach, recipients: Recipients | None, *, title: str | None = None
+) -> dict[str, Any]:
+    """What an email or inbox entry about the breach says: the rule, the measure against
+    its limit, who has been told, and whether it was allowed at allocation."""
+    evidence = breach.latest_evidence or breach.evidence or {}
+    evidence = evidence if isinstance(evidence, dict) else {}
     return {
         "breach": {
             "id": breach.id,
             "policy_id": breach.policy_id,
             "rule_id": breach.rule_id,
+            "rule_title": title,
             "kind": breach.kind,
             "level": breach.level,
             "severity": breach.severity,
+            "severe": breach.severe,
             "status": breach.status,
+            "overridden": breach.status == BreachStatus.overridden.value,
+            "override_reason": breach.override_reason,
             "reason": breach.reason,
+            "measured": _number(evidence.get("measured")),
+            "limit": _number(evidence.get("limit")),
             "opened_on": breach.opened_on,
+            "escalation_level": breach.escalation_level,
             "escalation_due_on": breach.escalation_due_on,
             "resolution": breach.resolution,
+            "resolution_cause": breach.resolution_cause,
         },
         "nqsw": {
             "id": breach.staff_id,
@@ -162,6 +196,7 @@ def start_clock(
     escalation: Escalation,
     recipients: Recipients | None,
     kind: str = "breach.opened",
+    title: str | None = None,
 ) -> None:
     """A breach (re)opens: tell the team manager now, and set when it climbs.
 
@@ -183,7 +218,7 @@ def start_clock(
         recipient_ids=told,
         kind=kind,
         subject=subject,
-        context=breach_context(breach, recipients),
+        context=breach_context(breach, recipients, title=title),
         breach_id=breach.id,
         nqsw_id=breach.staff_id,
     )
@@ -191,7 +226,7 @@ def start_clock(
         add_event(session, breach, action="escalated", on=on, from_status=breach.status,
                   data={"to": escalation.to, "recipients": told, "at_once": True})
         audit.record(session, action="breach.escalate", entity="breach", entity_id=breach.id,
-                     nqsw_id=breach.staff_id,
+                     nqsw_id=breach.staff_id, effective_on=on,
                      after={"escalation_level": 1, "escalated_on": on, "severe": True})
 
 
@@ -235,14 +270,15 @@ def escalate_due(
                   data={"to": escalation.to, "recipients": target,
                         "due_on": breach.escalation_due_on.isoformat()})
         audit.record(session, action="breach.escalate", entity="breach", entity_id=breach.id,
-                     nqsw_id=breach.staff_id,
+                     nqsw_id=breach.staff_id, effective_on=on,
                      after={"escalation_level": 1, "escalated_on": on, "to": escalation.to})
         notify.notify(
             session,
             recipient_ids=target,
             kind="breach.escalated",
             subject=_subject("breach.escalated", breach, people),
-            context=breach_context(breach, people),
+            context=breach_context(
+                breach, people, title=rule_title(policies, breach.policy_id, breach.rule_id)),
             breach_id=breach.id,
             nqsw_id=breach.staff_id,
         )
@@ -251,7 +287,8 @@ def escalate_due(
 
 
 def tell_resolved(
-    session: Session, breach: Breach, recipients: Recipients | None, escalation: Escalation
+    session: Session, breach: Breach, recipients: Recipients | None, escalation: Escalation,
+    title: str | None = None,
 ) -> None:
     """The people who were told of a breach are told it is over."""
     told = first_told(session, recipients)
@@ -262,7 +299,7 @@ def tell_resolved(
         recipient_ids=told,
         kind="breach.resolved",
         subject=_subject("breach.resolved", breach, recipients),
-        context=breach_context(breach, recipients),
+        context=breach_context(breach, recipients, title=title),
         breach_id=breach.id,
         nqsw_id=breach.staff_id,
     )

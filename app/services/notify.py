@@ -79,8 +79,9 @@ def template_values(context: Mapping[str, Any], base_url: str) -> dict[str, Any]
     values: dict[str, Any] = {"base_url": base_url, **context}
     breach = context.get("breach")
     if isinstance(breach, Mapping):
-        for key in ("rule_id", "policy_id", "reason", "severity", "opened_on",
-                    "escalation_due_on", "resolved_on", "status"):
+        for key in ("rule_id", "policy_id", "rule_title", "reason", "severity", "opened_on",
+                    "escalation_due_on", "resolved_on", "status", "severe", "overridden",
+                    "override_reason", "measured", "limit", "escalation_level"):
             if breach.get(key) is not None:
                 values.setdefault(key, breach[key])
         if breach.get("resolution"):

@@ -7,6 +7,12 @@ mail server never holds a database lock. A claim pushes `next_attempt_at` forwar
 lease: if the worker dies mid-send the message becomes due again when the lease ends.
 Several workers may run this at once: PostgreSQL hands each one different rows (FOR
 UPDATE SKIP LOCKED); SQLite serialises the claims with its write lock.
+
+Retries back off exponentially, 1, 2, 4 ... minutes, capped at `LONGEST_RETRY` (2 hours),
+and go on for `RETRY_FOR` (3 days) before a message is given up (kept as *failed*, never
+deleted; `ringfence outbox requeue` sends it again). So a mail server that is down from
+Friday evening to Monday morning loses nothing: the emails go out within two hours of
+it coming back. `MAX_ATTEMPTS` is derived from that schedule (43 attempts).
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(minutes=1)
-LONGEST_RETRY = timedelta(hours=1)
+LONGEST_RETRY = timedelta(hours=2)
+# How long a message keeps being retried before it is given up: a weekend outage and more.
+RETRY_FOR = timedelta(days=3)
 CLAIM_LEASE = timedelta(minutes=5)
 BATCH_SIZE = 50
 ERROR_MAX = 2000
@@ -63,10 +70,23 @@ class _Claimed:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failures: 1, 2, 4 ... minutes, at most 1 h."""
+    """Wait before the next try after `attempts` failures: 1, 2, 4 ... minutes, at most 2 h."""
     if attempts < 1:
         return timedelta(0)
     return min(FIRST_RETRY * (2 ** min(attempts - 1, 16)), LONGEST_RETRY)
+
+
+def attempts_within(window: timedelta) -> int:
+    """How many attempts the backoff schedule makes before `window` has passed since the
+    first: the last one is the first at or after the window's end."""
+    attempts, waited = 1, timedelta(0)
+    while waited < window:
+        waited += backoff(attempts)
+        attempts += 1
+    return attempts
+
+
+MAX_ATTEMPTS = attempts_within(RETRY_FOR)
 
 
 def claim_due(engine: Engine, now: datetime, limit: int = BATCH_SIZE) -> list[_Claimed]:

@@ -1,4 +1,5 @@
-"""Programme events that change the clock or the rules: pause, resume, withdraw, complete, sign-off.
+"""Programme events that change the clock or the rules: pause, resume, withdraw, complete,
+and the joint sign-off (recorded by one manager, approved by the other, revocable).
 
 Each event is audited, updates the enrolment's status and re-evaluates the NQSW in the
 same transaction, because a deferral moves every stage boundary and a sign-off lifts
@@ -15,15 +16,21 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, DomainError
-from app.models import Enrolment, Pause, SignOff, Staff
+from app.auth.principal import reach_for
+from app.auth.reach import reaches
+from app.auth.subjects import staff_subject
+from app.errors import Conflict, DomainError, NotFound
+from app.models import AuditEvent, Enrolment, Pause, SignOff, Staff
 from app.models.base import EnrolmentStatus, Role, utcnow
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
 from app.schemas.programme import (
     CompleteRequest,
     PauseRequest,
     ResumeRequest,
+    SignOffPublic,
     SignOffRequest,
+    SignOffRevokeRequest,
+    SignOffStatus,
     WithdrawRequest,
 )
 from app.services import audit, workload_events
@@ -37,7 +44,7 @@ def nqsw_enrolment(session: Session, staff_id: int) -> tuple[Staff, Enrolment]:
     return get_nqsw(session=session, staff_id=staff_id)
 
 
-def require_open(enrolment: Enrolment, *, field: str = "on") -> None:
+def require_open(enrolment: Enrolment, *, field: str | list[str] = "on") -> None:
     """Changes need a programme that is still running."""
     if enrolment.status in ENDED:
         ended = f" on {enrolment.ended_on}" if enrolment.ended_on else ""
@@ -96,7 +103,8 @@ def displace_bookings(
         audit.record(session, action="protected_time.displace", entity="protected_time",
                      entity_id=entry.id, actor_id=actor_id, nqsw_id=enrolment.staff_id,
                      before={"status": "booked"},
-                     after={"status": "displaced", "pause_id": pause.id})
+                     after={"status": "displaced", "pause_id": pause.id},
+                     effective_on=pause.start_date)
     return displaced
 
 
@@ -133,7 +141,8 @@ def pause(
     audit.record(session, action="enrolment.pause", entity="enrolment", entity_id=enrolment.id,
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={"status": enrolment.status, "pause": record,
-                        "displaced": [e.id for e in displaced]})
+                        "displaced": [e.id for e in displaced]},
+                 effective_on=data.start_date)
     nqsw_changed(session, staff_id, on, actor_id, f"programme paused ({data.reason.value})")
     return enrolment, record, displaced
 
@@ -180,7 +189,8 @@ def restore_bookings(
         audit.record(session, action="protected_time.restore", entity="protected_time",
                      entity_id=entry.id, actor_id=actor_id, nqsw_id=enrolment.staff_id,
                      before={"status": "displaced", "pause_id": pause.id},
-                     after={"status": "booked"})
+                     after={"status": "booked"},
+                     effective_on=pause.end_date + timedelta(days=1))
     return restored
 
 
@@ -209,7 +219,8 @@ def resume(
                  before={**before, "pause": before_pause},
                  after={"status": enrolment.status, "pause_id": current.id,
                         "pause_end_date": current.end_date,
-                        "restored": [e.id for e in restored]})
+                        "restored": [e.id for e in restored]},
+                 effective_on=data.on)
     nqsw_changed(session, staff_id, on, actor_id, "programme resumed")
     return enrolment, current, restored
 
@@ -227,14 +238,15 @@ def _end(
     _set_status(enrolment, status)
     enrolment.outcome = outcome
     enrolment.ended_on = ended_on
-    # Protected time booked after the end will not happen: it is cancelled with the reason
+    # `ended_on` is the last day on the programme: a booking on that day still stands;
+    # protected time booked after it will not happen, so it is cancelled with the reason
     # on the record, never deleted.
     later = list(session.exec(
         select(ProtectedTime).where(
             ProtectedTime.enrolment_id == enrolment.id,
             ProtectedTime.status == ProtectedTimeStatus.booked.value,
-            col(ProtectedTime.day) >= ended_on,
-        )
+            col(ProtectedTime.day) > ended_on,
+        ).order_by(col(ProtectedTime.day), col(ProtectedTime.id))
     ).all())
     for entry in later:
         entry.status = ProtectedTimeStatus.cancelled.value
@@ -245,7 +257,8 @@ def _end(
     audit.record(session, action=action, entity="enrolment", entity_id=enrolment.id,
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={"status": status, "outcome": outcome, "ended_on": ended_on,
-                        "note": note, "cancelled_protected_time": [e.id for e in later]})
+                        "note": note, "cancelled_protected_time": [e.id for e in later]},
+                 effective_on=ended_on)
     nqsw_changed(session, staff_id, on, actor_id, f"programme {status}")
     return enrolment, later
 
@@ -276,27 +289,182 @@ def a_role(role: str) -> str:
     return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
 
 
-def _manager(session: Session, staff_id: int, role: Role, field: str) -> Staff:
+# ---- the joint sign-off ----------------------------------------------------------------
+#
+# Readiness (e.g. for child protection work) is a decision of two people: the NQSW's team
+# manager and the senior manager of their service area. One of them records it, which is
+# their approval; the other approves it; only then is it in force, from `signed_on`, and
+# the rules it lifts stop applying. Either manager may revoke it, with a reason; the
+# rules then apply again from the day given.
+
+TEAM_MANAGER, SENIOR_MANAGER = Role.team_manager.value, Role.senior_manager.value
+SIDES = {TEAM_MANAGER: "team_manager_id", SENIOR_MANAGER: "senior_manager_id"}
+SIDE_WORDS = {TEAM_MANAGER: "the team manager", SENIOR_MANAGER: "the senior manager"}
+
+
+class NotYourDecision(DomainError):
+    """The caller may not take this step of a joint decision (403, naming the field)."""
+
+    status_code = 403
+    error_type = "forbidden"
+
+
+def _words(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def _named_manager(
+    session: Session, staff_id: int, role: str, nqsw: Staff, on: date, field: Any
+) -> Staff:
+    """The manager named for one side of the decision, checked as the access rules see
+    them: of that role, still in post, and reaching this NQSW (the team manager through
+    the NQSW's team, the senior manager through their service area)."""
     person = session.get(Staff, staff_id)
     if person is None:
-        raise DomainError(f"staff member {staff_id} does not exist", field=field)
-    if person.role != role.value:
+        raise NotFound("staff member", staff_id, field=field)
+    if person.role != role:
+        raise DomainError(f"staff member {staff_id} is {a_role(person.role)}, not {a_role(role)}",
+                          field=field)
+    if person.leave_date is not None and person.leave_date < on:
+        raise DomainError(f"{person.name} left on {person.leave_date}", field=field)
+    subject = staff_subject(session, nqsw.id or 0, on)
+    if subject is None or not reaches(reach_for(session, person.id, role, on), subject):
+        place = "team" if role == TEAM_MANAGER else "service area"
         raise DomainError(
-            f"staff member {staff_id} is {a_role(person.role)}, not {a_role(role.value)}",
-            field=field,
+            f"{person.name} is not {SIDE_WORDS[role]} of {nqsw.name}'s {place}", field=field
         )
     return person
 
 
+def approval_state(record: SignOff) -> SignOffStatus:
+    if record.revoked_on is not None:
+        return SignOffStatus.revoked
+    if record.team_manager_approved_at is None:
+        return SignOffStatus.awaiting_team_manager
+    if record.senior_manager_approved_at is None:
+        return SignOffStatus.awaiting_senior_manager
+    return SignOffStatus.approved
+
+
+def is_approved(record: SignOff) -> bool:
+    """Both managers have approved: the sign-off counts from `signed_on` (until revoked)."""
+    return (record.team_manager_approved_at is not None
+            and record.senior_manager_approved_at is not None)
+
+
+def awaiting_side(record: SignOff) -> str | None:
+    """Whose approval a live sign-off still needs (a role), or None."""
+    state = approval_state(record)
+    if state is SignOffStatus.awaiting_team_manager:
+        return TEAM_MANAGER
+    if state is SignOffStatus.awaiting_senior_manager:
+        return SENIOR_MANAGER
+    return None
+
+
+def awaiting_person(record: SignOff) -> int | None:
+    """The staff id of the manager a live sign-off is waiting for, or None."""
+    side = awaiting_side(record)
+    if side is None:
+        return None
+    return record.team_manager_id if side == TEAM_MANAGER else record.senior_manager_id
+
+
+def describe_sign_off(record: SignOff, revoke_reason: str | None = None) -> SignOffPublic:
+    side = awaiting_side(record)
+    return SignOffPublic(
+        id=record.id or 0, kind=record.kind, signed_on=record.signed_on,
+        revoked_on=record.revoked_on, team_manager_id=record.team_manager_id,
+        senior_manager_id=record.senior_manager_id,
+        team_manager_approved_at=record.team_manager_approved_at,
+        senior_manager_approved_at=record.senior_manager_approved_at,
+        recorded_by_id=record.recorded_by_id, note=record.note,
+        status=approval_state(record),
+        awaiting=f"awaiting {SIDE_WORDS[side]}'s approval" if side else None,
+        in_force_from=record.signed_on if is_approved(record) else None,
+        revoke_reason=revoke_reason, created_at=record.created_at,
+    )
+
+
+def sign_offs_of(session: Session, enrolment_id: int) -> list[SignOff]:
+    query = select(SignOff).where(SignOff.enrolment_id == enrolment_id).order_by(
+        col(SignOff.signed_on), col(SignOff.id)
+    )
+    return list(session.exec(query).all())
+
+
+def revoke_reasons(session: Session, sign_off_ids: list[int]) -> dict[int, str]:
+    """Why each revoked sign-off was revoked (kept on its audit event)."""
+    if not sign_off_ids:
+        return {}
+    rows = session.exec(
+        select(AuditEvent.entity_id, AuditEvent.after).where(
+            AuditEvent.entity == "sign_off", AuditEvent.action == "sign_off.revoke",
+            col(AuditEvent.entity_id).in_([str(i) for i in sign_off_ids]),
+        ).order_by(col(AuditEvent.id))
+    ).all()
+    found: dict[int, str] = {}
+    for entity_id, after in rows:
+        if entity_id is not None and isinstance(after, dict) and after.get("reason"):
+            found[int(entity_id)] = str(after["reason"])
+    return found
+
+
+def sign_off_views(session: Session, enrolment_id: int) -> list[SignOffPublic]:
+    """Every sign-off of the enrolment, with both approvals and where each stands."""
+    records = sign_offs_of(session, enrolment_id)
+    reasons = revoke_reasons(session, [r.id for r in records
+                                       if r.id is not None and r.revoked_on is not None])
+    return [describe_sign_off(r, reasons.get(r.id or 0)) for r in records]
+
+
+def _audit_view(record: SignOff) -> dict[str, Any]:
+    return {"kind": record.kind, "signed_on": record.signed_on,
+            "team_manager_id": record.team_manager_id,
+            "senior_manager_id": record.senior_manager_id,
+            "team_manager_approved_at": record.team_manager_approved_at,
+            "senior_manager_approved_at": record.senior_manager_approved_at,
+            "revoked_on": record.revoked_on, "status": approval_state(record).value}
+
+
+def _caller_side(record: SignOff | SignOffRequest, actor_id: int | None) -> str | None:
+    if actor_id is not None and actor_id == record.team_manager_id:
+        return TEAM_MANAGER
+    if actor_id is not None and actor_id == record.senior_manager_id:
+        return SENIOR_MANAGER
+    return None
+
+
+def _approve_side(record: SignOff, side: str) -> None:
+    if side == TEAM_MANAGER:
+        record.team_manager_approved_at = utcnow()
+    else:
+        record.senior_manager_approved_at = utcnow()
+
+
 def sign_off(
     session: Session, *, staff_id: int, data: SignOffRequest, on: date,
-    actor_id: int | None = None,
+    actor_id: int | None = None, actor_role: str | None = None,
 ) -> SignOff:
-    """A readiness sign-off (child protection work) needs a team manager and a senior manager."""
-    _, enrolment = nqsw_enrolment(session, staff_id)
+    """Record a sign-off with the caller's approval; it waits for the other manager's.
+
+    The caller must be one of the two managers named (403 otherwise, naming their side's
+    field). Nothing changes for the NQSW until the other manager approves.
+    """
+    nqsw, enrolment = nqsw_enrolment(session, staff_id)
     require_open(enrolment, field="signed_on")
-    _manager(session, data.team_manager_id, Role.team_manager, "team_manager_id")
-    _manager(session, data.senior_manager_id, Role.senior_manager, "senior_manager_id")
+    _named_manager(session, data.team_manager_id, TEAM_MANAGER, nqsw, on, "team_manager_id")
+    _named_manager(session, data.senior_manager_id, SENIOR_MANAGER, nqsw, on,
+                   "senior_manager_id")
+    side = _caller_side(data, actor_id)
+    if side is None:
+        field = SIDES.get(actor_role or "", None)
+        raise NotYourDecision(
+            "a sign-off is recorded by one of the two managers it names: name yourself as "
+            + ("the team manager" if actor_role == TEAM_MANAGER else
+               "the senior manager" if actor_role == SENIOR_MANAGER else "one of them"),
+            field=field,
+        )
     signed_on = data.signed_on or on
     if signed_on < enrolment.start_date:
         raise DomainError(f"the programme started on {enrolment.start_date}", field="signed_on")
@@ -308,20 +476,104 @@ def sign_off(
         )
     ).first()
     if existing is not None:
-        raise Conflict(f"already signed off for {data.kind.replace('_', ' ')} work on "
-                       f"{existing.signed_on}", field="kind")
+        state = ("signed off" if is_approved(existing)
+                 else f"a sign-off {awaiting_words(existing)} is already recorded")
+        raise Conflict(f"{state} for {_words(data.kind)} work from {existing.signed_on}",
+                       field="kind")
     assert enrolment.id is not None
     record = SignOff(enrolment_id=enrolment.id, kind=data.kind, signed_on=signed_on,
                      team_manager_id=data.team_manager_id,
                      senior_manager_id=data.senior_manager_id, note=data.note,
-                     team_manager_approved_at=utcnow(), senior_manager_approved_at=utcnow(),
                      recorded_by_id=actor_id)
+    _approve_side(record, side)
     session.add(record)
+    session.flush()
+    audit.record(session, action="sign_off.record", entity="sign_off", entity_id=record.id,
+                 actor_id=actor_id, nqsw_id=staff_id, after={**_audit_view(record),
+                                                             "note": data.note},
+                 effective_on=signed_on)
+    return record
+
+
+def awaiting_words(record: SignOff) -> str:
+    side = awaiting_side(record)
+    return f"awaiting {SIDE_WORDS[side]}'s approval" if side else "approved"
+
+
+def _sign_off_of(session: Session, staff_id: int, sign_off_id: int) -> tuple[SignOff, Enrolment]:
+    """The NQSW's sign-off named in the path (another NQSW's is 'not found')."""
+    record = session.get(SignOff, sign_off_id)
+    enrolment = session.get(Enrolment, record.enrolment_id) if record is not None else None
+    if record is None or enrolment is None or enrolment.staff_id != staff_id:
+        raise NotFound("sign-off", sign_off_id, field=["path", "sign_off_id"])
+    return record, enrolment
+
+
+def approve_sign_off(
+    session: Session, *, staff_id: int, sign_off_id: int, on: date,
+    actor_id: int | None = None, note: str | None = None,
+) -> SignOff:
+    """The other named manager's approval: the sign-off is then in force from `signed_on`
+    and the NQSW is re-evaluated at once."""
+    nqsw, _ = nqsw_enrolment(session, staff_id)
+    record, enrolment = _sign_off_of(session, staff_id, sign_off_id)
+    field = ["path", "sign_off_id"]
+    if record.revoked_on is not None:
+        raise Conflict(f"the sign-off was revoked from {record.revoked_on}", field=field)
+    require_open(enrolment, field=field)
+    side = _caller_side(record, actor_id)
+    if side is None:
+        raise NotYourDecision(
+            "only the two managers the sign-off names may approve it", field=field
+        )
+    if awaiting_side(record) is None or awaiting_side(record) != side:
+        raise Conflict("you have already approved this sign-off", field=field)
+    # The approver is checked as they stand today: still in post and still this NQSW's.
+    _named_manager(session, actor_id or 0, side, nqsw, on, field)
+    before = _audit_view(record)
+    _approve_side(record, side)
     enrolment.lock_version += 1
     session.flush()
-    audit.record(session, action="enrolment.sign_off", entity="sign_off", entity_id=record.id,
-                 actor_id=actor_id, nqsw_id=staff_id, after=record)
-    nqsw_changed(session, staff_id, on, actor_id, f"signed off for {data.kind.replace('_', ' ')}")
+    audit.record(session, action="sign_off.approve", entity="sign_off", entity_id=record.id,
+                 actor_id=actor_id, nqsw_id=staff_id, before=before,
+                 after={**_audit_view(record), "note": note}, effective_on=record.signed_on)
+    nqsw_changed(session, staff_id, on, actor_id, f"signed off for {_words(record.kind)}")
+    return record
+
+
+def revoke_sign_off(
+    session: Session, *, staff_id: int, sign_off_id: int, data: SignOffRevokeRequest,
+    on: date, actor_id: int | None = None,
+) -> SignOff:
+    """Withdraw a sign-off (or a proposal still awaiting approval), with the reason.
+
+    An approved sign-off stops counting from `data.on` (not before `signed_on`; revoking
+    on `signed_on` means it never applied), and the NQSW is re-evaluated at once.
+    """
+    record, enrolment = _sign_off_of(session, staff_id, sign_off_id)
+    if record.revoked_on is not None:
+        raise Conflict(f"the sign-off was already revoked from {record.revoked_on}",
+                       field=["path", "sign_off_id"])
+    require_open(enrolment, field="on")
+    revoked_on = data.on or on
+    in_force = is_approved(record)
+    if in_force and revoked_on < record.signed_on:
+        raise DomainError(
+            f"the sign-off took effect on {record.signed_on}: revoke it from that day or later",
+            field="on",
+        )
+    before = _audit_view(record)
+    record.revoked_on = revoked_on
+    if in_force:
+        enrolment.lock_version += 1
+    session.flush()
+    audit.record(session, action="sign_off.revoke", entity="sign_off", entity_id=record.id,
+                 actor_id=actor_id, nqsw_id=staff_id, before=before,
+                 after={**_audit_view(record), "reason": data.reason},
+                 effective_on=revoked_on)
+    if in_force:
+        nqsw_changed(session, staff_id, on, actor_id,
+                     f"sign-off for {_words(record.kind)} revoked")
     return record
 
 

@@ -10,6 +10,13 @@ For each NQSW and effective date:
 * escalation deadlines that have passed climb, and exceptions that have expired
   reopen the breach (the finding still holds, or it would have been resolved).
 
+A resolved breach says why twice: in prose (`resolution`: what changed and what the
+rule says now) and as a machine-readable `resolution_cause` (`Cause`) for counting and
+filtering. The cause comes from the change that triggered the check when the caller
+names one (an allocation ended, a case closed), from comparing the evidence before and
+after when that tells more (the stage band moved on, an agreement or a sign-off now
+applies), and from the rule's kind for the diary rules.
+
 Running it twice on the same facts changes nothing the second time. It runs inside
 every change (allocations, case changes, programme events) and in the daily sweep.
 """
@@ -20,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -36,14 +44,65 @@ from app.services.escalation import Recipients
 from app.services.snapshots import load_snapshots
 
 
+class Cause(StrEnum):
+    """Why a breach resolved, as dashboards count and filter it (`breach.resolution_cause`)."""
+
+    case_closed = "case_closed"
+    allocation_ended = "allocation_ended"
+    stage_moved_on = "stage_moved_on"
+    adjustment = "adjustment"
+    sign_off = "sign_off"
+    programme_ended = "programme_ended"
+    paused = "paused"
+    diary = "diary"
+    supervision = "supervision"
+    policy_changed = "policy_changed"
+    changed = "changed"
+
+
+# Words in a change's description that name its cause (for callers that only describe it).
+_TRIGGER_WORDS: tuple[tuple[str, Cause], ...] = (
+    ("adjustment", Cause.adjustment),
+    ("signed off", Cause.sign_off),
+    ("sign-off", Cause.sign_off),
+    ("paused", Cause.paused),
+    ("programme completed", Cause.programme_ended),
+    ("programme withdrawn", Cause.programme_ended),
+    ("programme ended", Cause.programme_ended),
+    ("protected time", Cause.diary),
+    ("diary", Cause.diary),
+    ("supervision", Cause.supervision),
+    ("review held", Cause.supervision),
+    ("closed", Cause.case_closed),
+)
+_DIARY_KINDS = {"protected_time": Cause.diary, "supervision": Cause.supervision}
+
+
+def cause_from_trigger(trigger: str) -> Cause | None:
+    """The cause a change's description names, if it names one."""
+    text = trigger.lower()
+    if text.startswith("allocation of case") and " ended" in text:
+        return Cause.allocation_ended
+    for words, cause in _TRIGGER_WORDS:
+        if words in text:
+            return cause
+    return None
+
+
 @dataclass(frozen=True)
 class Override:
-    """A blocking finding allowed by someone the policy lets override, with their reason."""
+    """Findings a person went past when allocating, with their reason.
+
+    `approved`: the person holds a role the policy lets override (a block always needs
+    one), and the breach is recorded as *overridden*. A warning passed with a reason by
+    anyone else keeps its breach open, with the reason and who gave it on record.
+    """
 
     keys: frozenset[tuple[str, str]]
-    approver_id: int
+    approver_id: int | None
     reason: str
     allocation_id: int | None = None
+    approved: bool = True
 
 
 @dataclass
@@ -54,10 +113,13 @@ class ReconcileResult:
     escalated: list[Breach] = field(default_factory=list)
     reopened: list[Breach] = field(default_factory=list)
     overridden: list[Breach] = field(default_factory=list)
+    # The rules an override (or a reason given with a warning) was recorded on.
+    overrides_used: set[tuple[str, str]] = field(default_factory=set)
 
     def merge(self, other: ReconcileResult) -> None:
         for name in ("opened", "kept", "resolved", "escalated", "reopened", "overridden"):
             getattr(self, name).extend(getattr(other, name))
+        self.overrides_used |= other.overrides_used
 
     def touched(self) -> list[Breach]:
         seen: dict[int, Breach] = {}
@@ -159,12 +221,15 @@ def reconcile_staff(
     override: Override | None = None,
     snapshots: Mapping[int, Snapshot] | None = None,
     findings: Mapping[int, list[Finding]] | None = None,
+    cause: str | None = None,
 ) -> ReconcileResult:
     """Bring these NQSWs' breaches in line with the engine's findings on `on`.
 
     The caller holds the lock on these NQSWs (see `lock_staff`). `snapshots` and
     `findings` may be passed when already computed (the sweep does), else they are
-    loaded here in a constant number of queries.
+    loaded here in a constant number of queries. `cause`: what the triggering change
+    was (a `Cause`), when the caller knows; else it is read from `trigger`, the
+    evidence and the rule (see `resolution_cause`).
     """
     ids = sorted(set(staff_ids))
     result = ReconcileResult()
@@ -189,7 +254,7 @@ def reconcile_staff(
             session, staff_id=staff_id, snapshot=snapshot, found=found,
             existing=existing.get(staff_id, []), on=on, policies=policies, trigger=trigger,
             actor_id=actor_id, override=override, recipients=recipients.get(staff_id),
-            result=result,
+            result=result, cause=cause if cause is not None else cause_from_trigger(trigger),
         )
     unresolved = [b for b in result.kept + result.opened if b.status != BreachStatus.resolved]
     result.escalated.extend(
@@ -215,6 +280,7 @@ def _reconcile_one(
     override: Override | None,
     recipients: Recipients | None,
     result: ReconcileResult,
+    cause: str | None = None,
 ) -> None:
     all_findings = {f.key: f for f in found}
     breaching = {f.key: f for f in found if opens_breach(policies, f)}
@@ -228,16 +294,21 @@ def _reconcile_one(
         finding = breaching.get(key)
         same_enrolment = snapshot is not None and breach.enrolment_id == snapshot.enrolment_id
         if finding is None or not same_enrolment:
-            reason = _resolution(trigger, all_findings.get(key), snapshot, same_enrolment, on)
+            now = all_findings.get(key)
+            reason = _resolution(trigger, now, snapshot, same_enrolment, on)
+            why = resolution_cause(given=cause, breach=breach, now=now, snapshot=snapshot,
+                                   same_enrolment=same_enrolment)
             resolve(session, breach, on=on, reason=reason, actor_id=actor_id,
-                    policies=policies, recipients=recipients)
+                    policies=policies, recipients=recipients, cause=why)
             result.resolved.append(breach)
             continue
         handled.add(key)
         _refresh(session, breach, finding, on)
         if override is not None and key in override.keys:
             _apply_override(session, breach, override, on)
-            result.overridden.append(breach)
+            result.overrides_used.add(key)
+            if breach.status == BreachStatus.overridden:
+                result.overridden.append(breach)
         elif breach.status == BreachStatus.excepted and _exception_expired(breach, on):
             _reopen(session, breach, on=on, policies=policies, recipients=recipients)
             result.reopened.append(breach)
@@ -247,9 +318,12 @@ def _reconcile_one(
     for key, finding in breaching.items():
         if key in handled:
             continue
+        applies = override is not None and key in override.keys
         breach = _open(session, snapshot, finding, on=on, policies=policies,
-                       override=override if override and key in override.keys else None,
+                       override=override if applies else None,
                        recipients=recipients, trigger=trigger, actor_id=actor_id)
+        if applies:
+            result.overrides_used.add(key)
         result.opened.append(breach)
         if breach.status == BreachStatus.overridden:
             result.overridden.append(breach)
@@ -276,6 +350,55 @@ def _resolution(
     if trigger.strip():
         return f"{trigger.strip().rstrip('.')}; {what}"
     return what[0].upper() + what[1:]
+
+
+def resolution_cause(
+    *,
+    given: str | None,
+    breach: Breach,
+    now: Finding | None,
+    snapshot: Snapshot | None,
+    same_enrolment: bool,
+) -> str:
+    """Why the breach resolved, machine-readable (a `Cause` value).
+
+    What the evidence proves comes first (the programme ended, the rule went, a sign-off
+    or an individual agreement now applies), then the change that triggered the check,
+    then what time alone does (the stage band moved on), then the rule's kind.
+    """
+    if snapshot is None or not same_enrolment:
+        return Cause.programme_ended
+    if now is None:
+        return Cause.policy_changed
+    before = breach.latest_evidence or breach.evidence or {}
+    before_details = before.get("details") or {} if isinstance(before, dict) else {}
+    details = now.details or {}
+    if details.get("signed_off_on") and not before_details.get("signed_off_on"):
+        return Cause.sign_off
+    if set(now.adjusted_by) - set(before.get("adjusted_by") or []):
+        return Cause.adjustment
+    if given and _plausible(given, breach.kind):
+        return given
+    if snapshot.status == "paused":
+        return Cause.paused
+    if ("band" in details or "band" in before_details) and details.get(
+            "band") != before_details.get("band"):
+        return Cause.stage_moved_on
+    months, months_before = details.get("programme_months"), before_details.get(
+        "programme_months")
+    if months is not None and months_before is not None and months != months_before:
+        return Cause.stage_moved_on
+    if breach.kind in _DIARY_KINDS:
+        return _DIARY_KINDS[breach.kind]
+    if now.policy_version and now.policy_version != breach.policy_version:
+        return Cause.policy_changed
+    return Cause.changed
+
+
+def _plausible(cause: str, kind: str) -> bool:
+    """A diary or supervision change explains only the diary or supervision rules."""
+    matching = [k for k, c in _DIARY_KINDS.items() if c == cause]
+    return not matching or kind in matching
 
 
 def _refresh(session: Session, breach: Breach, finding: Finding, on: date) -> None:
@@ -335,7 +458,8 @@ def _open(
         latest_evidence=evidence,
     )
     if override is not None:
-        breach.status = BreachStatus.overridden.value
+        if override.approved:
+            breach.status = BreachStatus.overridden.value
         breach.override_by_id = override.approver_id
         breach.override_reason = override.reason
         breach.allocation_id = override.allocation_id
@@ -345,34 +469,52 @@ def _open(
         session, breach, action="opened", on=on, actor_id=actor_id,
         note=trigger or None, data={"finding": evidence},
     )
+    after: dict[str, Any] = {
+        "policy_id": breach.policy_id, "rule_id": breach.rule_id, "status": breach.status,
+        "level": breach.level, "severity": breach.severity, "opened_on": on,
+        "policy_version": breach.policy_version, "trigger": trigger,
+    }
+    if override is not None:
+        after.update(override_by_id=override.approver_id, override_reason=override.reason,
+                     allocation_id=override.allocation_id)
     audit.record(session, action="breach.open", entity="breach", entity_id=breach.id,
-                 actor_id=actor_id, nqsw_id=breach.staff_id,
-                 after={"policy_id": breach.policy_id, "rule_id": breach.rule_id,
-                        "status": breach.status, "level": breach.level,
-                        "severity": breach.severity, "opened_on": on,
-                        "policy_version": breach.policy_version, "trigger": trigger})
+                 actor_id=actor_id, nqsw_id=breach.staff_id, after=after, effective_on=on)
     if override is not None:
         escalation.add_event(
-            session, breach, action="overridden", on=on, actor_id=override.approver_id,
-            note=override.reason, data={"allocation_id": override.allocation_id},
+            session, breach, action="overridden" if override.approved else "reason_given",
+            on=on, actor_id=override.approver_id, note=override.reason,
+            data={"allocation_id": override.allocation_id},
         )
-    escalation.start_clock(session, breach, on=on, escalation=rule_escalation,
-                           recipients=recipients)
+    escalation.start_clock(
+        session, breach, on=on, escalation=rule_escalation, recipients=recipients,
+        title=escalation.rule_title(policies, breach.policy_id, breach.rule_id))
     return breach
 
 
 def _apply_override(session: Session, breach: Breach, override: Override, on: date) -> None:
+    """An allocation made the breach worse, past it with a reason: record who and why.
+
+    An approved override (a role the policy allows) stops the breach climbing; a reason
+    given with a warning by anyone else is kept on the breach, which stays as it was.
+    """
     before = breach.status
-    breach.status = BreachStatus.overridden.value
+    if override.approved:
+        breach.status = BreachStatus.overridden.value
     breach.override_by_id = override.approver_id
     breach.override_reason = override.reason
     breach.allocation_id = override.allocation_id or breach.allocation_id
     breach.updated_at = now_utc()
     escalation.add_event(
-        session, breach, action="overridden", on=on, from_status=before,
-        actor_id=override.approver_id, note=override.reason,
+        session, breach, action="overridden" if override.approved else "reason_given",
+        on=on, from_status=before, actor_id=override.approver_id, note=override.reason,
         data={"allocation_id": override.allocation_id},
     )
+    audit.record(session, action="breach.override" if override.approved else "breach.reason",
+                 entity="breach", entity_id=breach.id, actor_id=override.approver_id,
+                 nqsw_id=breach.staff_id, effective_on=on,
+                 before={"status": before},
+                 after={"status": breach.status, "override_reason": override.reason,
+                        "allocation_id": override.allocation_id})
 
 
 def _reopen(
@@ -391,12 +533,14 @@ def _reopen(
         "holds.",
     )
     audit.record(session, action="breach.reopen", entity="breach", entity_id=breach.id,
-                 nqsw_id=breach.staff_id,
+                 nqsw_id=breach.staff_id, effective_on=on,
                  before={"status": before, "exception_expires_on": breach.exception_expires_on},
                  after={"status": breach.status, "reopened_on": on})
     rule_escalation = escalation.rule_escalation(policies, breach.policy_id, breach.rule_id)
-    escalation.start_clock(session, breach, on=on, escalation=rule_escalation,
-                           recipients=recipients, kind="breach.reopened")
+    escalation.start_clock(
+        session, breach, on=on, escalation=rule_escalation, recipients=recipients,
+        kind="breach.reopened",
+        title=escalation.rule_title(policies, breach.policy_id, breach.rule_id))
 
 
 def resolve(
@@ -408,19 +552,25 @@ def resolve(
     actor_id: int | None = None,
     policies: Any = None,
     recipients: Recipients | None = None,
+    cause: str | None = None,
 ) -> None:
     before = breach.status
     breach.status = BreachStatus.resolved.value
     breach.resolved_at = now_utc()
     breach.resolved_on = max(on, breach.opened_on)
     breach.resolution = reason[:2000]
+    breach.resolution_cause = str(cause or Cause.changed)
     breach.updated_at = breach.resolved_at
     escalation.add_event(session, breach, action="resolved", on=on, from_status=before,
-                         actor_id=actor_id, note=breach.resolution)
+                         actor_id=actor_id, note=breach.resolution,
+                         data={"cause": breach.resolution_cause})
     audit.record(session, action="breach.resolve", entity="breach", entity_id=breach.id,
-                 actor_id=actor_id, nqsw_id=breach.staff_id,
+                 actor_id=actor_id, nqsw_id=breach.staff_id, effective_on=breach.resolved_on,
                  before={"status": before}, after={"status": breach.status,
                                                    "resolved_on": breach.resolved_on,
-                                                   "resolution": breach.resolution})
+                                                   "resolution": breach.resolution,
+                                                   "resolution_cause": breach.resolution_cause})
     rule_escalation = escalation.rule_escalation(policies, breach.policy_id, breach.rule_id)
-    escalation.tell_resolved(session, breach, recipients, rule_escalation)
+    escalation.tell_resolved(session, breach, recipients, rule_escalation,
+                             title=escalation.rule_title(policies, breach.policy_id,
+                                                         breach.rule_id))

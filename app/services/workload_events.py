@@ -15,8 +15,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.models import Allocation
-from app.services.reconcile import ReconcileResult, lock_staff, reconcile_staff
+from app.models import Allocation, Case
+from app.services.reconcile import (
+    Cause,
+    ReconcileResult,
+    cause_from_trigger,
+    lock_staff,
+    reconcile_staff,
+)
 
 _by_database: dict[str, Any] = {}
 _loaded: dict[Path, Any] = {}
@@ -56,16 +62,22 @@ def current_policies(session: Session | None = None) -> Any:
 
 def staff_changed(
     session: Session, *, staff_ids: Iterable[int], on: date, actor_id: int | None = None,
-    reason: str = "", policies: Any = None,
+    reason: str = "", policies: Any = None, cause: str | None = None,
 ) -> ReconcileResult:
-    """Re-evaluate these workers as of `on` and reconcile their breaches."""
+    """Re-evaluate these workers as of `on` and reconcile their breaches.
+
+    `cause`: what kind of change this was (a `reconcile.Cause`), recorded on the breaches
+    it resolves; by default read from `reason` ("protected time booked": diary), else
+    "changed".
+    """
     ids = sorted({int(i) for i in staff_ids if i is not None})
     if not ids:
         return ReconcileResult()
     policies = policies if policies is not None else current_policies(session)
     lock_staff(session, ids)
+    why = cause or cause_from_trigger(reason) or Cause.changed
     return reconcile_staff(session, staff_ids=ids, on=on, policies=policies, trigger=reason,
-                           actor_id=actor_id)
+                           actor_id=actor_id, cause=why)
 
 
 def workers_on_case(session: Session, case_id: int, on: date) -> list[int]:
@@ -88,6 +100,13 @@ def case_changed(
     session: Session, *, case_id: int, on: date, actor_id: int | None = None, reason: str = "",
     policies: Any = None,
 ) -> ReconcileResult:
-    """A case's category, complexity or status changed: re-evaluate everyone on it."""
+    """A case's category, complexity or status changed: re-evaluate everyone on it.
+
+    A case closed by `on` resolves breaches as *case_closed*; any other change of facts
+    as *changed*, whatever words the person used to describe it.
+    """
+    case = session.get(Case, case_id)
+    closed = case is not None and case.closed_on is not None and case.closed_on <= on
     return staff_changed(session, staff_ids=workers_on_case(session, case_id, on), on=on,
-                         actor_id=actor_id, reason=reason, policies=policies)
+                         actor_id=actor_id, reason=reason, policies=policies,
+                         cause=Cause.case_closed if closed else Cause.changed)

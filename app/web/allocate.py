@@ -111,6 +111,11 @@ def decision_view(
     viewer: Viewer,
 ) -> dict[str, Any]:
     findings = titled(decision.finding_views(), policies)
+    for finding in findings:
+        # The check covers the allocation's whole period: say when a later date breaks it.
+        if finding.get("on") not in (None, on):
+            when = finding["on"]
+            finding["reason"] = f"On {when.day} {when:%B %Y}: {finding['reason']}"
     caused = [f for f in findings if f["caused_by_proposal"]]
     return {
         "state": "checked",

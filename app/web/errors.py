@@ -70,10 +70,12 @@ def login_redirect(request: Request) -> Response:
     return redirect(request, f"/login?next={quote(target, safe='/')}")
 
 
-def error_response(request: Request, status_code: int, message: str) -> Response:
+def error_response(
+    request: Request, status_code: int, message: str, *, title: str | None = None
+) -> Response:
     from app.web.templating import render
 
-    title = TITLES.get(status_code, "Sorry, there is a problem with the service")
+    title = title or TITLES.get(status_code, "Sorry, there is a problem with the service")
     context: dict[str, object] = {"title": title, "message": message,
                                   "status_code": status_code}
     if getattr(request.state, "viewer", None) is None:

@@ -16,7 +16,7 @@ from app.auth.access_index import build_index
 from app.auth.install import AccessTableIncomplete, check_access_table
 from app.auth.testing import all_access_token, make_staff, token_for_staff
 from app.main import create_app
-from app.models import Account, ApiToken, AuditEvent, Staff
+from app.models import Account, ApiToken, AuditEvent, Case, Staff
 from app.models.base import utcnow
 from app.settings import Settings
 from tests.conftest import make_settings
@@ -270,16 +270,24 @@ def test_a_change_cannot_be_recorded_in_someone_elses_name(
     client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     senior = make_staff(db_session, "senior_manager")
+    worker = make_staff(db_session, "social_worker")
+    case = Case(reference="ELSEWHERE-1", category="child_in_need", complexity=2,
+                opened_on=date(2026, 1, 5))
+    db_session.add(case)
+    db_session.commit()
     manager = client_as("team_manager")
     me = manager.get("/api/v1/me").json()["staff_id"]
+    body = {"case_id": case.id, "worker_id": worker.id}
     for field in ("actor_id", "allocated_by_id"):
-        response = manager.post("/api/v1/allocations",
-                                json={"case_id": 1, "worker_id": 1, field: senior.id})
+        response = manager.post("/api/v1/allocations", json={**body, field: senior.id})
         assert response.status_code == 403, field
-        assert field in response.json()["detail"]
-    # Naming oneself is fine (then the rules on the case and worker apply).
-    assert manager.post("/api/v1/allocations",
-                        json={"case_id": 1, "worker_id": 1, "actor_id": me}).status_code == 403
+        assert response.json()["detail"] == [{
+            "loc": ["body", field], "msg": f"{field} must be your own staff id (or left out)",
+            "type": "forbidden"}]
+    # Naming oneself is fine: then the rules on the case and worker apply (out of reach).
+    mine = manager.post("/api/v1/allocations", json={**body, "actor_id": me})
+    assert mine.status_code == 403
+    assert mine.json()["detail"][0]["loc"] == ["body", "case_id"]
 
 
 def test_bad_ids_in_a_path_or_body_are_422_not_500(client_as: Callable[..., TestClient]) -> None:
@@ -349,3 +357,75 @@ def test_a_route_without_a_rule_is_refused(
         everything = all_access_token(db_session)
         assert test_client.get("/api/v1/unruled", headers=bearer(everything)).status_code == 200
     app.state.engine.dispose()
+
+
+def test_a_token_from_the_password_flow_is_audited(
+    anonymous: TestClient, person: Callable[..., Account], db_session: Session
+) -> None:
+    account = person(email="tokened@example.org")
+    answer = sign_in(anonymous, "tokened@example.org", scope="read")
+    assert answer.status_code == 200
+    (event,) = db_session.exec(select(AuditEvent).where(AuditEvent.action == "token.create")).all()
+    token = db_session.exec(select(ApiToken).where(ApiToken.account_id == account.id)).one()
+    assert event.entity_id == str(token.id) and event.actor_id == account.staff_id
+    assert event.after["kind"] == "access" and event.after["scopes"] == "read"
+    assert answer.json()["access_token"] not in str(event.after)
+
+
+def test_only_the_first_refusal_by_the_throttle_is_audited_per_window(
+    anonymous: TestClient, person: Callable[..., Account], db_session: Session
+) -> None:
+    person(email="flooded@example.org")
+    for _ in range(throttle.MAX_FAILURES_PER_ACCOUNT):
+        sign_in(anonymous, "flooded@example.org", "guess guess guess")
+    for _ in range(4):
+        assert sign_in(anonymous, "flooded@example.org").status_code == 429
+    failed = db_session.exec(select(AuditEvent).where(
+        AuditEvent.action == "auth.login_failed").order_by(AuditEvent.id)).all()
+    reasons = [e.after["reason"] for e in failed]
+    assert reasons == ["bad_credentials"] * throttle.MAX_FAILURES_PER_ACCOUNT + ["throttled"]
+    assert failed[-1].after["limit"] == "name"
+    # Another name refused afterwards is a refusal of its own, audited once too.
+    for _ in range(throttle.MAX_FAILURES_PER_ACCOUNT):
+        sign_in(anonymous, "second@example.org", "guess guess guess")
+    sign_in(anonymous, "second@example.org")
+    sign_in(anonymous, "second@example.org")
+    throttled = db_session.exec(select(AuditEvent).where(
+        AuditEvent.action == "auth.login_failed", AuditEvent.entity == "login_throttle")).all()
+    assert sorted(e.after["email"] for e in throttled) == ["flooded@example.org",
+                                                         "second@example.org"]
+
+
+def test_personal_tokens_always_expire_within_a_year(
+    anonymous: TestClient, person: Callable[..., Account]
+) -> None:
+    person("admin", email="integrations@example.org")
+    session_token = sign_in(anonymous, "integrations@example.org").json()["access_token"]
+    for days in (None, 0, 366):
+        refused = anonymous.post("/api/v1/me/tokens", json={"name": "forever",
+                                                            "expires_in_days": days},
+                                 headers=bearer(session_token))
+        assert refused.status_code == 422, days
+        assert refused.json()["detail"][0]["loc"] == ["body", "expires_in_days"]
+    made = anonymous.post("/api/v1/me/tokens", json={"name": "a year", "expires_in_days": 365},
+                          headers=bearer(session_token))
+    assert made.status_code == 201
+    lasts = made.json()["expires_at"]
+    assert lasts is not None and lasts[:10] == (utcnow() + timedelta(days=365)).date().isoformat()
+    default = anonymous.post("/api/v1/me/tokens", json={"name": "default"},
+                             headers=bearer(session_token)).json()
+    assert default["expires_at"][:10] == (utcnow() + timedelta(days=90)).date().isoformat()
+
+
+def test_production_warns_when_cookies_are_not_secure(
+    test_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.auth.install import check_production_settings
+
+    production = test_settings.model_copy(update={"mode": "production"})
+    with caplog.at_level("WARNING", logger="ringfence.auth"):
+        check_production_settings(production)
+        check_production_settings(production.model_copy(update={"secure_cookies": True}))
+        check_production_settings(test_settings)
+    warned = [r.message for r in caplog.records if "RINGFENCE_SECURE_COOKIES" in r.message]
+    assert len(warned) == 1 and "HTTPS" in warned[0]

@@ -7,10 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from app.auth import accounts, passwords
 from app.auth.demo import (
     DEMO_PASSWORD,
     DemoAccountsRefused,
@@ -18,6 +20,8 @@ from app.auth.demo import (
     ensure_demo_accounts,
     list_demo_accounts,
 )
+from app.auth.install import DemoAccountsLive, check_demo_accounts, demo_accounts_problem
+from app.auth.testing import make_staff
 from app.cli import cli
 from app.db import make_engine
 from app.models import Account, AuditEvent, Enrolment, Staff
@@ -167,3 +171,56 @@ def test_no_demo_accounts_in_production(db_session: Session, test_settings: Sett
     get_settings.cache_clear()
     refused = run("users", "demo-accounts", "--ensure")
     assert refused.exit_code == 1 and "production" in refused.output
+
+
+def test_production_refuses_demo_sign_ins(
+    app_on_test_session: FastAPI, db_session: Session, test_settings: Settings
+) -> None:
+    """On a database that held the demo, production mode accepts neither a demo sign-in nor
+    the published password, even for a real account that somehow has it."""
+    _newcomer(db_session, build_world(db_session))
+    ensure_demo_accounts(db_session, test_settings)
+    real = make_staff(db_session, "team_manager")
+    account = accounts.create_account(db_session, email=real.email, staff_id=real.id)
+    account.password_hash = passwords.hash_password(DEMO_PASSWORD)
+    db_session.commit()
+    production = test_settings.model_copy(update={"mode": "production",
+                                                  "secret_key": "s" * 40})
+    app_on_test_session.state.settings = production
+    try:
+        with TestClient(app_on_test_session) as client:
+            for email in (demo_email("admin"), demo_email("team_manager"), real.email):
+                answer = client.post("/api/v1/auth/token", data={"username": email,
+                                                                 "password": DEMO_PASSWORD})
+                assert answer.status_code == 400, (email, answer.text)
+                assert answer.json()["error"] == "invalid_grant"
+    finally:
+        app_on_test_session.state.settings = test_settings
+
+
+def test_production_will_not_start_while_demo_sign_ins_work(
+    cli_database: str, test_settings: Settings
+) -> None:
+    engine = make_engine(cli_database)
+    production = test_settings.model_copy(update={"mode": "production",
+                                                  "secret_key": "s" * 40})
+    try:
+        assert demo_accounts_problem(engine, production) is None  # nothing to sign in with
+        with Session(engine) as session:
+            _newcomer(session, build_world(session))
+            ensure_demo_accounts(session, test_settings)
+            session.commit()
+        problem = demo_accounts_problem(engine, production)
+        assert problem is not None and "\n" not in problem
+        assert "demo-" in problem and "@ringfence.example" in problem and "4 more" in problem
+        assert "ringfence users deactivate-demo" in problem
+        with pytest.raises(DemoAccountsLive, match="deactivate-demo"):
+            check_demo_accounts(engine, production)
+        assert demo_accounts_problem(engine, test_settings) is None  # development: fine
+        switched = run("users", "deactivate-demo")
+        assert switched.exit_code == 0, switched.output
+        assert "Switched off 7 demo sign-ins" in switched.output
+        assert demo_accounts_problem(engine, production) is None
+        assert "No demo sign-ins" in run("users", "deactivate-demo").output
+    finally:
+        engine.dispose()

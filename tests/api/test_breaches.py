@@ -93,12 +93,13 @@ def test_list_filters_and_sorting(client: TestClient, db_session: Session) -> No
 
 def test_detail_shows_evidence_and_history(client: TestClient, db_session: Session) -> None:
     org = seed.organisation(db_session)
-    worker, _ = seed.nqsw(db_session, org, start=START)
-    seed.load(db_session, worker, 5, start=START)
-    case = seed.case(db_session, opened_on=START)
+    ahead = date(2030, 9, 2)  # after today, so that today's reconciliation stays out of it
+    worker, _ = seed.nqsw(db_session, org, start=ahead)
+    seed.load(db_session, worker, 5, start=ahead)
+    case = seed.case(db_session, opened_on=ahead)
     db_session.commit()
     written = client.post("/api/v1/allocations", json={
-        "case_id": case.id, "worker_id": worker.id, "start_date": "2026-10-05",
+        "case_id": case.id, "worker_id": worker.id, "start_date": "2030-10-06",
         "override_reason": "Agreed cover", "allocated_by_id": org.senior_manager.id,
     }).json()
     breach_id = next(b["id"] for b in written["breaches"] if b["rule_id"] == "caseload-cap")
@@ -174,6 +175,60 @@ def test_exception_needs_the_right_approver_a_reason_and_an_expiry(
     assert body["history"][-1]["action"] == "excepted"
     events = db_session.exec(select(BreachEvent).where(BreachEvent.breach_id == breach.id)).all()
     assert [e.action for e in events] == ["excepted"]
+
+
+def test_acting_on_a_breach_before_it_opened_is_422_naming_on(
+    client: TestClient, db_session: Session
+) -> None:
+    org = seed.organisation(db_session)
+    worker, enrolment = seed.nqsw(db_session, org, start=START)
+    breach = seed.breach(db_session, worker, enrolment, opened_on=date(2026, 11, 2))
+    db_session.commit()
+    early = client.post(f"/api/v1/breaches/{breach.id}/acknowledge",
+                        json={"note": "Seen", "on": "2026-11-01"})
+    assert early.status_code == 422
+    assert early.json()["detail"][0]["loc"] == ["body", "on"]
+    assert "2026-11-02" in early.json()["detail"][0]["msg"]
+    excepted = client.post(f"/api/v1/breaches/{breach.id}/exception", json={
+        "approver_id": org.senior_manager.id, "reason": "Agreed", "expires_on": "2026-12-31",
+        "on": "2026-10-30"})
+    assert excepted.status_code == 422
+    assert excepted.json()["detail"][0]["loc"] == ["body", "on"]
+    # The day it opened is fine.
+    assert client.post(f"/api/v1/breaches/{breach.id}/acknowledge",
+                       json={"note": "Seen", "on": "2026-11-02"}).status_code == 200
+    assert db_session.exec(select(BreachEvent).where(
+        BreachEvent.breach_id == breach.id)).all()[0].effective_on == date(2026, 11, 2)
+
+
+def test_filter_by_nqsw_id_and_by_why_it_resolved(
+    client: TestClient, db_session: Session
+) -> None:
+    org = seed.organisation(db_session)
+    made = history(db_session, org)
+    made[2].resolution_cause = "allocation_ended"
+    made[5].resolution_cause = "stage_moved_on"
+    db_session.commit()
+    url = "/api/v1/breaches"
+    by_nqsw = client.get(url, params={"nqsw_id": made[0].staff_id}).json()
+    by_staff = client.get(url, params={"staff_id": made[0].staff_id}).json()
+    assert by_nqsw["count"] == by_staff["count"] == 3
+    both = client.get(url, params={"nqsw_id": made[0].staff_id, "staff_id": made[3].staff_id})
+    assert both.status_code == 422 and both.json()["detail"][0]["loc"] == ["query", "nqsw_id"]
+    ended = client.get(url, params={"resolution_cause": "allocation_ended"}).json()
+    assert [b["id"] for b in ended["data"]] == [made[2].id]
+    assert ended["data"][0]["resolution_cause"] == "allocation_ended"
+    either = client.get(url, params=[("resolution_cause", "allocation_ended"),
+                                     ("resolution_cause", "stage_moved_on")]).json()
+    assert either["count"] == 2
+    unknown = client.get(url, params={"resolution_cause": "luck"})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["query", "resolution_cause", 0]
+    exported = client.get("/api/v1/breaches.csv",
+                          params={"resolution_cause": "stage_moved_on", "on": ON.isoformat()})
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(r["id"], r["resolution_cause"]) for r in rows] == [
+        (str(made[5].id), "stage_moved_on")]
 
 
 def test_summary_counts_by_team_and_rule_with_ageing(

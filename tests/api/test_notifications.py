@@ -67,7 +67,7 @@ def test_notify_writes_one_row_and_one_email_per_distinct_recipient(db_session: 
     assert first.subject == "Caseload cap exceeded for Nia Jones"
     assert first.context["opened_on"] == "2026-11-23"  # stored as JSON
     assert "Dear Ann Manager" in first.body_text
-    assert "Measured: 11 (limit 10)" in first.body_text
+    assert "Measured: 11 against a limit of 10" in first.body_text
     assert first.body_html is not None and "<strong>Nia Jones</strong>" in first.body_html
     assert first.read_at is None and first.delivery == Delivery.email
     emails = outbox_for(db_session)

@@ -263,6 +263,25 @@ def test_no_server_at_all_then_a_server_delivers_everything_exactly_once(
     assert len({r.message["Message-ID"] for r in server.received}) == 3
 
 
+def test_a_weekend_without_a_mail_server_loses_nothing(
+    db: Engine, settings: Settings, smtp_port: int
+) -> None:
+    (ann,) = add_staff(db, ("Ann", "ann@council.example"))
+    queue(db, [ann])
+    friday_evening = later()
+    back_on_monday = friday_evening + timedelta(hours=63)
+    now = friday_evening
+    # Nothing listens from Friday evening to Monday morning: retried, never given up.
+    while now < back_on_monday:
+        counts = outbox.deliver_due(db, settings, now)
+        assert (counts.retrying, counts.failed) == (1, 0)
+        now = outbox_rows(db)[0].next_attempt_at
+    assert now - back_on_monday <= outbox.LONGEST_RETRY
+    with SmtpServer(RecordingHandler(), smtp_port) as server:
+        assert outbox.deliver_due(db, settings, now).sent == 1
+    assert [r.rcpt_tos for r in server.received] == [["ann@council.example"]]
+
+
 def test_after_the_last_attempt_a_message_is_kept_as_failed_and_can_be_requeued(
     db: Engine, settings: Settings, smtp: SmtpServer
 ) -> None:
@@ -276,8 +295,11 @@ def test_after_the_last_attempt_a_message_is_kept_as_failed_and_can_be_requeued(
         row = outbox_rows(db)[0]
         waits.append(row.next_attempt_at - now)
         now = row.next_attempt_at
-    assert waits[:7] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60)]
-    assert waits[7:9] == [timedelta(hours=1)] * 2
+    assert waits[:8] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 64, 120)]
+    assert set(waits[7:-1]) == {timedelta(hours=2)}  # capped at two hours
+    # It kept trying for three days (a weekend's outage) before giving up.
+    assert sum(waits[:-1], timedelta()) >= timedelta(days=3)
+    assert sum(waits[:-2], timedelta()) < timedelta(days=3)
     (row,) = outbox_rows(db)
     assert row.status == OutboxStatus.failed and row.attempts == outbox.MAX_ATTEMPTS
     # Given up: not attempted again, but never deleted.

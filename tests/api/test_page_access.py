@@ -101,6 +101,8 @@ PAGE_EXPECT: dict[str, str] = {
     "POST /nqsws/{staff_id}/programme/pause": PROGRAMME_EVENT,
     "POST /nqsws/{staff_id}/programme/resume": PROGRAMME_EVENT,
     "POST /nqsws/{staff_id}/programme/sign-off": MANAGE,
+    "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/approve": MANAGE,
+    "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/revoke": MANAGE,
 }
 # Signed-out outcomes of the public pages (every other page sends the visitor to sign in).
 PUBLIC = {"GET /login": "200", "POST /login": "ok", "POST /logout": "ok"}
@@ -218,6 +220,7 @@ def _ids(pw: PageWorld, family: Family, role: str) -> dict[str, int]:
         "breach_id": family.breach,
         "entry_id": family.entry,
         "session_id": family.supervision,
+        "sign_off_id": family.sign_off,
         "notification_id": world.notifications[role if mine else "other"],
     }
 

@@ -46,9 +46,14 @@ def test_the_policy_allows_only_our_own_assets() -> None:
     assert "unsafe" not in CSP and "http" not in CSP
 
 
-def test_api_answers_are_never_cached(client: TestClient) -> None:
+def test_nothing_but_static_assets_is_cached(client: TestClient, anonymous: TestClient) -> None:
+    """Pages, the API and the sign-in form may carry personal data (or a CSRF token)."""
     assert client.get("/api/v1/me").headers["cache-control"] == "no-store"
-    assert "no-store" not in client.get("/healthz").headers.get("cache-control", "")
+    assert anonymous.get("/login").headers["cache-control"] == "no-store"
+    page = client.get("/nqsws", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert page.headers["cache-control"] == "no-store"
+    assert "no-store" not in anonymous.get("/static/css/ringfence.css").headers.get(
+        "cache-control", "")
 
 
 def test_a_refused_forgery_also_carries_the_headers(anonymous: TestClient) -> None:
@@ -107,3 +112,24 @@ def test_a_failure_shows_no_stack_trace(test_settings: Settings) -> None:
         assert page.headers["content-type"].startswith("text/html")
     finally:
         app.state.engine.dispose()
+
+
+def test_a_refused_form_shows_the_error_page_and_the_api_keeps_json(
+    anonymous: TestClient,
+) -> None:
+    """A person whose form has expired sees the service's page, not a JSON body."""
+    anonymous.get("/login")
+    page = anonymous.post("/login", data={"email": "a@b.c", "password": "x"},
+                          headers={"Accept": "text/html"})
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    assert "This form has expired" in page.text and "did not come from Ringfence" in page.text
+    assert '{"detail"' not in page.text
+    assert_hardened(page)
+    fragment = anonymous.post("/logout", headers={"HX-Request": "true"})
+    assert fragment.status_code == 403 and fragment.headers["HX-Retarget"] == "#rf-messages"
+    api = anonymous.post("/api/v1/auth/revoke", headers={"Accept": "text/html"},
+                         cookies={"ringfence_session": "forged"})
+    assert api.status_code == 403
+    assert api.headers["content-type"] == "application/json"
+    assert "did not come from Ringfence" in api.json()["detail"]

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from app.auth.install import demo_accounts_problem
+from app.db import make_engine
 from app.migrate import alembic_config, upgrade
-from app.settings import PROJECT_ROOT
+from app.settings import PROJECT_ROOT, Settings
 
 RINGFENCE = str(Path(sys.executable).with_name("ringfence"))
 
@@ -109,3 +111,26 @@ def test_demo_as_of_out_of_range_is_one_line(tmp_path: Path) -> None:
     result = run(tmp_path, "demo", "--as-of", "9999-12-31", RINGFENCE_DATABASE_URL=db)
     assert result.returncode == 2
     assert one_line(result).startswith("ringfence: bad --as-of: 9999-12-31 is out of range")
+
+
+def test_production_serve_refuses_live_demo_sign_ins_in_one_line(tmp_path: Path) -> None:
+    """A database that once held the demo is not served in production until its published
+    sign-ins are switched off."""
+    db = f"sqlite:///{tmp_path / 'once-demo.db'}"
+    upgrade(db)
+    assert run(tmp_path, "users", "demo-accounts", "--ensure",
+               RINGFENCE_DATABASE_URL=db).returncode == 0
+    production = {"RINGFENCE_MODE": "production", "RINGFENCE_SECRET_KEY": "s" * 48,
+                  "RINGFENCE_DATABASE_URL": db}
+    result = run(tmp_path, "serve", "--port", "1", **production)
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "demo sign-ins" in line and "ringfence users deactivate-demo" in line
+    assert run(tmp_path, "users", "deactivate-demo", **production).returncode == 0
+    engine = make_engine(db)
+    try:
+        settings = Settings(mode="production", secret_key="s" * 48, database_url=db,
+                            data_dir=tmp_path / "var")  # type: ignore[call-arg]
+        assert demo_accounts_problem(engine, settings) is None
+    finally:
+        engine.dispose()

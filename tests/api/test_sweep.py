@@ -45,10 +45,9 @@ def test_a_stage_boundary_opens_and_then_resolves_a_breach(
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     complex_case = seed.case(db_session, opened_on=START, complexity=4)
-    seed.allocate(db_session, org.ap, complex_case, start=START)
-    seed.allocate(db_session, worker, complex_case, start=START, role="co_worker")
+    seed.allocate(db_session, worker, complex_case, start=START)  # held, not co-worked
     db_session.commit()
-    first = sweep(client, "2027-02-26")  # month 5: no complexity 4 before month 6
+    first = sweep(client, "2027-02-26")  # month 5: no complexity 4 held before month 6
     assert first["opened"] >= 1
     [breach] = caseload_breaches(db_session, worker.id)  # type: ignore[arg-type]
     assert breach.rule_id == "complexity-gate" and breach.opened_on == date(2027, 2, 26)
@@ -58,6 +57,7 @@ def test_a_stage_boundary_opens_and_then_resolves_a_breach(
     assert breach.status == "resolved" and breach.resolved_on == date(2027, 3, 1)
     assert breach.resolution is not None
     assert breach.resolution.startswith("Daily check on 2027-03-01; now within the rule")
+    assert breach.resolution_cause == "stage_moved_on"
     actions = [e.action for e in db_session.exec(
         select(BreachEvent).where(BreachEvent.breach_id == breach.id)
         .order_by(col(BreachEvent.id)))]
@@ -101,6 +101,26 @@ def test_an_ended_enrolment_resolves_its_breaches(
     breaches = caseload_breaches(db_session, worker.id)  # type: ignore[arg-type]
     assert breaches and all(b.status == "resolved" for b in breaches)
     assert "no longer on a programme on 2026-10-07" in (breaches[0].resolution or "")
+    assert {b.resolution_cause for b in breaches} == {"programme_ended"}
+
+
+def test_a_sign_off_resolves_the_child_protection_breaches_as_sign_off(
+    client: TestClient, db_session: Session
+) -> None:
+    org = seed.organisation(db_session)
+    worker, enrolment = seed.nqsw(db_session, org, start=START)
+    cp = seed.case(db_session, opened_on=START, category="child_protection_plan")
+    seed.allocate(db_session, worker, cp, start=START)
+    db_session.commit()
+    sweep(client, "2026-10-05")
+    assert {b.rule_id for b in caseload_breaches(db_session, worker.id)} == {  # type: ignore[arg-type]
+        "complexity-gate", "cp-coworking"}
+    seed.sign_off(db_session, enrolment, org, date(2026, 10, 12))
+    db_session.commit()
+    sweep(client, "2026-10-12")
+    breaches = caseload_breaches(db_session, worker.id)  # type: ignore[arg-type]
+    assert [(b.status, b.resolution_cause) for b in breaches] == [
+        ("resolved", "sign_off"), ("resolved", "sign_off")]
 
 
 def test_an_expired_exception_reopens_the_day_after_expiry(
