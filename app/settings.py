@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=DEFAULT_DATA_DIR, validate_default=True)
     timezone: str = "Europe/London"
     policy_dir: Path = PROJECT_ROOT / "policies"
-    demo: bool = True
+    # Demo mode is development mode: `ringfence demo` and the demo sign-ins work there
+    # and are refused in production (app/demo/service.py, app/auth/demo.py).
     debug: bool = False
 
     smtp_host: str = "localhost"

@@ -75,8 +75,7 @@ def build(url: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     from app.demo.service import load_demo
     from app.demo.summary import organisation_counts
 
-    settings = Settings(database_url=url, data_dir=workdir, scheduler_enabled=False,
-                        demo=False)  # type: ignore[call-arg]
+    settings = Settings(database_url=url, data_dir=workdir, scheduler_enabled=False)  # type: ignore[call-arg]
     started = time.perf_counter()
     outcome = load_demo(settings, size=args.size, seed=args.seed, as_of=args.as_of)
     total = time.perf_counter() - started

@@ -86,7 +86,6 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "database_url": database_url,
         "data_dir": data_dir,
         "scheduler_enabled": False,
-        "demo": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -30,10 +30,9 @@ from app.schemas.enrolment import (
     NqswUpdate,
     PauseBrief,
     ProgrammeProgress,
-    SignOffBrief,
 )
 from app.schemas.staff import id_query
-from app.services import enrolments
+from app.services import enrolments, programme_events
 from app.services.history import StaffTerms, staff_terms_on
 
 router = APIRouter(tags=["nqsws"])
@@ -242,6 +241,5 @@ def _detail(
         **enrolment_public(enrolment, enrolments.status_on(enrolment, pauses, on)).model_dump(),
         progress=enrolments.programme_progress(enrolment, pauses, on, policies),
         pauses=[PauseBrief.model_validate(p) for p in pauses],
-        sign_offs=[SignOffBrief.model_validate(s)
-                   for s in enrolments.sign_offs_for(session, enrolment.id)],
+        sign_offs=programme_events.sign_off_views(session, enrolment.id),
     )

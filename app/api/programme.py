@@ -10,6 +10,8 @@ only then does it count, from `signed_on`. Either manager may revoke it (`.../re
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Request, status
 from sqlmodel import Session
 
@@ -31,22 +33,25 @@ from app.schemas.programme import (
     SignOffRevokeRequest,
     WithdrawRequest,
 )
-from app.services import programme_events
+from app.services import enrolments, programme_events
 
 router = APIRouter(prefix="/nqsws/{staff_id}", tags=["programme"])
 
 
 def _state(
-    session: Session, enrolment: Enrolment, *, displaced: list[ProtectedTime] | None = None,
+    session: Session, enrolment: Enrolment, *, on: date,
+    displaced: list[ProtectedTime] | None = None,
     cancelled: list[ProtectedTime] | None = None, restored: list[ProtectedTime] | None = None,
     sign_off: SignOff | None = None,
 ) -> ProgrammeState:
+    """The programme as it stands on `on` (its status from its dates: app.schemas.enrolment)."""
     assert enrolment.id is not None
     sign_offs = programme_events.sign_off_views(session, enrolment.id)
+    pauses = programme_events.pauses_of(session, enrolment.id)
     return ProgrammeState(
-        enrolment=EnrolmentPublic.model_validate(enrolment),
-        pauses=[PauseBrief.model_validate(p)
-                for p in programme_events.pauses_of(session, enrolment.id)],
+        enrolment=EnrolmentPublic.model_validate(enrolment).model_copy(
+            update={"status": enrolments.status_on(enrolment, pauses, on)}),
+        pauses=[PauseBrief.model_validate(p) for p in pauses],
         sign_offs=sign_offs,
         sign_off=next((v for v in sign_offs if sign_off is not None and v.id == sign_off.id),
                       None),
@@ -57,9 +62,9 @@ def _state(
 
 
 @router.get("/programme")
-def get_programme(staff_id: PathId, session: SessionDep) -> ProgrammeState:
+def get_programme(staff_id: PathId, session: SessionDep, on: OnDep) -> ProgrammeState:
     _, enrolment = programme_events.nqsw_enrolment(session, staff_id)
-    return _state(session, enrolment)
+    return _state(session, enrolment, on=on)
 
 
 @router.post("/pause")
@@ -70,7 +75,7 @@ def pause(
     enrolment, _, displaced = programme_events.pause(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
     )
-    return _state(session, enrolment, displaced=displaced)
+    return _state(session, enrolment, displaced=displaced, on=on)
 
 
 @router.post("/resume")
@@ -82,7 +87,7 @@ def resume(
     enrolment, _, restored = programme_events.resume(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
     )
-    return _state(session, enrolment, restored=restored)
+    return _state(session, enrolment, restored=restored, on=on)
 
 
 @router.post("/withdraw")
@@ -92,7 +97,7 @@ def withdraw(
     enrolment, cancelled = programme_events.withdraw(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
     )
-    return _state(session, enrolment, cancelled=cancelled)
+    return _state(session, enrolment, cancelled=cancelled, on=on)
 
 
 @router.post("/complete")
@@ -102,7 +107,7 @@ def complete(
     enrolment, cancelled = programme_events.complete(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
     )
-    return _state(session, enrolment, cancelled=cancelled)
+    return _state(session, enrolment, cancelled=cancelled, on=on)
 
 
 @router.post("/sign-offs", status_code=status.HTTP_201_CREATED)
@@ -117,7 +122,7 @@ def sign_off(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
         actor_role=principal.role if principal is not None else None,
     )
-    return _state(session, _enrolment_of(session, record), sign_off=record)
+    return _state(session, _enrolment_of(session, record), sign_off=record, on=on)
 
 
 @router.post("/sign-offs/{sign_off_id}/approve")
@@ -131,7 +136,7 @@ def approve_sign_off(
         session, staff_id=staff_id, sign_off_id=sign_off_id, on=on,
         actor_id=acting_staff(request), note=body.note if body is not None else None,
     )
-    return _state(session, _enrolment_of(session, record), sign_off=record)
+    return _state(session, _enrolment_of(session, record), sign_off=record, on=on)
 
 
 @router.post("/sign-offs/{sign_off_id}/revoke")
@@ -144,7 +149,7 @@ def revoke_sign_off(
         session, staff_id=staff_id, sign_off_id=sign_off_id, data=body, on=on,
         actor_id=acting_staff(request),
     )
-    return _state(session, _enrolment_of(session, record), sign_off=record)
+    return _state(session, _enrolment_of(session, record), sign_off=record, on=on)
 
 
 def _enrolment_of(session: Session, record: SignOff) -> Enrolment:

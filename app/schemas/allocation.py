@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models.base import AllocationRole
-from app.schemas.common import RecordId
+from app.schemas.common import Day, RecordId
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
@@ -21,8 +21,8 @@ class AllocationCreate(BaseModel):
     case_id: RecordId
     worker_id: RecordId
     role: AllocationRole = AllocationRole.holder
-    start_date: date | None = None
-    end_date: date | None = Field(
+    start_date: Day | None = None
+    end_date: Day | None = Field(
         default=None, description="First day the worker no longer holds the case (exclusive)."
     )
     override_reason: Reason | None = Field(
@@ -49,10 +49,10 @@ class AllocationUpdate(BaseModel):
 
     worker_id: RecordId | None = None
     role: AllocationRole | None = None
-    end_date: date | None = Field(
+    end_date: Day | None = Field(
         default=None, description="First day no longer held (exclusive); null: open-ended."
     )
-    on: date | None = None
+    on: Day | None = None
     override_reason: Reason | None = None
     actor_id: RecordId | None = None
     end_current_holder: bool = Field(
@@ -65,7 +65,7 @@ class AllocationUpdate(BaseModel):
 class AllocationEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = Field(default=None, description="First day no longer held; default today.")
+    on: Day | None = Field(default=None, description="First day no longer held; default today.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     actor_id: RecordId | None = None
 
@@ -80,8 +80,8 @@ class AllocationCheck(BaseModel):
     case_id: RecordId
     worker_id: RecordId
     role: AllocationRole = AllocationRole.holder
-    on: date | None = Field(default=None, description="The first day; default today.")
-    end_date: date | None = Field(
+    on: Day | None = Field(default=None, description="The first day; default today.")
+    end_date: Day | None = Field(
         default=None, description="First day no longer held (exclusive); default open-ended."
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas.common import RecordId
+from app.schemas.common import Day, RecordId
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
@@ -90,7 +90,7 @@ class AcknowledgeRequest(BaseModel):
 
     note: Note
     actor_id: RecordId | None = None
-    on: date | None = None
+    on: Day | None = None
 
 
 class ExceptionRequest(BaseModel):
@@ -102,14 +102,14 @@ class ExceptionRequest(BaseModel):
         default=None, description="Senior manager or coordinator; default the signed-in person."
     )
     reason: Note
-    expires_on: date = Field(description="Last day the exception holds.")
-    on: date | None = None
+    expires_on: Day = Field(description="Last day the exception holds.")
+    on: Day | None = None
 
 
 class SweepRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = None
+    as_of: Day | None = None
 
 
 class SweepSummary(BaseModel):

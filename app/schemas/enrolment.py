@@ -195,10 +195,37 @@ class SignOffBrief(BaseModel):
     revoked_on: date | None
 
 
+class SignOffStatus(StrEnum):
+    awaiting_team_manager = "awaiting_team_manager"
+    awaiting_senior_manager = "awaiting_senior_manager"
+    approved = "approved"
+    revoked = "revoked"
+
+
+class SignOffPublic(SignOffBrief):
+    """A sign-off with both approvers and where it stands."""
+
+    team_manager_id: RecordId
+    senior_manager_id: RecordId
+    team_manager_approved_at: datetime | None
+    senior_manager_approved_at: datetime | None
+    recorded_by_id: RecordId | None
+    note: str | None
+    status: SignOffStatus
+    awaiting: str | None = Field(
+        description="Whose approval it waits for, in words (null once approved or revoked)."
+    )
+    in_force_from: date | None = Field(
+        description="`signed_on` once both managers have approved; null until then."
+    )
+    revoke_reason: str | None
+    created_at: datetime
+
+
 class EnrolmentDetail(EnrolmentPublic):
     progress: ProgrammeProgress
     pauses: list[PauseBrief]
-    sign_offs: list[SignOffBrief]
+    sign_offs: list[SignOffPublic]
 
 
 class NqswPublic(BaseModel):

@@ -3,15 +3,20 @@ joint sign-off (recorded by one manager, approved by the other, revocable)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models.base import PauseReason
-from app.schemas.common import RecordId
-from app.schemas.enrolment import EnrolmentPublic, PauseBrief, SignOffBrief
+from app.schemas.common import Day, RecordId
+from app.schemas.enrolment import (  # noqa: F401  (re-exported: the programme's API)
+    EnrolmentPublic,
+    PauseBrief,
+    SignOffBrief,
+    SignOffPublic,
+    SignOffStatus,
+)
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
@@ -36,7 +41,7 @@ class PauseRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start_date: date
+    start_date: Day
     reason: PauseReason
     note: Note | None = None
 
@@ -44,13 +49,13 @@ class PauseRequest(BaseModel):
 class ResumeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date = Field(description="The first day back; the pause ends the day before.")
+    on: Day = Field(description="The first day back; the pause ends the day before.")
 
 
 class WithdrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = Field(
+    on: Day | None = Field(
         default=None,
         description="The last day on the programme; default today. Protected time booked "
                     "after it is cancelled.",
@@ -62,7 +67,7 @@ class WithdrawRequest(BaseModel):
 class CompleteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = Field(
+    on: Day | None = Field(
         default=None,
         description="The last day on the programme (completion); default today. Protected "
                     "time booked after it is cancelled.",
@@ -81,7 +86,7 @@ class SignOffRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Kind = "child_protection"
-    signed_on: date | None = Field(
+    signed_on: Day | None = Field(
         default=None, description="The day it takes effect once both approve; default today."
     )
     team_manager_id: RecordId = Field(description="The NQSW's team manager.")
@@ -104,39 +109,12 @@ class SignOffRevokeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = Field(
+    on: Day | None = Field(
         default=None,
         description="The first day it no longer applies (not before `signed_on`); default "
                     "today.",
     )
     reason: Reason
-
-
-class SignOffStatus(StrEnum):
-    awaiting_team_manager = "awaiting_team_manager"
-    awaiting_senior_manager = "awaiting_senior_manager"
-    approved = "approved"
-    revoked = "revoked"
-
-
-class SignOffPublic(SignOffBrief):
-    """A sign-off with both approvers and where it stands."""
-
-    team_manager_id: RecordId
-    senior_manager_id: RecordId
-    team_manager_approved_at: datetime | None
-    senior_manager_approved_at: datetime | None
-    recorded_by_id: RecordId | None
-    note: str | None
-    status: SignOffStatus
-    awaiting: str | None = Field(
-        description="Whose approval it waits for, in words (null once approved or revoked)."
-    )
-    in_force_from: date | None = Field(
-        description="`signed_on` once both managers have approved; null until then."
-    )
-    revoke_reason: str | None
-    created_at: datetime
 
 
 class ProgrammeState(BaseModel):

@@ -35,7 +35,7 @@ from app.policy.programme import (
     programme_days,
     programme_months,
 )
-from app.policy.rules.supervision import review_months
+from app.policy.rules.supervision import review_due_date, review_months
 from app.policy.snapshot import PauseSpan, Snapshot
 from app.schemas.enrolment import (
     EnrolmentCreate,
@@ -51,6 +51,7 @@ from app.services import audit, workload_events
 from app.services.common import apply_changes, get_or_404, paginate
 from app.services.history import change_staff_terms, staff_terms_on
 from app.services.org import require_open_team
+from app.services.snapshots import HOLIDAY_YEARS_AHEAD, bank_holidays_between
 from app.services.staff import ensure_email_free, within_reach
 
 OPEN_STATUSES = (EnrolmentStatus.active.value, EnrolmentStatus.paused.value)
@@ -456,6 +457,10 @@ def programme_progress(
         as_of=as_of,
         status=enrolment.status,
         pauses=spans,
+        # Reviews due on a weekend or bank holiday fall due the next working day.
+        bank_holidays=bank_holidays_between(
+            enrolment.start_date.year,
+            max(as_of.year, enrolment.start_date.year + 2) + HOLIDAY_YEARS_AHEAD),
     )
     days = programme_days(snapshot, as_of)
     months = programme_months(snapshot, as_of)
@@ -478,7 +483,7 @@ def programme_progress(
         ),
         end_date=boundary_date(snapshot, length),
         reviews=[
-            ReviewPoint(month=m, due_on=boundary_date(snapshot, m))
+            ReviewPoint(month=m, due_on=review_due_date(snapshot, m))
             for m in review_months(policies, enrolment.programme) if m <= length
         ],
     )

@@ -205,7 +205,7 @@ def _application_route_keys() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(  # type: ignore[call-arg]
             database_url=f"sqlite:///{Path(tmp) / 'routes.db'}", data_dir=Path(tmp),
-            scheduler_enabled=False, demo=False,
+            scheduler_enabled=False,
         )
         app = create_app(settings)
         keys = [key for key, _route in api_routes(app)]
@@ -511,7 +511,7 @@ def test_every_route_has_exactly_one_rule() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(  # type: ignore[call-arg]
             database_url=f"sqlite:///{Path(tmp) / 'routes.db'}", data_dir=Path(tmp),
-            scheduler_enabled=False, demo=False,
+            scheduler_enabled=False,
         )
         app = create_app(settings)
         index = build_index(app)

@@ -302,7 +302,7 @@ def test_bad_ids_in_a_path_or_body_are_422_not_500(client_as: Callable[..., Test
 def test_all_access_is_ignored_in_production_mode(fresh_database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(  # type: ignore[call-arg]
         mode="production", database_url=fresh_database_url, data_dir=tmp_path,
-        secret_key="x" * 40, scheduler_enabled=False, demo=False,
+        secret_key="x" * 40, scheduler_enabled=False,
     )
     app = create_app(settings)
     try:

@@ -47,7 +47,7 @@ class Demo:
 
 def demo_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": url, "data_dir": data_dir,
-                                 "scheduler_enabled": False, "demo": False}
+                                 "scheduler_enabled": False}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -45,7 +45,7 @@ def _openapi() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Settings(  # type: ignore[call-arg]
             database_url=f"sqlite:///{Path(tmp) / 'schema.db'}", data_dir=Path(tmp),
-            scheduler_enabled=False, demo=False,
+            scheduler_enabled=False,
         ))
         document = app.openapi()
         app.state.engine.dispose()

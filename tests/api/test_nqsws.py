@@ -134,13 +134,15 @@ def test_review_points_are_the_supervision_policys(client: TestClient) -> None:
     on = {"on": "2026-06-01"}
     assert [r["month"] for r in nqsw["progress"]["reviews"]] == [4, 8, 12]
     detail = client.get(f"/api/v1/enrolments/{nqsw['enrolment']['id']}", params=on).json()
+    # Month 8 falls on Saturday 5 September 2026: the review is due on the Monday.
     assert [(r["month"], r["due_on"]) for r in detail["progress"]["reviews"]] == [
-        (4, "2026-05-05"), (8, "2026-09-05"), (12, "2027-01-05"),
+        (4, "2026-05-05"), (8, "2026-09-07"), (12, "2027-01-05"),
     ]
     workload = client.get(f"/api/v1/nqsws/{nqsw['id']}/workload", params=on).json()
-    assert workload["stage"]["next_review"] == {"month": 8, "date": "2026-09-05"}
+    assert workload["stage"]["next_review"] == {"month": 8, "date": "2026-09-07"}
     log = client.get(f"/api/v1/nqsws/{nqsw['id']}/reviews", params=on).json()
-    assert [r["month"] for r in log["reviews"]] == [4, 8, 12]
+    assert [(r["month"], r["due"]) for r in log["reviews"]] == [
+        (4, "2026-05-05"), (8, "2026-09-07"), (12, "2027-01-05")]
 
 
 def test_a_pause_moves_every_later_boundary(client: TestClient, db_session: Session) -> None:

@@ -142,7 +142,7 @@ class _throwaway_app:
         tmp = Path(self._tmp.name)
         self.app = create_app(Settings(  # type: ignore[call-arg]
             database_url=f"sqlite:///{tmp / 'routes.db'}", data_dir=tmp,
-            scheduler_enabled=False, demo=False,
+            scheduler_enabled=False,
         ))
         return self.app
 

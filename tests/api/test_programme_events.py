@@ -35,7 +35,10 @@ def test_pause_and_resume(client: TestClient, db_session: Session) -> None:
                          params={"on": "2026-05-20"})
     assert paused.status_code == 200, paused.text
     state = paused.json()
-    assert state["enrolment"]["status"] == "paused"
+    # Recorded on 20 May for 1 June: still active that day, paused from the first.
+    assert state["enrolment"]["status"] == "active"
+    during = client.get(url(nqsw, "/programme"), params={"on": "2026-06-15"}).json()
+    assert during["enrolment"]["status"] == "paused"
     assert state["pauses"] == [{"id": state["pauses"][0]["id"], "start_date": "2026-06-01",
                                 "end_date": None, "reason": "maternity"}]
     again = client.post(url(nqsw, "/pause"), json={"start_date": "2026-07-01",

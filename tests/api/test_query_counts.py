@@ -198,7 +198,7 @@ def orgs(
     for size in SIZES:
         url = make_database_url()
         settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp(size),
-                            scheduler_enabled=False, demo=False)  # type: ignore[call-arg]
+                            scheduler_enabled=False)  # type: ignore[call-arg]
         outcome = load_demo(settings, size=size, seed=7, as_of=AS_OF)
         assert outcome.data is not None
         nqsw = outcome.data.featured["sole-cp-holder"]
