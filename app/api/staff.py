@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from sqlmodel import Session
 
 from app.api.deps import OnDep, PageDep
 from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
+from app.models import Staff
 from app.models.base import Role
 from app.schemas.common import Page, PathId
 from app.schemas.staff import (
@@ -22,6 +26,7 @@ from app.schemas.staff import (
     text_query,
 )
 from app.services import staff as staff_service
+from app.services.history import staff_terms_on
 
 router = APIRouter(tags=["staff"])
 
@@ -52,23 +57,37 @@ def list_staff(
         session=session, limit=page.limit, offset=page.offset, on=on, role=role,
         team_id=team_id, active=active, search=q, scope=principal.reach(on),
     )
-    return Page(data=[StaffPublic.model_validate(r) for r in rows], count=count)
+    return Page(data=as_of(session, rows, on), count=count)
 
 
 @router.get("/staff/{staff_id}")
-def get_staff(staff_id: PathId, session: SessionDep) -> StaffPublic:
-    return StaffPublic.model_validate(staff_service.get_staff(session=session, staff_id=staff_id))
+def get_staff(staff_id: PathId, session: SessionDep, on: OnDep) -> StaffPublic:
+    """The record with the team, FTE and hours in force on `on` (default today)."""
+    return as_of(session, [staff_service.get_staff(session=session, staff_id=staff_id)], on)[0]
+
+
+def as_of(session: Session, rows: Sequence[Staff], on: date) -> list[StaffPublic]:
+    """Staff records as they stood on `on`: a dated change to someone's team, FTE or hours
+    (app/services/history.py) shows from its date, not before (one query for the page)."""
+    terms = staff_terms_on(session, rows, on)
+    return [
+        StaffPublic.model_validate(row).model_copy(update={
+            "team_id": terms[row.id].team_id, "fte": terms[row.id].fte,
+            "contracted_hours": terms[row.id].contracted_hours,
+        }) if row.id in terms else StaffPublic.model_validate(row)
+        for row in rows
+    ]
 
 
 @router.patch("/staff/{staff_id}")
 def update_staff(
     staff_id: PathId, body: StaffUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
 ) -> StaffPublic:
-    """Correct a staff record; `on` is when a change to their load takes effect."""
-    return StaffPublic.model_validate(
-        staff_service.update_staff(session=session, staff_id=staff_id, data=body, on=on,
-                                  actor_id=principal.staff_id)
-    )
+    """Correct a staff record; `on` is when a change to their team, FTE or hours takes
+    effect (the answer shows the record as of `on`)."""
+    staff = staff_service.update_staff(session=session, staff_id=staff_id, data=body, on=on,
+                                       actor_id=principal.staff_id)
+    return as_of(session, [staff], on)[0]
 
 
 @router.post("/staff/{staff_id}/leave")

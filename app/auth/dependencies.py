@@ -36,6 +36,7 @@ from app.auth.subjects import resolve
 from app.clock import today
 from app.db import SessionDep
 from app.settings import Settings
+from app.wording import a_role
 
 log = logging.getLogger("ringfence.auth")
 
@@ -208,7 +209,7 @@ def _check_rule(
     rule = entry.rule
     grant = rule.grant_for(principal.role)
     if grant is None:
-        raise forbidden(f"a {principal.role or 'system'} account may not do this")
+        raise forbidden(f"{a_role(principal.role or 'system')} account may not do this")
     principal.grant = grant.value
     if grant is Grant.ALL:
         return
@@ -234,7 +235,17 @@ def _check_rule(
 def _subjects(
     request: Request, session: Session, rule: Rule, body: Any
 ) -> list[tuple[Target, Subject]]:
-    """The records the request names; a name that matches no record is a 404 naming it."""
+    """The records the request names; a name that matches no record is a 404 naming it.
+
+    A body that is not a JSON object cannot name anything: that is bad input (422), not
+    a question of reach.
+    """
+    if body is not None and not isinstance(body, dict) and any(
+        t.source == "body" for t in rule.targets
+    ):
+        raise RequestValidationError([{"type": "model_attributes_type", "loc": ("body",),
+                                       "msg": "Input should be a valid dictionary or object",
+                                       "input": body}])
     found: list[tuple[Target, Subject]] = []
     for target in rule.targets:
         ident = _target_value(request, target, body)

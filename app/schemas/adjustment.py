@@ -9,6 +9,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -36,7 +37,10 @@ class AdjustmentCreate(BaseModel):
     ]
     value: Any
     reason: Text
-    approved_by_id: RecordId
+    approved_by_id: RecordId | None = Field(
+        default=None,
+        description="Who approved it (a senior manager or the ASYE coordinator); default: you.",
+    )
     valid_from: Day
     valid_to: Day | None = None
 

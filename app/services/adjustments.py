@@ -66,9 +66,12 @@ def create_adjustment(
             f"the enrolment is {enrolment.status}; adjustments apply to an active or paused one",
             field=["path", "staff_id"],
         )
-    approver = session.get(Staff, data.approved_by_id)
+    approver_id = data.approved_by_id if data.approved_by_id is not None else actor_id
+    if approver_id is None:
+        raise DomainError("say who approved the adjustment", field="approved_by_id")
+    approver = session.get(Staff, approver_id)
     if approver is None:
-        raise DomainError(f"staff member {data.approved_by_id} does not exist",
+        raise DomainError(f"staff member {approver_id} does not exist",
                           field="approved_by_id")
     if approver.role not in APPROVER_ROLES:
         raise DomainError(
@@ -78,7 +81,8 @@ def create_adjustment(
         )
     check_against_policy(policies, policy_id=data.policy_id, parameter=data.parameter,
                          value=data.value)
-    adjustment = Adjustment(enrolment_id=enrolment.id, **data.model_dump())  # type: ignore[arg-type]
+    adjustment = Adjustment(enrolment_id=enrolment.id,  # type: ignore[arg-type]
+                            **{**data.model_dump(), "approved_by_id": approver_id})
     session.add(adjustment)
     session.flush()
     audit.record(session, action="adjustment.create", entity="adjustment",

@@ -21,8 +21,9 @@ from app.auth.reach import reaches
 from app.auth.subjects import staff_subject
 from app.errors import Conflict, DomainError, NotFound
 from app.models import AuditEvent, Enrolment, Pause, SignOff, Staff
-from app.models.base import EnrolmentStatus, Role, utcnow
+from app.models.base import PROGRAMME_MONTHS, EnrolmentStatus, Programme, Role, utcnow
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
+from app.policy.programme import boundary_for
 from app.schemas.programme import (
     CompleteRequest,
     PauseRequest,
@@ -34,7 +35,8 @@ from app.schemas.programme import (
     WithdrawRequest,
 )
 from app.services import audit, workload_events
-from app.services.enrolments import OPEN_STATUSES, get_nqsw
+from app.services.enrolments import OPEN_STATUSES, get_nqsw, pause_spans
+from app.wording import a_role
 
 ENDED = (EnrolmentStatus.withdrawn.value, EnrolmentStatus.completed.value)
 
@@ -131,6 +133,13 @@ def pause(
                 f"overlaps the pause from {earlier.start_date} to {earlier.end_date}",
                 field="start_date",
             )
+    months = PROGRAMME_MONTHS.get(Programme(enrolment.programme), 12)
+    end = boundary_for(enrolment.start_date, pause_spans(pauses), months)
+    if end is not None and data.start_date >= end:
+        raise DomainError(
+            f"the programme's last day is {end - timedelta(days=1)}: a pause starts on or "
+            "before it", field="start_date",
+        )
     record = Pause(enrolment_id=enrolment.id, start_date=data.start_date, end_date=None,
                    reason=data.reason.value, note=data.note)
     session.add(record)
@@ -281,12 +290,6 @@ def complete(
     return _end(session, staff_id=staff_id, status=EnrolmentStatus.completed.value,
                 ended_on=data.on or on, outcome=data.outcome.value, note=data.note, on=on,
                 actor_id=actor_id, action="enrolment.complete")
-
-
-def a_role(role: str) -> str:
-    """"a team manager", "an advanced practitioner"."""
-    words = role.replace("_", " ")
-    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
 
 
 # ---- the joint sign-off ----------------------------------------------------------------
@@ -451,6 +454,11 @@ def sign_off(
     The caller must be one of the two managers named (403 otherwise, naming their side's
     field). Nothing changes for the NQSW until the other manager approves.
     """
+    kinds = getattr(workload_events.current_policies(session), "sign_offs", None)
+    if kinds is not None and data.kind not in kinds:
+        raise DomainError(f"unknown sign-off kind {data.kind!r} (known: "
+                          f"{', '.join(sorted(kinds))}; an organisation adds its own in "
+                          "policies/sign-offs.toml)", field="kind")
     nqsw, enrolment = nqsw_enrolment(session, staff_id)
     require_open(enrolment, field="signed_on")
     _named_manager(session, data.team_manager_id, TEAM_MANAGER, nqsw, on, "team_manager_id")

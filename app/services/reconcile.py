@@ -295,9 +295,10 @@ def _reconcile_one(
         same_enrolment = snapshot is not None and breach.enrolment_id == snapshot.enrolment_id
         if finding is None or not same_enrolment:
             now = all_findings.get(key)
-            reason = _resolution(trigger, now, snapshot, same_enrolment, on)
             why = resolution_cause(given=cause, breach=breach, now=now, snapshot=snapshot,
                                    same_enrolment=same_enrolment)
+            reason = _resolution(_explanation(trigger, cause, why), now, snapshot,
+                                 same_enrolment, on)
             resolve(session, breach, on=on, reason=reason, actor_id=actor_id,
                     policies=policies, recipients=recipients, cause=why)
             result.resolved.append(breach)
@@ -332,6 +333,27 @@ def _reconcile_one(
 def _exception_expired(breach: Breach, on: date) -> bool:
     """An exception holds to the end of its expiry date; the day after, it has lapsed."""
     return breach.exception_expires_on is not None and on > breach.exception_expires_on
+
+
+# What a resolution says happened, when it was not the change being recorded: a write
+# reconciles later dates too, and there the stage may have moved on by itself.
+_CAUSE_WORDS = {
+    Cause.stage_moved_on: "the programme moved into its next stage",
+    Cause.paused: "the programme is paused",
+    Cause.sign_off: "a sign-off is now in force",
+    Cause.adjustment: "an individual agreement now applies",
+}
+
+
+def _explanation(trigger: str, given: str | None, why: str) -> str:
+    """The change to name in the resolution: the trigger when it is the cause (or nothing
+    more specific is known), else the words for what did happen."""
+    if (given is not None and why == given) or why not in _CAUSE_WORDS:
+        return trigger
+    words = _CAUSE_WORDS[Cause(why)]
+    if trigger.startswith("Daily check"):  # the sweep found it: say so, then what happened
+        return f"{trigger.strip().rstrip('.;:')}: {words}"
+    return words[0].upper() + words[1:]
 
 
 def _resolution(
@@ -401,17 +423,31 @@ def _plausible(cause: str, kind: str) -> bool:
     return not matching or kind in matching
 
 
+# Rule kinds whose measure grows by itself day by day (days since supervision, hours
+# behind): a new figure is refreshed on the breach, but is not a change worth a line in
+# its history; a change of level, severity or limit still is.
+_MEASURED_BY_TIME = frozenset({"supervision", "protected_time"})
+
+
 def _refresh(session: Session, breach: Breach, finding: Finding, on: date) -> None:
-    """The finding persists: keep the breach, refresh its latest evidence."""
+    """The finding persists: keep the breach, refresh its latest evidence.
+
+    An evaluation of an earlier day than the breach was last seen on (a write reconciles
+    several dates of its period) changes nothing: the latest evidence stays the latest,
+    and the history does not record the same figures again.
+    """
+    if on < breach.last_seen_on:
+        return
+    latest = breach.latest_evidence or {}
     changed = (
         breach.level != finding.outcome.value
         or breach.severity != finding.severity.value
-        or (breach.latest_evidence or {}).get("measured") != finding.measured
-        or (breach.latest_evidence or {}).get("limit") != finding.limit
+        or latest.get("limit") != finding.limit
+        or (latest.get("measured") != finding.measured
+            and breach.kind not in _MEASURED_BY_TIME)
     )
     breach.latest_evidence = evidence_of(finding)
-    if on > breach.last_seen_on:
-        breach.last_seen_on = on
+    breach.last_seen_on = on
     if changed:
         before = {"level": breach.level, "severity": breach.severity}
         breach.level = finding.outcome.value

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from app.errors import DomainError
 from app.policy.registry import load_policy_set
@@ -142,3 +145,19 @@ def test_unknown_people_and_records_are_404(client: TestClient) -> None:
     assert client.get(f"/api/v1/nqsws/{other}/adjustments/{created['id']}").status_code == 404
     assert client.post(f"/api/v1/nqsws/{other}/adjustments/{created['id']}/end",
                        json={"on": "2026-03-01"}).status_code == 404
+
+
+def test_the_approver_defaults_to_the_caller(
+    client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    from tests.scenarios import seed
+
+    org = seed.organisation(db_session)
+    worker, _ = seed.nqsw(db_session, org, start=date(2026, 9, 1))
+    db_session.commit()
+    made = client_as(org.senior_manager).post(
+        f"/api/v1/nqsws/{worker.id}/adjustments", params={"on": "2026-09-01"},
+        json={"policy_id": "stage-caps", "parameter": "caseload-cap.bands.0.cap", "value": 4,
+              "reason": "Agreed at the learning agreement meeting", "valid_from": "2026-09-01"})
+    assert made.status_code == 201, made.text
+    assert made.json()["approved_by_id"] == org.senior_manager.id

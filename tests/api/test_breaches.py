@@ -303,3 +303,28 @@ def test_dashboard_queries_are_bounded(
     small = measure()
     history(db_session, org, nqsws=12)
     assert measure() == small
+
+
+def test_writes_over_several_dates_do_not_repeat_a_breachs_history(
+    client: TestClient, db_session: Session
+) -> None:
+    """A write reconciles each date of its period; a breach that holds on all of them gets
+    one line of history, not one per date (and a day-by-day measure is not a change)."""
+    org = seed.organisation(db_session)
+    start = date(2026, 9, 1)
+    worker, _ = seed.nqsw(db_session, org, start=start)
+    db_session.commit()
+    for day in ("2026-10-05", "2026-10-19", "2026-11-02"):  # supervision is overdue throughout
+        case = seed.case(db_session, opened_on=start)
+        db_session.commit()
+        written = client.post("/api/v1/allocations", json={
+            "case_id": case.id, "worker_id": worker.id, "role": "holder", "start_date": day})
+        assert written.status_code == 201, written.text
+    breach = db_session.exec(select(Breach).where(
+        Breach.staff_id == worker.id, Breach.rule_id == "supervision-frequency")).one()
+    history = db_session.exec(select(BreachEvent).where(
+        BreachEvent.breach_id == breach.id)).all()
+    lines = [(e.action, e.effective_on, e.note) for e in history]
+    assert len(lines) == len(set(lines)), lines
+    # One real change only: weekly supervision became fortnightly after week 6.
+    assert [e.action for e in history].count("updated") == 1, lines

@@ -71,7 +71,9 @@ def test_a_back_dated_change_lands_in_the_period_it_names(
                         ).status_code == 200
     assert _workload(client, worker.id, "2026-09-15")["fte"] == 0.9
     assert _workload(client, worker.id, "2026-11-15")["fte"] == 0.8
-    assert client.get(url).json()["fte"] == 0.5
+    # The staff record itself answers as of a date too.
+    assert client.get(url, params={"on": "2026-11-15"}).json()["fte"] == 0.8
+    assert client.get(url, params={"on": "2027-02-01"}).json()["fte"] == 0.5
 
 
 def test_a_case_escalation_is_seen_from_its_date_only(

@@ -101,9 +101,11 @@ def test_programme_time_stages_and_end_dates(client: TestClient) -> None:
     assert progress("2026-07-05")["stage"] == "months_6_12"
     done = progress("2027-01-05")
     assert done["stage"] == "programme_time_complete" and done["month"] == 12
-    # Review points are the supervision policy's: 3, 6, 9 and 12 months on the ASYE.
+    # Review points are the supervision policy's: 3, 6, 9 and 12 months on the ASYE, due
+    # on the next working day when the month boundary is not one (5 April 2026 is Easter
+    # Sunday and the 6th Easter Monday; 5 July 2026 is a Sunday).
     assert [r["due_on"] for r in first["reviews"]] == [
-        "2026-04-05", "2026-07-05", "2026-10-05", "2027-01-05",
+        "2026-04-07", "2026-07-06", "2026-10-05", "2027-01-05",
     ]
 
     swip = make_nqsw(client, "sid@example.org", programme="swip", start_date="2026-09-01")

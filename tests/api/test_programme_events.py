@@ -372,3 +372,23 @@ def test_the_sign_off_page_offers_each_manager_what_awaits_them(
                                                        headers={"Accept": "text/html"})
     assert "awaiting your approval" not in page_for_manager.text
     assert "awaiting the senior manager" in page_for_manager.text.lower()
+
+
+def test_a_sign_off_of_an_unknown_kind_is_refused(
+    client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    """A misspelt kind would never match a rule: refused, naming the known kinds."""
+    org, worker = cp_world(db_session)
+    refused(client_as(org.team_manager).post(
+        url(worker.id or 0, "/sign-offs"), json=sign_off_body(org, kind="child_protectoin"),
+        params={"on": "2026-07-20"}), "kind", "unknown sign-off kind 'child_protectoin'")
+
+
+def test_a_pause_cannot_start_after_the_programme_ends(client: TestClient) -> None:
+    nqsw = make_nqsw(client, start="2026-01-15")
+    refused(client.post(url(nqsw, "/pause"), json={"start_date": "2027-01-15",
+                                                   "reason": "health"}),
+            "start_date", "the programme's last day is 2027-01-14")
+    last_day = client.post(url(nqsw, "/pause"), json={"start_date": "2027-01-14",
+                                                      "reason": "health"})
+    assert last_day.status_code == 200, last_day.text

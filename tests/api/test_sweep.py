@@ -56,7 +56,8 @@ def test_a_stage_boundary_opens_and_then_resolves_a_breach(
     db_session.refresh(breach)
     assert breach.status == "resolved" and breach.resolved_on == date(2027, 3, 1)
     assert breach.resolution is not None
-    assert breach.resolution.startswith("Daily check on 2027-03-01; now within the rule")
+    assert breach.resolution.startswith("Daily check on 2027-03-01: the programme moved into "
+                                        "its next stage; now within the rule")
     assert breach.resolution_cause == "stage_moved_on"
     actions = [e.action for e in db_session.exec(
         select(BreachEvent).where(BreachEvent.breach_id == breach.id)

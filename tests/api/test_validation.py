@@ -6,10 +6,12 @@ status and the `loc` of the first error, so that a form can point at the field t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 STAFF = {"name": "Val", "email": "val@example.org", "role": "social_worker",
          "start_date": "2026-01-05"}
@@ -293,3 +295,16 @@ def test_every_unknown_id_is_404(client: TestClient) -> None:
     for path in ("/staff/987654", "/nqsws/987654", "/enrolments/987654", "/cases/987654",
                  "/nqsws/987654/adjustments", "/nqsws/987654/enrolments", "/audit/987654"):
         assert client.get("/api/v1" + path).status_code == 404, path
+
+
+def test_a_body_that_is_not_an_object_is_bad_input_for_every_role(
+    client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    """An array where an object belongs is a 422, not a question of reach."""
+    from tests.scenarios import seed
+
+    org = seed.organisation(db_session)
+    db_session.commit()
+    response = client_as(org.team_manager).post("/api/v1/cases", json=[1, 2])
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body"]
