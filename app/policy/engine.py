@@ -75,15 +75,18 @@ def evaluate(
 
 
 def evaluate_proposal(
-    snapshot: Snapshot, policy_set: PolicySet, proposed: CaseLoadItem
+    snapshot: Snapshot, policy_set: PolicySet, proposed: CaseLoadItem, *,
+    caseload_only: bool = False,
 ) -> tuple[list[Finding], list[Finding]]:
     """The findings without and with a proposed case: `evaluate` twice, in one pass.
 
     A rule kind that never looks at the caseload or the proposal (it says so with
     ``reads_caseload = False``: protected time, supervision) finds the same with and
-    without the case, so it is evaluated once and its findings are shared.
+    without the case, so it is evaluated once and its findings are shared; with
+    `caseload_only` it is not evaluated at all (a proposal judged on the later days of its
+    period can only change what the caseload rules find).
     """
-    before = _by_rule(snapshot, policy_set, None)
+    before = _by_rule(snapshot, policy_set, None, caseload_only=caseload_only)
     after = _by_rule(snapshot.with_case(proposed), policy_set, proposed, unchanged=before)
     return (
         [f for produced in before for f in produced],
@@ -102,9 +105,11 @@ def _by_rule(
     proposed: CaseLoadItem | None,
     *,
     unchanged: list[list[Finding]] | None = None,
+    caseload_only: bool = False,
 ) -> list[list[Finding]]:
     """Each active rule's findings, in rule order. `unchanged`: the same rules' findings
-    on the snapshot without the proposal, reused for rules that do not read the caseload."""
+    on the snapshot without the proposal, reused for rules that do not read the caseload;
+    `caseload_only`: those rules are left out (no findings)."""
     rules = policy_set.rules_for(snapshot.programme)
     if not rules:
         return []
@@ -116,6 +121,9 @@ def _by_rule(
     for index, rule in enumerate(rules):
         if unchanged is not None and not reads_caseload(rule):
             found.append(unchanged[index])
+            continue
+        if caseload_only and not reads_caseload(rule):
+            found.append([])
             continue
         params: Any = rule.params
         applied: tuple[AdjustmentRecord, ...] = ()

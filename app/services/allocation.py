@@ -275,11 +275,17 @@ def decide(
 
 
 def _judge_day(
-    snapshot: Snapshot, *, policies: Any, facts: PeriodFacts, proposal: Proposal
+    snapshot: Snapshot, *, policies: Any, facts: PeriodFacts, proposal: Proposal,
+    first: bool = True,
 ) -> tuple[list[Finding], list[Key]]:
-    """The findings with the proposal on the snapshot's day, and the keys it causes."""
+    """The findings with the proposal on the snapshot's day, and the keys it causes.
+
+    Rules that do not read the caseload (protected time, supervision) cannot be changed by
+    the proposal: they are evaluated on the first day only, for the answer to show.
+    """
     without, after = evaluate_proposal(
-        snapshot, policies, proposed_item(facts, proposal, snapshot.as_of)
+        snapshot, policies, proposed_item(facts, proposal, snapshot.as_of),
+        caseload_only=not first,
     )
     before = {f.key: f for f in without}
     return after, [f.key for f in after if _worse(f, before.get(f.key))]
@@ -300,15 +306,17 @@ def judge(
     reported: dict[Key, tuple[Finding, date]] = {}
     caused: dict[Key, date] = {}
     judged_on: list[date] = []
-    for item in sorted(dated, key=lambda d: d.on):
+    for index, item in enumerate(sorted(dated, key=lambda d: d.on)):
         day, snapshot = item.on, item.snapshot
-        after, worse = _judge_day(snapshot, policies=policies, facts=facts, proposal=proposal)
+        first = index == 0
+        after, worse = _judge_day(snapshot, policies=policies, facts=facts, proposal=proposal,
+                                  first=first)
         if worse and not item.exact and reload is not None:
             exact = reload(day)
             if exact is None:
                 continue
             after, worse = _judge_day(exact, policies=policies, facts=facts,
-                                      proposal=proposal)
+                                      proposal=proposal, first=first)
         judged_on.append(day)
         caused_here = set(worse)
         for finding in after:

@@ -44,3 +44,21 @@ def test_it_finds_what_two_evaluations_find(loaded: PolicySet) -> None:
         assert [f.as_dict() for f in after] == [
             f.as_dict() for f in evaluate(snapshot, every, proposed=proposed)
         ]
+
+
+def test_caseload_only_leaves_out_exactly_the_rules_a_case_cannot_change(
+    loaded: PolicySet,
+) -> None:
+    """The later days of an allocation's period are judged on the caseload rules alone."""
+    every = activate(loaded, *loaded.policies)
+    snapshot = _diary_snapshot(MONTH_3, 5)
+    proposed = case(40)
+    full_before, full_after = evaluate_proposal(snapshot, every, proposed)
+    before, after = evaluate_proposal(snapshot, every, proposed, caseload_only=True)
+    kinds = {f.kind for f in full_after}
+    assert {"protected_time", "supervision"} <= kinds
+    assert {f.kind for f in after} == kinds - {"protected_time", "supervision"}
+    assert [f.as_dict() for f in after] == [
+        f.as_dict() for f in full_after if f.kind not in ("protected_time", "supervision")]
+    assert [f.as_dict() for f in before] == [
+        f.as_dict() for f in full_before if f.kind not in ("protected_time", "supervision")]
