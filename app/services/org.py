@@ -64,28 +64,29 @@ def _ensure_name_free(
         raise Conflict(f"a {what} named '{name}' already exists", field="name")
 
 
+def _require_open(
+    session: Session, model: type[ServiceArea] | type[Team], ident: int | None, *, on: date,
+    field: str, what: str,
+) -> None:
+    """A record named as a place to put something must exist and be open on `on`."""
+    if ident is None:
+        return
+    row = session.get(model, ident)
+    if row is None:
+        raise DomainError(f"{what} {ident} does not exist", field=field)
+    if not is_open(row, on):
+        raise DomainError(f"{what} {ident} ({row.name}) closed on {row.closed_on}",
+                          field=field)
+
+
 def require_open_area(session: Session, area_id: int | None, *, on: date, field: str) -> None:
     """A team can only be placed in a service area that is open on `on`."""
-    if area_id is None:
-        return
-    area = session.get(ServiceArea, area_id)
-    if area is None:
-        raise DomainError(f"service area {area_id} does not exist", field=field)
-    if not is_open(area, on):
-        raise DomainError(f"service area {area_id} ({area.name}) closed on {area.closed_on}",
-                          field=field)
+    _require_open(session, ServiceArea, area_id, on=on, field=field, what="service area")
 
 
 def require_open_team(session: Session, team_id: int | None, *, on: date, field: str) -> None:
     """Staff can only be placed in a team that is open on `on` (also for services/staff)."""
-    if team_id is None:
-        return
-    team = session.get(Team, team_id)
-    if team is None:
-        raise DomainError(f"team {team_id} does not exist", field=field)
-    if not is_open(team, on):
-        raise DomainError(f"team {team_id} ({team.name}) closed on {team.closed_on}",
-                          field=field)
+    _require_open(session, Team, team_id, on=on, field=field, what="team")
 
 
 def create_service_area(
