@@ -183,6 +183,18 @@ def _choices(people: dict[int, Any], staff_id: int | None) -> list[tuple[str, st
     return [(str(staff_id), people[staff_id].name)]
 
 
+def _refused(
+    request: Request, session: Session, viewer: Viewer, staff_id: int, on: date,
+    data: dict[str, Any], exc: DomainError, names: dict[str, str],
+) -> Response:
+    """An event the service refused: nothing is kept, and the page shows why beside the
+    fields (renamed to the form's own), with what was typed."""
+    session.rollback()
+    return programme_page(request, session, viewer, staff_id, on=on, values=data,
+                          errors=domain_errors(exc, rename=names),
+                          status_code=exc.status_code)
+
+
 def done_url(staff_id: int, done: str, day: date, count: int = 0) -> str:
     query = {"done": done, "day": day.isoformat(), "count": count}
     return f"/nqsws/{staff_id}/programme?" + urlencode(query)
@@ -211,10 +223,7 @@ async def pause(
         _, record, displaced = programme_events.pause(session, staff_id=staff_id, data=form,
                                                       on=on, actor_id=viewer.staff_id)
     except DomainError as exc:
-        session.rollback()
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=domain_errors(exc, rename=PAUSE_FIELDS),
-                              status_code=exc.status_code)
+        return _refused(request, session, viewer, staff_id, on, data, exc, PAUSE_FIELDS)
     return redirect(request, done_url(staff_id, "paused", record.start_date, len(displaced)))
 
 
@@ -232,10 +241,7 @@ async def resume(
         _, _, restored = programme_events.resume(session, staff_id=staff_id, data=form, on=on,
                                                  actor_id=viewer.staff_id)
     except DomainError as exc:
-        session.rollback()
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=domain_errors(exc, rename=RESUME_FIELDS),
-                              status_code=exc.status_code)
+        return _refused(request, session, viewer, staff_id, on, data, exc, RESUME_FIELDS)
     return redirect(request, done_url(staff_id, "resumed", form.on, len(restored)))
 
 
@@ -260,10 +266,7 @@ async def sign_off(
         record = programme_events.sign_off(session, staff_id=staff_id, data=form, on=on,
                                            actor_id=viewer.staff_id, actor_role=viewer.role)
     except DomainError as exc:
-        session.rollback()
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=domain_errors(exc, rename=SIGN_OFF_FIELDS),
-                              status_code=exc.status_code)
+        return _refused(request, session, viewer, staff_id, on, data, exc, SIGN_OFF_FIELDS)
     return redirect(request, done_url(staff_id, "signed", record.signed_on))
 
 
@@ -281,10 +284,7 @@ async def approve_sign_off(
             actor_id=viewer.staff_id,
         )
     except DomainError as exc:
-        session.rollback()
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=domain_errors(exc, rename=APPROVE_FIELDS),
-                              status_code=exc.status_code)
+        return _refused(request, session, viewer, staff_id, on, data, exc, APPROVE_FIELDS)
     return redirect(request, done_url(staff_id, "approved", record.signed_on))
 
 
@@ -307,9 +307,6 @@ async def revoke_sign_off(
             actor_id=viewer.staff_id,
         )
     except DomainError as exc:
-        session.rollback()
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=domain_errors(exc, rename=REVOKE_FIELDS),
-                              status_code=exc.status_code)
+        return _refused(request, session, viewer, staff_id, on, data, exc, REVOKE_FIELDS)
     assert record.revoked_on is not None
     return redirect(request, done_url(staff_id, "revoked", record.revoked_on))
