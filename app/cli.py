@@ -39,23 +39,26 @@ def database_failure(url: str, exc: Exception) -> typer.Exit:
 
 
 @cli.command()
-def migrate(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
-    """Apply database migrations (Alembic upgrade to head)."""
-    from alembic.util import CommandError
+def migrate(
+    revision: str = typer.Argument("head", help="Alembic revision to move to."),
+    allow_downgrade: bool = typer.Option(
+        False, "--allow-downgrade", help="Allow going back to an older revision."),
+) -> None:
+    """Apply database migrations, saying from which revision to which (or nothing to do)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.migrate import upgrade
+    from app.migrate import MigrationRefused, migrate_to
 
     settings = load_settings()
     url = settings.effective_database_url
     try:
-        upgrade(url, revision)
-    except CommandError as exc:
+        report = migrate_to(url, revision, allow_downgrade=allow_downgrade)
+    except MigrationRefused as exc:
         typer.echo(f"ringfence: cannot migrate to {revision!r}: {exc}", err=True)
         raise typer.Exit(1) from exc
     except (SQLAlchemyError, OSError) as exc:
         raise database_failure(url, exc) from exc
-    console.print(f"Database at {_redacted(url)} is at {revision}.")
+    console.print(report.describe(_redacted(url)), soft_wrap=True)
 
 
 @cli.command()
@@ -138,11 +141,13 @@ def _redacted(url: str) -> str:
 
 def _mount_subcommands() -> None:
     """Sub-command groups live beside the code they operate."""
+    from app.cli_backup import register as register_backup
     from app.cli_demo import register as register_demo
     from app.cli_outbox import register as register_outbox
     from app.cli_policies import policies_app
     from app.cli_sweep import register as register_sweep
 
+    register_backup(cli)
     register_demo(cli)
     register_outbox(cli)
     register_sweep(cli)

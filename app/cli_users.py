@@ -3,6 +3,11 @@
 The first admin is made here (`ringfence users create-admin`), never by a default
 password. Passwords are typed at a hidden prompt, or piped with `--password-stdin`
 (one line) so that they never appear in the shell history or the process list.
+
+Typing a password for someone is for an operator at the server (the first admin, a
+recovery when email is down), not for the admin role: admins working through the service
+can only have a one-time link emailed to the person. `--send-link` does the same here,
+so that the operator need not know the password either.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ errors = Console(stderr=True)
 EmailOption = typer.Option(..., "--email", help="The person's email address (their sign-in).")
 PasswordStdin = typer.Option(
     False, "--password-stdin", help="Read the password from standard input (one line)."
+)
+SendLink = typer.Option(
+    False, "--send-link", help="Email the person a one-time link to choose their own password "
+    "(through the outbox) instead of typing one.",
 )
 
 
@@ -86,23 +95,33 @@ def create(
     ),
     name: str | None = typer.Option(None, "--name", help="Name, for a new staff member."),
     password_stdin: bool = PasswordStdin,
+    send_link: bool = SendLink,
 ) -> None:
     """Give a staff member an account (adding them to the staff list if needed)."""
     from app.auth import accounts
+    from app.cli import load_settings
 
-    password = _password(password_stdin, required=False)
+    if send_link and password_stdin:
+        _fail("choose --send-link or --password-stdin, not both")
+    password = None if send_link else _password(password_stdin, required=False)
 
     def act() -> None:
         with _session() as session:
             account = accounts.create_account(
                 session, email=email, role=role, name=name, password=password
             )
+            if send_link:
+                accounts.send_password_link(session, account, requested_by=None,
+                                            settings=load_settings())
             described = accounts.describe(session, account)
         console.print(f"Account created for {described['name']} <{account.email}>, "
                       f"role {described['role']}.")
-        if password is None:
-            console.print("No password yet: set one with "
-                          f"`ringfence users reset-password --email {account.email}`.")
+        if send_link:
+            console.print(f"A one-time link to choose a password is queued for {account.email}.")
+        elif password is None:
+            console.print("No password yet: email a link with "
+                          f"`ringfence users reset-password --send-link --email {account.email}`"
+                          ", or set one with `ringfence users reset-password`.")
 
     _run("Not created", act)
 
@@ -131,13 +150,18 @@ def create_admin(
 
 
 @users_app.command("reset-password")
-def reset_password(email: str = EmailOption, password_stdin: bool = PasswordStdin) -> None:
-    """Set a new password; the account's page sessions and sign-in tokens end at once."""
+def reset_password(
+    email: str = EmailOption, password_stdin: bool = PasswordStdin, send_link: bool = SendLink
+) -> None:
+    """Set a new password, or with --send-link email a one-time link to choose one; either
+    way the account's sessions, tokens and calendar feed URL end at once."""
     from app.auth import accounts
     from app.auth import repository as repo
+    from app.cli import load_settings
 
-    password = _password(password_stdin, required=True)
-    assert password is not None
+    if send_link and password_stdin:
+        _fail("choose --send-link or --password-stdin, not both")
+    password = None if send_link else _password(password_stdin, required=True)
 
     def act() -> None:
         with _session() as session:
@@ -145,8 +169,16 @@ def reset_password(email: str = EmailOption, password_stdin: bool = PasswordStdi
             if account is None:
                 _fail(f"no account for {email}")
                 return
-            accounts.set_password(session, account, password, actor_id=None)
-        console.print(f"Password changed for {email}.")
+            if password is None:
+                accounts.reset_password(session, account, requested_by=None,
+                                        settings=load_settings())
+            else:
+                accounts.set_password(session, account, password, actor_id=None)
+        if password is None:
+            console.print(f"Password reset for {email}: a one-time link to choose a new one "
+                          "is queued for them.")
+        else:
+            console.print(f"Password changed for {email}.")
 
     _run("Not changed", act)
 
@@ -154,7 +186,8 @@ def reset_password(email: str = EmailOption, password_stdin: bool = PasswordStdi
 @users_app.command("set-role")
 def set_role(email: str = EmailOption,
              role: str = typer.Option(..., "--role", help="The new role.")) -> None:
-    """Change what a person may do (audited; effective on their next request)."""
+    """Change what a person may do (audited); their sessions, tokens and calendar feed URL
+    end, so they sign in again under the new role."""
     from app.auth import accounts
     from app.auth import repository as repo
     from app.models import Staff
@@ -174,7 +207,7 @@ def set_role(email: str = EmailOption,
 
 @users_app.command("deactivate")
 def deactivate(email: str = EmailOption) -> None:
-    """Switch an account off: its sessions and tokens stop working at once."""
+    """Switch an account off: its sessions, tokens and calendar feed URL stop working at once."""
     from app.auth import accounts
     from app.auth import repository as repo
 

@@ -62,7 +62,10 @@ _ENTITY_NAMES = {"staff": "staff member", "service_area": "service area", "case"
 
 
 def _request_json(request: Request) -> Any:
-    """The request's JSON body, if it was read and parses; None otherwise."""
+    """The request's JSON body as the boundary parsed it (app.api.boundary), if it was
+    read and parses; None otherwise."""
+    if hasattr(request, "_json"):
+        return request._json  # noqa: SLF001
     raw = getattr(request, "_body", None)
     if not raw:
         return None
@@ -114,13 +117,33 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+# A 422 shows the client what it sent, but never more than this much of it: a large body
+# is not mirrored back (that would double the cost of a bad request and could reflect
+# someone else's data through a shared cache or a log).
+EXCERPT_CHARS = 80
+
+
+def excerpt(value: Any) -> Any:
+    """`value` if it is short; otherwise its first EXCERPT_CHARS characters (as JSON text
+    for an object or a list), ending in an ellipsis."""
+    if isinstance(value, str):
+        return value if len(value) <= EXCERPT_CHARS else value[:EXCERPT_CHARS] + "…"
+    if isinstance(value, dict | list | tuple):
+        text = json.dumps(json_safe(jsonable_encoder(value)), ensure_ascii=False, default=str)
+        return value if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
+    return value
+
+
 def validation_detail(exc: RequestValidationError) -> list[Any]:
-    """Pydantic's errors as JSON: the input made safe, a validator's exception as its text."""
+    """Pydantic's errors as JSON: the input made safe and cut to an excerpt, a validator's
+    exception as its text."""
     errors = []
     for error in exc.errors():
         ctx = error.get("ctx")
         if isinstance(ctx, dict) and isinstance(ctx.get("error"), Exception):
             error = {**error, "ctx": {**ctx, "error": str(ctx["error"])}}
+        if "input" in error:
+            error = {**error, "input": excerpt(json_safe(error["input"]))}
         errors.append(error)
     return json_safe(jsonable_encoder(errors))  # type: ignore[no-any-return]
 

@@ -20,6 +20,7 @@ from app.api.calendar import feed_router as calendar_feed_router
 from app.auth.install import install_security
 from app.db import check_database, make_engine
 from app.errors import install_error_handlers
+from app.outage import OUTAGE_TYPE, install_outage_handling, is_outage, retry_after_headers
 from app.policy.registry import PolicySet, load_policy_set
 from app.services.policy_versions import record_policy_versions
 from app.settings import PROJECT_ROOT, Settings, get_settings
@@ -96,17 +97,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_feed_router)
     app.include_router(web_router)
     install_web_error_handlers(app)
+    # An unreachable database is a 503 with Retry-After everywhere, logged once per outage.
+    install_outage_handling(app)
     install_security(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_api_docs(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
-        """Liveness that also proves the database answers."""
+        """Liveness that also proves the database answers (503 with Retry-After if not)."""
+        monitor = app.state.outage
+        started = monitor.clock()
         try:
             check_database(engine)
         except SQLAlchemyError as exc:
-            raise HTTPException(status_code=503, detail="database unavailable") from exc
+            if is_outage(exc):
+                raise  # the outage handler answers, and logs the outage once
+            raise HTTPException(
+                status_code=503, headers=retry_after_headers(app),
+                detail=[{"loc": [], "msg": "the database did not answer the health check",
+                         "type": OUTAGE_TYPE}],
+            ) from exc
+        monitor.answered(started)
         return {"status": "ok"}
 
     return app

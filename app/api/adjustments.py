@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PoliciesDep
 from app.auth import PrincipalDep
 from app.clock import today
@@ -16,7 +17,7 @@ from app.schemas.adjustment import AdjustmentCreate, AdjustmentEnd, AdjustmentPu
 from app.schemas.common import PathId
 from app.services import adjustments
 
-router = APIRouter(tags=["adjustments"])
+router = APIRouter(route_class=BoundaryRoute, tags=["adjustments"])
 
 
 def _public(adjustment: Adjustment, staff_id: PathId, on: date) -> AdjustmentPublic:
@@ -36,7 +37,14 @@ def _public(adjustment: Adjustment, staff_id: PathId, on: date) -> AdjustmentPub
     )
 
 
-@router.post("/nqsws/{staff_id}/adjustments", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/nqsws/{staff_id}/adjustments",
+    status_code=status.HTTP_201_CREATED,
+    responses={403: {"description": "You may not approve it: not a senior manager or "
+                                    "coordinator, or it would settle a limit you overrode "
+                                    "for this NQSW and the organisation asks for a second "
+                                    "person."}},
+)
 def create_adjustment(
     staff_id: PathId,
     body: AdjustmentCreate,
@@ -45,7 +53,8 @@ def create_adjustment(
     on: OnDep,
     principal: PrincipalDep,
 ) -> AdjustmentPublic:
-    """Record an approved change to one policy parameter for this NQSW (re-evaluated on `on`)."""
+    """Record a change to one policy parameter for this NQSW, approved by the caller (a
+    senior manager or the ASYE coordinator); the NQSW is re-evaluated on `on`."""
     adjustment = adjustments.create_adjustment(session=session, staff_id=staff_id, data=body,
                                                policies=policies, on=on,
                                                actor_id=principal.staff_id)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep, PoliciesDep
 from app.auth import PrincipalDep
-from app.auth.dependencies import optional_principal
 from app.clock import today
 from app.db import SessionDep
-from app.errors import DomainError
 from app.models.base import AllocationRole
 from app.schemas.allocation import (
     AllocationCheck,
@@ -28,16 +27,7 @@ from app.schemas.allocation import (
 from app.schemas.common import Page, PathId, QueryId
 from app.services import allocation as service
 
-router = APIRouter(tags=["allocations"])
-
-
-def acting(request: Request, *given: int | None) -> int | None:
-    """Who acts: the person named in the body, else the signed-in person (if staff)."""
-    for value in given:
-        if value is not None:
-            return value
-    principal = optional_principal(request)
-    return principal.staff_id if principal is not None else None
+router = APIRouter(route_class=BoundaryRoute, tags=["allocations"])
 
 
 def _written(result: service.WriteResult) -> AllocationWritten:
@@ -60,22 +50,21 @@ def _written(result: service.WriteResult) -> AllocationWritten:
     "/allocations",
     status_code=status.HTTP_201_CREATED,
     responses={
-        403: {"description": "The override was made by someone the policy does not allow."},
+        403: {"description": "An override by someone whose role the policy does not allow "
+                              "to override (the override is always the caller's)."},
         409: {"description": "Refused by a firm limit (findings in `detail`), or a duplicate."},
     },
 )
 def create_allocation(
-    body: AllocationCreate, session: SessionDep, policies: PoliciesDep, request: Request
+    body: AllocationCreate, session: SessionDep, policies: PoliciesDep, principal: PrincipalDep
 ) -> AllocationWritten:
     """Allocate a case after the policy check: refused (409) on a block without override.
 
     The check covers the whole period from `start_date` to `end_date` (open-ended by
     default): each date where an outcome can change (other allocations starting, stage
     boundaries, agreements beginning or ending). Each finding says the date it is for.
+    The allocation, and any override, is recorded in the name of the person signed in.
     """
-    if body.actor_id is not None and body.allocated_by_id not in (None, body.actor_id):
-        raise DomainError("actor_id and allocated_by_id name different people",
-                          field="actor_id")
     result = service.create_allocation(
         session,
         policies=policies,
@@ -85,7 +74,7 @@ def create_allocation(
         start_date=body.start_date or today(),
         end_date=body.end_date,
         override_reason=body.override_reason,
-        allocated_by_id=acting(request, body.allocated_by_id, body.actor_id),
+        allocated_by_id=principal.staff_id,
     )
     return _written(result)
 
@@ -139,7 +128,7 @@ def get_allocation(allocation_id: PathId, session: SessionDep) -> AllocationPubl
 )
 def update_allocation(
     allocation_id: PathId, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep,
-    request: Request,
+    principal: PrincipalDep,
 ) -> AllocationWritten:
     """Reassign, change role or move the end date; growing a load runs the check.
 
@@ -148,27 +137,26 @@ def update_allocation(
     this one the holder, checked like any allocation (refused: nothing changes).
     """
     changes = body.model_dump(exclude_unset=True,
-                              exclude={"on", "override_reason", "actor_id",
-                                       "end_current_holder"})
+                              exclude={"on", "override_reason", "end_current_holder"})
     if "role" in changes and changes["role"] is not None:
         changes["role"] = AllocationRole(changes["role"]).value
     result = service.update_allocation(
         session, policies=policies, allocation_id=allocation_id, changes=changes,
         on=body.on or today(), override_reason=body.override_reason,
-        actor_id=acting(request, body.actor_id), end_current_holder=body.end_current_holder,
+        actor_id=principal.staff_id, end_current_holder=body.end_current_holder,
     )
     return _written(result)
 
 
 @router.post("/allocations/{allocation_id}/end")
 def end_allocation(
-    allocation_id: PathId, session: SessionDep, policies: PoliciesDep, request: Request,
+    allocation_id: PathId, session: SessionDep, policies: PoliciesDep, principal: PrincipalDep,
     body: AllocationEnd | None = None,
 ) -> AllocationWritten:
     """End an allocation from a date (it is kept, never deleted)."""
     body = body or AllocationEnd()
     result = service.end_allocation(
         session, policies=policies, allocation_id=allocation_id, on=body.on or today(),
-        reason=body.reason, actor_id=acting(request, body.actor_id),
+        reason=body.reason, actor_id=principal.staff_id,
     )
     return _written(result)

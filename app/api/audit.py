@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep
 from app.auth import Principal, PrincipalDep
 from app.db import SessionDep
@@ -16,7 +17,7 @@ from app.schemas.common import Page, PathId
 from app.schemas.staff import NotNul, id_query, text_query
 from app.services import audit_query
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=BoundaryRoute, tags=["audit"])
 
 
 @router.get("/audit")

@@ -14,11 +14,13 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep
 from app.auth import accounts, sessions, tokens
 from app.auth import repository as repo
 from app.auth.dependencies import PrincipalDep, client_address, forbidden
 from app.auth.schemas import (
+    ADMIN_PASSWORD_REFUSED,
     AccountCreate,
     AccountPublic,
     AccountUpdate,
@@ -35,7 +37,7 @@ from app.errors import DomainError, NotFound
 from app.models import Account, ApiToken, LoginSession
 from app.schemas.common import Page
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(route_class=BoundaryRoute, tags=["accounts"])
 
 _BAD_CREDENTIALS = "Incorrect email or password."
 
@@ -167,14 +169,20 @@ def list_accounts(
 
 @router.post("/accounts", status_code=status.HTTP_201_CREATED)
 def create_account(
-    body: AccountCreate, principal: PrincipalDep, session: SessionDep
+    body: AccountCreate, principal: PrincipalDep, session: SessionDep, request: Request
 ) -> AccountPublic:
+    """An account for a staff member. It has no password: the person is emailed a
+    one-time link to choose their own, so no admin ever knows it."""
+    if body.password is not None:
+        raise DomainError(ADMIN_PASSWORD_REFUSED, field="password")
     if body.staff_id is None and body.role is None and body.name is not None:
         raise DomainError("give a role to add a new staff member", field="role")
     account = accounts.create_account(
         session, email=body.email, role=body.role.value if body.role else None, name=body.name,
-        password=body.password, staff_id=body.staff_id, actor_id=principal.staff_id,
+        staff_id=body.staff_id, actor_id=principal.staff_id, own_email_only=True,
     )
+    accounts.send_password_link(session, account, requested_by=principal,
+                                settings=request.app.state.settings)
     return AccountPublic.model_validate(accounts.describe(session, account))
 
 
@@ -186,13 +194,19 @@ def get_account(account_id: IdPath, principal: PrincipalDep, session: SessionDep
 
 @router.patch("/accounts/{account_id}")
 def update_account(
-    account_id: IdPath, body: AccountUpdate, principal: PrincipalDep, session: SessionDep
+    account_id: IdPath, body: AccountUpdate, principal: PrincipalDep, session: SessionDep,
+    request: Request,
 ) -> AccountPublic:
-    """Switch an account off or on, change the person's role, or set a new password."""
+    """Switch an account off or on, change the person's role, or reset the password (the
+    person is emailed a one-time link to choose a new one). Each ends the account's
+    sessions and tokens."""
+    if body.password is not None:
+        raise DomainError(ADMIN_PASSWORD_REFUSED, field="password")
     account = _account(session, account_id)
     accounts.update_account(
         session, account, is_active=body.is_active,
-        role=body.role.value if body.role else None, password=body.password, actor=principal,
+        role=body.role.value if body.role else None, reset=body.reset_password,
+        actor=principal, settings=request.app.state.settings,
     )
     return AccountPublic.model_validate(accounts.describe(session, account))
 

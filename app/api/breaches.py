@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from app.api.allocations import acting
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth import PrincipalDep
 from app.clock import today
@@ -31,7 +31,7 @@ from app.services import breaches as service
 from app.services import sweep
 from app.services.reconcile import Cause
 
-router = APIRouter(tags=["breaches"])
+router = APIRouter(route_class=BoundaryRoute, tags=["breaches"])
 
 
 def breach_filters(
@@ -153,24 +153,30 @@ def get_breach(breach_id: PathId, session: SessionDep, on: OnDep) -> BreachDetai
 
 @router.post("/breaches/{breach_id}/acknowledge")
 def acknowledge_breach(
-    breach_id: PathId, body: AcknowledgeRequest, session: SessionDep, request: Request
+    breach_id: PathId, body: AcknowledgeRequest, session: SessionDep, principal: PrincipalDep
 ) -> BreachDetail:
-    """Record that the breach has been seen and what is being done (a note is required)."""
+    """Record that the breach has been seen and what is being done (a note is required),
+    in the name of the person signed in."""
     on = body.on or today()
     service.acknowledge(session, breach_id=breach_id, note=body.note,
-                        actor_id=acting(request, body.actor_id), on=on)
+                        actor_id=principal.staff_id, on=on)
     return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))
 
 
-@router.post("/breaches/{breach_id}/exception")
+@router.post(
+    "/breaches/{breach_id}/exception",
+    responses={403: {"description": "You may not approve it: not a senior manager or "
+                                    "coordinator, or you overrode this limit yourself and the "
+                                    "organisation asks for a second person."}},
+)
 def grant_exception(
-    breach_id: PathId, body: ExceptionRequest, session: SessionDep, request: Request
+    breach_id: PathId, body: ExceptionRequest, session: SessionDep, policies: PoliciesDep,
+    principal: PrincipalDep,
 ) -> BreachDetail:
-    """An agreed exception until `expires_on`, approved by a senior manager or coordinator."""
+    """An agreed exception until `expires_on`: the approver is the person signed in (a
+    senior manager or coordinator)."""
     on = body.on or today()
-    approver = acting(request, body.approver_id)
-    if approver is None:
-        raise DomainError("an exception needs the person approving it", field="approver_id")
-    service.grant_exception(session, breach_id=breach_id, approver_id=approver,
-                            reason=body.reason, expires_on=body.expires_on, on=on)
+    service.grant_exception(session, breach_id=breach_id, approver_id=principal.staff_id,
+                            reason=body.reason, expires_on=body.expires_on, on=on,
+                            separation=policies.separation)
     return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))

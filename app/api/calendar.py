@@ -7,13 +7,14 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PoliciesDep
 from app.api.diary import acting_staff
 from app.db import SessionDep
 from app.schemas.common import PathId
 from app.services import calendar
 
-router = APIRouter(prefix="/nqsws/{staff_id}", tags=["calendar"])
+router = APIRouter(route_class=BoundaryRoute, prefix="/nqsws/{staff_id}", tags=["calendar"])
 # Mounted at the site root (not under /api/v1): the feed URL is what people paste into
 # Outlook or Google Calendar, and it is authorised by its token alone.
 feed_router = APIRouter(tags=["calendar"])
@@ -44,14 +45,19 @@ def rotate_calendar_token(
     responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}},
 )
 def calendar_feed(token: str, session: SessionDep, on: OnDep, policies: PoliciesDep) -> Response:
-    """Protected time, supervision sessions and review points as an iCalendar feed."""
+    """Protected time, supervision sessions and review points as an iCalendar feed.
+
+    Never cached (`no-store`): a copy kept by a proxy or a shared cache would go on
+    showing the schedule after the URL is revoked or its owner's account switched off.
+    Calendar apps poll it (REFRESH-INTERVAL says hourly), so nothing is lost.
+    """
     body = calendar.feed(session, token=token, on=on, policies=policies)
     return Response(
         content=body,
         media_type="text/calendar; charset=utf-8",
         headers={
             "Content-Disposition": 'inline; filename="ringfence.ics"',
-            "Cache-Control": "private, max-age=300",
+            "Cache-Control": "no-store",
             "X-Robots-Tag": "noindex",
         },
     )

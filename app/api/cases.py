@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth import PrincipalDep
 from app.clock import today
@@ -22,7 +23,7 @@ from app.schemas.common import Page, PathId
 from app.schemas.staff import NotNul, id_query, text_query
 from app.services import cases
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(route_class=BoundaryRoute, tags=["cases"])
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED)

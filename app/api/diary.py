@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from sqlmodel import Session
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth.dependencies import optional_principal
 from app.db import SessionDep
@@ -25,11 +26,12 @@ from app.schemas.diary import (
 )
 from app.services import diary
 
-router = APIRouter(prefix="/nqsws/{staff_id}/diary", tags=["diary"])
+router = APIRouter(route_class=BoundaryRoute, prefix="/nqsws/{staff_id}/diary", tags=["diary"])
 
 
 def acting_staff(request: Request) -> int | None:
-    """Who makes the change, for the audit trail: the signed-in person, if staff."""
+    """Who makes the change, for the audit trail: the signed-in person (if staff), never
+    anyone a body names."""
     principal = optional_principal(request)
     return principal.staff_id if principal is not None else None
 
@@ -138,7 +140,7 @@ def cancel(
 ) -> ProtectedTimePublic:
     """A team manager cancels booked time, with a reason; the NQSW is told and asked to rebook.
 
-    `cancelled_by_id` defaults to the signed-in person, who must be a team manager.
+    The person cancelling is the person signed in, who must be a team manager.
     """
     entry = diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
                          actor_id=acting_staff(request))

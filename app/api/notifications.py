@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -19,7 +20,7 @@ from app.schemas.notification import (
 )
 from app.services import notify
 
-router = APIRouter(prefix="/me", tags=["notifications"])
+router = APIRouter(route_class=BoundaryRoute, prefix="/me", tags=["notifications"])
 
 
 def current_staff_id(principal: PrincipalDep) -> int:

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlmodel import Session
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep, PoliciesDep
 from app.auth import PrincipalDep
 from app.db import SessionDep
@@ -35,7 +36,7 @@ from app.schemas.staff import id_query
 from app.services import enrolments, programme_events
 from app.services.history import StaffTerms, staff_terms_on
 
-router = APIRouter(tags=["nqsws"])
+router = APIRouter(route_class=BoundaryRoute, tags=["nqsws"])
 
 StatusQuery = Annotated[
     EnrolmentStatusOn | None,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep
 from app.auth import PrincipalDep
 from app.clock import today
@@ -30,7 +31,7 @@ from app.schemas.staff import id_query
 from app.services import org
 from app.services.common import get_or_404
 
-router = APIRouter(tags=["organisation"])
+router = APIRouter(route_class=BoundaryRoute, tags=["organisation"])
 
 IncludeClosed = Annotated[
     bool, Query(description="Also those closed on or before `on`.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import PoliciesDep
 from app.policy.policies import PROGRAMMES
 from app.policy.statement import describe_policy_set, programme_heading
 from app.schemas.workload import PoliciesOverview, PolicyView, ProgrammePolicies
 
-router = APIRouter(tags=["policies"])
+router = APIRouter(route_class=BoundaryRoute, tags=["policies"])
 
 
 @router.get("/policies")

@@ -15,6 +15,7 @@ from datetime import date
 from fastapi import APIRouter, Request, status
 from sqlmodel import Session
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep
 from app.api.diary import acting_staff
 from app.auth.dependencies import optional_principal
@@ -35,7 +36,7 @@ from app.schemas.programme import (
 )
 from app.services import enrolments, programme_events
 
-router = APIRouter(prefix="/nqsws/{staff_id}", tags=["programme"])
+router = APIRouter(route_class=BoundaryRoute, prefix="/nqsws/{staff_id}", tags=["programme"])
 
 
 def _state(

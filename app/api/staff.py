@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlmodel import Session
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep
 from app.auth import PrincipalDep
 from app.clock import today
@@ -28,7 +29,7 @@ from app.schemas.staff import (
 from app.services import staff as staff_service
 from app.services.history import staff_terms_on
 
-router = APIRouter(tags=["staff"])
+router = APIRouter(route_class=BoundaryRoute, tags=["staff"])
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.api.diary import acting_staff
 from app.db import SessionDep
@@ -23,7 +24,7 @@ from app.schemas.supervision import (
 )
 from app.services import supervision
 
-router = APIRouter(prefix="/nqsws/{staff_id}", tags=["supervision"])
+router = APIRouter(route_class=BoundaryRoute, prefix="/nqsws/{staff_id}", tags=["supervision"])
 
 
 @router.get("/supervision")

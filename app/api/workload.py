@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PoliciesDep
 from app.db import SessionDep
 from app.schemas.common import PathId
 from app.schemas.workload import Workload
 from app.services import allocation as service
 
-router = APIRouter(tags=["workload"])
+router = APIRouter(route_class=BoundaryRoute, tags=["workload"])
 
 
 @router.get("/nqsws/{staff_id}/workload")

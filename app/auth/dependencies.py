@@ -1,23 +1,25 @@
-"""Who is calling, and may they: the one dependency every `/api/v1` route goes through.
+"""Who is calling, and may they: the checks every `/api/v1` route goes through.
 
-`authorize` is attached to the API router itself (app/api/__init__.py), so a route added
-to any area router is covered without its author doing anything; what it does for that
-route is looked up in the access table (app/auth/access_table.py) by method and path
-template. A route with no entry is refused, and the access matrix test fails until one
-is written.
+The checks run in the API's boundary (app/api/boundary.py), around each route, in a fixed
+order: `admit` before a byte of the body is read, `check_request` on the one parsed body
+that the handler then acts on. What they do for a route is looked up in the access table
+(app/auth/access_table.py) by method and path template. A route with no entry is refused,
+and the access matrix test fails until one is written. `authorize`, the API router's
+dependency, refuses any request that did not come through the boundary.
 
-Order of checks: credentials (401) -> read-only token used for a change (403) -> changes
-recorded in someone else's name (403) -> role (403) -> the records named: one that does
-not exist is a 404 naming its path parameter or body field; one out of reach is a 404 in
-the path (its existence is private) and a 403 naming the field in the body or query.
-CSRF tokens are checked earlier, by middleware. Refusals have the service's one error
-shape, `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`.
+Order of checks: credentials (401) -> read-only token used for a change (403) -> role
+(403) -> [the body is read, limited and parsed] -> changes recorded in someone else's name
+(403) -> the records named: one that does not exist is a 404 naming its path parameter or
+body field; one out of reach is a 404 in the path (its existence is private) and a 403
+naming the field in the body or query. CSRF tokens are checked earlier, by middleware.
+Refusals have the service's one error shape, `{"detail": [{"loc": [...], "msg": ...,
+"type": ...}]}`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -34,7 +36,6 @@ from app.auth.rules import Grant, Rule, Target
 from app.auth.schemas import MAX_ID
 from app.auth.subjects import resolve
 from app.clock import today
-from app.db import SessionDep
 from app.settings import Settings
 from app.wording import a_role
 
@@ -132,42 +133,59 @@ def authenticate(request: Request, session: Session) -> Principal | None:
     return None
 
 
-async def _json_body(request: Request) -> Any:
-    """The JSON body of a change (to check who it claims acted and what it names)."""
-    if request.method not in UNSAFE_METHODS:
-        return None
-    if "json" not in request.headers.get("content-type", ""):
-        return None
-    try:
-        raw = await request.body()
-        return json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        return None  # the route's own validation answers 422
+@dataclass(frozen=True)
+class Admitted:
+    """What the boundary learnt before reading the body: the route's access entry and who
+    is calling (None for a public route)."""
+
+    entry: Entry | None
+    principal: Principal | None
 
 
-def authorize(
-    request: Request,
-    session: SessionDep,
-    _bearer: Annotated[str | None, Depends(oauth2_scheme)],
-    body: Annotated[Any, Depends(_json_body)],
-) -> None:
-    """Let the request through, or answer 401/403/404 (see the module docstring)."""
+def admit(request: Request, session: Session) -> Admitted:
+    """Credentials (401), then the channel and the caller's role (403): everything that can
+    be decided before a byte of the body is read (app.api.boundary calls this first)."""
     entry = access_index(request.app).lookup(request)
     if entry is not None and entry.rule.public:
         request.state.principal = None
-        return
+        return Admitted(entry=entry, principal=None)
     principal = authenticate(request, session)
     if principal is None:
         raise unauthorised()
     request.state.principal = principal
     if entry is None:
         _unregistered(request, principal)
-        return
+        return Admitted(entry=None, principal=principal)
     _check_channel(request, principal)
-    if principal.all_access:
-        return
-    _check_actor(principal, body)
-    _check_rule(request, session, principal, entry, body)
+    if not principal.all_access:
+        _check_grant(principal, entry)
+    return Admitted(entry=entry, principal=principal)
+
+
+def check_request(request: Request, session: Session, admitted: Admitted, body: Any) -> None:
+    """Who the body says acts, and every record the path, query and body name, checked
+    against the caller's reach; `body` is the one parsed body the handler will act on."""
+    principal, entry = admitted.principal, admitted.entry
+    if principal is not None and entry is not None and not principal.all_access:
+        _check_actor(principal, body)
+        _check_targets(request, session, principal, entry, body)
+    request.state.admitted = True
+
+
+def authorize(
+    request: Request,
+    _bearer: Annotated[str | None, Depends(oauth2_scheme)],
+) -> None:
+    """The API router's dependency: refuse any request that did not pass the boundary.
+
+    The checks themselves run in app.api.boundary, around each route, because they must
+    come before the body is read; this only makes a route that was built without the
+    boundary fail closed (and gives the OpenAPI document its sign-in scheme).
+    """
+    if not getattr(request.state, "admitted", False):
+        log.error("%s %s was not checked by the boundary: refused", request.method,
+                  request.url.path)
+        raise forbidden("this route is not behind the access check, so it is refused")
 
 
 def _unregistered(request: Request, principal: Principal) -> None:
@@ -203,15 +221,20 @@ def _check_actor(principal: Principal, body: Any) -> None:
                             loc=("body", name))
 
 
-def _check_rule(
+def _check_grant(principal: Principal, entry: Entry) -> None:
+    """403 unless the caller's role has a grant on this route."""
+    grant = entry.rule.grant_for(principal.role)
+    if grant is None:
+        raise forbidden(f"{a_role(principal.role or 'system')} account may not do this")
+    principal.grant = grant.value
+
+
+def _check_targets(
     request: Request, session: Session, principal: Principal, entry: Entry, body: Any
 ) -> None:
     rule = entry.rule
     grant = rule.grant_for(principal.role)
-    if grant is None:
-        raise forbidden(f"{a_role(principal.role or 'system')} account may not do this")
-    principal.grant = grant.value
-    if grant is Grant.ALL:
+    if grant is None or grant is Grant.ALL:
         return
     if not rule.targets:
         if rule.lists and not entry.takes_principal:

@@ -58,6 +58,10 @@ PAGE_ACCESS: dict[str, Rule] = {
     "GET /login": public("the sign-in form"),
     "POST /login": public("throttled per account and per address"),
     "POST /logout": public("ends the session the cookie names, if any"),
+    # ---- choosing a password with a one-time link (app/web/set_password.py) ------------
+    "GET /set-password/{token}": public("behind the link's own secret; opening it changes "
+                                        "nothing"),
+    "POST /set-password/{token}": public("behind the link's own secret, which it uses up"),
     # ---- everyone signed in (app/web/home.py, notifications.py) ------------------------
     "GET /": signed_in("each role's start page, filtered to their reach"),
     "GET /promise": signed_in("the promises every NQSW may read"),

@@ -33,6 +33,7 @@ from app.models import (
     ApiToken,
     AuditEvent,
     Breach,
+    CalendarToken,
     Case,
     Enrolment,
     LoginAttempt,
@@ -109,10 +110,32 @@ def personal_tokens(session: Session, account_id: int) -> list[ApiToken]:
 
 
 def live_tokens(session: Session, account_id: int) -> list[ApiToken]:
+    """Every token of the account not yet revoked, of any kind."""
     query = select(ApiToken).where(
         ApiToken.account_id == account_id, col(ApiToken.revoked_at).is_(None)
     )
     return list(session.exec(query).all())
+
+
+def live_calendar_tokens(session: Session, staff_id: int) -> list[CalendarToken]:
+    query = select(CalendarToken).where(
+        CalendarToken.staff_id == staff_id, col(CalendarToken.revoked_at).is_(None)
+    )
+    return list(session.exec(query).all())
+
+
+def live_links(session: Session, account_id: int, kind: str) -> list[ApiToken]:
+    """The account's set-password links not yet used or withdrawn (expired ones included:
+    withdrawing them too keeps the trail simple)."""
+    query = select(ApiToken).where(
+        ApiToken.account_id == account_id, ApiToken.kind == kind,
+        col(ApiToken.revoked_at).is_(None),
+    )
+    return list(session.exec(query).all())
+
+
+def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    return session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
 
 
 def session_with_holder(
@@ -139,30 +162,59 @@ def live_sessions(session: Session, account_id: int) -> list[LoginSession]:
 # ---- login attempts ------------------------------------------------------------------
 
 
-def last_success_at(session: Session, email: str) -> datetime | None:
+def last_success_from(
+    session: Session, *, email: str, address: str, since: datetime
+) -> datetime | None:
+    """When this sign-in name last signed in from this address (after `since`), if ever."""
     query = select(func.max(LoginAttempt.at)).where(
-        LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True)
+        LoginAttempt.email == email, LoginAttempt.address == address,
+        col(LoginAttempt.succeeded).is_(True), LoginAttempt.at > since,
     )
     return session.exec(query).one()
 
 
 def failures_since(
-    session: Session, *, since: datetime, email: str | None = None, address: str | None = None
+    session: Session,
+    *,
+    since: datetime,
+    email: str | None = None,
+    address: str | None = None,
+    not_usual_since: datetime | None = None,
 ) -> tuple[int, datetime | None]:
-    """How many failed attempts since `since` (by name or by address), and the oldest one."""
-    query = select(func.count(), func.min(LoginAttempt.at)).where(
+    """How many failed attempts since `since` (by name, by address, or both), and the
+    latest one. With `not_usual_since` (and a name), failures from addresses the name has
+    signed in from since then are left out: they are the owner's usual addresses, counted
+    on their own."""
+    query = select(func.count(), func.max(LoginAttempt.at)).where(
         LoginAttempt.at > since, col(LoginAttempt.succeeded).is_(False)
     )
     if email is not None:
         query = query.where(LoginAttempt.email == email)
     if address is not None:
         query = query.where(LoginAttempt.address == address)
-    count, oldest = session.exec(query).one()
-    return int(count), oldest
+    if not_usual_since is not None and email is not None:
+        usual = select(LoginAttempt.address).where(
+            LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True),
+            LoginAttempt.at > not_usual_since,
+        )
+        query = query.where(col(LoginAttempt.address).not_in(usual))
+    count, latest = session.exec(query).one()
+    return int(count), latest
 
 
-def prune_attempts(session: Session, *, before: datetime) -> None:
-    session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < before))
+def prune_attempts(
+    session: Session, *, failures_before: datetime, successes_before: datetime,
+    email: str, address: str, now: datetime,
+) -> None:
+    """Forget failures and successes that no longer count, and earlier successes of this
+    name from this address (only the latest says the address is a usual one)."""
+    session.execute(delete(LoginAttempt).where(
+        col(LoginAttempt.at) < failures_before, col(LoginAttempt.succeeded).is_(False)))
+    session.execute(delete(LoginAttempt).where(
+        col(LoginAttempt.at) < successes_before, col(LoginAttempt.succeeded).is_(True)))
+    session.execute(delete(LoginAttempt).where(
+        col(LoginAttempt.email) == email, col(LoginAttempt.address) == address,
+        col(LoginAttempt.succeeded).is_(True), col(LoginAttempt.at) < now))
 
 
 THROTTLED_ENTITY = "login_throttle"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from app.models.base import Role
 
@@ -87,23 +88,46 @@ class AccountPublic(BaseModel):
     last_login_at: datetime | None
 
 
+# An admin never sets anyone's password: the field is not part of the contract, and a
+# request that still sends one is refused by the handler with a 422 naming it (never
+# echoing the value back, as a validation error would).
+RefusedPassword = SkipJsonSchema[Any]
+ADMIN_PASSWORD_REFUSED = (
+    "an admin does not set passwords: the person is emailed a one-time link to choose "
+    "their own (reset_password sends a new one)"
+)
+
+
 class AccountCreate(BaseModel):
     """An account for a staff member: named by `staff_id`, or by email (+ role and name to
-    add the staff member when there is none)."""
+    add the staff member when there is none). The person is emailed a one-time link to
+    choose their own password; the account has none until then."""
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Email
+    email: Email = Field(description="The person's own email (the one on their staff record "
+                                     "when `staff_id` is given): the link goes there.")
     staff_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     role: Role | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                            max_length=200)] | None = None
-    password: Password | None = None
+    password: RefusedPassword = Field(default=None, exclude=True)
 
 
 class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     is_active: bool | None = None
-    role: Role | None = None
-    password: Password | None = None
+    role: Role | None = Field(
+        default=None,
+        description="A new role ends the person's sessions, tokens and calendar feed URL: "
+                    "they sign in again.",
+    )
+    reset_password: bool = Field(
+        default=False,
+        description="The current password stops working at once, every session, token and "
+                    "calendar feed URL of the account ends, and the person is emailed a "
+                    "one-time link to choose a new password (valid for "
+                    "RINGFENCE_SET_PASSWORD_LINK_HOURS, 24 by default), saying who asked.",
+    )
+    password: RefusedPassword = Field(default=None, exclude=True)

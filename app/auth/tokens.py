@@ -30,6 +30,9 @@ from app.models.base import utcnow
 from app.services import audit
 
 ACCESS, PERSONAL = "access", "personal"
+# The kinds that are bearer credentials for the API. A one-time set-password link
+# (app.auth.links) is kept in the same table, as its own kind, and is never one of them.
+BEARER_KINDS = (ACCESS, PERSONAL)
 USER_SCOPES = ("read", "write")
 # The longest a personal access token may last; every one expires.
 MAX_PERSONAL_DAYS = 365
@@ -137,7 +140,8 @@ def revoke_personal_token(
 
 
 def revoke_all(session: Session, account_id: int, *, actor_id: int | None, reason: str,
-               kinds: tuple[str, ...] = (ACCESS, PERSONAL)) -> int:
+               kinds: tuple[str, ...] = BEARER_KINDS) -> int:
+    """Revoke every live bearer token of the account (each audited, with the reason)."""
     count = 0
     for token in repo.live_tokens(session, account_id):
         if token.kind in kinds:
@@ -162,6 +166,8 @@ def resolve(session: Session, secret: str, now: datetime | None = None) -> Row[A
     now = now or utcnow()
     if found is None or not same(found.token_hash, hashed) or not is_live(found, now):
         return None
+    if found.kind not in BEARER_KINDS:  # a set-password link never opens the API
+        return None
     if found.last_used_at is None or now - found.last_used_at > TOUCH_EVERY:
         repo.touch_token(session, found.token_id, now)
     return found
@@ -169,3 +175,22 @@ def resolve(session: Session, secret: str, now: datetime | None = None) -> Row[A
 
 def scopes_of(token: ApiToken | Row[Any]) -> frozenset[str]:
     return frozenset(token.scopes.split())
+
+
+def revoke_calendar_feeds(
+    session: Session, staff_id: int, *, actor_id: int | None, reason: str
+) -> int:
+    """Retire every live calendar feed URL of this person (each audited, with the reason).
+
+    The feed is a credential too: it shows the person's schedule to whoever holds the
+    URL, so it ends with their account, a password reset and a change of role."""
+    now = utcnow()
+    rows = repo.live_calendar_tokens(session, staff_id)
+    for row in rows:
+        row.revoked_at = now
+        session.flush()
+        audit.record(
+            session, action="calendar_token.revoke", entity="calendar_token", entity_id=row.id,
+            actor_id=actor_id, nqsw_id=staff_id, after={"staff_id": staff_id, "reason": reason},
+        )
+    return len(rows)

@@ -33,13 +33,15 @@ from app.policy.policies import (
 from app.policy.rules import KindRegistry, ParamProblems, discover_rule_kinds
 from app.policy.rules.base import Loc
 from app.policy.rules.common import EnforcementName, StrictParams
+from app.policy.separation import DEFAULT_SEPARATION, Duty, Separation
 from app.policy.toml_lines import key_lines, line_of
 from app.policy.vocabulary import PROGRAMME_MONTHS, Programme, Role
 
 ACTIVE_FILE = "active.toml"
 CATEGORIES_FILE = "categories.toml"
 SIGN_OFFS_FILE = "sign-offs.toml"
-RESERVED_FILES = frozenset({ACTIVE_FILE, CATEGORIES_FILE, SIGN_OFFS_FILE})
+SEPARATION_FILE = "separation.toml"
+RESERVED_FILES = frozenset({ACTIVE_FILE, CATEGORIES_FILE, SIGN_OFFS_FILE, SEPARATION_FILE})
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 RoleName = Literal[
@@ -132,6 +134,15 @@ class SignOffsSpec(StrictParams):
     @classmethod
     def _keys(cls, value: dict[str, str]) -> dict[str, str]:
         return _snake_keys(value, "sign-off")
+
+
+class SeparationSpec(StrictParams):
+    """`second_person`: the decisions that need a second person (app.policy.separation).
+
+    Left out, it is every decision: an organisation opts out explicitly, in writing.
+    """
+
+    second_person: tuple[Duty, ...] = tuple(Duty)
 
 
 # --- turning Pydantic errors into sentences ---------------------------------------------
@@ -286,6 +297,22 @@ def _load_sign_offs(directory: Path, problems: list[Problem]) -> SignOffKinds:
         problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
         return SignOffKinds()
     return SignOffKinds.with_extra(spec.sign_offs)
+
+
+def _load_separation(directory: Path, problems: list[Problem]) -> Separation:
+    """Which decisions need a second person (`separation.toml`; absent: all of them)."""
+    path = directory / SEPARATION_FILE
+    if not path.exists():
+        return DEFAULT_SEPARATION
+    source = _read(path, _display(path), problems)
+    if source is None:
+        return DEFAULT_SEPARATION
+    try:
+        spec = SeparationSpec.model_validate(source.document)
+    except ValidationError as exc:
+        problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
+        return DEFAULT_SEPARATION
+    return Separation(frozenset(spec.second_person))
 
 
 # --- hand-written words that state numbers -----------------------------------------------
@@ -541,6 +568,7 @@ def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadR
         return LoadResult(None, [Problem(_display(directory), 0, "no such policy directory")])
     categories = _load_categories(directory, problems)
     sign_offs = _load_sign_offs(directory, problems)
+    separation = _load_separation(directory, problems)
     read: list[_Source] = []
     unreadable: set[str] = set()
     for path in sorted(directory.glob("*.toml")):
@@ -578,6 +606,7 @@ def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadR
         active,
         categories=categories,
         sign_offs=sign_offs,
+        separation=separation,
         kinds=kinds.kinds,
         directory=directory,
         warnings=tuple(warnings),

@@ -23,6 +23,7 @@ from app.policy.categories import (
     SignOffKinds,
 )
 from app.policy.findings import Outcome, Severity
+from app.policy.separation import DEFAULT_SEPARATION, Separation
 
 if TYPE_CHECKING:
     from app.policy.rules.base import RuleKind
@@ -121,6 +122,7 @@ class PolicySet:
         *,
         categories: Categories = BUILTIN_CATEGORIES,
         sign_offs: SignOffKinds = BUILTIN_SIGN_OFFS,
+        separation: Separation = DEFAULT_SEPARATION,
         kinds: Mapping[str, RuleKind] | None = None,
         directory: Path | None = None,
         warnings: tuple[str, ...] = (),
@@ -132,6 +134,8 @@ class PolicySet:
         self.categories = categories
         # The sign-off kinds policies may name (and the service may record).
         self.sign_offs = sign_offs
+        # The decisions that need a second person (policies/separation.toml).
+        self.separation = separation
         self.kinds: dict[str, RuleKind] = dict(kinds or {})
         self.directory = directory
         self.warnings = warnings

@@ -9,12 +9,12 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
 
+from app.schemas.common import RequestBody
 from app.schemas.staff import Day, RecordId, no_nul
 
 Text = Annotated[
@@ -24,9 +24,7 @@ Text = Annotated[
 ]
 
 
-class AdjustmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AdjustmentCreate(RequestBody):
     policy_id: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
         AfterValidator(no_nul),
@@ -37,10 +35,6 @@ class AdjustmentCreate(BaseModel):
     ]
     value: Any
     reason: Text
-    approved_by_id: RecordId | None = Field(
-        default=None,
-        description="Who approved it (a senior manager or the ASYE coordinator); default: you.",
-    )
     valid_from: Day
     valid_to: Day | None = None
 
@@ -60,10 +54,8 @@ class AdjustmentCreate(BaseModel):
         return value
 
 
-class AdjustmentEnd(BaseModel):
+class AdjustmentEnd(RequestBody):
     """The last day the adjustment is in force."""
-
-    model_config = ConfigDict(extra="forbid")
 
     on: Day | None = None
 

@@ -8,15 +8,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models.base import AllocationRole
-from app.schemas.common import Day, RecordId
+from app.schemas.common import Day, RecordId, RequestBody
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class AllocationCreate(BaseModel):
+class AllocationCreate(RequestBody):
     """A worker takes a part in a case from `start_date` (default today)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     case_id: RecordId
     worker_id: RecordId
@@ -27,15 +25,12 @@ class AllocationCreate(BaseModel):
     )
     override_reason: Reason | None = Field(
         default=None,
-        description="Allocate past a blocking policy: needs a person the policy allows.",
+        description="Allocate past a blocking policy: you must hold a role the policy "
+        "allows to override (the override is recorded in your name).",
     )
-    allocated_by_id: RecordId | None = Field(
-        default=None, description="Who allocates (and approves an override), until sign-in."
-    )
-    actor_id: RecordId | None = Field(default=None, description="Alias of allocated_by_id.")
 
 
-class AllocationUpdate(BaseModel):
+class AllocationUpdate(RequestBody):
     """Reassign, change role, or move the end date, effective `on` (default today).
 
     A change of worker or role after the allocation has started ends it on `on` and
@@ -45,8 +40,6 @@ class AllocationUpdate(BaseModel):
     the same policy check as any allocation (refused: nothing changes).
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     worker_id: RecordId | None = None
     role: AllocationRole | None = None
     end_date: Day | None = Field(
@@ -54,7 +47,6 @@ class AllocationUpdate(BaseModel):
     )
     on: Day | None = None
     override_reason: Reason | None = None
-    actor_id: RecordId | None = None
     end_current_holder: bool = Field(
         default=False,
         description="With role=holder: end the case's current named holder's allocation on "
@@ -62,20 +54,15 @@ class AllocationUpdate(BaseModel):
     )
 
 
-class AllocationEnd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AllocationEnd(RequestBody):
     on: Day | None = Field(default=None, description="First day no longer held; default today.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    actor_id: RecordId | None = None
 
 
-class AllocationCheck(BaseModel):
+class AllocationCheck(RequestBody):
     """A what-if: would this allocation, from `on` to `end_date`, be allowed? Nothing is
     written. It is judged as the write would be: on every date of the period where an
     outcome can change (open-ended by default)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     case_id: RecordId
     worker_id: RecordId

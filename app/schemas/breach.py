@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas.common import Day, RecordId
+from app.schemas.common import Day, RecordId, RequestBody
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
@@ -85,30 +85,22 @@ class BreachDetail(BreachPublic):
     history: list[BreachEventPublic] = []
 
 
-class AcknowledgeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AcknowledgeRequest(RequestBody):
     note: Note
-    actor_id: RecordId | None = None
     on: Day | None = None
 
 
-class ExceptionRequest(BaseModel):
-    """An agreed exception: approved by a senior manager or coordinator, until a date."""
+class ExceptionRequest(RequestBody):
+    """An agreed exception until a date. The approver is the person signed in: a senior
+    manager or coordinator (not the one who overrode the limit, where the organisation's
+    separation setting asks for a second person)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    approver_id: RecordId | None = Field(
-        default=None, description="Senior manager or coordinator; default the signed-in person."
-    )
     reason: Note
     expires_on: Day = Field(description="Last day the exception holds.")
     on: Day | None = None
 
 
-class SweepRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SweepRequest(RequestBody):
     as_of: Day | None = None
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schemas.common import RequestBody
 from app.schemas.staff import Day, RecordId, no_nul
 
 Reference = Annotated[
@@ -26,9 +27,7 @@ Reason = Annotated[
 Complexity = Annotated[int, Field(ge=1, le=4, description="1 (lowest) to 4 (highest).")]
 
 
-class CaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CaseCreate(RequestBody):
     reference: Reference
     category: Category
     complexity: Complexity
@@ -36,10 +35,8 @@ class CaseCreate(BaseModel):
     team_id: RecordId | None = None
 
 
-class CaseUpdate(BaseModel):
+class CaseUpdate(RequestBody):
     """A change of facts (the case escalated); re-evaluated, never refused by policy."""
-
-    model_config = ConfigDict(extra="forbid")
 
     category: Category | None = None
     complexity: Complexity | None = None
@@ -47,9 +44,7 @@ class CaseUpdate(BaseModel):
     reason: Reason | None = None
 
 
-class CaseCloseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CaseCloseRequest(RequestBody):
     on: Day | None = None
     reason: Reason | None = None
 

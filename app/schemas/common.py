@@ -18,7 +18,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
 )
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from app.clock import today
 
@@ -107,6 +111,72 @@ def effective_on(query_on: date | None, body_on: date | None) -> date:
             f"on={query_on.isoformat()}; give one date", field="on",
         )
     return body_on or query_on or today()
+
+
+# Names a client might use to say who acts or who approved. None of them is an input:
+# a change is always recorded in the name of the person signed in (docs/api.md), so a
+# body naming one is refused with a sentence that says so, not just "extra input".
+WHO_ACTS_FIELDS = frozenset({
+    "actor_id", "allocated_by_id", "approver_id", "approved_by_id", "acknowledged_by_id",
+    "cancelled_by_id", "recorded_by_id", "booked_by_id", "exception_approver_id",
+    "override_by_id", "created_by_id", "updated_by_id", "requested_by_id",
+})
+
+
+class RequestBody(BaseModel):
+    """The base of every request body: unknown fields are refused (422 naming the field).
+
+    Refusing them matters beyond typos: a body cannot smuggle in who acted
+    (`actor_id`, `approver_id`, ...) and have it ignored silently or, worse, honoured.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _who_acts_is_not_an_input(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler
+    ) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = exc.errors()
+            if not any(_names_who_acts(e) for e in errors):
+                raise
+            raise ValidationError.from_exception_data(
+                exc.title, [_who_acts_error(e) if _names_who_acts(e) else _as_it_was(e)
+                            for e in errors],
+            ) from None
+
+
+def _names_who_acts(error: ErrorDetails) -> bool:
+    loc = error["loc"]
+    return error["type"] == "extra_forbidden" and bool(loc) and loc[-1] in WHO_ACTS_FIELDS
+
+
+def _who_acts_error(error: ErrorDetails) -> InitErrorDetails:
+    name = str(error["loc"][-1])
+    return InitErrorDetails(
+        type=PydanticCustomError(
+            "extra_forbidden",
+            "{field} is not accepted: a change is recorded in the name of the person "
+            "signed in, and an approval is made by the approver's own request",
+            {"field": name},
+        ),
+        loc=error["loc"],
+        input=error["input"],
+    )
+
+
+def _as_it_was(error: ErrorDetails) -> InitErrorDetails:
+    """Any other error of the same body, unchanged (its type, message, context and input),
+    whether Pydantic's own or one of the service's custom types."""
+    context = error.get("ctx")
+    return InitErrorDetails(
+        type=PydanticCustomError(error["type"], error["msg"], dict(context) if context else None),
+        loc=error["loc"],
+        input=error["input"],
+    )
 
 
 class Page(BaseModel, Generic[T]):

@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.models.diary import ProtectedTimeLength, ProtectedTimePurpose, ProtectedTimeStatus
-from app.schemas.common import Day, Page, RecordId
+from app.schemas.common import Day, Page, RecordId, RequestBody
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -97,10 +97,8 @@ BookedHours = Annotated[
 ]
 
 
-class ProtectedTimeCreate(BaseModel):
+class ProtectedTimeCreate(RequestBody):
     """A booking: a full day, a half day (morning or afternoon) or a number of hours."""
-
-    model_config = ConfigDict(extra="forbid")
 
     day: Day
     length: ProtectedTimeLength = ProtectedTimeLength.full_day
@@ -118,10 +116,8 @@ class ProtectedTimeCreate(BaseModel):
     )
 
 
-class ProtectedTimeMove(BaseModel):
+class ProtectedTimeMove(RequestBody):
     """Rescheduling a booking: a new day and, optionally, a new length or time."""
-
-    model_config = ConfigDict(extra="forbid")
 
     day: Day
     length: ProtectedTimeLength | None = None
@@ -130,9 +126,7 @@ class ProtectedTimeMove(BaseModel):
     hours: BookedHours | None = None
 
 
-class ProtectedTimeTaken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProtectedTimeTaken(RequestBody):
     on: Day | None = Field(
         default=None,
         description="The date the NQSW confirms the time was taken: on or after the booked "
@@ -140,14 +134,9 @@ class ProtectedTimeTaken(BaseModel):
     )
 
 
-class ProtectedTimeCancel(BaseModel):
+class ProtectedTimeCancel(RequestBody):
     """Only a team manager cancels protected time, and always with a reason."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    cancelled_by_id: RecordId | None = Field(
-        default=None, description="The team manager cancelling; default the signed-in person."
-    )
     reason: Reason
     on: Day | None = Field(default=None, description="Date of the cancellation; default today.")
 

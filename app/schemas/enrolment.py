@@ -15,6 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.models.base import Programme
+from app.schemas.common import RequestBody
 from app.schemas.staff import (
     Day,
     Email,
@@ -45,14 +46,12 @@ ON_IN_BODY = Field(
 )
 
 
-class NqswCreate(BaseModel):
+class NqswCreate(RequestBody):
     """A new NQSW: the staff record (role nqsw) and their enrolment, created together.
 
     Give `fte`, `contracted_hours` or both: the one left out follows from the full-time
     week (see app.schemas.staff).
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     name: PersonName
     email: Email
@@ -86,10 +85,8 @@ class NqswCreate(BaseModel):
         return self
 
 
-class EnrolmentCreate(BaseModel):
+class EnrolmentCreate(RequestBody):
     """Enrolling someone already on the staff (e.g. re-enrolling after a withdrawal)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     staff_id: RecordId
     programme: Programme
@@ -98,14 +95,12 @@ class EnrolmentCreate(BaseModel):
     advanced_practitioner_id: RecordId | None = None
 
 
-class NqswUpdate(BaseModel):
+class NqswUpdate(RequestBody):
     """Changes to the people around an NQSW, their working pattern and corrections to their
     current enrolment (`programme`, and `start_date`: the programme's start, as on creation).
 
     An FTE alone brings its hours with it (full-time week x FTE), as on creation.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     assessor_id: RecordId | None = None
     advanced_practitioner_id: RecordId | None = None
@@ -126,13 +121,11 @@ class NqswUpdate(BaseModel):
         return self
 
 
-class EnrolmentUpdate(BaseModel):
+class EnrolmentUpdate(RequestBody):
     """Corrections to an enrolment: its programme, start date and the people around it.
 
     Re-evaluated from `on`: a corrected start date moves every stage boundary.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     programme: Programme | None = None
     start_date: Day | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from app.schemas.common import Page, RecordId
+from app.schemas.common import Page, RecordId, RequestBody
 
 
 class NotificationPublic(BaseModel):
@@ -47,9 +47,7 @@ class NotificationPreferencePublic(BaseModel):
     digest: bool
 
 
-class NotificationPreferenceUpdate(BaseModel):
+class NotificationPreferenceUpdate(RequestBody):
     """`digest: true` for one email a day listing the day's notifications."""
-
-    model_config = ConfigDict(extra="forbid")
 
     digest: bool

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Day, Name, RecordId
+from app.schemas.common import Day, Name, RecordId, RequestBody
 
 ON_IN_BODY = Field(
     default=None,
@@ -15,18 +15,14 @@ ON_IN_BODY = Field(
 )
 
 
-class ServiceAreaCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ServiceAreaCreate(RequestBody):
     name: Name
     senior_manager_id: RecordId | None = Field(
         default=None, description="A staff member whose role is senior_manager."
     )
 
 
-class ServiceAreaUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ServiceAreaUpdate(RequestBody):
     name: Name | None = None
     senior_manager_id: RecordId | None = Field(
         default=None, description="A staff member whose role is senior_manager."
@@ -44,9 +40,7 @@ class ServiceAreaPublic(BaseModel):
     created_at: datetime
 
 
-class TeamCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TeamCreate(RequestBody):
     name: Name
     service_area_id: RecordId = Field(description="An open service area.")
     manager_id: RecordId | None = Field(
@@ -54,9 +48,7 @@ class TeamCreate(BaseModel):
     )
 
 
-class TeamUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TeamUpdate(RequestBody):
     name: Name | None = None
     service_area_id: RecordId | None = Field(default=None, description="An open service area.")
     manager_id: RecordId | None = Field(
@@ -76,12 +68,10 @@ class TeamPublic(BaseModel):
     created_at: datetime
 
 
-class CloseRequest(BaseModel):
+class CloseRequest(RequestBody):
     """Ending something that history refers to: it is closed on a date, never deleted.
 
     `on` is the first day it is closed; until then it is open and listed as such.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     on: Day | None = Field(default=None, description="First day closed; default today.")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.models.base import PauseReason
-from app.schemas.common import Day, RecordId
+from app.schemas.common import Day, RecordId, RequestBody
 from app.schemas.enrolment import (  # noqa: F401  (re-exported: the programme's API)
     EnrolmentPublic,
     PauseBrief,
@@ -36,25 +36,19 @@ class ProgrammeOutcome(StrEnum):
     failed = "failed"
 
 
-class PauseRequest(BaseModel):
+class PauseRequest(RequestBody):
     """A deferral: the programme clock stops from `start_date` until the NQSW resumes."""
-
-    model_config = ConfigDict(extra="forbid")
 
     start_date: Day
     reason: PauseReason
     note: Note | None = None
 
 
-class ResumeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ResumeRequest(RequestBody):
     on: Day = Field(description="The first day back; the pause ends the day before.")
 
 
-class WithdrawRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WithdrawRequest(RequestBody):
     on: Day | None = Field(
         default=None,
         description="The last day on the programme; default today. Protected time booked "
@@ -64,9 +58,7 @@ class WithdrawRequest(BaseModel):
     note: Note | None = None
 
 
-class CompleteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CompleteRequest(RequestBody):
     on: Day | None = Field(
         default=None,
         description="The last day on the programme (completion); default today. Protected "
@@ -76,14 +68,12 @@ class CompleteRequest(BaseModel):
     note: Note | None = None
 
 
-class SignOffRequest(BaseModel):
+class SignOffRequest(RequestBody):
     """A joint decision of the NQSW's team manager and their service area's senior manager.
 
     One of the two named managers records it (their approval); it is in force, from
     `signed_on`, once the other has approved it too.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Kind = "child_protection"
     signed_on: Day | None = Field(
@@ -96,18 +86,14 @@ class SignOffRequest(BaseModel):
     note: Note | None = None
 
 
-class SignOffApproveRequest(BaseModel):
+class SignOffApproveRequest(RequestBody):
     """The second manager's approval (the body is optional)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     note: Note | None = None
 
 
-class SignOffRevokeRequest(BaseModel):
+class SignOffRevokeRequest(RequestBody):
     """Withdrawing a sign-off (or a proposal still awaiting approval), with the reason."""
-
-    model_config = ConfigDict(extra="forbid")
 
     on: Day | None = Field(
         default=None,

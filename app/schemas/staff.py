@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from app.models.base import Role
-from app.schemas.common import MAX_ID, Day, Name, RecordId
+from app.schemas.common import MAX_ID, Day, Name, RecordId, RequestBody
 
 _Text = TypeVar("_Text", str, str | None)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -143,9 +143,7 @@ def leave_not_before_start(value: date | None, info: ValidationInfo) -> date | N
     return value
 
 
-class StaffCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StaffCreate(RequestBody):
     name: PersonName
     email: Email
     role: Role
@@ -170,10 +168,8 @@ class StaffCreate(BaseModel):
         return self
 
 
-class StaffUpdate(BaseModel):
+class StaffUpdate(RequestBody):
     """Corrections to a staff record; leaving is its own action (POST .../leave)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: PersonName | None = None
     email: Email | None = None
@@ -213,9 +209,7 @@ class StaffPublic(BaseModel):
     created_at: datetime
 
 
-class LeaveRequest(BaseModel):
+class LeaveRequest(RequestBody):
     """People leave on a date; their record stays because history refers to it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     on: Day | None = None

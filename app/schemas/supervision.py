@@ -15,17 +15,15 @@ from pydantic import (
 )
 
 from app.models.diary import SupervisionKind
-from app.schemas.common import Day, RecordId
+from app.schemas.common import Day, RecordId, RequestBody
 from app.schemas.diary import LocalTime
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
-class SupervisionCreate(BaseModel):
+class SupervisionCreate(RequestBody):
     """A session held (or planned), or one that was cancelled, with the reason."""
-
-    model_config = ConfigDict(extra="forbid")
 
     day: Day
     start_time: LocalTime | None = Field(
@@ -54,11 +52,8 @@ class SupervisionCreate(BaseModel):
         return value
 
 
-class SupervisionCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SupervisionCancel(RequestBody):
     reason: Reason
-    cancelled_by_id: RecordId | None = None
     on: Day | None = Field(default=None, description="Date of the cancellation; default today.")
 
 
@@ -113,9 +108,7 @@ class SupervisionPage(BaseModel):
     )
 
 
-class ReviewCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReviewCreate(RequestBody):
     month: int = Field(ge=1, le=36)
     held_on: Day
     note: Note | None = None

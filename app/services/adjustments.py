@@ -1,8 +1,11 @@
 """Individual adjustments: "tailored to the individual", recorded, approved and time-limited.
 
 An adjustment changes one parameter of one policy for one NQSW between two dates (both
-included). It is refused unless a senior manager or the ASYE coordinator approved it and
-the engine agrees the parameter exists and the new value is valid.
+included). The person who records it approves it, and must be a senior manager or the
+ASYE coordinator; the engine must agree the parameter exists and the new value is valid.
+Someone who overrode a limit of that policy for the NQSW, while that breach is
+unresolved, may not approve an adjustment that would settle it when the organisation
+asks for a second person (app.policy.separation).
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, DomainError, NotFound
-from app.models import Adjustment, Enrolment, Staff
+from app.models import Adjustment, Breach, BreachEvent, Enrolment, Staff
 from app.models.base import Role
+from app.models.breach import UNRESOLVED_STATUSES
 from app.policy.registry import PolicySet, validate_adjustment
+from app.policy.separation import DEFAULT_SEPARATION, Duty
 from app.schemas.adjustment import AdjustmentCreate
 from app.services import audit, workload_events
+from app.services.breaches import OVERRIDE_ACTIONS
+from app.services.common import Forbidden
 from app.services.enrolments import OPEN_STATUSES, latest_enrolment
+from app.wording import a_role
 
 APPROVER_ROLES = (Role.senior_manager.value, Role.asye_coordinator.value)
 
@@ -66,23 +74,29 @@ def create_adjustment(
             f"the enrolment is {enrolment.status}; adjustments apply to an active or paused one",
             field=["path", "staff_id"],
         )
-    approver_id = data.approved_by_id if data.approved_by_id is not None else actor_id
-    if approver_id is None:
-        raise DomainError("say who approved the adjustment", field="approved_by_id")
-    approver = session.get(Staff, approver_id)
+    approver = session.get(Staff, actor_id) if actor_id is not None else None
     if approver is None:
-        raise DomainError(f"staff member {approver_id} does not exist",
-                          field="approved_by_id")
+        raise Forbidden("an adjustment is approved by a senior manager or the ASYE "
+                        "coordinator signed in as themselves")
     if approver.role not in APPROVER_ROLES:
-        raise DomainError(
-            f"staff member {approver.id} is a {approver.role.replace('_', ' ')}; an adjustment "
-            "is approved by a senior manager or the ASYE coordinator",
-            field="approved_by_id",
+        raise Forbidden(
+            f"you are {a_role(approver.role)}; an adjustment is approved by a senior manager "
+            "or the ASYE coordinator"
         )
     check_against_policy(policies, policy_id=data.policy_id, parameter=data.parameter,
                          value=data.value)
+    assert approver.id is not None
+    separation = getattr(policies, "separation", DEFAULT_SEPARATION)
+    if separation.requires(Duty.adjustment_after_override) and _overrode_policy(
+        session, staff_id=staff_id, policy_id=data.policy_id, person_id=approver.id
+    ):
+        raise Forbidden(
+            f"you overrode this NQSW's {data.policy_id} limit and that breach is still "
+            "unresolved, so another senior manager or the ASYE coordinator must approve "
+            "an adjustment to it"
+        )
     adjustment = Adjustment(enrolment_id=enrolment.id,  # type: ignore[arg-type]
-                            **{**data.model_dump(), "approved_by_id": approver_id})
+                            **data.model_dump(), approved_by_id=approver.id)
     session.add(adjustment)
     session.flush()
     audit.record(session, action="adjustment.create", entity="adjustment",
@@ -90,6 +104,22 @@ def create_adjustment(
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on,
                                   actor_id=actor_id, reason="individual adjustment approved")
     return adjustment
+
+
+def _overrode_policy(session: Session, *, staff_id: int, policy_id: str, person_id: int) -> bool:
+    """Whether this person overrode a rule of the policy for the NQSW and that breach is
+    still unresolved (an adjustment to the policy would settle their own override)."""
+    unresolved = (
+        select(Breach.id)
+        .where(col(Breach.staff_id) == staff_id, col(Breach.policy_id) == policy_id,
+               col(Breach.status).in_(UNRESOLVED_STATUSES))
+    )
+    if session.exec(unresolved.where(col(Breach.override_by_id) == person_id).limit(1)).first():
+        return True
+    events = unresolved.join(BreachEvent, col(BreachEvent.breach_id) == col(Breach.id)).where(
+        col(BreachEvent.action).in_(OVERRIDE_ACTIONS), col(BreachEvent.actor_id) == person_id,
+    )
+    return session.exec(events.limit(1)).first() is not None
 
 
 def list_adjustments(

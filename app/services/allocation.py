@@ -369,7 +369,7 @@ def _require_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def _require_worker(session: Session, staff_id: int, *, field: str) -> Staff:
+def _require_worker(session: Session, staff_id: int, *, field: str | None) -> Staff:
     person = session.get(Staff, staff_id)
     if person is None:
         raise DomainError(f"staff member {staff_id} does not exist", field=field)
@@ -455,19 +455,24 @@ def _check_conflicts(
 
 def _approver(
     session: Session, decision: Decision, *, actor_id: int | None, reason: str | None,
-    field: str = "allocated_by_id",
+    field: str = "override_reason",
 ) -> int:
-    """Refuse unless `actor_id` may override every blocking finding; return the approver."""
+    """Refuse unless `actor_id` (the person signed in: an override is always the
+    overrider's own request) may override every blocking finding; return the approver."""
     if reason is None:
         raise PolicyBlocked(decision)
-    if actor_id is None:
-        raise DomainError("an override needs the person approving it", field=field)
-    person = _require_worker(session, actor_id, field=field)
     allowed = decision.override_roles()
-    if person.role not in allowed:
-        roles = ", ".join(sorted(allowed)) or "nobody"
+    roles = ", ".join(sorted(r.replace("_", " ") for r in allowed)) or "nobody"
+    if actor_id is None:
         raise OverrideNotAllowed(
-            f"{person.name} ({person.role}) may not override this policy; allowed: {roles}",
+            f"an override is made by a person signed in as themselves; allowed: {roles}",
+            field=field,
+        )
+    person = _require_worker(session, actor_id, field=field)
+    if person.role not in allowed:
+        raise OverrideNotAllowed(
+            f"you ({person.name}, {person.role.replace('_', ' ')}) may not override this "
+            f"policy; allowed: {roles}",
             field=field,
         )
     assert person.id is not None
@@ -641,7 +646,7 @@ def create_allocation(
     case = facts.case
     worker = _require_worker(session, worker_id, field="worker_id")
     if allocated_by_id is not None:
-        _require_worker(session, allocated_by_id, field="allocated_by_id")
+        _require_worker(session, allocated_by_id, field=None)
     _require_case_open(case, start_date)
     _require_not_left(worker, start_date, "worker_id")
     if end_date is not None and end_date < start_date:
@@ -650,7 +655,7 @@ def create_allocation(
                      end=end_date)
     decision, override = _guarded_write(
         session, policies=policies, proposal=proposal, actor_id=allocated_by_id,
-        override_reason=override_reason, actor_field="allocated_by_id", facts=facts,
+        override_reason=override_reason, actor_field="override_reason", facts=facts,
     )
     allocation = Allocation(
         case_id=case_id, worker_id=worker_id, role=role, start_date=start_date,
@@ -694,7 +699,7 @@ def update_allocation(
     allocation = get_or_404(session, Allocation, allocation_id, what="allocation")
     case = _require_case(session, allocation.case_id)
     if actor_id is not None:
-        _require_worker(session, actor_id, field="actor_id")
+        _require_worker(session, actor_id, field=None)
     new_worker = changes.get("worker_id", allocation.worker_id)
     new_role = changes.get("role", allocation.role)
     if new_worker is None:
@@ -788,7 +793,7 @@ def _move(
                         end=end, allocation_id=allocation.id)
     decision, override = _guarded_write(
         session, policies=policies, proposal=proposal, actor_id=actor_id,
-        override_reason=override_reason, actor_field="actor_id",
+        override_reason=override_reason, actor_field="override_reason",
     )
     before = audit.snapshot_of(allocation)
     ended_id: int | None = None
@@ -873,7 +878,7 @@ def _move_end(
                             allocation_id=allocation.id)
         decision, override = _guarded_write(
             session, policies=policies, proposal=proposal, actor_id=actor_id,
-            override_reason=override_reason, actor_field="actor_id",
+            override_reason=override_reason, actor_field="override_reason",
         )
     elif new_end is not None:
         effective = new_end
@@ -915,7 +920,7 @@ def end_allocation(
     """The worker no longer holds the case from `on`: the allocation ends, it is not deleted."""
     allocation = get_or_404(session, Allocation, allocation_id, what="allocation")
     if actor_id is not None:
-        _require_worker(session, actor_id, field="actor_id")
+        _require_worker(session, actor_id, field=None)
     if allocation.end_date is not None and allocation.end_date <= on:
         raise Conflict(f"allocation {allocation.id} already ended on {allocation.end_date}",
                        field="on")

@@ -29,9 +29,12 @@ from app.clock import now_utc
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Breach, BreachEvent, Staff, Team
 from app.models.breach import UNRESOLVED_STATUSES, BreachStatus
+from app.policy.separation import DEFAULT_SEPARATION, Duty, Separation
 from app.services import audit
+from app.services.common import Forbidden
 from app.services.escalation import add_event
 from app.services.working_days import working_days_between
+from app.wording import a_role
 
 EXCEPTION_ROLES = frozenset({"senior_manager", "asye_coordinator"})
 SEVERITY_ORDER = ("info", "low", "medium", "high", "severe")
@@ -337,11 +340,48 @@ def _not_before_opening(breach: Breach, on: date) -> None:
         )
 
 
-def _person(session: Session, staff_id: int, field: str) -> Staff:
+def _person(session: Session, staff_id: int, field: str | None) -> Staff:
     person = session.get(Staff, staff_id)
     if person is None:
         raise DomainError(f"staff member {staff_id} does not exist", field=field)
     return person
+
+
+# The breach events that record someone allocating past the rule with a reason.
+OVERRIDE_ACTIONS = ("overridden", "reason_given")
+
+
+def overrode(session: Session, *, breach_id: int, override_by_id: int | None,
+             staff_id: int) -> bool:
+    """Whether this person went past the breach's rule with an override (now or earlier:
+    a later override by someone else does not wash out the first)."""
+    if override_by_id == staff_id:
+        return True
+    found = session.exec(
+        select(BreachEvent.id).where(
+            col(BreachEvent.breach_id) == breach_id,
+            col(BreachEvent.action).in_(OVERRIDE_ACTIONS),
+            col(BreachEvent.actor_id) == staff_id,
+        ).limit(1)
+    ).first()
+    return found is not None
+
+
+SELF_EXCEPTION = ("you overrode this limit, so another senior manager or the ASYE "
+                  "coordinator must agree the exception")
+
+
+def exception_refusal(
+    session: Session, *, breach_id: int, override_by_id: int | None, staff_id: int | None,
+    separation: Separation = DEFAULT_SEPARATION,
+) -> str | None:
+    """Why this person may not agree an exception on the breach, on separation grounds;
+    None if they may. The breach page asks too, to say so beside the form."""
+    if (staff_id is not None and separation.requires(Duty.breach_exception_after_override)
+            and overrode(session, breach_id=breach_id, override_by_id=override_by_id,
+                         staff_id=staff_id)):
+        return SELF_EXCEPTION
+    return None
 
 
 def acknowledge(
@@ -353,7 +393,7 @@ def acknowledge(
     """
     breach = _breach_for_update(session, breach_id)
     if actor_id is not None:
-        _person(session, actor_id, "actor_id")
+        _person(session, actor_id, None)
     _not_before_opening(breach, on)
     if not note or not note.strip():
         raise DomainError("an acknowledgement needs a note", field="note")
@@ -384,24 +424,36 @@ def grant_exception(
     session: Session,
     *,
     breach_id: int,
-    approver_id: int,
+    approver_id: int | None,
     reason: str,
     expires_on: date,
     on: date,
+    separation: Separation = DEFAULT_SEPARATION,
 ) -> Breach:
     """An agreed, time-limited exception by a senior manager or coordinator.
+
+    `approver_id` is the person signed in: an approval is always the approver's own
+    request. Someone who overrode the rule on this breach may not agree its exception
+    when the organisation asks for a second person (app.policy.separation).
 
     While it holds the breach does not escalate; the day after `expires_on` the sweep
     reopens it if the finding still holds.
     """
     breach = _breach_for_update(session, breach_id)
-    approver = _person(session, approver_id, "approver_id")
+    if approver_id is None:
+        raise Forbidden("an exception is agreed by a senior manager or an ASYE coordinator "
+                        "signed in as themselves")
+    approver = _person(session, approver_id, None)
     if approver.role not in EXCEPTION_ROLES:
-        raise DomainError(
-            f"{approver.name} ({approver.role}) may not approve an exception; a senior "
-            "manager or an ASYE coordinator may",
-            field="approver_id",
+        raise Forbidden(
+            f"you are {a_role(approver.role)} and may not agree an exception; a senior "
+            "manager or an ASYE coordinator may"
         )
+    refusal = exception_refusal(session, breach_id=breach_id,
+                                override_by_id=breach.override_by_id, staff_id=approver_id,
+                                separation=separation)
+    if refusal is not None:
+        raise Forbidden(refusal)
     _not_before_opening(breach, on)
     if expires_on < on:
         raise DomainError(f"expiry {expires_on} is before {on}", field="expires_on")

@@ -3,7 +3,10 @@
 NQSWs say they need "permission" to take protected time; seeing it in the calendar they
 already live in (Outlook, Google) is the cheapest way to make it real. Calendar apps
 subscribe to a URL without logging in, so the URL carries a secret token: only its
-SHA-256 is stored, and the NQSW can rotate it (revoking the old URL) at any time.
+SHA-256 is stored, and the NQSW can rotate it (revoking the old URL) at any time. The URL
+is a credential like any other: it stops working (404) when the NQSW's account is switched
+off or they leave, and it is revoked with their other credentials when the account is
+switched off, its password is reset or their role changes (app.auth.accounts).
 
 Times are local wall-clock times in Europe/London with a VTIMEZONE, so a 09:30 booking
 stays at 09:30 either side of the clocks changing; all-day items are DATE values.
@@ -25,9 +28,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 from sqlmodel import Session, col, select
 
-from app.clock import now_utc
+from app.clock import now_utc, today
 from app.errors import NotFound
-from app.models import AuditEvent, Enrolment, Staff
+from app.models import Account, AuditEvent, Enrolment, Staff
 from app.models.diary import (
     CalendarToken,
     ProtectedTime,
@@ -87,14 +90,24 @@ def rotate_token(
 
 
 def staff_for_token(session: Session, token: str) -> int:
-    """The NQSW whose live feed this token opens; 404 for unknown or revoked tokens."""
+    """The NQSW whose live feed this token opens; 404 for an unknown or revoked token, and
+    for one whose owner may no longer act (account switched off, or the person has left):
+    the schedule is theirs to share only while they are here to share it."""
     row = session.exec(
-        select(CalendarToken).where(CalendarToken.token_hash == hash_token(token),
-                                    col(CalendarToken.revoked_at).is_(None))
+        select(CalendarToken.staff_id, col(Staff.leave_date), col(Account.id),
+               col(Account.is_active))
+        .join(Staff, col(Staff.id) == CalendarToken.staff_id)
+        .join(Account, col(Account.staff_id) == CalendarToken.staff_id, isouter=True)
+        .where(CalendarToken.token_hash == hash_token(token),
+               col(CalendarToken.revoked_at).is_(None))
     ).first()
     if row is None:
         raise NotFound("calendar", "feed", field=["path", "token"])
-    return row.staff_id
+    staff_id, leave_date, account_id, active = row
+    left = leave_date is not None and leave_date < today()
+    if left or (account_id is not None and not active):
+        raise NotFound("calendar", "feed", field=["path", "token"])
+    return int(staff_id)
 
 
 def _uid(kind: str, ident: object) -> str:

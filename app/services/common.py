@@ -13,6 +13,14 @@ from app.errors import DomainError, NotFound
 M = TypeVar("M", bound=SQLModel)
 
 
+class Forbidden(DomainError):
+    """403: the person signed in may not make this decision (their role, or a decision
+    the organisation wants a second person to make), in the service's one error shape."""
+
+    status_code = 403
+    error_type = "forbidden"
+
+
 def get_or_404(session: Session, model: type[M], ident: int, *, what: str | None = None) -> M:
     row = session.get(model, ident)
     if row is None:

@@ -36,7 +36,7 @@ from app.schemas.diary import (
     ProtectedTimeMove,
 )
 from app.services import audit, notify
-from app.services.common import paginate
+from app.services.common import Forbidden, paginate
 from app.services.diary_facts import load_diary_facts
 from app.services.enrolments import pause_spans
 from app.services.history import earlier_working_patterns
@@ -525,18 +525,14 @@ def cancel(
     """A team manager cancels booked time with a reason; the NQSW is told and asked to rebook."""
     context = load_context(session, staff_id, on)
     entry = get_entry(session, context, entry_id)
-    manager_id = data.cancelled_by_id if data.cancelled_by_id is not None else actor_id
-    if manager_id is None:
-        raise DomainError("say which team manager cancels the time", field="cancelled_by_id")
-    manager = session.get(Staff, manager_id)
+    # The person cancelling is the person signed in: nobody cancels in someone's name.
+    manager = session.get(Staff, actor_id) if actor_id is not None else None
     if manager is None:
-        raise DomainError(f"staff member {manager_id} does not exist", field="cancelled_by_id")
+        raise Forbidden("only a team manager, signed in as themselves, may cancel "
+                        "protected time")
     if manager.role != Role.team_manager.value:
-        raise DomainError(
-            "only a team manager may cancel protected time; staff member "
-            f"{manager.id} is {a_role(manager.role)}",
-            field="cancelled_by_id",
-        )
+        raise Forbidden(f"only a team manager may cancel protected time; you are "
+                        f"{a_role(manager.role)}")
     if entry.status != ProtectedTimeStatus.booked.value:
         raise DomainError(f"booking {entry.id} is {entry.status}: only booked time can be "
                           "cancelled", field=["path", "entry_id"])

@@ -534,8 +534,17 @@ def approve_sign_off(
         raise NotYourDecision(
             "only the two managers the sign-off names may approve it", field=field
         )
-    if awaiting_side(record) is None or awaiting_side(record) != side:
-        raise Conflict("you have already approved this sign-off", field=field)
+    if awaiting_side(record) is None:
+        raise Conflict("the sign-off is already approved by both managers", field=field)
+    approved_already = (record.team_manager_approved_at if side == TEAM_MANAGER
+                        else record.senior_manager_approved_at)
+    if approved_already is not None:
+        # The caller's approval came with their own request: approving it again would make
+        # a joint decision one person's. This is what a sign-off is, not a setting.
+        raise NotYourDecision(
+            "you recorded this sign-off, so the other manager it names must approve it",
+            field=field,
+        )
     # The approver is checked as they stand today: still in post and still this NQSW's.
     _named_manager(session, actor_id or 0, side, nqsw, on, field)
     before = _audit_view(record)

@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from app.db import is_sqlite, write_bind
 from app.models.breach import JobLock
+from app.outage import is_outage, one_line_reason
 from app.services.sweep import SweepReport, run_sweep
 
 log = logging.getLogger(__name__)
@@ -215,11 +216,23 @@ class IntervalScheduler:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
+        unreachable = False
         while not self._stop.wait(self.seconds):
             try:
                 self.job()
-            except Exception:  # delivery failures are recorded per message; never fatal here
+            except Exception as exc:  # delivery failures are recorded per message; never fatal
+                if is_outage(exc):
+                    # The database is down: one line when it starts, not a traceback a minute.
+                    if not unreachable:
+                        log.warning("scheduled job %s paused: database unreachable: %s",
+                                    self._thread.name, one_line_reason(exc))
+                    unreachable = True
+                    continue
                 log.exception("scheduled job %s failed", self._thread.name)
+            else:
+                if unreachable:
+                    log.info("scheduled job %s running again", self._thread.name)
+                unreachable = False
 
 
 class Schedulers:

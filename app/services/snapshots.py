@@ -69,6 +69,7 @@ from app.policy.snapshot import (
     Snapshot,
 )
 from app.services.diary_facts import load_diary_facts
+from app.services.history import staff_terms_on
 from app.services.rows import read, table
 
 # SQLite limits the number of bound parameters; chunking also keeps plans simple.
@@ -550,16 +551,12 @@ def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, Benc
     return found
 
 
-# The current caseloads of the experienced workers of some teams.
-_TEAM_CASELOADS = (
+# The caseloads, on the date, of some workers (the team's members on that date).
+_WORKER_CASELOADS = (
     sa_select(*_CASELOAD_COLUMNS)
-    .select_from(
-        _ALLOCATION.join(_CASE_AS_OF, _CASE.c.id == _ALLOCATION.c.case_id)
-        .join(_STAFF, _STAFF.c.id == _ALLOCATION.c.worker_id)
-    )
+    .select_from(_ALLOCATION.join(_CASE_AS_OF, _CASE.c.id == _ALLOCATION.c.case_id))
     .where(
-        _STAFF.c.team_id.in_(_IDS),
-        _STAFF.c.experienced.is_(True),
+        _ALLOCATION.c.worker_id.in_(_IDS),
         _active(_ALLOCATION),
         _CASE_OPEN,
     )
@@ -579,20 +576,28 @@ def _team_benchmarks(
     team_ids = sorted({team for team, programme in wanted if team and programme in rules})
     if not team_ids:
         return {}
-    people = session.exec(
+    # Who was in these teams *on the date*, with the FTE then: a later move or change of
+    # hours must not rewrite an earlier day's benchmark.
+    was_member = select(StaffTerm.staff_id).where(
+        col(StaffTerm.team_id).in_(team_ids),
+        col(StaffTerm.valid_from) <= on,
+        col(StaffTerm.valid_to) > on,
+    )
+    candidates = session.exec(
         select(Staff).where(
-            col(Staff.team_id).in_(team_ids),
+            or_(col(Staff.team_id).in_(team_ids), col(Staff.id).in_(was_member)),
             col(Staff.experienced).is_(True),
             col(Staff.start_date) <= on,
             or_(col(Staff.leave_date).is_(None), col(Staff.leave_date) > on),
         )
     ).all()
+    terms = staff_terms_on(session, candidates, on)
+    people = [p for p in candidates if p.id is not None and terms[p.id].team_id in team_ids]
     if not people:
         return {}
     loads: dict[int, list[CaseLoadItem]] = {p.id: [] for p in people if p.id is not None}
-    for row in read(session, _TEAM_CASELOADS, ids=team_ids, on=on):
-        if row.worker_id in loads:
-            loads[row.worker_id].append(case_load_item(row, False))
+    for row in read(session, _WORKER_CASELOADS, ids=sorted(loads), on=on):
+        loads[row.worker_id].append(case_load_item(row, False))
     result: dict[tuple[int | None, str], float] = {}
     for team_id, programme in wanted:
         rule = rules.get(programme)
@@ -600,10 +605,11 @@ def _team_benchmarks(
             continue
         normalised: list[float] = []
         for person in people:
-            if (person.team_id != team_id or person.id is None or not loads[person.id]
-                    or person.role not in rule.roles):
+            if (person.id is None or terms[person.id].team_id != team_id
+                    or not loads[person.id] or person.role not in rule.roles):
                 continue
-            fte = person.fte if person.fte > 0 else 1.0
+            then = terms[person.id].fte
+            fte = then if then > 0 else 1.0
             pseudo = Snapshot(
                 staff_id=person.id, enrolment_id=0, programme="asye",
                 programme_start=on, as_of=on, fte=fte, caseload=tuple(loads[person.id]),

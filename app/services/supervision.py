@@ -214,13 +214,10 @@ def cancel(
     if row.cancelled:
         raise DomainError(f"session {row.id} was already cancelled on {row.cancelled_on}",
                           field=["path", "session_id"])
-    if data.cancelled_by_id is not None and session.get(Staff, data.cancelled_by_id) is None:
-        raise DomainError(f"staff member {data.cancelled_by_id} does not exist",
-                          field="cancelled_by_id")
     row.cancelled = True
     row.cancel_reason = data.reason
     row.cancelled_on = data.on or on
-    row.cancelled_by_id = data.cancelled_by_id if data.cancelled_by_id is not None else actor_id
+    row.cancelled_by_id = actor_id
     session.flush()
     audit.record(session, action="supervision.cancel", entity="supervision_session",
                  entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id,

@@ -19,12 +19,14 @@ from app.web import (
     notifications,
     nqsw,
     programme,
+    set_password,
     supervision,
 )
 from app.web.errors import install_web_error_handlers
 
 web_router = APIRouter(include_in_schema=False, dependencies=[Depends(authorize_page)])
 web_router.include_router(login.router)
+web_router.include_router(set_password.router)
 web_router.include_router(home.router)
 web_router.include_router(nqsw.router)
 web_router.include_router(allocate.router)

@@ -41,8 +41,7 @@ LABELS = {
     "start_date": "Start date",
     "reason": "Reason",
 }
-FIELD_NAMES = {"case_id": "case_reference", "allocated_by_id": "reason",
-               "override_reason": "reason"}
+FIELD_NAMES = {"case_id": "case_reference", "override_reason": "reason"}
 
 
 class AllocationForm(BaseModel):

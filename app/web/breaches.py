@@ -23,7 +23,7 @@ from app.errors import DomainError
 from app.services import breaches as breach_service
 from app.web import permits, queries
 from app.web.deps import OnDep, ViewerDep
-from app.web.forms import FormErrors, domain_errors, parse_form
+from app.web.forms import FormErrors, as_sentence, domain_errors, parse_form
 from app.web.htmx import redirect
 from app.web.templating import render
 from app.web.viewer import Viewer
@@ -288,6 +288,12 @@ def detail_page(
         for name, message in (source.summary() if source else []):
             errors.add(name, message)
     defaults = {"expires_on": (on + timedelta(days=28)).isoformat()}
+    may_except = may_grant_exception(viewer, breach)
+    # Said beside the form before anyone types a reason: the service refuses it anyway.
+    refusal = breach_service.exception_refusal(
+        session, breach_id=breach_id, override_by_id=breach.get("override_by_id"),
+        staff_id=viewer.staff_id, separation=policies.separation,
+    ) if may_except and breach["status"] != "resolved" else None
     return render(request, "pages/breach.html", {
         "title": f"Breach {breach_id}",
         "nav_key": "breaches",
@@ -299,7 +305,8 @@ def detail_page(
         "ack_errors": ack_errors or FormErrors(),
         "exc_errors": exc_errors or FormErrors(),
         "values": {**defaults, **(values or {})},
-        "may_except": may_grant_exception(viewer, breach),
+        "may_except": may_except,
+        "separation_note": as_sentence(refusal) if refusal else None,
         "may_acknowledge": may_acknowledge(viewer, breach),
         "done": request.query_params.get("done"),
         "on": on,
@@ -348,10 +355,12 @@ async def breach_exception(
     try:
         breach_service.grant_exception(session, breach_id=breach_id,
                                        approver_id=viewer.staff_id, reason=form.reason,
-                                       expires_on=form.expires_on, on=on)
+                                       expires_on=form.expires_on, on=on,
+                                       separation=request.app.state.policies.separation)
     except DomainError as exc:
         session.rollback()
         return detail_page(request, session, viewer, breach_id, on,
-                           exc_errors=domain_errors(exc, rename={"status": "reason"}),
+                           exc_errors=domain_errors(exc, rename={"status": "reason",
+                                                                 "": "reason"}),
                            values=data, status_code=exc.status_code)
     return redirect(request, f"/breaches/{breach_id}?done=excepted")

@@ -333,8 +333,7 @@ async def cancel(
     data = form_data(await request.form())
     errors = FormErrors()
     try:
-        body = ProtectedTimeCancel(cancelled_by_id=viewer.staff_id,
-                                   reason=str(data.get("reason", "")))
+        body = ProtectedTimeCancel(reason=str(data.get("reason", "")))
     except ValidationError:
         errors.add("reason", "Enter the reason for cancelling (at least 3 characters): "
                              "the NQSW is told it")
@@ -347,6 +346,6 @@ async def cancel(
         session.rollback()
         return cancel_page(request, session, viewer, staff_id, entry_id, values=data,
                            errors=domain_errors(exc, rename={"entry_id": "reason",
-                                                             "cancelled_by_id": "reason"}),
+                                                             "": "reason"}),
                            status_code=exc.status_code)
     return redirect(request, done_url(staff_id, "cancelled", entry.day))

@@ -95,6 +95,29 @@ def error_response(
     return render(request, "pages/error.html", context, status_code=status_code)
 
 
+UNAVAILABLE_TITLE = "Sorry, the service is unavailable"
+
+
+def unavailable_page(request: Request) -> Response:
+    """The GOV.UK "service unavailable" page (503, Retry-After) while the database cannot be
+    reached. It is drawn from the request alone: no header with the person's name, no
+    unread count and no CSRF token, since each of those would need the database."""
+    from app.outage import retry_after_headers
+    from app.web.templating import render
+
+    context: dict[str, object] = {"title": UNAVAILABLE_TITLE, "viewer": None,
+                                  "csrf_token": "", "unread_count": 0}
+    headers = retry_after_headers(request.app)
+    if is_htmx(request):
+        response = render(request, "pages/unavailable.html", context, block="message",
+                          status_code=503, headers=headers)
+        response.headers["HX-Retarget"] = "#rf-messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "pages/unavailable.html", context, status_code=503,
+                  headers=headers)
+
+
 def _message_of(exc: Exception) -> str:
     if isinstance(exc, DomainError):
         return exc.message

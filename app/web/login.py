@@ -1,4 +1,8 @@
-"""Signing in and out of the pages (the account rules live in app.auth)."""
+"""Signing in and out of the pages (the account rules live in app.auth).
+
+A sign-in refused by the throttle (app.auth.throttle) is a 429 with `Retry-After`, as on
+the API's token endpoint, and the page says in words how long to wait.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ def safe_next(target: str | None) -> str:
 def login_page(
     request: Request, *, values: dict[str, Any] | None = None,
     errors: FormErrors | None = None, status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     from app.web.identity import csrf_token_for
 
@@ -35,7 +40,19 @@ def login_page(
         "errors": errors or FormErrors(),
         "next": safe_next(request.query_params.get("next")),
         "signed_out": request.query_params.get("signed_out"),
-    }, status_code=status_code)
+        "password_set": request.query_params.get("password_set"),
+    }, status_code=status_code, headers=headers)
+
+
+def wait_in_words(seconds: int) -> str:
+    """`45 seconds`, `2 minutes`, `1 hour`: how long to wait, rounded up."""
+    if seconds < 90:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    minutes = -(-seconds // 60)
+    if minutes < 90:
+        return f"{minutes} minutes"
+    hours = -(-minutes // 60)
+    return f"{hours} hour{'' if hours == 1 else 's'}"
 
 
 @router.get("/login", include_in_schema=False)
@@ -67,12 +84,13 @@ async def login(request: Request, session: SessionDep) -> Response:
     if cookie is None:
         if outcome.throttled:
             errors.add("email", f"Too many attempts to sign in. Try again in "
-                                f"{outcome.retry_after} seconds")
-        else:
-            # The same words whatever was wrong, so nobody learns who has an account.
-            errors.add("email", "Enter a correct email address and password")
-        return login_page(request, values={"email": email}, errors=errors,
-                          status_code=429 if outcome.throttled else 401)
+                                f"{wait_in_words(outcome.retry_after)}")
+            return login_page(request, values={"email": email}, errors=errors,
+                              status_code=429,
+                              headers={"Retry-After": str(outcome.retry_after)})
+        # The same words whatever was wrong, so nobody learns who has an account.
+        errors.add("email", "Enter a correct email address and password")
+        return login_page(request, values={"email": email}, errors=errors, status_code=401)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request.app.state.settings, cookie)
     return response

@@ -285,8 +285,7 @@ async def cancel(
         raise PageForbidden("This session cannot be cancelled by you.")
     data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
     try:
-        body = SupervisionCancel(reason=str(data.get("reason", "")),
-                                 cancelled_by_id=viewer.staff_id)
+        body = SupervisionCancel(reason=str(data.get("reason", "")))
     except ValidationError:
         errors = FormErrors()
         errors.add("reason", "Enter the reason the session is cancelled (at least 3 characters)")
@@ -299,6 +298,6 @@ async def cancel(
         session.rollback()
         return cancel_page(request, session, viewer, staff_id, session_id, values=data,
                            errors=domain_errors(exc, rename={"session_id": "reason",
-                                                             "cancelled_by_id": "reason"}),
+                                                             "": "reason"}),
                            status_code=exc.status_code)
     return redirect(request, done_url(staff_id, "cancelled", row.day))

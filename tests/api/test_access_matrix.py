@@ -59,7 +59,6 @@ from app.models import (
     SupervisionSession,
     Team,
 )
-from app.models.base import utcnow
 from app.settings import Settings
 
 ROLES = (
@@ -316,11 +315,12 @@ def _family(session: Session, tag: str, *, within: Family | None = None) -> Fami
     supervision = SupervisionSession(enrolment_id=enrolment.id, day=START,
                                      supervisor_id=people["team_manager"].id, kind="reflective")
     account = Account(email=f"account.{tag}@matrix.invalid", staff_id=nqsw.id)
+    # Awaiting both managers' approval, so that either one's approval is a real one here:
+    # approving a sign-off one recorded oneself is refused on its merits (403), which is
+    # the service's rule, tested in test_programme_events, not this table's.
     sign_off = SignOff(enrolment_id=enrolment.id, kind="child_protection", signed_on=START,
                        team_manager_id=people["team_manager"].id,
-                       senior_manager_id=people["senior_manager"].id,
-                       team_manager_approved_at=utcnow(),
-                       recorded_by_id=people["team_manager"].id)
+                       senior_manager_id=people["senior_manager"].id)
     session.add_all([breach, adjustment, entry, supervision, account, sign_off])
     session.flush()
     ids = [area.id, team.id, nqsw.id, enrolment.id, case.id, allocation.id, breach.id,

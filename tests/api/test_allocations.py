@@ -7,6 +7,7 @@ against today has its own test, with dates counted back from today.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
@@ -35,18 +36,28 @@ def allocations_of(session: Session, worker_id: int) -> list[Allocation]:
     return list(session.exec(select(Allocation).where(col(Allocation.worker_id) == worker_id)))
 
 
+def audit_actors(session: Session, worker_id: int, *actions: str) -> list[tuple[str, int | None]]:
+    """(action, actor) of the audit events about this NQSW with these actions, in order."""
+    events = session.exec(select(AuditEvent).where(
+        AuditEvent.nqsw_id == worker_id, col(AuditEvent.action).in_(actions),
+    ).order_by(col(AuditEvent.id))).all()
+    return [(e.action, e.actor_id) for e in events]
+
+
 def test_within_the_cap_is_allocated_with_ok_findings(
-    client: TestClient, db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 4, start=START)
-    case = seed.case(db_session, opened_on=START)
+    case = seed.case(db_session, opened_on=START, team_id=org.team_id)
     db_session.commit()  # the starting facts survive a refused request
-    response = post(client, case_id=case.id, worker_id=worker.id, role="holder",
-                    start_date=EARLY, allocated_by_id=org.team_manager.id)
+    response = post(client_as(org.team_manager), case_id=case.id, worker_id=worker.id,
+                    role="holder", start_date=EARLY)
     assert response.status_code == 201, response.text
     body = response.json()
+    # Recorded in the name of the person signed in.
+    assert body["allocated_by_id"] == org.team_manager.id
     assert body["outcome"] == "ok" and caseload(body["breaches"]) == []
     assert body["case_id"] == case.id and body["start_date"] == "2030-10-05"
     cap = next(f for f in body["findings"] if f["rule_id"] == "caseload-cap")
@@ -56,6 +67,7 @@ def test_within_the_cap_is_allocated_with_ok_findings(
                                  AuditEvent.entity_id == str(body["id"]))
     ).all()
     assert len(events) == 1 and events[0].nqsw_id == worker.id
+    assert events[0].actor_id == org.team_manager.id
 
 
 def test_over_a_firm_cap_is_409_with_findings_and_nothing_written(
@@ -81,16 +93,15 @@ def test_over_a_firm_cap_is_409_with_findings_and_nothing_written(
 
 
 def test_senior_manager_override_opens_an_overridden_breach(
-    client: TestClient, db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 5, start=START)
-    case = seed.case(db_session, opened_on=START)
+    case = seed.case(db_session, opened_on=START, team_id=org.team_id)
     db_session.commit()  # the starting facts survive a refused request
-    response = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY,
-                    override_reason="Duty cover while a colleague is off sick",
-                    allocated_by_id=org.senior_manager.id)
+    response = post(client_as(org.senior_manager), case_id=case.id, worker_id=worker.id,
+                    start_date=EARLY, override_reason="Duty cover while a colleague is off sick")
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["outcome"] == "block"
@@ -106,24 +117,33 @@ def test_senior_manager_override_opens_an_overridden_breach(
     actions = [e.action for e in events
                if e.action.startswith("allocation") or e.entity_id == str(breach.id)]
     assert actions == ["allocation.create", "allocation.override", "breach.open"]
+    # The senior manager signed in is the one on record for the allocation and override.
+    assert audit_actors(db_session, worker.id, "allocation.create", "allocation.override") == [
+        ("allocation.create", org.senior_manager.id),
+        ("allocation.override", org.senior_manager.id)]
 
 
 def test_override_by_a_role_the_policy_does_not_allow_is_403(
-    client: TestClient, db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 5, start=START)
-    case = seed.case(db_session, opened_on=START)
+    case = seed.case(db_session, opened_on=START, team_id=org.team_id)
     db_session.commit()  # the starting facts survive a refused request
-    response = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY,
-                    override_reason="Team is short", allocated_by_id=org.team_manager.id)
+    response = post(client_as(org.team_manager), case_id=case.id, worker_id=worker.id,
+                    start_date=EARLY, override_reason="Team is short")
     assert response.status_code == 403
-    assert response.json()["detail"][0]["loc"] == ["body", "allocated_by_id"]
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", "override_reason"]
+    assert "team manager" in detail["msg"] and "senior manager" in detail["msg"]
     assert len(allocations_of(db_session, worker.id)) == 5
 
 
-def test_override_without_an_approver_is_422(client: TestClient, db_session: Session) -> None:
+def test_override_by_an_account_that_is_not_a_person_is_403(
+    client: TestClient, db_session: Session
+) -> None:
+    # The test suite's all-access account has no staff record: nobody to record.
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 5, start=START)
@@ -131,8 +151,9 @@ def test_override_without_an_approver_is_422(client: TestClient, db_session: Ses
     db_session.commit()  # the starting facts survive a refused request
     response = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY,
                     override_reason="Urgent")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "allocated_by_id"]
+    assert response.status_code == 403
+    assert response.json()["detail"][0]["loc"] == ["body", "override_reason"]
+    assert len(allocations_of(db_session, worker.id)) == 5
 
 
 def test_over_a_flexible_cap_warns_and_opens_a_warning_breach(
@@ -229,25 +250,28 @@ def test_co_worker_becoming_holder_runs_the_check(client: TestClient, db_session
     assert db_session.get(Allocation, nqsw_alloc.id).role == "co_worker"  # type: ignore[union-attr]
 
 
-def test_reassigning_onto_a_full_nqsw_is_refused(client: TestClient, db_session: Session) -> None:
+def test_reassigning_onto_a_full_nqsw_is_refused(
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 5, start=START)
     colleague = seed.person(db_session, "social_worker", team_id=org.team_id)
-    case = seed.case(db_session, opened_on=START)
+    case = seed.case(db_session, opened_on=START, team_id=org.team_id)
     theirs = seed.allocate(db_session, colleague, case, start=START)
     db_session.commit()  # the starting facts survive a refused request
     response = client.patch(f"/api/v1/allocations/{theirs.id}",
                             json={"worker_id": worker.id, "on": "2030-10-05"})
     assert response.status_code == 409
     assert db_session.get(Allocation, theirs.id).end_date is None  # type: ignore[union-attr]
-    allowed = client.patch(
+    allowed = client_as(org.senior_manager).patch(
         f"/api/v1/allocations/{theirs.id}",
-        json={"worker_id": worker.id, "on": "2030-10-05", "actor_id": org.senior_manager.id,
+        json={"worker_id": worker.id, "on": "2030-10-05",
               "override_reason": "Colleague leaving; agreed for two weeks"},
     )
     assert allowed.status_code == 200, allowed.text
     body = allowed.json()
+    assert body["allocated_by_id"] == org.senior_manager.id
     assert body["worker_id"] == worker.id and body["ended_allocation_id"] == theirs.id
     assert body["start_date"] == "2030-10-05"
     old = db_session.get(Allocation, theirs.id)
@@ -275,15 +299,15 @@ def test_extending_an_allocation_at_the_cap_is_checked(
 
 
 def test_ending_an_allocation_resolves_the_breach_with_the_reason(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 5, start=START)
-    case = seed.case(db_session, opened_on=START)
+    case = seed.case(db_session, opened_on=START, team_id=org.team_id)
     db_session.commit()  # the starting facts survive a refused request
-    written = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY,
-                   override_reason="Agreed", allocated_by_id=org.senior_manager.id).json()
+    written = post(client_as(org.senior_manager), case_id=case.id, worker_id=worker.id,
+                   start_date=EARLY, override_reason="Agreed").json()
     ended = client.post(f"/api/v1/allocations/{written['id']}/end",
                         json={"on": "2030-10-20", "reason": "case transferred"})
     assert ended.status_code == 200 and ended.json()["end_date"] == "2030-10-20"
@@ -414,19 +438,19 @@ def test_allocations_made_in_advance_count_from_the_day_they_start(
 
 
 def test_a_back_dated_allocation_meets_the_allocations_made_since(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 5, start=date(2030, 11, 2))
-    case = seed.case(db_session, opened_on=START)
+    case = seed.case(db_session, opened_on=START, team_id=org.team_id)
     db_session.commit()  # the starting facts survive a refused request
     refused = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY)
     assert refused.status_code == 409
     assert blocking(refused)[0]["finding"]["on"] == "2030-11-02"
     # A senior manager may still allow it: the breach opens on the day it happens.
-    allowed = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY,
-                   override_reason="Agreed cover", allocated_by_id=org.senior_manager.id)
+    allowed = post(client_as(org.senior_manager), case_id=case.id, worker_id=worker.id,
+                   start_date=EARLY, override_reason="Agreed cover")
     assert allowed.status_code == 201, allowed.text
     (breach,) = caseload(allowed.json()["breaches"])
     row = db_session.get(Breach, breach["id"])
@@ -436,20 +460,20 @@ def test_a_back_dated_allocation_meets_the_allocations_made_since(
 
 
 def test_back_dated_before_today_records_what_happened_up_to_today(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     now = today()
     programme = now - timedelta(days=40)
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=programme)
     seed.load(db_session, worker, 5, start=programme)
-    case, short_case = seed.case(db_session, opened_on=programme), seed.case(
-        db_session, opened_on=programme)
+    case, short_case = (seed.case(db_session, opened_on=programme, team_id=org.team_id)
+                        for _ in range(2))
     db_session.commit()  # the starting facts survive a refused request
+    senior = client_as(org.senior_manager)
     began = now - timedelta(days=20)
-    written = post(client, case_id=case.id, worker_id=worker.id, start_date=began,
-                   override_reason="Cover agreed at the time",
-                   allocated_by_id=org.senior_manager.id)
+    written = post(senior, case_id=case.id, worker_id=worker.id, start_date=began,
+                   override_reason="Cover agreed at the time")
     assert written.status_code == 201, written.text
     row = db_session.get(Breach, caseload(written.json()["breaches"])[0]["id"])
     assert row is not None
@@ -460,9 +484,9 @@ def test_back_dated_before_today_records_what_happened_up_to_today(
     # (the other breach is still unresolved: end it first, as it really happened)
     assert client.post(f"/api/v1/allocations/{written.json()['id']}/end",
                        json={"on": began.isoformat()}).status_code == 200
-    past = post(client, case_id=short_case.id, worker_id=worker.id,
+    past = post(senior, case_id=short_case.id, worker_id=worker.id,
                 start_date=now - timedelta(days=35), end_date=ended,
-                override_reason="Two days of cover", allocated_by_id=org.senior_manager.id)
+                override_reason="Two days of cover")
     assert past.status_code == 201, past.text
     episodes = db_session.exec(select(Breach).where(
         Breach.staff_id == worker.id, Breach.rule_id == "caseload-cap",
@@ -516,18 +540,19 @@ def test_reassigning_with_a_longer_period_is_checked_over_it(
 
 
 def test_an_agreement_lowering_the_cap_later_is_checked(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 3, start=START)
     case = seed.case(db_session, opened_on=START)
     db_session.commit()  # the starting facts survive a refused request
-    agreed = client.post(f"/api/v1/nqsws/{worker.id}/adjustments", json={
+    agreed = client_as(org.senior_manager).post(f"/api/v1/nqsws/{worker.id}/adjustments", json={
         "policy_id": "stage-caps", "parameter": "caseload-cap.bands.0.cap", "value": 3,
-        "reason": "A cap of 3 while she settles in", "approved_by_id": org.senior_manager.id,
+        "reason": "A cap of 3 while she settles in",
         "valid_from": "2030-10-20", "valid_to": "2030-10-31"}, params={"on": "2030-10-01"})
     assert agreed.status_code == 201, agreed.text
+    assert agreed.json()["approved_by_id"] == org.senior_manager.id
     refused = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY)
     assert refused.status_code == 409, refused.text
     (block,) = blocking(refused)
@@ -579,19 +604,18 @@ def test_a_co_worker_becomes_holder_in_one_request(
 
 
 def test_a_warning_with_a_reason_is_recorded_on_its_breach(
-    client: TestClient, db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     first, _ = seed.nqsw(db_session, org, start=START)
     second, _ = seed.nqsw(db_session, org, start=START)
     for worker in (first, second):
         seed.load(db_session, worker, 15, start=START)
-    cases = [seed.case(db_session, opened_on=START) for _ in range(2)]
+    cases = [seed.case(db_session, opened_on=START, team_id=org.team_id) for _ in range(2)]
     db_session.commit()  # the starting facts survive a refused request
     on = date(2031, 4, 1)  # month 7: cap 15 with "some flexibility"
-    by_manager = post(client, case_id=cases[0].id, worker_id=first.id, start_date=on,
-                      override_reason="Sibling group kept together",
-                      allocated_by_id=org.team_manager.id)
+    by_manager = post(client_as(org.team_manager), case_id=cases[0].id, worker_id=first.id,
+                      start_date=on, override_reason="Sibling group kept together")
     assert by_manager.status_code == 201, by_manager.text
     assert by_manager.json()["outcome"] == "warn"
     breach = db_session.get(Breach, caseload(by_manager.json()["breaches"])[0]["id"])
@@ -602,9 +626,8 @@ def test_a_warning_with_a_reason_is_recorded_on_its_breach(
     actions = [e.action for e in db_session.exec(
         select(BreachEvent).where(BreachEvent.breach_id == breach.id))]
     assert actions == ["opened", "reason_given"]
-    by_senior = post(client, case_id=cases[1].id, worker_id=second.id, start_date=on,
-                     override_reason="Agreed at the service meeting",
-                     allocated_by_id=org.senior_manager.id)
+    by_senior = post(client_as(org.senior_manager), case_id=cases[1].id, worker_id=second.id,
+                     start_date=on, override_reason="Agreed at the service meeting")
     breach = db_session.get(Breach, caseload(by_senior.json()["breaches"])[0]["id"])
     assert breach is not None
     assert (breach.status, breach.override_by_id) == ("overridden", org.senior_manager.id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from app.auth import accounts, passwords
@@ -24,7 +24,7 @@ from app.auth.install import DemoAccountsLive, check_demo_accounts, demo_account
 from app.auth.testing import make_staff
 from app.cli import cli
 from app.db import make_engine
-from app.models import Account, AuditEvent, Enrolment, Staff
+from app.models import Account, AuditEvent, Enrolment, OutboxMessage, Staff
 from app.settings import Settings, get_settings
 from tests.api.test_access_matrix import World, build_world
 
@@ -94,7 +94,7 @@ def test_create_reset_and_role_change_from_the_cli(cli_database: str) -> None:
     created = run("users", "create", "--email", "tm@example.org", "--role", "team_manager",
                   "--name", "Tess Manager")
     assert created.exit_code == 0, created.output
-    assert "reset-password" in created.output  # no password yet
+    assert "reset-password --send-link" in created.output  # no password yet
     reset = run("users", "reset-password", "--email", "tm@example.org", "--password-stdin",
                 stdin="another long passphrase\n")
     assert reset.exit_code == 0, reset.output
@@ -112,6 +112,35 @@ def test_create_reset_and_role_change_from_the_cli(cli_database: str) -> None:
     finally:
         engine.dispose()
     assert run("users", "deactivate", "--email", "tm@example.org").exit_code == 0
+
+
+def test_an_operator_can_send_a_link_instead_of_typing_a_password(cli_database: str) -> None:
+    created = run("users", "create", "--email", "sw@example.org", "--role", "social_worker",
+                  "--send-link")
+    assert created.exit_code == 0, created.output
+    assert "one-time link" in created.output
+    assert run("users", "reset-password", "--email", "sw@example.org", "--send-link",
+               "--password-stdin", stdin="x\n").exit_code == 1
+    reset = run("users", "reset-password", "--email", "sw@example.org", "--send-link")
+    assert reset.exit_code == 0, reset.output
+    engine = make_engine(cli_database)
+    try:
+        with Session(engine) as session:
+            account = session.exec(select(Account).where(Account.email == "sw@example.org")).one()
+            assert account.password_hash is None
+            queued = session.exec(select(OutboxMessage).where(
+                OutboxMessage.to_address == "sw@example.org").order_by(OutboxMessage.id)).all()
+            assert [m.subject for m in queued] == ["Choose your password for Ringfence",
+                                                   "Your Ringfence password has been reset"]
+            assert "the service's operator" in queued[1].text and "/set-password/rfl_" in (
+                queued[1].text)
+            trail = [e.action for e in session.exec(select(AuditEvent).where(
+                col(AuditEvent.action).startswith("account.password_")).order_by(
+                AuditEvent.id)).all()]
+            assert trail == ["account.password_link_issue", "account.password_reset",
+                             "account.password_link_withdraw", "account.password_link_issue"]
+    finally:
+        engine.dispose()
 
 
 def test_demo_accounts_one_per_role_with_the_documented_password(

@@ -91,16 +91,18 @@ def test_list_filters_and_sorting(client: TestClient, db_session: Session) -> No
     assert client.get(url, params={"status": "pending"}).status_code == 422
 
 
-def test_detail_shows_evidence_and_history(client: TestClient, db_session: Session) -> None:
+def test_detail_shows_evidence_and_history(
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+) -> None:
     org = seed.organisation(db_session)
     ahead = date(2030, 9, 2)  # after today, so that today's reconciliation stays out of it
     worker, _ = seed.nqsw(db_session, org, start=ahead)
     seed.load(db_session, worker, 5, start=ahead)
-    case = seed.case(db_session, opened_on=ahead)
+    case = seed.case(db_session, opened_on=ahead, team_id=org.team_id)
     db_session.commit()
-    written = client.post("/api/v1/allocations", json={
+    written = client_as(org.senior_manager).post("/api/v1/allocations", json={
         "case_id": case.id, "worker_id": worker.id, "start_date": "2030-10-06",
-        "override_reason": "Agreed cover", "allocated_by_id": org.senior_manager.id,
+        "override_reason": "Agreed cover",
     }).json()
     breach_id = next(b["id"] for b in written["breaches"] if b["rule_id"] == "caseload-cap")
     detail = client.get(f"/api/v1/breaches/{breach_id}")
@@ -115,7 +117,7 @@ def test_detail_shows_evidence_and_history(client: TestClient, db_session: Sessi
 
 
 def test_acknowledging_needs_a_note_and_an_open_breach(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, enrolment = seed.nqsw(db_session, org, start=START)
@@ -129,8 +131,8 @@ def test_acknowledging_needs_a_note_and_an_open_breach(
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "note"]
     missing = client.post(url, json={})
     assert missing.status_code == 422
-    acked = client.post(url, json={"note": "Two cases move to Ada on Monday",
-                                   "actor_id": org.team_manager.id, "on": "2026-11-03"})
+    acked = client_as(org.team_manager).post(url, json={
+        "note": "Two cases move to Ada on Monday", "on": "2026-11-03"})
     assert acked.status_code == 200, acked.text
     body = acked.json()
     assert body["status"] == "acknowledged"
@@ -144,11 +146,12 @@ def test_acknowledging_needs_a_note_and_an_open_breach(
                        json={"note": "x"}).status_code == 404
     audit = db_session.exec(select(AuditEvent).where(AuditEvent.action == "breach.acknowledge",
                                                      AuditEvent.entity_id == str(breach.id)))
-    assert len(audit.all()) == 1
+    # One acknowledgement, in the name of the team manager who was signed in.
+    assert [e.actor_id for e in audit.all()] == [org.team_manager.id]
 
 
 def test_exception_needs_the_right_approver_a_reason_and_an_expiry(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, enrolment = seed.nqsw(db_session, org, start=START)
@@ -156,29 +159,33 @@ def test_exception_needs_the_right_approver_a_reason_and_an_expiry(
     db_session.commit()
     url = f"/api/v1/breaches/{breach.id}/exception"
     base = {"reason": "Agreed step-down plan", "expires_on": "2026-12-31", "on": "2026-11-04"}
-    wrong = client.post(url, json={**base, "approver_id": org.team_manager.id})
-    assert wrong.status_code == 422
-    assert wrong.json()["detail"][0]["loc"] == ["body", "approver_id"]
-    unknown = client.post(url, json={**base, "approver_id": 999999})
-    assert unknown.status_code == 422
-    past = client.post(url, json={**base, "approver_id": org.senior_manager.id,
-                                  "expires_on": "2026-11-01"})
+    # The approver is whoever is signed in: a team manager may not, nor an account that
+    # is not a person at all.
+    wrong = client_as(org.team_manager).post(url, json=base)
+    assert wrong.status_code == 403
+    nobody = client.post(url, json=base)
+    assert nobody.status_code == 403 and nobody.json()["detail"][0]["type"] == "forbidden"
+    senior = client_as(org.senior_manager)
+    past = senior.post(url, json={**base, "expires_on": "2026-11-01"})
     assert past.status_code == 422 and past.json()["detail"][0]["loc"] == ["body", "expires_on"]
-    no_reason = client.post(url, json={**base, "approver_id": org.senior_manager.id,
-                                       "reason": ""})
+    no_reason = senior.post(url, json={**base, "reason": ""})
     assert no_reason.status_code == 422
-    granted = client.post(url, json={**base, "approver_id": org.coordinator.id})
+    granted = client_as(org.coordinator).post(url, json=base)
     assert granted.status_code == 200, granted.text
     body = granted.json()
     assert body["status"] == "excepted" and body["exception_expires_on"] == "2026-12-31"
     assert body["exception_approver_id"] == org.coordinator.id
     assert body["history"][-1]["action"] == "excepted"
+    assert body["history"][-1]["actor_id"] == org.coordinator.id
     events = db_session.exec(select(BreachEvent).where(BreachEvent.breach_id == breach.id)).all()
     assert [e.action for e in events] == ["excepted"]
+    audit = db_session.exec(select(AuditEvent).where(AuditEvent.action == "breach.exception",
+                                                     AuditEvent.entity_id == str(breach.id)))
+    assert [e.actor_id for e in audit.all()] == [org.coordinator.id]
 
 
 def test_acting_on_a_breach_before_it_opened_is_422_naming_on(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, enrolment = seed.nqsw(db_session, org, start=START)
@@ -189,9 +196,10 @@ def test_acting_on_a_breach_before_it_opened_is_422_naming_on(
     assert early.status_code == 422
     assert early.json()["detail"][0]["loc"] == ["body", "on"]
     assert "2026-11-02" in early.json()["detail"][0]["msg"]
-    excepted = client.post(f"/api/v1/breaches/{breach.id}/exception", json={
-        "approver_id": org.senior_manager.id, "reason": "Agreed", "expires_on": "2026-12-31",
-        "on": "2026-10-30"})
+    excepted = client_as(org.senior_manager).post(f"/api/v1/breaches/{breach.id}/exception",
+                                                  json={"reason": "Agreed",
+                                                        "expires_on": "2026-12-31",
+                                                        "on": "2026-10-30"})
     assert excepted.status_code == 422
     assert excepted.json()["detail"][0]["loc"] == ["body", "on"]
     # The day it opened is fine.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
-from .test_diary import book, make_nqsw, make_staff
+from .test_diary import book, make_nqsw, managed_team, signed_in_as
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -27,9 +29,11 @@ def events_of(text: bytes) -> dict[str, icalendar.Event]:
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
 
 
-def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient) -> None:
-    nqsw = make_nqsw(client, start="2026-01-05")
-    manager = make_staff(client, "team_manager")
+def test_the_feed_round_trips_through_icalendar(
+    app: FastAPI, client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    team, manager = managed_team(client)
+    nqsw = make_nqsw(client, start="2026-01-05", team_id=team)
     full = book(client, nqsw, "2026-01-14", on="2026-01-05", purpose="training")
     half = book(client, nqsw, "2026-01-15", on="2026-01-05", length="half_day", half="pm")
     # Timed bookings either side of both clock changes (29 March and 25 October 2026)
@@ -40,8 +44,9 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
         for day in ("2026-03-27", "2026-03-30", "2026-10-23", "2026-10-26")
     }
     cancelled = book(client, nqsw, "2026-02-04", on="2026-01-05")
-    client.post(f"/api/v1/nqsws/{nqsw}/diary/{cancelled['id']}/cancel",
-                json={"cancelled_by_id": manager, "reason": "Court", "on": "2026-01-20"})
+    as_manager = signed_in_as(client_as, db_session, manager)
+    assert as_manager.post(f"/api/v1/nqsws/{nqsw}/diary/{cancelled['id']}/cancel",
+                           json={"reason": "Court", "on": "2026-01-20"}).status_code == 200
     session = client.post(f"/api/v1/nqsws/{nqsw}/supervision",
                           json={"day": "2026-03-30", "start_time": "14:00:00",
                                 "supervisor_id": manager, "minutes": 90},
@@ -141,11 +146,11 @@ def test_the_feed_round_trips_through_icalendar(app: FastAPI, client: TestClient
 
 
 def test_a_moved_or_cancelled_booking_changes_sequence_and_last_modified(
-    client: TestClient,
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     """Subscribed calendars notice a change by SEQUENCE and LAST-MODIFIED."""
-    nqsw = make_nqsw(client, start="2026-01-05")
-    manager = make_staff(client, "team_manager")
+    team, manager = managed_team(client)
+    nqsw = make_nqsw(client, start="2026-01-05", team_id=team)
     entry = book(client, nqsw, "2026-02-11", on="2026-01-05")
     _, feed = new_feed(client, nqsw)
     uid = next(u for u in events_of(client.get(feed, params={"on": "2026-01-05"}).content)
@@ -163,9 +168,9 @@ def test_a_moved_or_cancelled_booking_changes_sequence_and_last_modified(
     assert int(second["SEQUENCE"]) == 1
     assert second.decoded("DTSTART") == date(2026, 2, 12)
     assert second.decoded("LAST-MODIFIED") >= first.decoded("LAST-MODIFIED")
-    cancelled = client.post(f"/api/v1/nqsws/{nqsw}/diary/{entry['id']}/cancel",
-                            json={"cancelled_by_id": manager, "reason": "Duty cover"},
-                            params={"on": "2026-01-06"})
+    cancelled = signed_in_as(client_as, db_session, manager).post(
+        f"/api/v1/nqsws/{nqsw}/diary/{entry['id']}/cancel", json={"reason": "Duty cover"},
+        params={"on": "2026-01-06"})
     assert cancelled.status_code == 200, cancelled.text
     third = seen()
     assert (int(third["SEQUENCE"]), str(third["STATUS"])) == (2, "CANCELLED")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from itertools import count
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.models import AuditEvent, Notification
+from app.models import AuditEvent, Notification, Staff
 
 _emails = count(1)
 
@@ -29,14 +30,37 @@ def make_staff(client: TestClient, role: str, **extra: Any) -> int:
 
 
 def make_nqsw(client: TestClient, *, start: str = "2026-09-01", programme: str = "asye",
-              contracted_hours: float = 37.0, fte: float = 1.0) -> int:
+              contracted_hours: float = 37.0, fte: float = 1.0,
+              team_id: int | None = None) -> int:
     body = {"name": f"Nadia {next(_emails)}", "email": f"nqsw{next(_emails)}@example.org",
             "programme": programme, "start_date": start,
-            "contracted_hours": contracted_hours, "fte": fte}
+            "contracted_hours": contracted_hours, "fte": fte,
+            **({"team_id": team_id} if team_id is not None else {})}
     # Enrolled as of the start date, so that nothing is evaluated as of the real today.
     response = client.post("/api/v1/nqsws", json=body, params={"on": start})
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
+
+
+def managed_team(client: TestClient) -> tuple[int, int]:
+    """(team id, its team manager's staff id): a team in a new service area, so that a
+    client signed in as that manager reaches the NQSWs placed in it."""
+    area = client.post("/api/v1/service-areas", json={"name": f"Area {next(_emails)}"})
+    assert area.status_code == 201, area.text
+    manager = make_staff(client, "team_manager")
+    team = client.post("/api/v1/teams", json={"name": f"Team {next(_emails)}",
+                                              "service_area_id": area.json()["id"],
+                                              "manager_id": manager})
+    assert team.status_code == 201, team.text
+    return int(team.json()["id"]), manager
+
+
+def signed_in_as(client_as: Callable[..., TestClient], db_session: Session,
+                 staff_id: int) -> TestClient:
+    """A client signed in as the staff member with this id."""
+    staff = db_session.get(Staff, staff_id)
+    assert staff is not None
+    return client_as(staff)
 
 
 def diary_url(staff_id: int, rest: str = "") -> str:
@@ -222,24 +246,34 @@ def test_mark_taken_on_or_after_the_day(client: TestClient) -> None:
     assert summary["remaining"]["hours"] == pytest.approx(summary["entitlement"]["hours"] - 7.4)
 
 
-def test_cancel_and_rebook(client: TestClient, db_session: Session) -> None:
-    nqsw = make_nqsw(client)
-    manager = make_staff(client, "team_manager")
-    colleague = make_staff(client, "social_worker")
+def test_cancel_and_rebook(
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    team, manager = managed_team(client)
+    nqsw = make_nqsw(client, team_id=team)
+    colleague = make_staff(client, "social_worker", team_id=team)
     entry = book(client, nqsw, "2026-12-02", purpose="action_learning")
     url = diary_url(nqsw, f"/{entry['id']}/cancel")
-    refused(client.post(url, json={"cancelled_by_id": nqsw, "reason": "busy week"}),
-            "cancelled_by_id", "only a team manager may cancel protected time")
-    refused(client.post(url, json={"cancelled_by_id": colleague, "reason": "busy week"}),
-            "cancelled_by_id", "is a social worker")
-    refused(client.post(url, json={"cancelled_by_id": manager, "reason": ""}), "reason", "")
-    cancelled = client.post(url, json={"cancelled_by_id": manager,
-                                       "reason": "Court hearing moved to that day"},
-                            params={"on": "2026-11-27"})
+    # Only the team manager, signed in as themselves, cancels: not the NQSW, not a
+    # colleague, not an account that is no person, and never in the manager's name.
+    for caller in (signed_in_as(client_as, db_session, nqsw),
+                   signed_in_as(client_as, db_session, colleague), client):
+        assert caller.post(url, json={"reason": "busy week"}).status_code == 403
+    by_manager = signed_in_as(client_as, db_session, manager)
+    forged = by_manager.post(url, json={"cancelled_by_id": make_staff(client, "team_manager"),
+                                        "reason": "busy week"})
+    assert forged.status_code in (403, 422)
+    assert forged.json()["detail"][0]["loc"] == ["body", "cancelled_by_id"]
+    refused(by_manager.post(url, json={"reason": ""}), "reason", "")
+    cancelled = by_manager.post(url, json={"reason": "Court hearing moved to that day"},
+                                params={"on": "2026-11-27"})
     assert cancelled.status_code == 200, cancelled.text
     body = cancelled.json()
     assert (body["status"], body["cancelled_by_id"], body["cancelled_on"]) == (
         "cancelled", manager, "2026-11-27")
+    audit = db_session.exec(select(AuditEvent).where(
+        AuditEvent.action == "protected_time.cancel", AuditEvent.nqsw_id == nqsw)).all()
+    assert [e.actor_id for e in audit] == [manager]
     assert body["cancel_reason"] == "Court hearing moved to that day"
     told = db_session.exec(
         select(Notification).where(Notification.recipient_id == nqsw,
@@ -269,7 +303,7 @@ def test_cancel_and_rebook(client: TestClient, db_session: Session) -> None:
     not_lost = client.post(diary_url(nqsw), json={"day": "2026-12-11", "purpose": "study",
                                                   "rebooked_from_id": again["id"]})
     refused(not_lost, "rebooked_from_id", "only cancelled or displaced time is rebooked")
-    refused(client.post(url, json={"cancelled_by_id": manager, "reason": "again"}),
+    refused(by_manager.post(url, json={"reason": "again"}),
             ["path", "entry_id"], "only booked time can be cancelled")
     actions = set(db_session.exec(
         select(AuditEvent.action).where(AuditEvent.nqsw_id == nqsw,
@@ -278,12 +312,16 @@ def test_cancel_and_rebook(client: TestClient, db_session: Session) -> None:
     assert {"protected_time.book", "protected_time.cancel"} <= actions
 
 
-def test_a_cancelled_day_left_unbooked_is_reported_by_the_rule(client: TestClient) -> None:
-    nqsw = make_nqsw(client)
-    manager = make_staff(client, "team_manager")
+def test_a_cancelled_day_left_unbooked_is_reported_by_the_rule(
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    team, manager = managed_team(client)
+    nqsw = make_nqsw(client, team_id=team)
     entry = book(client, nqsw, "2026-12-02")
-    client.post(diary_url(nqsw, f"/{entry['id']}/cancel"),
-                json={"cancelled_by_id": manager, "reason": "duty cover", "on": "2026-11-27"})
+    cancelled = signed_in_as(client_as, db_session, manager).post(
+        diary_url(nqsw, f"/{entry['id']}/cancel"),
+        json={"reason": "duty cover", "on": "2026-11-27"})
+    assert cancelled.status_code == 200, cancelled.text
     summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-12-15"}).json()
     rebook = next(c for c in summary["checks"] if c["check"] == "rebooking")
     assert rebook["ok"] is False

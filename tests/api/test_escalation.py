@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from fastapi.testclient import TestClient
@@ -80,15 +81,17 @@ def test_team_manager_told_at_once_then_senior_manager_after_five_working_days(
     assert len(audited) == 1
 
 
-def test_a_severe_rule_tells_both_at_once(client: TestClient, db_session: Session) -> None:
+def test_a_severe_rule_tells_both_at_once(
+    client_as: Callable[..., TestClient], db_session: Session
+) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
-    cp = seed.case(db_session, opened_on=START, category="child_protection_plan")
+    cp = seed.case(db_session, opened_on=START, category="child_protection_plan",
+                   team_id=org.team_id)
     db_session.commit()
-    response = client.post("/api/v1/allocations", json={
+    response = client_as(org.senior_manager).post("/api/v1/allocations", json={
         "case_id": cp.id, "worker_id": worker.id, "start_date": "2037-11-10",
-        "override_reason": "No AP available this week; reviewed daily",
-        "allocated_by_id": org.senior_manager.id})
+        "override_reason": "No AP available this week; reviewed daily"})
     assert response.status_code == 201, response.text
     gate = db_session.exec(select(Breach).where(
         Breach.staff_id == worker.id, Breach.rule_id == "complexity-gate")).one()
@@ -127,7 +130,7 @@ def test_a_severe_breach_found_by_the_sweep_goes_to_both_at_once(
 
 
 def test_acknowledged_breaches_still_climb_excepted_ones_do_not(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     acked_id = over_cap(db_session, org)
@@ -136,8 +139,8 @@ def test_acknowledged_breaches_still_climb_excepted_ones_do_not(
     acked, excepted = cap_breach(db_session, acked_id), cap_breach(db_session, excepted_id)
     assert client.post(f"/api/v1/breaches/{acked.id}/acknowledge", json={
         "note": "Moving a case next week", "on": "2037-11-17"}).status_code == 200
-    assert client.post(f"/api/v1/breaches/{excepted.id}/exception", json={
-        "approver_id": org.senior_manager.id, "reason": "Agreed until cover starts",
+    assert client_as(org.senior_manager).post(f"/api/v1/breaches/{excepted.id}/exception", json={
+        "reason": "Agreed until cover starts",
         "expires_on": "2038-01-31", "on": "2037-11-17"}).status_code == 200
     sweep(client, "2037-11-23")
     db_session.refresh(acked)

@@ -103,9 +103,13 @@ PAGE_EXPECT: dict[str, str] = {
     "POST /nqsws/{staff_id}/programme/sign-off": MANAGE,
     "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/approve": MANAGE,
     "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/revoke": MANAGE,
+    # A set-password link is its own credential: an unknown one is 404 for everyone.
+    "GET /set-password/{token}": "404 404 404 404 404 404 404",
+    "POST /set-password/{token}": "404 404 404 404 404 404 404",
 }
 # Signed-out outcomes of the public pages (every other page sends the visitor to sign in).
-PUBLIC = {"GET /login": "200", "POST /login": "ok", "POST /logout": "ok"}
+PUBLIC = {"GET /login": "200", "POST /login": "ok", "POST /logout": "ok",
+          "GET /set-password/{token}": "404", "POST /set-password/{token}": "404"}
 # Records a page names in its query or its form rather than its path (world keys).
 QUERY = {
     "GET /allocate": {"worker_id": "staff_id"},
@@ -212,7 +216,7 @@ def _page_world(session: Session, app: FastAPI, anonymous: TestClient) -> PageWo
 # ---- asking -------------------------------------------------------------------------------
 
 
-def _ids(pw: PageWorld, family: Family, role: str) -> dict[str, int]:
+def _ids(pw: PageWorld, family: Family, role: str) -> dict[str, int | str]:
     world = pw.world
     mine = family is world.own
     return {
@@ -222,6 +226,7 @@ def _ids(pw: PageWorld, family: Family, role: str) -> dict[str, int]:
         "session_id": family.supervision,
         "sign_off_id": family.sign_off,
         "notification_id": world.notifications[role if mine else "other"],
+        "token": "rfl_not-a-real-link",
     }
 
 

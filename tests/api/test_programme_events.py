@@ -210,10 +210,14 @@ def test_a_sign_off_counts_only_once_both_managers_approve(
     # Not in force yet: nothing is re-evaluated and the rules still apply.
     assert breach_status(db_session, nqsw, "cp-coworking") == "open"
     assert db_session.get(SignOff, proposal["id"]) is not None
-    # The recorder cannot approve twice; the senior manager's approval puts it in force.
+    # The recorder cannot approve their own request (403); the senior manager's approval
+    # puts it in force.
     again = manager.post(url(nqsw, f"/sign-offs/{proposal['id']}/approve"))
-    assert again.status_code == 409, again.text
-    assert again.json()["detail"][0]["loc"] == ["path", "sign_off_id"]
+    assert again.status_code == 403, again.text
+    refusal = again.json()["detail"][0]
+    assert refusal["loc"] == ["path", "sign_off_id"] and refusal["type"] == "forbidden"
+    assert refusal["msg"] == ("you recorded this sign-off, so the other manager it names "
+                              "must approve it")
     approved = senior.post(url(nqsw, f"/sign-offs/{proposal['id']}/approve"),
                            params={"on": "2026-07-21"})
     assert approved.status_code == 200, approved.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -9,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent, Breach, Staff
 
-from .test_diary import make_nqsw, make_staff, refused
+from .test_diary import make_nqsw, make_staff, managed_team, refused, signed_in_as
 
 START = "2026-01-05"  # a Monday
 
@@ -90,18 +91,30 @@ def test_refusals(client: TestClient) -> None:
     assert client.get(url(987654)).status_code == 404
 
 
-def test_cancel_a_planned_session(client: TestClient) -> None:
-    nqsw = make_nqsw(client, start=START)
-    manager = make_staff(client, "team_manager")
+def test_cancel_a_planned_session(
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    team, manager = managed_team(client)
+    nqsw = make_nqsw(client, start=START, team_id=team)
     planned = record(client, nqsw, manager, "2026-01-14", start_time="14:00:00")
     cancel = url(nqsw, f"/supervision/{planned['id']}/cancel")
-    done = client.post(cancel, json={"reason": "Manager called to court", "on": "2026-01-13",
-                                     "cancelled_by_id": manager})
+    by_manager = signed_in_as(client_as, db_session, manager)
+    # Nobody cancels in someone else's name, not even by naming them in the body.
+    forged = by_manager.post(cancel, json={"reason": "Manager called to court",
+                                           "cancelled_by_id": make_staff(client, "team_manager")})
+    assert forged.status_code in (403, 422)
+    assert forged.json()["detail"][0]["loc"] == ["body", "cancelled_by_id"]
+    done = by_manager.post(cancel, json={"reason": "Manager called to court",
+                                         "on": "2026-01-13"})
     assert done.status_code == 200, done.text
     body = done.json()
     assert (body["cancelled"], body["cancel_reason"], body["cancelled_on"]) == (
         True, "Manager called to court", "2026-01-13")
-    refused(client.post(cancel, json={"reason": "again"}), ["path", "session_id"],
+    assert body["cancelled_by_id"] == manager
+    audit = db_session.exec(select(AuditEvent).where(
+        AuditEvent.action == "supervision.cancel", AuditEvent.nqsw_id == nqsw)).all()
+    assert [e.actor_id for e in audit] == [manager]
+    refused(by_manager.post(cancel, json={"reason": "again"}), ["path", "session_id"],
             "already cancelled")
     recorded_cancelled = record(client, nqsw, manager, "2026-01-15", cancelled=True,
                                 cancel_reason="Team crisis")

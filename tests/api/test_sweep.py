@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -125,7 +126,7 @@ def test_a_sign_off_resolves_the_child_protection_breaches_as_sign_off(
 
 
 def test_an_expired_exception_reopens_the_day_after_expiry(
-    client: TestClient, db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
 ) -> None:
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
@@ -134,9 +135,10 @@ def test_an_expired_exception_reopens_the_day_after_expiry(
     sweep(client, "2026-10-05")
     [breach] = [b for b in caseload_breaches(db_session, worker.id)  # type: ignore[arg-type]
                 if b.rule_id == "caseload-cap"]
-    granted = client.post(f"/api/v1/breaches/{breach.id}/exception", json={
-        "approver_id": org.senior_manager.id, "reason": "Team recovery plan agreed",
-        "expires_on": "2026-10-20", "on": "2026-10-06"})
+    granted = client_as(org.senior_manager).post(f"/api/v1/breaches/{breach.id}/exception",
+                                                 json={"reason": "Team recovery plan agreed",
+                                                       "expires_on": "2026-10-20",
+                                                       "on": "2026-10-06"})
     assert granted.status_code == 200
     sweep(client, "2026-10-20")
     db_session.refresh(breach)

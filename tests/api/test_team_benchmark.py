@@ -68,3 +68,39 @@ def test_too_few_comparable_workers_fall_back_to_the_fixed_benchmark(
     nqsw, _ = seed.nqsw(db_session, org, start=START)
     db_session.flush()
     assert _snapshot(db_session, nqsw.id, policies).benchmark_load is None  # type: ignore[arg-type]
+
+
+def test_a_later_change_of_fte_or_team_leaves_an_earlier_benchmark_alone(
+    db_session: Session, policies: object
+) -> None:
+    """The benchmark as of a date reads each worker's team and FTE *on that date*: a dated
+    change from a later day (a move to another team, fewer hours) changes the benchmark
+    from that day, never the days before it."""
+    from datetime import timedelta
+
+    from app.models import Team
+    from app.services.history import change_staff_terms
+
+    org = seed.organisation(db_session)
+    workers = []
+    for count in (6, 8, 10):
+        worker = seed.person(db_session, "social_worker", team_id=org.team_id,
+                             experienced=True)
+        seed.load(db_session, worker, count, start=START)
+        workers.append(worker)
+    home = db_session.get(Team, org.team_id)
+    assert home is not None
+    other_team = Team(name="Elsewhere", service_area_id=home.service_area_id)
+    db_session.add(other_team)
+    nqsw, _ = seed.nqsw(db_session, org, start=START)
+    db_session.flush()
+    before = _snapshot(db_session, nqsw.id, policies).benchmark_load  # type: ignore[arg-type]
+    assert before == pytest.approx(8 * PER_CASE + STABLE)
+
+    later = ON + timedelta(days=14)
+    change_staff_terms(db_session, workers[1], {"fte": 0.5}, later)
+    change_staff_terms(db_session, workers[2], {"team_id": other_team.id}, later)
+    db_session.flush()
+    assert _snapshot(db_session, nqsw.id, policies).benchmark_load == pytest.approx(before)  # type: ignore[arg-type]
+    moved = load_snapshot(db_session, nqsw.id, later, policies=policies)  # type: ignore[arg-type]
+    assert moved is not None and moved.benchmark_load != pytest.approx(before)

@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.models import Staff
+
 STAFF = {"name": "Val", "email": "val@example.org", "role": "social_worker",
          "start_date": "2026-01-05"}
 NQSW = {"name": "Nia", "email": "nia@example.org", "programme": "asye",
@@ -30,7 +32,19 @@ def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(client: TestClient) -> dict[str, int]:
+def coordinator(client: TestClient, client_as: Callable[..., TestClient],
+                db_session: Session) -> tuple[int, TestClient]:
+    """The ASYE coordinator and a client signed in as them: an adjustment is approved by
+    whoever sends it, so the adjustment rows are sent by someone who may approve one."""
+    made = client.post("/api/v1/staff", json=with_(
+        STAFF, email="co@example.org", role="asye_coordinator")).json()
+    staff = db_session.get(Staff, made["id"])
+    assert staff is not None
+    return made["id"], client_as(staff)
+
+
+@pytest.fixture
+def world(client: TestClient, coordinator: tuple[int, TestClient]) -> dict[str, int]:
     """One of everything, so that rows can refer to records that exist."""
     area = client.post("/api/v1/service-areas", json={"name": "V area"}).json()["id"]
     team = client.post("/api/v1/teams", json={"name": "V team", "service_area_id": area}).json()
@@ -39,10 +53,12 @@ def world(client: TestClient) -> dict[str, int]:
     staff = client.post("/api/v1/staff", json=with_(STAFF, email="taken@example.org")).json()
     nqsw = client.post("/api/v1/nqsws", json=with_(NQSW, email="n1@example.org")).json()
     case = client.post("/api/v1/cases", json=with_(CASE, reference="V-1")).json()
-    adjustment = client.post(f"/api/v1/nqsws/{nqsw['id']}/adjustments",
-                             json={**ADJUSTMENT, "approved_by_id": senior["id"]}).json()
+    coordinator_id, approver = coordinator
+    adjustment = approver.post(f"/api/v1/nqsws/{nqsw['id']}/adjustments", json=ADJUSTMENT)
+    assert adjustment.status_code == 201, adjustment.text
     return {"area": area, "team": team["id"], "senior": senior["id"], "staff": staff["id"],
-            "nqsw": nqsw["id"], "case": case["id"], "adjustment": adjustment["id"]}
+            "nqsw": nqsw["id"], "case": case["id"], "adjustment": adjustment.json()["id"],
+            "coordinator": coordinator_id}
 
 
 # (method, path, json body, query, status, loc of the first error)
@@ -129,25 +145,21 @@ ROWS: list[tuple[str, str, Any, dict[str, Any] | None, int, list[str]]] = [
     ("POST", "/cases/{case}/close", {"on": "2025-12-31"}, None, 422, ["body", "on"]),
     ("POST", "/cases/{case}/close", {"on": 5}, None, 422, ["body", "on"]),
     ("POST", "/cases/987654/close", {"on": "2026-12-31"}, None, 404, ["path", "id"]),
-    # adjustments
-    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id="{staff}"), None,
-     422, ["body", "approved_by_id"]),
-    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id=987654), None,
-     422, ["body", "approved_by_id"]),
-    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id="{senior}",
-                                                valid_to="2026-01-31"), None,
+    # adjustments (sent by the coordinator: see the `coordinator` fixture); who approved is
+    # never an input: naming someone else is refused, naming oneself is not a field
+    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id="{senior}"), None,
+     403, ["body", "approved_by_id"]),
+    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id="{coordinator}"),
+     None, 422, ["body", "approved_by_id"]),
+    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, valid_to="2026-01-31"), None,
      422, ["body", "valid_to"]),
-    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id="{senior}",
-                                                parameter="caseload-cap.nope"), None,
+    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, parameter="caseload-cap.nope"),
+     None, 422, ["body", "parameter"]),
+    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, value="lots"), None,
      422, ["body", "parameter"]),
-    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id="{senior}",
-                                                value="lots"), None,
-     422, ["body", "parameter"]),
-    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, approved_by_id="{senior}",
-                                                policy_id="nope"), None,
+    ("POST", "/nqsws/{nqsw}/adjustments", with_(ADJUSTMENT, policy_id="nope"), None,
      422, ["body", "policy_id"]),
-    ("POST", "/nqsws/987654/adjustments", with_(ADJUSTMENT, approved_by_id="{senior}"), None,
-     404, ["path", "staff_id"]),
+    ("POST", "/nqsws/987654/adjustments", ADJUSTMENT, None, 404, ["path", "staff_id"]),
     ("POST", "/nqsws/{nqsw}/adjustments/{adjustment}/end", {"on": "2026-01-31"}, None,
      422, ["body", "on"]),
     ("POST", "/nqsws/{nqsw}/adjustments/987654/end", {"on": "2026-03-31"}, None,
@@ -226,6 +238,7 @@ def _fill(value: Any, ids: dict[str, int]) -> Any:
 )
 def test_bad_input_is_refused_with_the_field(
     client: TestClient,
+    coordinator: tuple[int, TestClient],
     world: dict[str, int],
     method: str,
     path: str,
@@ -235,7 +248,8 @@ def test_bad_input_is_refused_with_the_field(
     loc: list[str],
 ) -> None:
     url = "/api/v1" + path.format(**world)
-    response = client.request(method, url, json=_fill(body, world), params=query)
+    caller = coordinator[1] if "/adjustments" in path else client
+    response = caller.request(method, url, json=_fill(body, world), params=query)
     assert response.status_code == status, response.text
     if loc:
         detail = response.json()["detail"]

