@@ -122,9 +122,9 @@ def _check_media_type(request: Request, kind: str | None) -> None:
         if declared in FORM_TYPES:
             return
         expected = "application/x-www-form-urlencoded or multipart/form-data"
-    shown = declared or "no Content-Type"
-    raise _problem(415, ["header", "content-type"],
-                   f"send the body as {expected}, not {shown}", "unsupported_media_type")
+    said = f"not {declared}" if declared else "with a Content-Type header saying so"
+    raise _problem(415, ["header", "content-type"], f"send the body as {expected}, {said}",
+                   "unsupported_media_type")
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -110,11 +110,19 @@ class Year:
         self.emails = emails
 
     def sign_in_everyone(self) -> None:
-        """Each person gets an account and signs in as anyone would."""
+        """Each person gets an account, chooses a password from the emailed link and signs
+        in, as anyone would."""
+        from tests.api.test_set_password_links import choose, queued_link
+
         for who, email in self.emails.items():
             made = self.client.post("/api/v1/accounts", headers=self.admin, json={
-                "email": email, "staff_id": self.ids[who], "password": PASSWORD})
+                "email": email, "staff_id": self.ids[who]})
             assert made.status_code == 201, made.text
+            with Session(self.engine) as session:
+                link = queued_link(session, email)
+            chosen = choose(self.client, link, PASSWORD)
+            assert chosen.status_code in (200, 303), chosen.text
+            self.client.cookies.clear()
             signed = self.client.post("/api/v1/auth/token",
                                       data={"username": email, "password": PASSWORD})
             assert signed.status_code == 200, signed.text
