@@ -50,6 +50,14 @@ class NotFound(DomainError):
         super().__init__(f"{what} {ident} not found", field=field or ["path", "id"])
 
 
+class Forbidden(DomainError):
+    """403: the person signed in may not make this decision (their role, or a decision
+    the organisation wants a second person to make), in the service's one error shape."""
+
+    status_code = 403
+    error_type = "forbidden"
+
+
 class Conflict(DomainError):
     status_code = 409
     error_type = "conflict"

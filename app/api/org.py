@@ -17,6 +17,7 @@ from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.models import ServiceArea, Team
+from app.repositories.base import get_or_404
 from app.schemas.common import GivenOnQuery, OnQuery, Page, PathId, effective_on
 from app.schemas.org import (
     CloseRequest,
@@ -29,7 +30,6 @@ from app.schemas.org import (
 )
 from app.schemas.staff import id_query
 from app.services import org
-from app.services.common import get_or_404
 
 router = APIRouter(route_class=BoundaryRoute, tags=["organisation"])
 

@@ -46,7 +46,7 @@ from app.models import (
     SupervisionSession,
     Team,
 )
-from app.services.rows import read, read_first, table
+from app.repositories.base import read, read_first, table
 
 # ---- accounts and credentials ------------------------------------------------------
 
@@ -240,7 +240,7 @@ CASE, AREA, TEAM, TEAM_MEMBER, SUPPORTED = "case", "area", "team", "member", "su
 OPEN_ENROLMENT_STATUSES = ("active", "paused")
 
 # Statements below are built once with bound parameters and read as plain rows
-# (app.services.rows): they run on nearly every API request.
+# (app.repositories.base): they run on nearly every API request.
 _ALLOCATION, _ENROLMENT = table(Allocation), table(Enrolment)
 _TEAM, _AREA, _CASE = table(Team), table(ServiceArea), table(Case)
 _ME: BindParameter[Any] = bindparam("me")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.models import Adjustment, Breach, BreachEvent, Enrolment, Staff
 from app.models.base import Role
 from app.models.breach import UNRESOLVED_STATUSES
@@ -25,7 +25,6 @@ from app.policy.separation import DEFAULT_SEPARATION, Duty
 from app.schemas.adjustment import AdjustmentCreate
 from app.services import audit, workload_events
 from app.services.breaches import OVERRIDE_ACTIONS
-from app.services.common import Forbidden
 from app.services.enrolments import OPEN_STATUSES, latest_enrolment
 from app.wording import a_role
 

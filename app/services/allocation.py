@@ -46,6 +46,7 @@ from app.models.breach import Breach
 from app.policy.engine import evaluate, evaluate_proposal
 from app.policy.findings import Finding, Outcome
 from app.policy.snapshot import CaseLoadItem, Snapshot
+from app.repositories.base import get_or_404, paginate
 from app.services import audit
 from app.services.allocation_period import (
     Dated,
@@ -54,7 +55,6 @@ from app.services.allocation_period import (
     period_stop,
     snapshots_over,
 )
-from app.services.common import get_or_404, paginate
 from app.services.reconcile import (
     Cause,
     Override,

@@ -67,7 +67,7 @@ from app.models import (
 from app.policy.programme import boundary_for
 from app.policy.snapshot import Snapshot
 from app.policy.vocabulary import PROGRAMME_MONTHS, Programme
-from app.services.rows import read, table
+from app.repositories.base import read, table
 
 OPEN_END_MARGIN = timedelta(days=183)
 OPEN_END_HORIZON = timedelta(days=731)

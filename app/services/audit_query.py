@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import DomainError, NotFound
 from app.models import AuditEvent
-from app.services.common import get_or_404, paginate
+from app.repositories.base import get_or_404, paginate
 
 
 def _start_of(day: date, tz: ZoneInfo) -> datetime:

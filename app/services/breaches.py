@@ -26,12 +26,11 @@ from sqlmodel import Session, col, select
 from app.auth import scope as access_scope
 from app.auth.reach import Reach
 from app.clock import now_utc
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.models import Breach, BreachEvent, Staff, Team
 from app.models.breach import UNRESOLVED_STATUSES, BreachStatus
 from app.policy.separation import DEFAULT_SEPARATION, Duty, Separation
 from app.services import audit
-from app.services.common import Forbidden
 from app.services.escalation import add_event
 from app.services.working_days import working_days_between
 from app.wording import a_role

@@ -19,9 +19,10 @@ from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
 from app.models import Allocation, Case, Staff, Team
 from app.models.base import CaseCategory, Role
+from app.repositories.base import get_or_404, paginate, require_exists
 from app.schemas.case import CaseCreate, CaseUpdate
 from app.services import audit, workload_events
-from app.services.common import apply_changes, get_or_404, paginate, require_exists
+from app.services.changes import apply_changes
 from app.services.history import CASE_TERM_FIELDS, change_case_facts
 
 

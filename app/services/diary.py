@@ -17,7 +17,7 @@ import holidays
 from sqlmodel import Session, SQLModel, col, select
 
 from app.clock import now_utc
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.models import Adjustment, AuditEvent, Enrolment, Pause, Staff
 from app.models.base import PROGRAMME_MONTHS, Role
 from app.models.diary import (
@@ -29,6 +29,7 @@ from app.policy import entitlement
 from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
 from app.policy.rules import protected_time as rule_kind
 from app.policy.snapshot import AdjustmentRecord, Snapshot
+from app.repositories.base import paginate
 from app.schemas.diary import (
     MIN_HOURS,
     ProtectedTimeCancel,
@@ -36,7 +37,6 @@ from app.schemas.diary import (
     ProtectedTimeMove,
 )
 from app.services import audit, notify
-from app.services.common import Forbidden, paginate
 from app.services.diary_facts import load_diary_facts
 from app.services.enrolments import pause_spans
 from app.services.history import earlier_working_patterns

@@ -4,7 +4,7 @@ The snapshot loader (`app.services.snapshots`) calls `load_diary_facts` for ever
 it loads at once, so this issues one statement (the three tables in a UNION ALL, in
 chunks for very long id lists) whatever the number of NQSWs, never one per person. It
 reads plain rows of the columns the engine needs, with a statement built once
-(app.services.rows), not ORM objects: an NQSW has a hundred or more diary rows and every
+(app.repositories.base), not ORM objects: an NQSW has a hundred or more diary rows and every
 what-if check reads them, so building an ORM object per row would cost more than the
 query itself.
 """
@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from app.models.diary import ProtectedTime, ReviewPoint, SupervisionSession
 from app.policy.snapshot import ProtectedTimeEntry, ReviewRecord, SupervisionRecord
-from app.services.rows import read, table
+from app.repositories.base import read, table
 
 # SQLite limits bound parameters; the same chunk size as the snapshot loader.
 CHUNK = 900
@@ -69,7 +69,7 @@ def _booking(row: Any, rebooked: set[int]) -> ProtectedTimeEntry:
     )
 
 
-# Built once, with bound parameters, run as plain rows (app.services.rows).
+# Built once, with bound parameters, run as plain rows (app.repositories.base).
 _BOOKING, _SESSION, _REVIEW = table(ProtectedTime), table(SupervisionSession), table(ReviewPoint)
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _ON: BindParameter[Any] = bindparam("on", type_=Date)

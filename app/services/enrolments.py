@@ -37,6 +37,7 @@ from app.policy.programme import (
 )
 from app.policy.rules.supervision import review_due_date, review_months
 from app.policy.snapshot import PauseSpan, Snapshot
+from app.repositories.base import get_or_404, paginate
 from app.schemas.enrolment import (
     EnrolmentCreate,
     EnrolmentStatusOn,
@@ -48,7 +49,7 @@ from app.schemas.enrolment import (
 )
 from app.schemas.staff import implausible_pattern
 from app.services import audit, workload_events
-from app.services.common import apply_changes, get_or_404, paginate
+from app.services.changes import apply_changes
 from app.services.history import change_staff_terms, staff_terms_on
 from app.services.org import require_open_team
 from app.services.snapshots import HOLIDAY_YEARS_AHEAD, bank_holidays_between

@@ -25,8 +25,8 @@ from app.clock import now_utc, today
 from app.errors import NotFound
 from app.models import Notification, NotificationPreference, OutboxMessage, Staff
 from app.models.notification import Delivery
+from app.repositories.base import paginate, require_exists
 from app.services import audit
-from app.services.common import paginate, require_exists
 from app.settings import PROJECT_ROOT, get_settings
 
 log = logging.getLogger(__name__)

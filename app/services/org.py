@@ -18,9 +18,10 @@ from sqlmodel import Session, SQLModel, col, select
 from app.errors import Conflict, DomainError
 from app.models import ServiceArea, Staff, Team
 from app.models.base import Role
+from app.repositories.base import get_or_404, paginate, require_exists
 from app.schemas.org import ServiceAreaCreate, ServiceAreaUpdate, TeamCreate, TeamUpdate
 from app.services import audit
-from app.services.common import apply_changes, get_or_404, paginate, require_exists
+from app.services.changes import apply_changes
 
 
 def open_on(closed_on: Any, on: date) -> ColumnElement[bool]:

@@ -68,9 +68,9 @@ from app.policy.snapshot import (
     SignOffRecord,
     Snapshot,
 )
+from app.repositories.base import read, table
 from app.services.diary_facts import load_diary_facts
 from app.services.history import staff_terms_on
-from app.services.rows import read, table
 
 # SQLite limits the number of bound parameters; chunking also keeps plans simple.
 CHUNK = 900
@@ -253,7 +253,7 @@ def _status_on(pauses: tuple[PauseSpan, ...], on: date) -> str:
 
 
 # Every loader below runs a statement built once, with bound parameters, as plain Core
-# rows (app.services.rows): a snapshot is read on every what-if check and every write,
+# rows (app.repositories.base): a snapshot is read on every what-if check and every write,
 # and building statements and ORM objects on each call would cost more than the queries.
 _ENROLMENT, _STAFF, _PAUSE = table(Enrolment), table(Staff), table(Pause)
 _SIGN_OFF, _ADJUSTMENT = table(SignOff), table(Adjustment)

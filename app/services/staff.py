@@ -13,9 +13,10 @@ from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
 from app.models import Staff, Team
 from app.models.base import Role
+from app.repositories.base import get_or_404, paginate
 from app.schemas.staff import StaffCreate, StaffUpdate, implausible_pattern
 from app.services import audit, workload_events
-from app.services.common import apply_changes, get_or_404, paginate
+from app.services.changes import apply_changes
 from app.services.history import STAFF_TERM_FIELDS, change_staff_terms, staff_terms_on
 from app.services.org import require_open_team
 

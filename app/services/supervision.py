@@ -19,9 +19,9 @@ from app.models.diary import ReviewPoint, SupervisionKind, SupervisionSession
 from app.policy.programme import Clock
 from app.policy.rules import supervision as rule_kind
 from app.policy.rules.supervision import KIND_WORDS
+from app.repositories.base import paginate
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
 from app.services import audit
-from app.services.common import paginate
 from app.services.diary import (
     WEEKDAYS,
     DiaryContext,
