@@ -40,6 +40,7 @@ browser:
 ## test: the whole suite against SQLite and PostgreSQL (embedded server unless TEST_POSTGRES_URL/DATABASE_URL is set).
 test: install-dev browser
 	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/mypy app/policy app/repositories app/services app/jobs
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install-dev

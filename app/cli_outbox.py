@@ -28,7 +28,7 @@ def deliver(
     limit: int | None = typer.Option(None, min=1, help="Send at most this many messages."),
 ) -> None:
     """Send every email that is due now (retries included), then exit."""
-    from app.services.outbox import deliver_due
+    from app.jobs.outbox import deliver_due
 
     engine, settings = _engine_and_settings()
     try:
@@ -46,7 +46,7 @@ def deliver(
 @outbox_app.command("status")
 def show_status() -> None:
     """How many emails are pending (and due now), sent, and given up on."""
-    from app.services.outbox import status_counts
+    from app.jobs.outbox import status_counts
 
     engine, _settings = _engine_and_settings()
     try:
@@ -62,7 +62,7 @@ def show_status() -> None:
 @outbox_app.command("requeue")
 def requeue() -> None:
     """Give every email that was given up on a fresh set of attempts."""
-    from app.services.outbox import requeue_failed
+    from app.jobs.outbox import requeue_failed
 
     engine, _settings = _engine_and_settings()
     try:
@@ -79,11 +79,8 @@ def digest(
     ),
 ) -> None:
     """Build the daily digest emails for a day now (normally the scheduler does this)."""
-    from sqlmodel import Session
-
     from app.clock import today
-    from app.db import write_bind
-    from app.services.digest import build_digests
+    from app.jobs.digest import build_digests_for_day
 
     try:
         on = date.fromisoformat(day) if day else today() - timedelta(days=1)
@@ -92,9 +89,7 @@ def digest(
         raise typer.Exit(2) from exc
     engine, settings = _engine_and_settings()
     try:
-        with Session(write_bind(engine)) as session:
-            created = build_digests(session, on, settings=settings)
-            session.commit()
+        created = build_digests_for_day(engine, on, settings)
     finally:
         engine.dispose()
     typer.echo(f"queued {len(created)} digest emails for {on}")

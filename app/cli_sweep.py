@@ -30,8 +30,8 @@ def sweep(
     from app.cli import load_settings
     from app.clock import today
     from app.db import make_engine
+    from app.jobs.scheduler import sweep_once
     from app.policy.registry import PolicyFileError, load_policy_set
-    from app.services.scheduler import sweep_once
 
     day = _parse_date(as_of) or today()
     settings = load_settings()

@@ -44,17 +44,13 @@ SendLink = typer.Option(
 def _session() -> Iterator[Session]:
     """One transaction for the command: committed when it succeeds, rolled back if not."""
     from app.cli import load_settings
-    from app.db import make_engine, write_bind
+    from app.db import make_engine
+    from app.jobs.transaction import transaction
 
     engine = make_engine(load_settings().effective_database_url)
     try:
-        with Session(bind=write_bind(engine), expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with transaction(engine) as session:
+            yield session
     finally:
         engine.dispose()
 
@@ -156,8 +152,8 @@ def reset_password(
     """Set a new password, or with --send-link email a one-time link to choose one; either
     way the account's sessions, tokens and calendar feed URL end at once."""
     from app.auth import accounts
-    from app.auth import repository as repo
     from app.cli import load_settings
+    from app.repositories import account as repo
 
     if send_link and password_stdin:
         _fail("choose --send-link or --password-stdin, not both")
@@ -189,13 +185,13 @@ def set_role(email: str = EmailOption,
     """Change what a person may do (audited); their sessions, tokens and calendar feed URL
     end, so they sign in again under the new role."""
     from app.auth import accounts
-    from app.auth import repository as repo
-    from app.models import Staff
+    from app.repositories import account as repo
+    from app.repositories import staff as staff_repo
 
     def act() -> None:
         with _session() as session:
             account = repo.account_by_email(session, accounts.normalise_email(email))
-            staff = session.get(Staff, account.staff_id) if account and account.staff_id else None
+            staff = staff_repo.person(session, account.staff_id) if account else None
             if staff is None:
                 _fail(f"no account for {email}")
                 return
@@ -209,7 +205,7 @@ def set_role(email: str = EmailOption,
 def deactivate(email: str = EmailOption) -> None:
     """Switch an account off: its sessions, tokens and calendar feed URL stop working at once."""
     from app.auth import accounts
-    from app.auth import repository as repo
+    from app.repositories import account as repo
 
     with _session() as session:
         account = repo.account_by_email(session, accounts.normalise_email(email))
@@ -240,7 +236,7 @@ def deactivate_demo() -> None:
 def list_accounts() -> None:
     """Every account, with its person and role."""
     from app.auth import accounts
-    from app.auth import repository as repo
+    from app.repositories import account as repo
 
     with _session() as session:
         rows, _count = repo.list_accounts(session, limit=100_000, offset=0)

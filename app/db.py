@@ -15,7 +15,7 @@ is how the end of an outage is noticed.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.outage import mark_unreachable_as_disconnect, monitor_of, note_request_start
 
@@ -165,14 +166,26 @@ def open_request_session(request: Request) -> AbstractContextManager[Session]:
     return shared()
 
 
-def request_session(request: Request) -> Iterator[Session]:
-    """The session the boundary opened for this request, else a new one from the provider."""
+async def request_session(request: Request) -> AsyncIterator[Session]:
+    """The session the boundary opened for this request, else a new one from the provider.
+
+    Asynchronous so that handing over the boundary's session costs no trip through the
+    thread pool; opening and closing a session of its own (pages) runs there, since
+    they talk to the database.
+    """
     shared = getattr(request.state, "db_session", None)
     if shared is not None:
         yield shared
         return
-    with open_request_session(request) as session:
+    manager = open_request_session(request)
+    session = await run_in_threadpool(manager.__enter__)
+    try:
         yield session
+    except BaseException as exc:
+        await run_in_threadpool(manager.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    else:
+        await run_in_threadpool(manager.__exit__, None, None, None)
 
 
 # scope="function": commit before the response is sent, so a client that follows a redirect

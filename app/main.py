@@ -20,9 +20,9 @@ from app.api.calendar import feed_router as calendar_feed_router
 from app.auth.install import install_security
 from app.db import check_database, make_engine
 from app.errors import install_error_handlers
+from app.jobs.policy_versions import record_policy_versions
 from app.outage import OUTAGE_TYPE, install_outage_handling, is_outage, retry_after_headers
 from app.policy.registry import PolicySet, load_policy_set
-from app.services.policy_versions import record_policy_versions
 from app.settings import PROJECT_ROOT, Settings, get_settings
 from app.web import install_web_error_handlers, web_router
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.services.scheduler import start_scheduler
+        from app.jobs.scheduler import start_scheduler
         from app.services.workload_events import use_policies
 
         use_policies(app.state.policies, engine=engine)

@@ -235,9 +235,9 @@ def page_session(base_url: str, email: str, password: str) -> str:
 def mint_page_session(engine: Engine, staff_id: int) -> str:
     """A page session issued directly (when no demo sign-in exists for the role): the
     same row and cookie `POST /login` makes, without knowing anyone's password."""
-    from app.auth import repository as repo
     from app.auth import sessions
     from app.models import Account, Staff
+    from app.repositories import account as repo
     from app.settings import Settings
 
     settings = Settings()  # the server's own environment decides the cookie's name

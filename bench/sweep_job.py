@@ -1,7 +1,7 @@
 """A full sweep of the organisation in a fresh process, as `ringfence sweep` runs it.
 
 This is not where the daily sweep normally runs (that is inside each server worker, see
-app/services/scheduler.py, and `POST /api/v1/breaches/sweep`, both measured by
+app/jobs/scheduler.py, and `POST /api/v1/breaches/sweep`, both measured by
 `bench.run` on the running server); it is the sweep's cost on its own, with nothing else
 in the process: the figure an operator running it from cron would see.
 
@@ -28,8 +28,8 @@ from bench.memory import current_rss_mb, own_peak_mb
 def main() -> None:
     url, as_of = sys.argv[1], date.fromisoformat(sys.argv[2])
     from app.db import make_engine
+    from app.jobs.sweep import run_sweep
     from app.policy.registry import load_policy_set
-    from app.services.sweep import run_sweep
     from app.settings import get_settings
 
     engine = make_engine(url)

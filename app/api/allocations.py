@@ -25,12 +25,13 @@ from app.schemas.allocation import (
     FindingPublic,
 )
 from app.schemas.common import Page, PathId, QueryId
-from app.services import allocation as service
+from app.services import allocation_judge, allocation_list, allocation_move, allocation_write
+from app.services.allocation_types import WriteResult
 
 router = APIRouter(route_class=BoundaryRoute, tags=["allocations"])
 
 
-def _written(result: service.WriteResult) -> AllocationWritten:
+def _written(result: WriteResult) -> AllocationWritten:
     base = AllocationPublic.model_validate(result.allocation).model_dump()
     return AllocationWritten(
         **base,
@@ -65,7 +66,7 @@ def create_allocation(
     boundaries, agreements beginning or ending). Each finding says the date it is for.
     The allocation, and any override, is recorded in the name of the person signed in.
     """
-    result = service.create_allocation(
+    result = allocation_write.create_allocation(
         session,
         policies=policies,
         case_id=body.case_id,
@@ -85,7 +86,7 @@ def check_allocation(
 ) -> CheckResult:
     """What-if: would this allocation be allowed from `on` (to `end_date`)? Writes nothing."""
     on = body.on or today()
-    decision = service.check_allocation(
+    decision = allocation_judge.check_allocation(
         session, policies=policies, case_id=body.case_id, worker_id=body.worker_id,
         role=body.role.value, on=on, end=body.end_date,
     )
@@ -110,7 +111,7 @@ def list_allocations(
         date | None, Query(description="Only allocations active on this date (YYYY-MM-DD).")
     ] = None,
 ) -> Page[AllocationPublic]:
-    rows, count = service.list_allocations(
+    rows, count = allocation_list.list_allocations(
         session, limit=page.limit, offset=page.offset, worker_id=worker_id, case_id=case_id,
         role=role.value if role else None, on=on, scope=principal.reach(on),
     )
@@ -119,7 +120,7 @@ def list_allocations(
 
 @router.get("/allocations/{allocation_id}")
 def get_allocation(allocation_id: PathId, session: SessionDep) -> AllocationPublic:
-    return AllocationPublic.model_validate(service.get_allocation(session, allocation_id))
+    return AllocationPublic.model_validate(allocation_list.get_allocation(session, allocation_id))
 
 
 @router.patch(
@@ -140,7 +141,7 @@ def update_allocation(
                               exclude={"on", "override_reason", "end_current_holder"})
     if "role" in changes and changes["role"] is not None:
         changes["role"] = AllocationRole(changes["role"]).value
-    result = service.update_allocation(
+    result = allocation_move.update_allocation(
         session, policies=policies, allocation_id=allocation_id, changes=changes,
         on=body.on or today(), override_reason=body.override_reason,
         actor_id=principal.staff_id, end_current_holder=body.end_current_holder,
@@ -155,7 +156,7 @@ def end_allocation(
 ) -> AllocationWritten:
     """End an allocation from a date (it is kept, never deleted)."""
     body = body or AllocationEnd()
-    result = service.end_allocation(
+    result = allocation_move.end_allocation(
         session, policies=policies, allocation_id=allocation_id, on=body.on or today(),
         reason=body.reason, actor_id=principal.staff_id,
     )

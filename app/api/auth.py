@@ -17,7 +17,6 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep
 from app.auth import accounts, sessions, tokens
-from app.auth import repository as repo
 from app.auth.dependencies import PrincipalDep, client_address, forbidden
 from app.auth.schemas import (
     ADMIN_PASSWORD_REFUSED,
@@ -34,7 +33,8 @@ from app.auth.schemas import (
 )
 from app.db import SessionDep
 from app.errors import DomainError, NotFound
-from app.models import Account, ApiToken, LoginSession
+from app.models import Account
+from app.repositories import account as repo
 from app.schemas.common import Page
 
 router = APIRouter(route_class=BoundaryRoute, tags=["accounts"])
@@ -95,11 +95,11 @@ def issue_token(
 def revoke_current(principal: PrincipalDep, session: SessionDep) -> Response:
     """Sign out: the token (or page session) used for this request stops working now."""
     if principal.token_id is not None:
-        token = session.get(ApiToken, principal.token_id)
+        token = repo.token(session, principal.token_id)
         if token is not None:
             tokens.revoke(session, token, actor_id=principal.staff_id, reason="signed_out")
     if principal.session_id is not None:
-        row = session.get(LoginSession, principal.session_id)
+        row = repo.login_session(session, principal.session_id)
         if row is not None:
             sessions.end(session, row, actor_id=principal.staff_id, reason="logout")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -134,7 +134,7 @@ def create_personal_token(
     """A token for an integration. Needs a fresh sign-in: a personal token cannot mint more."""
     if principal.token_kind == tokens.PERSONAL:
         raise forbidden("sign in with your password to create a personal token")
-    account = session.get(Account, principal.account_id)
+    account = repo.account(session, principal.account_id)
     if account is None:
         raise NotFound("account", principal.account_id, field=["header", "Authorization"])
     secret, token = tokens.create_personal_token(
@@ -212,7 +212,7 @@ def update_account(
 
 
 def _account(session: SessionDep, account_id: int) -> Account:
-    account = session.get(Account, account_id)
+    account = repo.account(session, account_id)
     if account is None:
         raise NotFound("account", account_id, field=["path", "account_id"])
     return account

@@ -29,18 +29,19 @@ dependency, so the check and the handler share one session and one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from email.message import Message
 from typing import Any
 
 from fastapi import Request, Response, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from app.auth.dependencies import admit, check_request
+from app.auth.dependencies import Admitted, admit, check_request
 from app.db import open_request_session
 from app.settings import Settings
 
@@ -209,8 +210,10 @@ def guard(route: APIRoute, handler: Handler) -> Handler:
 
     async def guarded(request: Request) -> Response:
         settings: Settings = request.app.state.settings
-        async with _session(request) as session:
-            admitted = await run_in_threadpool(admit, request, session)
+        manager = open_request_session(request)
+        # One trip through the thread pool to open the session and admit the caller.
+        session, admitted = await run_in_threadpool(_open_and_admit, manager, request)
+        try:
             body: Any = None
             if request.method in BODY_METHODS:
                 raw = await read_body(request, _limit(settings, kind))
@@ -220,24 +223,28 @@ def guard(route: APIRoute, handler: Handler) -> Handler:
                         body = parse_json(raw)
                         request._json = body  # noqa: SLF001  (the one parse, shared)
             await run_in_threadpool(check_request, request, session, admitted, body)
-            return await handler(request)
+            response = await handler(request)
+        except BaseException as exc:
+            await run_in_threadpool(manager.__exit__, type(exc), exc, exc.__traceback__)
+            raise
+        await run_in_threadpool(manager.__exit__, None, None, None)
+        return response
 
     return guarded
 
 
-@asynccontextmanager
-async def _session(request: Request) -> AsyncIterator[Any]:
-    """The request's session, opened through the session provider (whatever the
-    application's dependency overrides say it is) and committed or rolled back by it."""
-    manager = open_request_session(request)
-    session = await run_in_threadpool(manager.__enter__)
+def _open_and_admit(
+    manager: AbstractContextManager[Session], request: Request
+) -> tuple[Session, Admitted]:
+    """Open the request's session (through the session provider, whatever the
+    application's dependency overrides say it is) and admit the caller on it; a refusal
+    closes the session before it is raised."""
+    session = manager.__enter__()
     try:
-        yield session
+        return session, admit(request, session)
     except BaseException as exc:
-        await run_in_threadpool(manager.__exit__, type(exc), exc, exc.__traceback__)
+        manager.__exit__(type(exc), exc, exc.__traceback__)
         raise
-    else:
-        await run_in_threadpool(manager.__exit__, None, None, None)
 
 
 class BoundaryRoute(APIRoute):

@@ -19,6 +19,8 @@ from app.db import SessionDep
 from app.models import Enrolment, Staff
 from app.models.base import Programme
 from app.policy.policies import PolicySet
+from app.repositories.enrolment import pauses_for
+from app.repositories.staff import StaffTerms, terms_on
 from app.schemas.common import GivenOnQuery, OnQuery, Page, PathId, effective_on
 from app.schemas.enrolment import (
     EnrolmentCreate,
@@ -34,7 +36,6 @@ from app.schemas.enrolment import (
 )
 from app.schemas.staff import id_query
 from app.services import enrolments, programme_events
-from app.services.history import StaffTerms, staff_terms_on
 
 router = APIRouter(route_class=BoundaryRoute, tags=["nqsws"])
 
@@ -75,8 +76,8 @@ def _views(
 ) -> list[NqswPublic]:
     """NQSW views of many rows as of `on` (team, FTE and hours then in force), with one
     query for all their pauses and one for their terms."""
-    pauses = enrolments.pauses_for(session, (e.id for _, e in rows if e.id is not None))
-    terms = staff_terms_on(session, [staff for staff, _ in rows], on)
+    pauses = pauses_for(session, (e.id for _, e in rows if e.id is not None))
+    terms = terms_on(session, [staff for staff, _ in rows], on)
     views = []
     for staff, enrolment in rows:
         own = pauses.get(enrolment.id, []) if enrolment.id is not None else []
@@ -237,7 +238,7 @@ def _detail(
     session: Session, enrolment: Enrolment, on: date, policies: PolicySet
 ) -> EnrolmentDetail:
     assert enrolment.id is not None
-    pauses = enrolments.pauses_for(session, [enrolment.id]).get(enrolment.id, [])
+    pauses = pauses_for(session, [enrolment.id]).get(enrolment.id, [])
     return EnrolmentDetail(
         **enrolment_public(enrolment, enrolments.status_on(enrolment, pauses, on)).model_dump(),
         progress=enrolments.programme_progress(enrolment, pauses, on, policies),

@@ -16,8 +16,7 @@ from app.api.deps import PageDep
 from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
-from app.models import ServiceArea, Team
-from app.repositories.base import get_or_404
+from app.repositories import org as org_repo
 from app.schemas.common import GivenOnQuery, OnQuery, Page, PathId, effective_on
 from app.schemas.org import (
     CloseRequest,
@@ -62,7 +61,7 @@ def list_service_areas(
 @router.get("/service-areas/{area_id}")
 def get_service_area(area_id: PathId, session: SessionDep) -> ServiceAreaPublic:
     return ServiceAreaPublic.model_validate(
-        get_or_404(session, ServiceArea, area_id, what="service area")
+        org_repo.area_or_404(session, area_id)
     )
 
 
@@ -119,7 +118,7 @@ def list_teams(
 
 @router.get("/teams/{team_id}")
 def get_team(team_id: PathId, session: SessionDep) -> TeamPublic:
-    return TeamPublic.model_validate(get_or_404(session, Team, team_id))
+    return TeamPublic.model_validate(org_repo.team_or_404(session, team_id))
 
 
 @router.patch("/teams/{team_id}")

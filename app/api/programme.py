@@ -22,6 +22,7 @@ from app.auth.dependencies import optional_principal
 from app.db import SessionDep
 from app.models import Enrolment, SignOff
 from app.models.diary import ProtectedTime
+from app.repositories import enrolment as enrolments_repo
 from app.schemas.common import PathId
 from app.schemas.enrolment import EnrolmentPublic, PauseBrief
 from app.schemas.programme import (
@@ -154,6 +155,6 @@ def revoke_sign_off(
 
 
 def _enrolment_of(session: Session, record: SignOff) -> Enrolment:
-    enrolment = session.get(Enrolment, record.enrolment_id)
+    enrolment = enrolments_repo.enrolment(session, record.enrolment_id)
     assert enrolment is not None
     return enrolment

@@ -16,6 +16,7 @@ from app.clock import today
 from app.db import SessionDep
 from app.models import Staff
 from app.models.base import Role
+from app.repositories.staff import terms_on
 from app.schemas.common import Page, PathId
 from app.schemas.staff import (
     LeaveRequest,
@@ -27,7 +28,6 @@ from app.schemas.staff import (
     text_query,
 )
 from app.services import staff as staff_service
-from app.services.history import staff_terms_on
 
 router = APIRouter(route_class=BoundaryRoute, tags=["staff"])
 
@@ -70,7 +70,7 @@ def get_staff(staff_id: PathId, session: SessionDep, on: OnDep) -> StaffPublic:
 def as_of(session: Session, rows: Sequence[Staff], on: date) -> list[StaffPublic]:
     """Staff records as they stood on `on`: a dated change to someone's team, FTE or hours
     (app/services/history.py) shows from its date, not before (one query for the page)."""
-    terms = staff_terms_on(session, rows, on)
+    terms = terms_on(session, rows, on)
     return [
         StaffPublic.model_validate(row).model_copy(update={
             "team_id": terms[row.id].team_id, "fte": terms[row.id].fte,

@@ -9,7 +9,7 @@ from app.api.deps import OnDep, PoliciesDep
 from app.db import SessionDep
 from app.schemas.common import PathId
 from app.schemas.workload import Workload
-from app.services import allocation as service
+from app.services import allocation_workload as service
 
 router = APIRouter(route_class=BoundaryRoute, tags=["workload"])
 

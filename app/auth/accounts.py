@@ -26,12 +26,13 @@ from typing import Any
 from sqlmodel import Session
 
 from app.auth import links, passwords, sessions, throttle, tokens
-from app.auth import repository as repo
 from app.auth.principal import ALL_ACCESS, Principal
 from app.clock import today
 from app.errors import Conflict, DomainError
 from app.models import Account, Staff
 from app.models.base import Role, utcnow
+from app.repositories import account as repo
+from app.repositories import staff as staff_repo
 from app.services import audit
 from app.settings import Settings
 
@@ -109,7 +110,7 @@ def _staff_for(
     actor_id: int | None,
 ) -> Staff:
     if staff_id is not None:
-        staff = session.get(Staff, staff_id)
+        staff = staff_repo.person(session, staff_id)
         if staff is None:
             raise DomainError(f"staff member {staff_id} does not exist", field="staff_id")
     else:
@@ -364,7 +365,7 @@ def _staff_present(session: Session, account: Account) -> bool:
     """A person who has left cannot sign in (their history stays, their access does not)."""
     if account.staff_id is None:
         return True
-    return Holder.of(account, session.get(Staff, account.staff_id)).in_post
+    return Holder.of(account, staff_repo.person(session, account.staff_id)).in_post
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +451,7 @@ def principal_for(
 
 def describe(session: Session, account: Account) -> dict[str, object]:
     """An account with its person's name and role, for the admin's list."""
-    staff = session.get(Staff, account.staff_id) if account.staff_id is not None else None
+    staff = staff_repo.person(session, account.staff_id)
     return {
         "id": account.id,
         "email": account.email,
@@ -491,7 +492,7 @@ def update_account(
     if role is not None:
         if account.staff_id is None:
             raise DomainError("a system account has no role to change", field="role")
-        staff = session.get(Staff, account.staff_id)
+        staff = staff_repo.person(session, account.staff_id)
         assert staff is not None
         change_role(session, staff, role, actor_id=actor.staff_id)
     if is_active is not None:

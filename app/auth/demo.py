@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from app.auth import accounts, passwords
-from app.auth import repository as repo
 from app.auth.accounts import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_PREFIX, is_demo_email
 from app.clock import today
 from app.models import Staff
 from app.models.base import Role
+from app.repositories import account as repo
+from app.repositories import staff as staff_repo
 from app.settings import Settings, get_settings
 
 __all__ = ["DEMO_DOMAIN", "DEMO_PASSWORD", "DEMO_PREFIX", "DemoAccount",
@@ -68,7 +69,7 @@ def ensure_demo_accounts(session: Session, settings: Settings | None = None) -> 
         email = demo_email(role.value)
         existing = repo.account_by_email(session, email)
         if existing is not None:
-            staff = session.get(Staff, existing.staff_id) if existing.staff_id else None
+            staff = staff_repo.person(session, existing.staff_id)
             made.append(DemoAccount(email, role.value, staff.name if staff else email))
             continue
         staff = people.get(role)
@@ -111,7 +112,7 @@ def list_demo_accounts(session: Session) -> list[DemoAccount]:
         if not account.email.endswith("@" + DEMO_DOMAIN) or not account.is_active:
             continue
         ok, _ = passwords.verify_password(DEMO_PASSWORD, account.password_hash)
-        staff = session.get(Staff, account.staff_id) if account.staff_id else None
+        staff = staff_repo.person(session, account.staff_id)
         if ok and staff is not None:
             found.append(DemoAccount(account.email, staff.role, staff.name))
     order = {role.value: i for i, role in enumerate(ROLE_ORDER)}
@@ -162,7 +163,7 @@ def _new_staff(session: Session, role: Role) -> Staff:
 def _put(session: Session, people: dict[Role, Staff], role: Role, staff_id: int | None) -> None:
     if staff_id is None:
         return
-    staff = session.get(Staff, staff_id)
+    staff = staff_repo.person(session, staff_id)
     if staff is not None and staff.role == role.value and staff.id is not None and (
         repo.account_for_staff(session, staff.id) is None
     ):

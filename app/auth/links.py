@@ -24,14 +24,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.auth import repository as repo
 from app.auth.credentials import digest, new_secret, same
 from app.auth.principal import Principal
-from app.models import Account, ApiToken, AuditEvent, OutboxMessage, Staff
+from app.models import Account, ApiToken, OutboxMessage
 from app.models.base import utcnow
+from app.repositories import account as repo
+from app.repositories import audit as audit_rows
+from app.repositories import staff as staff_repo
 from app.services import audit
 from app.settings import Settings
 
@@ -73,7 +74,7 @@ def look_up(session: Session, secret: str, now: datetime | None = None) -> Found
     row = repo.token_by_hash(session, hashed)
     if row is None or row.kind != KIND or not same(row.token_hash, hashed):
         return Found(Status.UNKNOWN)
-    account = session.get(Account, row.account_id)
+    account = repo.account(session, row.account_id)
     now = now or utcnow()
     if row.last_used_at is not None:
         return Found(Status.USED, row, account)
@@ -146,14 +147,9 @@ def claim(session: Session, found: Found, *, address: str) -> bool:
     gets True (the row is changed only while it is still unused). Audited when claimed."""
     assert found.row is not None and found.account is not None
     now = utcnow()
-    result = session.execute(
-        update(ApiToken)
-        .where(col(ApiToken.id) == found.row.id, col(ApiToken.revoked_at).is_(None))
-        .values(last_used_at=now, revoked_at=now)
-    )
-    claimed = getattr(result, "rowcount", 0)
+    claimed = repo.claim_token(session, found.row.id, now)  # type: ignore[arg-type]
     session.expire(found.row)
-    if claimed != 1:
+    if not claimed:
         return False
     audit.record(
         session, action="account.password_link_use", entity=ENTITY, entity_id=found.row.id,
@@ -169,14 +165,10 @@ def refuse(session: Session, found: Found, *, address: str) -> None:
     secret that names no link is not audited: there is no account to tell about it."""
     if found.row is None or found.status is Status.USABLE:
         return
-    earlier = session.exec(
-        select(AuditEvent.after).where(
-            AuditEvent.action == "account.password_link_refuse", AuditEvent.entity == ENTITY,
-            AuditEvent.entity_id == str(found.row.id),
-        )
-    ).all()
+    earlier = audit_rows.effects_of(session, action="account.password_link_refuse",
+                                    entity=ENTITY, entity_ids=[str(found.row.id)])
     if any(isinstance(after, dict) and after.get("reason") == found.status.value
-           for after in earlier):
+           for _, _, after in earlier):
         return
     audit.record(
         session, action="account.password_link_refuse", entity=ENTITY, entity_id=found.row.id,
@@ -207,7 +199,7 @@ def queue_email(
     it (sent by the outbox's delivery run, never inside the request)."""
     from app.services.notify import render_email
 
-    staff = session.get(Staff, account.staff_id) if account.staff_id is not None else None
+    staff = staff_repo.person(session, account.staff_id)
     rendered = render_email(kind, subject, {
         **context, "recipient": {"id": account.staff_id, "name": staff.name if staff else None},
     })

@@ -13,10 +13,10 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.auth import repository as repo
 from app.auth.reach import Reach, Subject, is_self, reaches
 from app.clock import today
 from app.models.base import Role
+from app.repositories import account as repo
 
 READ, WRITE = "read", "write"
 # Only the test suite mints this scope, and it is honoured only outside production mode.
@@ -117,7 +117,7 @@ class Principal:
         """People whose own records are in reach; None means everyone.
 
         For managers this includes everyone in their teams (resolved now, so it is a
-        fixed set; list services may prefer `app.auth.scope.staff_clause`).
+        fixed set; list services may prefer `app.repositories.account.people_in_reach`).
         """
         reach = self.reach()
         if reach.everything:

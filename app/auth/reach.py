@@ -1,7 +1,7 @@
 """How far a person's access reaches, and whether a record falls within it.
 
 Pure data and set arithmetic: the database work (who manages which team, who co-works
-which case) happens once per request in `app.auth.repository`, and every scope decision,
+which case) happens once per request in `app.repositories.account`, and every scope decision,
 for single records and for list filters alike, is made from the same `Reach`.
 
 By role:

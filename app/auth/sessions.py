@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.auth import repository as repo
 from app.auth.credentials import digest, new_secret, same
 from app.models import Account, LoginSession, Staff
 from app.models.base import utcnow
+from app.repositories import account as repo
 from app.services import audit
 from app.settings import Settings
 

@@ -13,8 +13,8 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.auth import repository as repo
 from app.auth.reach import Subject
+from app.repositories import account as repo
 
 Resolver = Callable[[Session, int, date], Subject | None]
 

@@ -35,7 +35,7 @@ def token_for_staff(
     session: Session, staff: Staff, *, scopes: tuple[str, ...] = tokens.USER_SCOPES
 ) -> str:
     """A bearer token for this staff member's account (created when they have none)."""
-    from app.auth import repository as repo
+    from app.repositories import account as repo
 
     assert staff.id is not None
     account = repo.account_for_staff(session, staff.id)

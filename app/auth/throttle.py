@@ -31,9 +31,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.auth import repository as repo
 from app.models import LoginAttempt
 from app.models.base import utcnow
+from app.repositories import account as repo
 
 FREE_FAILURES_PER_ACCOUNT = 5
 FREE_FAILURES_PER_ADDRESS = 20

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from app.auth import repository as repo
 from app.auth.credentials import (
     ACCESS_PREFIX,
     PERSONAL_PREFIX,
@@ -27,6 +26,7 @@ from app.auth.credentials import (
 from app.errors import DomainError, NotFound
 from app.models import Account, ApiToken
 from app.models.base import utcnow
+from app.repositories import account as repo
 from app.services import audit
 
 ACCESS, PERSONAL = "access", "personal"
@@ -133,7 +133,7 @@ def revoke_personal_token(
     session: Session, *, account_id: int, token_id: int, actor_id: int | None
 ) -> ApiToken:
     """Revoke one of the account's own personal tokens (someone else's is 'not found')."""
-    token = session.get(ApiToken, token_id)
+    token = repo.token(session, token_id)
     if token is None or token.account_id != account_id or token.kind != PERSONAL:
         raise NotFound("token", token_id, field=["path", "token_id"])
     return revoke(session, token, actor_id=actor_id)

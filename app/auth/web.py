@@ -20,7 +20,8 @@ from app.auth.csrf import csrf_token
 from app.auth.dependencies import authenticate, client_address, unauthorised
 from app.auth.principal import Principal
 from app.db import SessionDep
-from app.models import Account, LoginSession
+from app.models import LoginSession
+from app.repositories import account as repo
 from app.settings import Settings
 
 __all__ = [
@@ -85,7 +86,7 @@ def sign_out(session: Session, request: Request) -> None:
     page_principal(request, session)
     row = getattr(request.state, "login_session", None)
     if isinstance(row, LoginSession):
-        account = session.get(Account, row.account_id)
+        account = repo.account(session, row.account_id)
         sessions.end(session, row, actor_id=account.staff_id if account else None,
                      reason="logout")
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from app.policy.entitlement import day_hours
 from app.policy.programme import boundary_for, paused_days_before
 from app.policy.snapshot import PauseSpan
-from app.services.entitlement import day_hours
 from app.services.snapshots import bank_holidays_in
 
 AddRow = Callable[[str, dict[str, Any]], int]

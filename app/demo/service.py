@@ -22,12 +22,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from app.db import make_engine, write_bind
+from app.db import make_engine
 from app.demo.generator import DemoData
 from app.demo.loader import LoadReport, generate_and_load, organisation_exists, wipe
 from app.demo.sizes import size_spec
+from app.jobs.transaction import transaction
 from app.migrate import upgrade
 from app.settings import Settings
 
@@ -66,9 +66,8 @@ def create_demo_accounts(engine: Engine, settings: Settings) -> list[dict[str, s
     ensure = _optional("app.auth.demo", "ensure_demo_accounts")
     if ensure is None or settings.mode == "production":
         return []
-    with Session(bind=write_bind(engine), expire_on_commit=False) as session:
+    with transaction(engine) as session:
         made = ensure(session, settings)
-        session.commit()
     return [
         {"email": str(a.email), "role": str(a.role), "name": str(getattr(a, "name", "")),
          "password": str(getattr(a, "password", ""))}
@@ -78,7 +77,7 @@ def create_demo_accounts(engine: Engine, settings: Settings) -> list[dict[str, s
 
 def sweep_breaches(engine: Engine, settings: Settings, as_of: date) -> dict[str, Any] | None:
     """Run the real breach sweep on the loaded organisation, when the service has one."""
-    run_sweep = _optional("app.services.sweep", "run_sweep")
+    run_sweep = _optional("app.jobs.sweep", "run_sweep")
     load_policy_set = _optional("app.policy.registry", "load_policy_set")
     if run_sweep is None or load_policy_set is None:
         return None

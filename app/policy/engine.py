@@ -16,11 +16,11 @@ from pydantic import BaseModel
 
 from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
 from app.policy.findings import Finding, overall
+from app.policy.measures import CaseCounts, NextReview, StageMeasures, WorkloadMeasures
 from app.policy.policies import PolicySet, Rule
 from app.policy.programme import Clock
-from app.policy.rules import stage_cap, supervision, workload_share
-from app.policy.rules.base import RuleContext
-from app.policy.rules.common import band_at, band_span
+from app.policy.rules import supervision
+from app.policy.rules.base import MeasureContext, RuleContext, kind_traits
 from app.policy.snapshot import AdjustmentRecord, CaseLoadItem, Snapshot
 from app.policy.vocabulary import PROGRAMME_MONTHS, Programme
 
@@ -96,7 +96,7 @@ def evaluate_proposal(
 
 def reads_caseload(rule: Rule) -> bool:
     """Whether a rule's findings can change with the caseload (unknown kinds: yes)."""
-    return bool(getattr(rule.impl, "reads_caseload", True))
+    return kind_traits(rule.impl).reads_caseload
 
 
 def _by_rule(
@@ -159,21 +159,21 @@ def next_review(
     return None
 
 
-def workload_measures(
+def measure_workload(
     snapshot: Snapshot,
     policy_set: PolicySet,
     *,
     proposed: CaseLoadItem | None = None,
     findings: list[Finding] | None = None,
-) -> dict[str, Any]:
+) -> WorkloadMeasures:
     """Every measure of the NQSW's load on the snapshot date, with the per-rule findings.
 
-    Case count, weighted case count, the stage and its cap band (from the stage-cap
-    rule), the next review (at the points the active supervision policy sets, see
-    `supervision.review_months`), weighted points (from the active points rule, else the
-    organisation's points scheme even if inactive), share of an experienced worker's load
-    (likewise from a workload-share rule), and the findings of every active rule
-    (`findings`: what `evaluate` found on the same snapshot, when the caller has it).
+    The engine measures what belongs to the programme (stage, next review, case counts);
+    each rule kind with a `measure_load` hook adds its own block, measured by the first
+    rule of that kind (the active one, else the organisation's inactive scheme, so that
+    a manager can see where the NQSW would stand under it) with any individual
+    agreement applied. `findings`: what `evaluate` found on the same snapshot, when the
+    caller has it.
     """
     if proposed is not None:
         snapshot = snapshot.with_case(proposed)
@@ -181,82 +181,49 @@ def workload_measures(
     valid = valid_adjustments(snapshot) if snapshot.adjustments else []
     programme = snapshot.programme
     held = sum(1 for item in snapshot.caseload if item.role == "holder")
-    result: dict[str, Any] = {
-        "staff_id": snapshot.staff_id,
-        "enrolment_id": snapshot.enrolment_id,
-        "programme": programme,
-        "as_of": snapshot.as_of.isoformat(),
-        "fte": snapshot.fte,
-        "stage": {
-            "programme_days": clock.days,
-            "programme_months": clock.months,
-            "month_fraction": round(clock.fraction, 3),
-            "next_review": next_review(
-                snapshot, clock.months, supervision.review_months(policy_set, programme)
-            ),
-        },
-        "cases": {
-            "held": held,
-            "co_worked": len(snapshot.caseload) - held,
-            "total": len(snapshot.caseload),
-            "weighted": None,
-        },
-        "band": None,
-        "points": None,
-        "share": None,
-    }
-
-    caps = policy_set.rules_of_kind("stage_cap", programme)
-    if caps:
-        rule = caps[0]
+    review = next_review(
+        snapshot, clock.months, supervision.review_months(policy_set, programme)
+    )
+    measures = WorkloadMeasures(
+        staff_id=snapshot.staff_id,
+        enrolment_id=snapshot.enrolment_id,
+        programme=programme,
+        as_of=snapshot.as_of,
+        fte=snapshot.fte,
+        stage=StageMeasures(
+            programme_days=clock.days,
+            programme_months=clock.months,
+            month_fraction=round(clock.fraction, 3),
+            next_review=NextReview.model_validate(review) if review else None,
+        ),
+        cases=CaseCounts(
+            held=held, co_worked=len(snapshot.caseload) - held, total=len(snapshot.caseload)
+        ),
+    )
+    for rule in policy_set.first_of_each_kind(programme):
+        hook = kind_traits(rule.impl).measure_load
+        if hook is None:
+            continue
         params, _, _ = _rule_params(rule, valid, policy_set)
-        weighted, _, _ = stage_cap.count_cases(snapshot, params.coworked_weight)  # type: ignore[attr-defined]
-        result["cases"]["weighted"] = weighted
-        band = band_at(params.bands, clock.months)  # type: ignore[attr-defined]
-        if band is not None:
-            result["band"] = {
-                "policy_id": rule.policy_id,
-                "rule_id": rule.id,
-                "active": policy_set.is_active(rule.policy_id, programme),
-                "from_month": band.from_month,
-                "to_month": band.to_month,
-                "label": band_span(band.from_month, band.to_month),
-                "cap": band.cap,
-                "cap_for_fte": stage_cap.cap_for(band, params, snapshot.fte),  # type: ignore[arg-type]
-                "enforcement": band.enforcement or rule.enforcement.value,
-            }
-
-    schemes = policy_set.rules_of_kind("points", programme)
-    if schemes:
-        rule = schemes[0]
-        params, _, _ = _rule_params(rule, valid, policy_set)
-        load, case_points = params.load(snapshot)  # type: ignore[attr-defined]
-        allowance_band = band_at(params.allowance, clock.months)  # type: ignore[attr-defined]
-        result["points"] = {
-            "policy_id": rule.policy_id,
-            "rule_id": rule.id,
-            "active": policy_set.is_active(rule.policy_id, programme),
-            "load": load,
-            "case_points": case_points,
-            "stable_points": load - case_points,
-            "allowance": (
-                round(allowance_band.max_points * snapshot.fte, 6) if allowance_band else None
-            ),
-        }
-
-    shares = policy_set.rules_of_kind("workload_share", programme)
-    if shares:
-        rule = shares[0]
-        params, _, _ = _rule_params(rule, valid, policy_set)
-        result["share"] = {
-            "policy_id": rule.policy_id,
-            "rule_id": rule.id,
-            "active": policy_set.is_active(rule.policy_id, programme),
-            **workload_share.measure(snapshot, params, clock.fraction),  # type: ignore[arg-type]
-        }
-
+        context = MeasureContext(rule, clock, policy_set.is_active(rule.policy_id, programme))
+        measures = hook(snapshot, params, context, measures)
     if findings is None:
         findings = evaluate(snapshot, policy_set)
-    result["outcome"] = overall(findings).value
-    result["findings"] = [finding.as_dict() for finding in findings]
-    return result
+    return measures.model_copy(update={
+        "outcome": overall(findings).value,
+        "findings": [finding.as_dict() for finding in findings],
+    })
+
+
+def workload_measures(
+    snapshot: Snapshot,
+    policy_set: PolicySet,
+    *,
+    proposed: CaseLoadItem | None = None,
+    findings: list[Finding] | None = None,
+) -> dict[str, Any]:
+    """`measure_workload` as plain data (dates as ISO strings), for callers that build a
+    response by spreading it."""
+    return measure_workload(
+        snapshot, policy_set, proposed=proposed, findings=findings
+    ).as_dict()

@@ -143,6 +143,7 @@ class PolicySet:
             programme: tuple(rule for pid in ids for rule in self.policies[pid].rules)
             for programme, ids in self.active.items()
         }
+        self._first_of_kind: dict[str, tuple[Rule, ...]] = {}
         digest = hashlib.sha256()
         for pid in sorted(self.policies):
             digest.update(f"{pid}={self.policies[pid].version};".encode())
@@ -184,6 +185,22 @@ class PolicySet:
         return tuple(
             self.policies[pid] for pid in sorted(self.policies) if not self.programmes_for(pid)
         )
+
+    def first_of_each_kind(self, programme: str) -> tuple[Rule, ...]:
+        """The first rule of each kind, those active for `programme` before the inactive
+        ones (`rules_of_kind(kind, programme)[0]` for every kind), in that order.
+
+        The workload measures each kind once, by this rule: a scheme the organisation
+        keeps inactive is still measured, to show where an NQSW would stand under it.
+        """
+        found = self._first_of_kind.get(programme)
+        if found is None:
+            chosen: dict[str, Rule] = {}
+            everything = (r for p in self.policies.values() for r in p.rules)
+            for rule in (*self.rules_for(programme), *everything):
+                chosen.setdefault(rule.kind, rule)
+            found = self._first_of_kind[programme] = tuple(chosen.values())
+        return found
 
     def rules_of_kind(self, kind: str, programme: str | None = None) -> tuple[Rule, ...]:
         """Rules of one kind: those active for `programme` first, then the inactive ones."""

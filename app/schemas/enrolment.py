@@ -12,20 +12,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.models.base import Programme
 from app.schemas.common import RequestBody
 from app.schemas.staff import (
+    ChangedWorkingPattern,
     Day,
     Email,
     Fte,
     Hours,
+    NewWorkingPattern,
     PersonName,
     RecordId,
-    check_hours_against_fte,
-    complete_pattern_on_create,
-    complete_pattern_on_update,
 )
 
 
@@ -46,7 +45,7 @@ ON_IN_BODY = Field(
 )
 
 
-class NqswCreate(RequestBody):
+class NqswCreate(NewWorkingPattern):
     """A new NQSW: the staff record (role nqsw) and their enrolment, created together.
 
     Give `fte`, `contracted_hours` or both: the one left out follows from the full-time
@@ -74,16 +73,6 @@ class NqswCreate(RequestBody):
             )
         return value
 
-    @field_validator("contracted_hours")
-    @classmethod
-    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
-        return check_hours_against_fte(value, info, default_fte=1.0)
-
-    @model_validator(mode="after")
-    def _complete_pattern(self) -> NqswCreate:
-        complete_pattern_on_create(self)
-        return self
-
 
 class EnrolmentCreate(RequestBody):
     """Enrolling someone already on the staff (e.g. re-enrolling after a withdrawal)."""
@@ -95,7 +84,7 @@ class EnrolmentCreate(RequestBody):
     advanced_practitioner_id: RecordId | None = None
 
 
-class NqswUpdate(RequestBody):
+class NqswUpdate(ChangedWorkingPattern):
     """Changes to the people around an NQSW, their working pattern and corrections to their
     current enrolment (`programme`, and `start_date`: the programme's start, as on creation).
 
@@ -109,16 +98,6 @@ class NqswUpdate(RequestBody):
     fte: Fte | None = None
     contracted_hours: Hours | None = None
     on: Day | None = ON_IN_BODY
-
-    @field_validator("contracted_hours")
-    @classmethod
-    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
-        return check_hours_against_fte(value, info, default_fte=None)
-
-    @model_validator(mode="after")
-    def _complete_pattern(self) -> NqswUpdate:
-        complete_pattern_on_update(self)
-        return self
 
 
 class EnrolmentUpdate(RequestBody):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 from fastapi import Query
 from pydantic import (
@@ -136,6 +136,38 @@ def complete_pattern_on_update(model: Any) -> None:
         model.model_fields_set.add("contracted_hours")
 
 
+class NewWorkingPattern(RequestBody):
+    """A body that starts a working pattern (a new staff record or NQSW): its
+    `contracted_hours` checked against its `fte`, and the one left out filled in, so every
+    way in to a new pattern applies the same rule."""
+
+    @field_validator("contracted_hours", check_fields=False)
+    @classmethod
+    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_hours_against_fte(value, info, default_fte=1.0)
+
+    @model_validator(mode="after")
+    def _complete_pattern(self) -> Self:
+        complete_pattern_on_create(self)
+        return self
+
+
+class ChangedWorkingPattern(RequestBody):
+    """A body that may change a working pattern (staff or NQSW corrections): the same
+    checks as a new one, against the stored FTE when the change gives none."""
+
+    @field_validator("contracted_hours", check_fields=False)
+    @classmethod
+    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # Without an FTE in the same change the stored one applies: the service checks.
+        return check_hours_against_fte(value, info, default_fte=None)
+
+    @model_validator(mode="after")
+    def _complete_pattern(self) -> Self:
+        complete_pattern_on_update(self)
+        return self
+
+
 def leave_not_before_start(value: date | None, info: ValidationInfo) -> date | None:
     start = info.data.get("start_date")
     if value is not None and start is not None and value < start:
@@ -143,7 +175,7 @@ def leave_not_before_start(value: date | None, info: ValidationInfo) -> date | N
     return value
 
 
-class StaffCreate(RequestBody):
+class StaffCreate(NewWorkingPattern):
     name: PersonName
     email: Email
     role: Role
@@ -157,18 +189,8 @@ class StaffCreate(RequestBody):
 
     check_leave = field_validator("leave_date")(leave_not_before_start)
 
-    @field_validator("contracted_hours")
-    @classmethod
-    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
-        return check_hours_against_fte(value, info, default_fte=1.0)
 
-    @model_validator(mode="after")
-    def _complete_pattern(self) -> StaffCreate:
-        complete_pattern_on_create(self)
-        return self
-
-
-class StaffUpdate(RequestBody):
+class StaffUpdate(ChangedWorkingPattern):
     """Corrections to a staff record; leaving is its own action (POST .../leave)."""
 
     name: PersonName | None = None
@@ -180,17 +202,6 @@ class StaffUpdate(RequestBody):
     start_date: Day | None = None
     leave_date: Day | None = None
     experienced: bool | None = None
-
-    @field_validator("contracted_hours")
-    @classmethod
-    def _plausible_hours(cls, value: float | None, info: ValidationInfo) -> float | None:
-        # Without an FTE in the same change the stored one applies: the service checks.
-        return check_hours_against_fte(value, info, default_fte=None)
-
-    @model_validator(mode="after")
-    def _complete_pattern(self) -> StaffUpdate:
-        complete_pattern_on_update(self)
-        return self
 
 
 class StaffPublic(BaseModel):

@@ -7,12 +7,23 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.policy.measures import (
+    CapBandMeasures,
+    CaseCounts,
+    PointsMeasures,
+    ShareMeasures,
+    StageMeasures,
+)
 from app.schemas.allocation import FindingPublic
 from app.schemas.common import RecordId
 
 
 class Workload(BaseModel):
-    """Every measure of one NQSW's load on a date, with each rule's finding."""
+    """Every measure of one NQSW's load on a date, with each rule's finding.
+
+    The blocks are the engine's own typed measures (`app.policy.measures`), the same
+    objects the pages print, so that the API and the pages never disagree on a figure.
+    """
 
     staff_id: RecordId
     enrolment_id: RecordId
@@ -21,11 +32,19 @@ class Workload(BaseModel):
     fte: float
     programme_month: int = Field(description="Completed months of programme time (net of pauses).")
     status: str
-    stage: dict[str, Any]
-    cases: dict[str, Any]
-    band: dict[str, Any] | None = None
-    points: dict[str, Any] | None = None
-    share: dict[str, Any] | None = None
+    stage: StageMeasures
+    cases: CaseCounts
+    band: CapBandMeasures | None = Field(
+        default=None, description="The stage cap band in force; None when no band applies."
+    )
+    points: PointsMeasures | None = Field(
+        default=None, description="The points scheme: the active one, else the organisation's "
+        "inactive scheme (`active` says which)."
+    )
+    share: ShareMeasures | None = Field(
+        default=None, description="The share of an experienced worker's load: the active "
+        "rule, else an inactive one (`active` says which)."
+    )
     benchmark_load: float | None = None
     outcome: str
     findings: list[FindingPublic]

@@ -13,19 +13,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.errors import Conflict, DomainError, Forbidden, NotFound
-from app.models import Adjustment, Breach, BreachEvent, Enrolment, Staff
+from app.models import Adjustment, Enrolment
 from app.models.base import Role
-from app.models.breach import UNRESOLVED_STATUSES
 from app.policy.registry import PolicySet, validate_adjustment
 from app.policy.separation import DEFAULT_SEPARATION, Duty
+from app.repositories import breach as breach_rows
+from app.repositories import enrolment as enrolments_repo
+from app.repositories import staff as staff_repo
+from app.repositories.enrolment import OPEN_STATUSES, latest_enrolment
 from app.schemas.adjustment import AdjustmentCreate
 from app.services import audit, workload_events
 from app.services.breaches import OVERRIDE_ACTIONS
-from app.services.enrolments import OPEN_STATUSES, latest_enrolment
+from app.services.reconcile import Cause, Trigger
 from app.wording import a_role
 
 APPROVER_ROLES = (Role.senior_manager.value, Role.asye_coordinator.value)
@@ -50,7 +52,7 @@ def in_force_on(adjustment: Adjustment, on: date) -> bool:
 
 
 def _nqsw_enrolment(session: Session, staff_id: int) -> Enrolment:
-    staff = session.get(Staff, staff_id)
+    staff = staff_repo.person(session, staff_id)
     enrolment = latest_enrolment(session, staff_id) if staff is not None else None
     if enrolment is None:
         raise NotFound("NQSW", staff_id, field=["path", "staff_id"])
@@ -73,7 +75,7 @@ def create_adjustment(
             f"the enrolment is {enrolment.status}; adjustments apply to an active or paused one",
             field=["path", "staff_id"],
         )
-    approver = session.get(Staff, actor_id) if actor_id is not None else None
+    approver = staff_repo.person(session, actor_id)
     if approver is None:
         raise Forbidden("an adjustment is approved by a senior manager or the ASYE "
                         "coordinator signed in as themselves")
@@ -101,24 +103,19 @@ def create_adjustment(
     audit.record(session, action="adjustment.create", entity="adjustment",
                  entity_id=adjustment.id, actor_id=actor_id, nqsw_id=staff_id, after=adjustment)
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on,
-                                  actor_id=actor_id, reason="individual adjustment approved")
+                                  actor_id=actor_id,
+                                  trigger=Trigger("individual adjustment approved",
+                                                  Cause.adjustment))
     return adjustment
 
 
 def _overrode_policy(session: Session, *, staff_id: int, policy_id: str, person_id: int) -> bool:
     """Whether this person overrode a rule of the policy for the NQSW and that breach is
     still unresolved (an adjustment to the policy would settle their own override)."""
-    unresolved = (
-        select(Breach.id)
-        .where(col(Breach.staff_id) == staff_id, col(Breach.policy_id) == policy_id,
-               col(Breach.status).in_(UNRESOLVED_STATUSES))
+    return breach_rows.overrode_unresolved(
+        session, staff_id=staff_id, policy_id=policy_id, person_id=person_id,
+        override_actions=OVERRIDE_ACTIONS,
     )
-    if session.exec(unresolved.where(col(Breach.override_by_id) == person_id).limit(1)).first():
-        return True
-    events = unresolved.join(BreachEvent, col(BreachEvent.breach_id) == col(Breach.id)).where(
-        col(BreachEvent.action).in_(OVERRIDE_ACTIONS), col(BreachEvent.actor_id) == person_id,
-    )
-    return session.exec(events.limit(1)).first() is not None
 
 
 def list_adjustments(
@@ -126,28 +123,11 @@ def list_adjustments(
 ) -> list[Adjustment]:
     """Every adjustment of every enrolment of this NQSW, newest agreement first."""
     _nqsw_enrolment(session, staff_id)
-    query = (
-        select(Adjustment)
-        .join(Enrolment, col(Enrolment.id) == col(Adjustment.enrolment_id))
-        .where(Enrolment.staff_id == staff_id)
-        .order_by(col(Adjustment.valid_from).desc(), col(Adjustment.id).desc())
-    )
-    if in_force is not None:
-        current = and_(
-            col(Adjustment.valid_from) <= on,
-            or_(col(Adjustment.valid_to).is_(None), col(Adjustment.valid_to) >= on),
-        )
-        query = query.where(current if in_force else ~current)
-    return list(session.exec(query).all())
+    return enrolments_repo.adjustments_of(session, staff_id, on=on, in_force=in_force)
 
 
 def get_adjustment(*, session: Session, staff_id: int, adjustment_id: int) -> Adjustment:
-    query = (
-        select(Adjustment)
-        .join(Enrolment, col(Enrolment.id) == col(Adjustment.enrolment_id))
-        .where(Adjustment.id == adjustment_id, Enrolment.staff_id == staff_id)
-    )
-    adjustment = session.exec(query).first()
+    adjustment = enrolments_repo.adjustment_of(session, staff_id, adjustment_id)
     if adjustment is None:
         raise NotFound("adjustment", adjustment_id, field=["path", "adjustment_id"])
     return adjustment
@@ -176,6 +156,7 @@ def end_adjustment(
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={"valid_to": last_day})
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                  reason="individual adjustment ended")
+                                  trigger=Trigger("individual adjustment ended",
+                                                  Cause.adjustment))
     return adjustment
 

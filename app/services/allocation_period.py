@@ -38,36 +38,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Date,
-    Integer,
-    String,
-    bindparam,
-    cast,
-    literal_column,
-    null,
-    or_,
-    union_all,
-)
-from sqlalchemy import select as sa_select
-from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session
 
-from app.models import (
-    Adjustment,
-    Allocation,
-    Case,
-    CaseTerm,
-    Enrolment,
-    Pause,
-    SignOff,
-    Staff,
-    StaffTerm,
-)
 from app.policy.programme import boundary_for
 from app.policy.snapshot import Snapshot
 from app.policy.vocabulary import PROGRAMME_MONTHS, Programme
-from app.repositories.base import read, table
+from app.repositories import case as case_repository
 
 OPEN_END_MARGIN = timedelta(days=183)
 OPEN_END_HORIZON = timedelta(days=731)
@@ -126,113 +102,6 @@ class PeriodFacts:
         return self.case.category, self.case.complexity
 
 
-# --- the statement ------------------------------------------------------------------------
-
-_ALLOCATION, _CASE, _STAFF = table(Allocation), table(Case), table(Staff)
-_ENROLMENT, _ADJUSTMENT, _SIGN_OFF = table(Enrolment), table(Adjustment), table(SignOff)
-_PAUSE, _STAFF_TERM, _CASE_TERM = table(Pause), table(StaffTerm), table(CaseTerm)
-_WORKER: BindParameter[Any] = bindparam("worker_id", type_=Integer)
-_CASE_ID: BindParameter[Any] = bindparam("case_id", type_=Integer)
-_AFTER: BindParameter[Any] = bindparam("after", type_=Date)
-_EXCLUDE: BindParameter[Any] = bindparam("exclude", type_=Integer)
-
-
-def _fact(name: str) -> Any:
-    return literal_column(f"'{name}'", String).label("fact")
-
-
-def _no(type_: Any) -> Any:
-    return cast(null(), type_)
-
-
-def _later(column: Any) -> Any:
-    return column > _AFTER
-
-
-_HOLDER = _ALLOCATION.alias("holder")
-_HOLDER_STAFF = _STAFF.alias("holder_staff")
-_OWN = _ALLOCATION.alias("own")
-_OWN_CASE = _CASE.alias("own_case")
-_OWN_TERM = _CASE_TERM.alias("own_term")
-_MINE = _ENROLMENT.alias("mine")
-
-# One statement: the proposed case (first, so that the columns take its types), then every
-# dated change after `:after` to the worker's load and programme, as tagged rows.
-_PERIOD_FACTS = union_all(
-    sa_select(
-        _fact("case"), _CASE.c.opened_on.label("day1"), _CASE.c.closed_on.label("day2"),
-        _CASE.c.reference.label("text1"), _CASE.c.category.label("text2"),
-        _CASE.c.complexity.label("number"),
-    ).where(_CASE.c.id == _CASE_ID),
-    # The proposed case's earlier category and complexity.
-    sa_select(
-        _fact("case_term"), _CASE_TERM.c.valid_from, _CASE_TERM.c.valid_to, _no(String),
-        _CASE_TERM.c.category, _CASE_TERM.c.complexity,
-    ).where(_CASE_TERM.c.case_id == _CASE_ID, _later(_CASE_TERM.c.valid_to)),
-    # The proposed case's named holders in the period.
-    sa_select(
-        _fact("holder"), _HOLDER.c.start_date, _HOLDER.c.end_date, _HOLDER_STAFF.c.role,
-        _no(String), _HOLDER.c.id,
-    ).select_from(_HOLDER.join(_HOLDER_STAFF, _HOLDER_STAFF.c.id == _HOLDER.c.worker_id))
-    .where(_HOLDER.c.case_id == _CASE_ID, _HOLDER.c.role == "holder",
-           _HOLDER.c.id != _EXCLUDE,
-           or_(_HOLDER.c.end_date.is_(None), _later(_HOLDER.c.end_date))),
-    # The worker's other allocations starting or ending later.
-    sa_select(
-        _fact("own"), _OWN.c.start_date, _OWN.c.end_date, _no(String), _no(String), _OWN.c.id,
-    ).where(_OWN.c.worker_id == _WORKER, _OWN.c.id != _EXCLUDE,
-            or_(_later(_OWN.c.start_date), _later(_OWN.c.end_date))),
-    # Cases the worker holds in the period that close later.
-    sa_select(
-        _fact("closing"), _OWN_CASE.c.closed_on, _no(Date), _no(String), _no(String),
-        _OWN.c.id,
-    ).select_from(_OWN.join(_OWN_CASE, _OWN_CASE.c.id == _OWN.c.case_id))
-    .where(_OWN.c.worker_id == _WORKER, _OWN.c.id != _EXCLUDE,
-           _later(_OWN_CASE.c.closed_on),
-           or_(_OWN.c.end_date.is_(None), _later(_OWN.c.end_date))),
-    # Their cases' category or complexity changing later.
-    sa_select(
-        _fact("own_term"), _OWN_TERM.c.valid_from, _OWN_TERM.c.valid_to, _no(String),
-        _no(String), _OWN_TERM.c.id,
-    ).select_from(_OWN.join(_OWN_TERM, _OWN_TERM.c.case_id == _OWN.c.case_id))
-    .where(_OWN.c.worker_id == _WORKER, _OWN.c.id != _EXCLUDE, _later(_OWN_TERM.c.valid_to),
-           or_(_OWN.c.end_date.is_(None), _later(_OWN.c.end_date))),
-    # Their working terms (FTE, hours, team) changing later.
-    sa_select(
-        _fact("staff_term"), _STAFF_TERM.c.valid_from, _STAFF_TERM.c.valid_to, _no(String),
-        _no(String), _STAFF_TERM.c.id,
-    ).where(_STAFF_TERM.c.staff_id == _WORKER, _later(_STAFF_TERM.c.valid_to)),
-    # Their enrolments starting or ending later.
-    sa_select(
-        _fact("enrolment"), _ENROLMENT.c.start_date, _ENROLMENT.c.ended_on, _no(String),
-        _no(String), _ENROLMENT.c.id,
-    ).where(_ENROLMENT.c.staff_id == _WORKER,
-            or_(_later(_ENROLMENT.c.start_date), _later(_ENROLMENT.c.ended_on))),
-    # Individual agreements beginning or ending later (valid_to is their last day).
-    sa_select(
-        _fact("adjustment"), _ADJUSTMENT.c.valid_from, _ADJUSTMENT.c.valid_to, _no(String),
-        _no(String), _ADJUSTMENT.c.id,
-    ).select_from(_ADJUSTMENT.join(_MINE, _MINE.c.id == _ADJUSTMENT.c.enrolment_id))
-    .where(_MINE.c.staff_id == _WORKER,
-           or_(_later(_ADJUSTMENT.c.valid_from), _ADJUSTMENT.c.valid_to >= _AFTER)),
-    # Sign-offs (both approvals given) recorded or revoked later.
-    sa_select(
-        _fact("sign_off"), _SIGN_OFF.c.signed_on, _SIGN_OFF.c.revoked_on, _no(String),
-        _no(String), _SIGN_OFF.c.id,
-    ).select_from(_SIGN_OFF.join(_MINE, _MINE.c.id == _SIGN_OFF.c.enrolment_id))
-    .where(_MINE.c.staff_id == _WORKER,
-           _SIGN_OFF.c.team_manager_approved_at.is_not(None),
-           _SIGN_OFF.c.senior_manager_approved_at.is_not(None),
-           or_(_later(_SIGN_OFF.c.signed_on), _later(_SIGN_OFF.c.revoked_on))),
-    # Pauses beginning or ending later (end_date is the last paused day).
-    sa_select(
-        _fact("pause"), _PAUSE.c.start_date, _PAUSE.c.end_date, _no(String), _no(String),
-        _PAUSE.c.id,
-    ).select_from(_PAUSE.join(_MINE, _MINE.c.id == _PAUSE.c.enrolment_id))
-    .where(_MINE.c.staff_id == _WORKER,
-           or_(_later(_PAUSE.c.start_date), _PAUSE.c.end_date >= _AFTER)),
-)
-
 _DAY = timedelta(days=1)
 
 
@@ -243,8 +112,10 @@ def load_period_facts(
     """The proposed case and every change after `after` that can move the outcome: one
     statement. `exclude_allocation_id`: the allocation being changed (its own dates are
     the proposal's, not a change to the rest of the load)."""
-    rows = read(session, _PERIOD_FACTS, worker_id=worker_id, case_id=case_id, after=after,
-                exclude=exclude_allocation_id or 0)
+    rows = case_repository.period_changes(
+        session, worker_id=worker_id, case_id=case_id, after=after,
+        exclude_allocation_id=exclude_allocation_id,
+    )
     case: ProposedCase | None = None
     grows: set[date] = set()
     shrinks: set[date] = set()

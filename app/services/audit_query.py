@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.errors import DomainError, NotFound
 from app.models import AuditEvent
-from app.repositories.base import get_or_404, paginate
+from app.repositories import audit as audit_rows
 
 
 def _start_of(day: date, tz: ZoneInfo) -> datetime:
@@ -47,36 +46,21 @@ def list_events(
         if first is not None and last is not None and last < first:
             raise DomainError(f"{name!r} {last} is before its start {first}",
                               field=["query", name])
-    query = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-    if actor_id is not None:
-        query = query.where(AuditEvent.actor_id == actor_id)
-    if action:
-        query = query.where(col(AuditEvent.action).startswith(action, autoescape=True))
-    if entity:
-        query = query.where(AuditEvent.entity == entity)
-    if entity_id is not None:
-        query = query.where(AuditEvent.entity_id == entity_id)
-    if nqsw_id is not None:
-        query = query.where(AuditEvent.nqsw_id == nqsw_id)
-    if action_prefixes is not None:
-        query = query.where(or_(*(col(AuditEvent.action).startswith(p, autoescape=True)
-                                  for p in action_prefixes)))
-    if from_date is not None:
-        query = query.where(col(AuditEvent.effective_on) >= from_date)
-    if to_date is not None:
-        query = query.where(col(AuditEvent.effective_on) <= to_date)
-    if recorded_from is not None:
-        query = query.where(col(AuditEvent.at) >= _start_of(recorded_from, tz))
-    if recorded_to is not None:
-        query = query.where(col(AuditEvent.at) < _start_of(recorded_to + timedelta(days=1), tz))
-    return paginate(session, query, limit=limit, offset=offset)
+    return audit_rows.page_of_events(
+        session, limit=limit, offset=offset, actor_id=actor_id, action=action, entity=entity,
+        entity_id=entity_id, nqsw_id=nqsw_id, effective_from=from_date, effective_to=to_date,
+        recorded_from=None if recorded_from is None else _start_of(recorded_from, tz),
+        recorded_before=(None if recorded_to is None
+                         else _start_of(recorded_to + timedelta(days=1), tz)),
+        action_prefixes=action_prefixes,
+    )
 
 
 def get_event(
     *, session: Session, event_id: int, action_prefixes: tuple[str, ...] | None = None
 ) -> AuditEvent:
     """One event; outside the reader's remit it is as unknown as a missing one."""
-    event = get_or_404(session, AuditEvent, event_id, what="audit event")
+    event = audit_rows.event_or_404(session, event_id)
     if action_prefixes is not None and not event.action.startswith(action_prefixes):
         raise NotFound("audit event", event_id, field=["path", "event_id"])
     return event

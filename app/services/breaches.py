@@ -1,8 +1,8 @@
-"""Breach queries for the dashboards, and what people do about a breach.
+"""Breach views for the dashboards, and what people do about a breach.
 
 Every list, aggregate and export issues a constant number of SQL statements whatever
-the number of breaches: filters and joins are in SQL, ageing and weekly series are
-folded in Python over rows already grouped by the database.
+the number of breaches (app/repositories/breach.py): filters and joins are in SQL,
+ageing and weekly series are folded here over rows already grouped by the database.
 
 "Open on a date D" means opened on or before D and not resolved by D
 (``resolved_on`` is null or after D): the dashboards can be read as of any date.
@@ -13,30 +13,33 @@ from __future__ import annotations
 import csv
 import io
 from bisect import bisect_right
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.auth import scope as access_scope
-from app.auth.reach import Reach
 from app.clock import now_utc
 from app.errors import Conflict, DomainError, Forbidden, NotFound
-from app.models import Breach, BreachEvent, Staff, Team
-from app.models.breach import UNRESOLVED_STATUSES, BreachStatus
+from app.models import Breach, Staff
+from app.models.breach import BreachStatus
 from app.policy.separation import DEFAULT_SEPARATION, Duty, Separation
+from app.repositories import breach as breach_rows
+from app.repositories import staff as staff_repo
+from app.repositories.breach import (  # noqa: F401  (pages and routes name them here)
+    SEVERITY_ORDER,
+    SEVERITY_SORTS,
+    SORTS,
+    BreachFilters,
+)
 from app.services import audit
 from app.services.escalation import add_event
 from app.services.working_days import working_days_between
 from app.wording import a_role
 
 EXCEPTION_ROLES = frozenset({"senior_manager", "asye_coordinator"})
-SEVERITY_ORDER = ("info", "low", "medium", "high", "severe")
 # Ageing buckets in working days (England and Wales), as a senior manager reads them.
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-5", 0, 5),
@@ -44,97 +47,7 @@ AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("11-20", 11, 20),
     ("21+", 21, None),
 )
-SORTS = {
-    "opened_on": (col(Breach.opened_on), col(Breach.id)),
-    "-opened_on": (col(Breach.opened_on).desc(), col(Breach.id).desc()),
-    "id": (col(Breach.id),),
-    "-id": (col(Breach.id).desc(),),
-    "status": (col(Breach.status), col(Breach.id)),
-    "rule": (col(Breach.policy_id), col(Breach.rule_id), col(Breach.id)),
-    "nqsw": (col(Staff.name), col(Breach.id)),
-    "team": (col(Team.name), col(Breach.id)),
-}
 IMMUTABLE = "is resolved; a new breach opens if the finding returns"
-
-
-@dataclass(frozen=True)
-class BreachFilters:
-    status: Sequence[str] = ()
-    unresolved: bool | None = None
-    team_id: int | None = None
-    service_area_id: int | None = None
-    policy_id: str | None = None
-    rule_id: str | None = None
-    kind: str | None = None
-    severity: Sequence[str] = ()
-    staff_id: int | None = None
-    resolution_cause: Sequence[str] = ()
-    min_age_days: int | None = None
-    open_on: date | None = None
-    # The caller's reach (app.auth): only breaches of NQSWs within it; None = all.
-    scope: Reach | None = None
-
-
-def _severity_rank() -> Any:
-    return case(
-        {name: rank for rank, name in enumerate(SEVERITY_ORDER)}, value=col(Breach.severity),
-        else_=-1,
-    )
-
-
-def _base_query(columns: Iterable[Any]) -> Any:
-    return (
-        select(*columns)
-        .select_from(Breach)
-        .join(Staff, col(Staff.id) == col(Breach.staff_id))
-        .outerjoin(Team, col(Team.id) == col(Staff.team_id))
-    )
-
-
-def open_on_condition(on: date) -> Any:
-    return and_(
-        col(Breach.opened_on) <= on,
-        or_(col(Breach.resolved_on).is_(None), col(Breach.resolved_on) > on),
-    )
-
-
-def _filtered(query: Any, filters: BreachFilters, on: date) -> Any:
-    if filters.scope is not None:
-        visible = access_scope.people(filters.scope, staff_id=Breach.staff_id,
-                                      team_id=Staff.team_id)
-        if visible is not None:
-            query = query.where(visible)
-    if filters.status:
-        query = query.where(col(Breach.status).in_(list(filters.status)))
-    if filters.unresolved is True:
-        query = query.where(col(Breach.status).in_(UNRESOLVED_STATUSES))
-    elif filters.unresolved is False:
-        query = query.where(col(Breach.status) == BreachStatus.resolved.value)
-    if filters.team_id is not None:
-        query = query.where(col(Staff.team_id) == filters.team_id)
-    if filters.service_area_id is not None:
-        query = query.where(col(Team.service_area_id) == filters.service_area_id)
-    if filters.policy_id:
-        query = query.where(col(Breach.policy_id) == filters.policy_id)
-    if filters.rule_id:
-        query = query.where(col(Breach.rule_id) == filters.rule_id)
-    if filters.kind:
-        query = query.where(col(Breach.kind) == filters.kind)
-    if filters.severity:
-        query = query.where(col(Breach.severity).in_(list(filters.severity)))
-    if filters.staff_id is not None:
-        query = query.where(col(Breach.staff_id) == filters.staff_id)
-    if filters.resolution_cause:
-        query = query.where(col(Breach.resolution_cause).in_(list(filters.resolution_cause)))
-    if filters.min_age_days is not None:
-        query = query.where(col(Breach.opened_on) <= on - timedelta(days=filters.min_age_days))
-    if filters.open_on is not None:
-        query = query.where(open_on_condition(filters.open_on))
-    return query
-
-
-def _columns() -> tuple[Any, ...]:
-    return (Breach, Staff.name, Team.id, Team.name, Team.service_area_id)
 
 
 def _row_view(row: Any, on: date) -> dict[str, Any]:
@@ -159,23 +72,14 @@ def list_breaches(
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of breaches with their NQSW and team (two statements: the page and the count)."""
-    if sort not in SORTS and sort not in ("severity", "-severity"):
+    if sort not in SORTS and sort not in SEVERITY_SORTS:
         raise DomainError(
-            f"unknown sort {sort!r}; one of {', '.join([*SORTS, 'severity', '-severity'])}",
+            f"unknown sort {sort!r}; one of {', '.join([*SORTS, *SEVERITY_SORTS])}",
             field=["query", "sort"],
         )
-    query = _filtered(_base_query(_columns()), filters, on)
-    count_query = _filtered(_base_query([func.count(col(Breach.id))]), filters, on)
-    if sort == "severity":
-        order: tuple[Any, ...] = (_severity_rank(), col(Breach.id))
-    elif sort == "-severity":
-        order = (_severity_rank().desc(), col(Breach.opened_on), col(Breach.id))
-    else:
-        order = SORTS[sort]
-    rows = session.exec(query.order_by(*order).limit(limit).offset(offset)).all()
-    total = session.exec(count_query).one()
-    return [_row_view(row, on) for row in rows], int(total[0] if isinstance(total, tuple)
-                                                     else total)
+    rows, total = breach_rows.page_of_breaches(session, filters=filters, on=on, sort=sort,
+                                               limit=limit, offset=offset)
+    return [_row_view(row, on) for row in rows], total
 
 
 def export_rows(session: Session, *, filters: BreachFilters, on: date, sort: str) -> str:
@@ -205,15 +109,11 @@ def _csv_safe(value: Any) -> Any:
 
 def get_breach(session: Session, breach_id: int, *, on: date) -> dict[str, Any]:
     """One breach with its evidence and full history (two statements)."""
-    row = session.exec(_base_query(_columns()).where(col(Breach.id) == breach_id)).first()
+    row = breach_rows.breach_with_names(session, breach_id)
     if row is None:
         raise NotFound("breach", breach_id)
     view = _row_view(row, on)
-    events = session.exec(
-        select(BreachEvent).where(col(BreachEvent.breach_id) == breach_id)
-        .order_by(col(BreachEvent.id))
-    ).all()
-    view["history"] = list(events)
+    view["history"] = breach_rows.history_of(session, breach_id)
     return view
 
 
@@ -232,17 +132,7 @@ def summary(session: Session, *, filters: BreachFilters, on: date) -> dict[str, 
 
     One grouped statement; ageing is computed per distinct opening date, not per breach.
     """
-    query = _filtered(
-        _base_query([
-            Team.id, Team.name, Breach.policy_id, Breach.rule_id, Breach.status,
-            Breach.severity, Breach.opened_on, func.count(col(Breach.id)),
-        ]),
-        filters, on,
-    ).where(open_on_condition(on)).group_by(
-        col(Team.id), col(Team.name), col(Breach.policy_id), col(Breach.rule_id),
-        col(Breach.status), col(Breach.severity), col(Breach.opened_on),
-    )
-    rows = session.exec(query).all()
+    rows = breach_rows.open_on_by_team_rule(session, filters=filters, on=on)
     by_team_rule: Counter[tuple[Any, Any, str, str]] = Counter()
     by_status: Counter[str] = Counter()
     by_severity: Counter[str] = Counter()
@@ -276,14 +166,8 @@ def trend(session: Session, *, filters: BreachFilters, on: date, weeks: int) -> 
     and resolved during the week. One grouped statement."""
     first_end = on - timedelta(weeks=weeks - 1)
     first_start = first_end - timedelta(days=6)
-    query = _filtered(
-        _base_query([Breach.opened_on, Breach.resolved_on, func.count(col(Breach.id))]),
-        filters, on,
-    ).where(
-        col(Breach.opened_on) <= on,
-        or_(col(Breach.resolved_on).is_(None), col(Breach.resolved_on) >= first_start),
-    ).group_by(col(Breach.opened_on), col(Breach.resolved_on))
-    rows = session.exec(query).all()
+    rows = breach_rows.opened_and_resolved_since(session, filters=filters, on=on,
+                                                 since=first_start)
     opened_days: Counter[date] = Counter()
     resolved_days: Counter[date] = Counter()
     for opened_on, resolved_on, count in rows:
@@ -323,9 +207,7 @@ def _cumulative(counts: Counter[date]) -> Callable[[date], int]:
 
 
 def _breach_for_update(session: Session, breach_id: int) -> Breach:
-    breach = session.exec(
-        select(Breach).where(col(Breach.id) == breach_id).with_for_update()
-    ).first()
+    breach = breach_rows.breach_for_update(session, breach_id)
     if breach is None:
         raise NotFound("breach", breach_id)
     return breach
@@ -340,7 +222,7 @@ def _not_before_opening(breach: Breach, on: date) -> None:
 
 
 def _person(session: Session, staff_id: int, field: str | None) -> Staff:
-    person = session.get(Staff, staff_id)
+    person = staff_repo.person(session, staff_id)
     if person is None:
         raise DomainError(f"staff member {staff_id} does not exist", field=field)
     return person
@@ -356,14 +238,8 @@ def overrode(session: Session, *, breach_id: int, override_by_id: int | None,
     a later override by someone else does not wash out the first)."""
     if override_by_id == staff_id:
         return True
-    found = session.exec(
-        select(BreachEvent.id).where(
-            col(BreachEvent.breach_id) == breach_id,
-            col(BreachEvent.action).in_(OVERRIDE_ACTIONS),
-            col(BreachEvent.actor_id) == staff_id,
-        ).limit(1)
-    ).first()
-    return found is not None
+    return breach_rows.acted_on(session, breach_id=breach_id, actor_id=staff_id,
+                                actions=OVERRIDE_ACTIONS)
 
 
 SELF_EXCEPTION = ("you overrode this limit, so another senior manager or the ASYE "
@@ -483,15 +359,4 @@ def grant_exception(
 
 def counts_by_staff(session: Session, staff_ids: Sequence[int]) -> dict[int, int]:
     """Unresolved breaches per NQSW (for lists that show a badge), in one statement."""
-    if not staff_ids:
-        return {}
-    rows = session.exec(
-        select(Breach.staff_id, func.count(col(Breach.id)))
-        .where(col(Breach.staff_id).in_(list(staff_ids)),
-               col(Breach.status).in_(UNRESOLVED_STATUSES))
-        .group_by(col(Breach.staff_id))
-    ).all()
-    found: dict[int, int] = defaultdict(int)
-    for staff_id, count in rows:
-        found[staff_id] = int(count)
-    return dict(found)
+    return breach_rows.unresolved_counts_by_staff(session, staff_ids)

@@ -21,16 +21,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.clock import now_utc, today
 from app.errors import NotFound
-from app.models import Account, AuditEvent, Enrolment, Staff
+from app.models import Enrolment
 from app.models.diary import (
     CalendarToken,
     ProtectedTime,
@@ -38,9 +38,16 @@ from app.models.diary import (
     SupervisionSession,
 )
 from app.policy.rules.supervision import review_due_date, review_months
+from app.repositories import audit as audit_rows
+from app.repositories import diary as diary_rows
+from app.repositories import staff as staff_repo
 from app.services import audit
 from app.services.diary import load_context, snapshot_for, window
 from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
 
 PRODID = "-//Ringfence//Protected time and supervision//EN"
 TOKEN_BYTES = 32
@@ -73,10 +80,7 @@ def rotate_token(
     """A new secret feed URL for the NQSW; any previous one stops working at once."""
     load_context(session, staff_id)  # 404 unless an NQSW with an enrolment
     now = now_utc()
-    revoked = list(session.exec(
-        select(CalendarToken).where(CalendarToken.staff_id == staff_id,
-                                    col(CalendarToken.revoked_at).is_(None))
-    ).all())
+    revoked = diary_rows.live_tokens(session, staff_id)
     for old in revoked:
         old.revoked_at = now
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -93,14 +97,7 @@ def staff_for_token(session: Session, token: str) -> int:
     """The NQSW whose live feed this token opens; 404 for an unknown or revoked token, and
     for one whose owner may no longer act (account switched off, or the person has left):
     the schedule is theirs to share only while they are here to share it."""
-    row = session.exec(
-        select(CalendarToken.staff_id, col(Staff.leave_date), col(Account.id),
-               col(Account.is_active))
-        .join(Staff, col(Staff.id) == CalendarToken.staff_id)
-        .join(Account, col(Account.staff_id) == CalendarToken.staff_id, isouter=True)
-        .where(CalendarToken.token_hash == hash_token(token),
-               col(CalendarToken.revoked_at).is_(None))
-    ).first()
+    row = diary_rows.live_token_owner(session, hash_token(token))
     if row is None:
         raise NotFound("calendar", "feed", field=["path", "token"])
     staff_id, leave_date, account_id, active = row
@@ -144,13 +141,8 @@ REVIEWS = "reviews"
 def revisions(session: Session, staff_id: int) -> dict[tuple[str, str], Revision]:
     """(entity, id) -> its revision, for every booking and session of this NQSW, and
     ("reviews", "") for the review dates, which pauses and returns move."""
-    events = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.nqsw_id == staff_id,
-               col(AuditEvent.entity).in_(("protected_time", "supervision_session",
-                                           "enrolment")))
-        .order_by(col(AuditEvent.id))
-    ).all()
+    events = audit_rows.events_about_nqsw(
+        session, staff_id, ("protected_time", "supervision_session", "enrolment"))
     rows = [(e.entity, e.entity_id, e.action, e.at, e.after) for e in events]
     found: dict[tuple[str, str], Revision] = {}
 
@@ -291,7 +283,7 @@ def review_event(enrolment: Enrolment, month: int, due: date, held: date | None,
 
 
 def build_calendar(
-    session: Session, *, staff_id: int, on: date, policies: Any = None
+    session: Session, *, staff_id: int, on: date, policies: PolicySet | None = None
 ) -> icalendar.Calendar:
     """The NQSW's calendar: protected time, supervision sessions and review points."""
     context = load_context(session, staff_id, on)
@@ -308,20 +300,10 @@ def build_calendar(
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
 
-    entries = session.exec(
-        select(ProtectedTime).where(ProtectedTime.enrolment_id == enrolment.id)
-        .order_by(col(ProtectedTime.day), col(ProtectedTime.id))
-    ).all()
-    sessions = session.exec(
-        select(SupervisionSession).where(SupervisionSession.enrolment_id == enrolment.id)
-        .order_by(col(SupervisionSession.day), col(SupervisionSession.id))
-    ).all()
+    entries = diary_rows.bookings_of(session, enrolment.id)
+    sessions = diary_rows.sessions_of(session, enrolment.id)
     supervisor_ids = sorted({s.supervisor_id for s in sessions})
-    names = {
-        p.id: p.name for p in session.exec(
-            select(Staff).where(col(Staff.id).in_(supervisor_ids))
-        ).all()
-    } if supervisor_ids else {}
+    names = {pid: p.name for pid, p in staff_repo.people_by_id(session, supervisor_ids).items()}
     changed = revisions(session, staff_id)
     for entry in entries:
         calendar.add_component(protected_time_event(
@@ -348,7 +330,7 @@ def build_calendar(
     return calendar
 
 
-def feed(session: Session, *, token: str, on: date, policies: Any = None) -> bytes:
+def feed(session: Session, *, token: str, on: date, policies: PolicySet | None = None) -> bytes:
     """The iCalendar document for the NQSW this token belongs to."""
     staff_id = staff_for_token(session, token)
     return build_calendar(session, staff_id=staff_id, on=on, policies=policies).to_ical()

@@ -7,26 +7,30 @@ everyone on the case and opens breaches where the change put them over a limit.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
-from app.models import Allocation, Case, Staff, Team
+from app.models import Allocation, Case
 from app.models.base import CaseCategory, Role
-from app.repositories.base import get_or_404, paginate, require_exists
+from app.repositories import case as case_repository
+from app.repositories import org as org_repo
+from app.repositories import staff as staff_repo
 from app.schemas.case import CaseCreate, CaseUpdate
 from app.services import audit, workload_events
 from app.services.changes import apply_changes
 from app.services.history import CASE_TERM_FIELDS, change_case_facts
 
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
 
-def known_categories(policies: Any) -> Collection[str]:
+
+
+def known_categories(policies: PolicySet) -> Collection[str]:
     """The built-in categories plus any the organisation's policies add."""
     categories = getattr(policies, "categories", None)
     if categories is not None:
@@ -41,50 +45,6 @@ def _check_category(category: str, categories: Collection[str]) -> None:
         )
 
 
-def open_on(on: date) -> ColumnElement[bool]:
-    """Open on `on`: opened by then and not yet closed (the closing date is the first day shut)."""
-    return and_(
-        col(Case.opened_on) <= on,
-        or_(col(Case.closed_on).is_(None), col(Case.closed_on) > on),
-    )
-
-
-def allocation_current_on(on: date) -> ColumnElement[bool]:
-    """An allocation in force on `on`: started by then, and its end date not yet reached."""
-    return and_(
-        col(Allocation.start_date) <= on,
-        or_(col(Allocation.end_date).is_(None), col(Allocation.end_date) > on),
-    )
-
-
-def within_reach(scope: Reach | None, on: date) -> ColumnElement[bool] | None:
-    """Cases the caller may see: their own, their teams', or worked by their teams' people.
-
-    Mirrors `app.auth.reach.reaches` for one case; None means no filter.
-    """
-    if scope is None or scope.everything:
-        return None
-    worked = exists(select(Allocation.id).where(
-        col(Allocation.case_id) == col(Case.id),
-        col(Allocation.worker_id).in_(sorted(scope.case_people)),
-        allocation_current_on(on),
-    ))
-    return or_(
-        col(Case.id).in_(sorted(scope.cases)),
-        col(Case.team_id).in_(sorted(scope.teams)),
-        worked,
-    )
-
-
-def _ensure_reference_free(session: Session, reference: str) -> None:
-    """References are unique ignoring case: "AUD-1" and "aud-1" are the same case file."""
-    found = session.exec(
-        select(Case.id).where(func.lower(Case.reference) == reference.lower()).limit(1)
-    ).first()
-    if found is not None:
-        raise Conflict(f"a case with reference '{reference}' already exists", field="reference")
-
-
 def create_case(
     *,
     session: Session,
@@ -93,8 +53,10 @@ def create_case(
     actor_id: int | None = None,
 ) -> Case:
     _check_category(data.category, categories)
-    require_exists(session, Team, data.team_id, field="team_id", what="team")
-    _ensure_reference_free(session, data.reference)
+    org_repo.require_team(session, data.team_id, field="team_id")
+    if case_repository.reference_taken(session, data.reference):
+        raise Conflict(f"a case with reference '{data.reference}' already exists",
+                       field="reference")
     case = Case(**data.model_dump())
     session.add(case)
     session.flush()
@@ -117,49 +79,21 @@ def list_cases(
     scope: Reach | None = None,
 ) -> tuple[list[Case], int]:
     """Cases by reference; `scope` keeps the list to those the caller may see."""
-    query = select(Case).order_by(Case.reference)
-    visible = within_reach(scope, on)
-    if visible is not None:
-        query = query.where(visible)
-    if category is not None:
-        query = query.where(Case.category == category)
-    if team_id is not None:
-        query = query.where(Case.team_id == team_id)
-    if complexity is not None:
-        query = query.where(Case.complexity == complexity)
-    if is_open is not None:
-        query = query.where(open_on(on) if is_open else ~open_on(on))
-    if worker_id is not None:
-        query = query.where(exists(
-            select(Allocation.id).where(
-                col(Allocation.case_id) == col(Case.id),
-                Allocation.worker_id == worker_id,
-                allocation_current_on(on),
-            )
-        ))
-    return paginate(session, query, limit=limit, offset=offset)
+    return case_repository.cases_page(
+        session, limit=limit, offset=offset, on=on, scope=scope, category=category,
+        team_id=team_id, is_open=is_open, complexity=complexity, worker_id=worker_id,
+    )
 
 
 def get_case(*, session: Session, case_id: int) -> Case:
-    return get_or_404(session, Case, case_id)
+    return case_repository.case_or_404(session, case_id)
 
 
 def current_allocations(
     session: Session, case_ids: Iterable[int], on: date
 ) -> dict[int, list[Allocation]]:
     """The allocations in force on `on` for these cases, in one query."""
-    ids = list(case_ids)
-    found: dict[int, list[Allocation]] = defaultdict(list)
-    if not ids:
-        return found
-    query = (
-        select(Allocation)
-        .where(col(Allocation.case_id).in_(ids), allocation_current_on(on))
-        .order_by(col(Allocation.case_id), col(Allocation.start_date), col(Allocation.id))
-    )
-    for allocation in session.exec(query).all():
-        found[allocation.case_id].append(allocation)
-    return found
+    return case_repository.held_on_cases(session, list(case_ids), on)
 
 
 def update_case(
@@ -180,7 +114,7 @@ def update_case(
             raise DomainError(f"{required} cannot be empty", field=required)
     if "category" in changes:
         _check_category(changes["category"], categories)
-    require_exists(session, Team, changes.get("team_id"), field="team_id", what="team")
+    org_repo.require_team(session, changes.get("team_id"), field="team_id")
     if case.closed_on is not None and ({"category", "complexity"} & changes.keys()):
         raise Conflict(f"case {case.reference} closed on {case.closed_on}", field="category")
     changes = {k: v for k, v in changes.items() if getattr(case, k) != v}
@@ -210,9 +144,7 @@ def _record_for_nqsws(
     trail shows what happened to their cases), or once unlinked when no NQSW is on it."""
     assert case.id is not None
     workers = [a.worker_id for a in current_allocations(session, [case.id], on).get(case.id, [])]
-    nqsws = sorted(set(session.exec(
-        select(Staff.id).where(col(Staff.id).in_(workers), Staff.role == Role.nqsw.value)
-    ).all())) if workers else []
+    nqsws: list[int | None] = [*staff_repo.ids_with_role(session, workers, Role.nqsw.value)]
     for nqsw_id in nqsws or [None]:
         audit.record(session, action=action, entity="case", entity_id=case.id,
                      actor_id=actor_id, nqsw_id=nqsw_id, before=before, after=after,

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import holidays
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
 from app.clock import now_utc
 from app.errors import Conflict, DomainError, Forbidden, NotFound
-from app.models import Adjustment, AuditEvent, Enrolment, Pause, Staff
+from app.models import Enrolment, Pause, Staff
 from app.models.base import PROGRAMME_MONTHS, Role
 from app.models.diary import (
     ProtectedTime,
@@ -29,7 +29,11 @@ from app.policy import entitlement
 from app.policy.adjustments import adjusted_params, is_valid_on, targets_rule
 from app.policy.rules import protected_time as rule_kind
 from app.policy.snapshot import AdjustmentRecord, Snapshot
-from app.repositories.base import paginate
+from app.repositories import audit as audit_rows
+from app.repositories import diary as diary_rows
+from app.repositories import enrolment as enrolments_repo
+from app.repositories import staff as staff_repo
+from app.repositories.enrolment import pauses_of
 from app.schemas.diary import (
     MIN_HOURS,
     ProtectedTimeCancel,
@@ -44,13 +48,16 @@ from app.services.programme_events import (
     a_role,
     nqsw_changed,
     nqsw_enrolment,
-    pauses_of,
     require_open,
 )
+from app.services.reconcile import Cause, Trigger
 from app.services.snapshots import bank_holidays_between
 from app.settings import get_settings
 
-ACTIVE = (ProtectedTimeStatus.booked.value, ProtectedTimeStatus.taken.value)
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
+
 LOST = (ProtectedTimeStatus.cancelled.value, ProtectedTimeStatus.displaced.value)
 EPSILON = 1e-6
 TAKE_ACTION = "protected_time.take"
@@ -268,13 +275,8 @@ def _clock(hours: float) -> str:
 def _active_between(
     session: Session, context: DiaryContext, first: date, last: date, ignore: int | None
 ) -> list[ProtectedTime]:
-    query = select(ProtectedTime).where(
-        ProtectedTime.enrolment_id == context.enrolment.id,
-        col(ProtectedTime.day) >= first,
-        col(ProtectedTime.day) <= last,
-        col(ProtectedTime.status).in_(ACTIVE),
-    )
-    return [e for e in session.exec(query).all() if e.id != ignore]
+    return [e for e in diary_rows.active_bookings_between(
+        session, context.enrolment.id, first, last) if e.id != ignore]
 
 
 def check_room(
@@ -321,7 +323,7 @@ def check_room(
 
 
 def get_entry(session: Session, context: DiaryContext, entry_id: int) -> ProtectedTime:
-    entry = session.get(ProtectedTime, entry_id)
+    entry = diary_rows.booking(session, entry_id)
     if entry is None or entry.enrolment_id != context.enrolment.id:
         raise NotFound("protected time", entry_id, field=["path", "entry_id"])
     return entry
@@ -342,7 +344,7 @@ def book(
     check_day(context, data.day, on=on)
     replaced: ProtectedTime | None = None
     if data.rebooked_from_id is not None:
-        replaced = session.get(ProtectedTime, data.rebooked_from_id)
+        replaced = diary_rows.booking(session, data.rebooked_from_id)
         if replaced is None or replaced.enrolment_id != context.enrolment.id:
             raise DomainError(f"booking {data.rebooked_from_id} is not in this diary",
                               field="rebooked_from_id")
@@ -351,9 +353,7 @@ def book(
                 f"booking {replaced.id} is {replaced.status}; only cancelled or displaced time "
                 "is rebooked", field="rebooked_from_id",
             )
-        already = session.exec(
-            select(ProtectedTime).where(ProtectedTime.rebooked_from_id == replaced.id)
-        ).first()
+        already = diary_rows.rebooking_of(session, replaced.id)
         if already is not None:
             raise Conflict(f"booking {replaced.id} was already rebooked as booking {already.id}",
                            field="rebooked_from_id")
@@ -376,8 +376,8 @@ def book(
     audit.record(session, action="protected_time.book", entity="protected_time",
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  after=audit_view(entry), effective_on=on)
-    nqsw_changed(session, context.staff_id, on, actor_id,
-                 "protected time rebooked" if replaced else "protected time booked")
+    words = "protected time rebooked" if replaced else "protected time booked"
+    nqsw_changed(session, context.staff_id, on, actor_id, Trigger(words, Cause.diary))
     return entry
 
 
@@ -434,7 +434,8 @@ def move(
                         "start_time": entry.start_time.isoformat() if entry.start_time else None,
                         "hours": entry.hours},
                  effective_on=on)
-    nqsw_changed(session, context.staff_id, on, actor_id, "protected time moved")
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 Trigger("protected time moved", Cause.diary))
     return entry
 
 
@@ -472,7 +473,8 @@ def mark_taken(
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  before={"status": "booked"}, after={"status": "taken", "on": confirmed},
                  effective_on=confirmed)
-    nqsw_changed(session, context.staff_id, on, actor_id, "protected time taken")
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 Trigger("protected time taken", Cause.diary))
     return entry
 
 
@@ -481,14 +483,8 @@ def taken_dates(session: Session, entry_ids: Sequence[int]) -> dict[int, date]:
     wanted = [str(i) for i in entry_ids]
     if not wanted:
         return {}
-    rows = session.exec(
-        select(col(AuditEvent.entity_id), col(AuditEvent.effective_on),
-               col(AuditEvent.after)).where(
-            AuditEvent.action == TAKE_ACTION,
-            AuditEvent.entity == "protected_time",
-            col(AuditEvent.entity_id).in_(wanted),
-        ).order_by(col(AuditEvent.id))
-    ).all()
+    rows = audit_rows.effects_of(session, action=TAKE_ACTION, entity="protected_time",
+                                 entity_ids=wanted)
     found: dict[int, date] = {}
     for entity_id, effective_on, after in rows:
         when = effective_on
@@ -526,7 +522,7 @@ def cancel(
     context = load_context(session, staff_id, on)
     entry = get_entry(session, context, entry_id)
     # The person cancelling is the person signed in: nobody cancels in someone's name.
-    manager = session.get(Staff, actor_id) if actor_id is not None else None
+    manager = staff_repo.person(session, actor_id)
     if manager is None:
         raise Forbidden("only a team manager, signed in as themselves, may cancel "
                         "protected time")
@@ -566,7 +562,8 @@ def cancel(
         },
         nqsw_id=context.staff_id,
     )
-    nqsw_changed(session, context.staff_id, on, actor_id, "protected time cancelled")
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 Trigger("protected time cancelled", Cause.diary))
     return entry
 
 
@@ -585,36 +582,19 @@ def list_entries(
 ) -> tuple[list[ProtectedTime], int, dict[int, int]]:
     """A page of the diary by date, and which of its bookings were rebooked by which."""
     _, enrolment = nqsw_enrolment(session, staff_id)
-    query = select(ProtectedTime).where(ProtectedTime.enrolment_id == enrolment.id)
-    if status is not None:
-        query = query.where(ProtectedTime.status == status)
-    if first is not None:
-        query = query.where(col(ProtectedTime.day) >= first)
-    if last is not None:
-        query = query.where(col(ProtectedTime.day) <= last)
-    query = query.order_by(col(ProtectedTime.day), col(ProtectedTime.id))
-    rows, count = paginate(session, query, limit=limit, offset=offset)
+    rows, count = diary_rows.page_of_bookings(session, enrolment.id, limit=limit,
+                                              offset=offset, status=status, first=first,
+                                              last=last)
     return rows, count, rebooked_by(session, [r.id for r in rows if r.id is not None])
 
 
 def rebooked_by(session: Session, entry_ids: Sequence[int]) -> dict[int, int]:
     """Original booking id -> the booking that replaced it."""
-    if not entry_ids:
-        return {}
-    rows = session.exec(
-        select(ProtectedTime.rebooked_from_id, ProtectedTime.id).where(
-            col(ProtectedTime.rebooked_from_id).in_(list(entry_ids))
-        )
-    ).all()
-    return {original: replacement for original, replacement in rows
-            if original is not None and replacement is not None}
+    return diary_rows.rebookings_of(session, entry_ids)
 
 
 def _adjustments(session: Session, enrolment_id: int, on: date) -> tuple[AdjustmentRecord, ...]:
-    rows = session.exec(
-        select(Adjustment).where(Adjustment.enrolment_id == enrolment_id)
-        .order_by(col(Adjustment.valid_from), col(Adjustment.id))
-    ).all()
+    rows = enrolments_repo.adjustments_of_enrolment(session, enrolment_id)
     records = tuple(
         AdjustmentRecord(policy_id=r.policy_id, parameter=r.parameter, value=r.value,
                          reason=r.reason, valid_from=r.valid_from, valid_to=r.valid_to,
@@ -625,7 +605,7 @@ def _adjustments(session: Session, enrolment_id: int, on: date) -> tuple[Adjustm
 
 
 def rule_params(
-    policies: Any, programme: str, adjustments: Sequence[AdjustmentRecord] = ()
+    policies: PolicySet, programme: str, adjustments: Sequence[AdjustmentRecord] = ()
 ) -> rule_kind.Params:
     """The protected-time parameters in force for this NQSW (policy plus their adjustments).
 
@@ -642,7 +622,7 @@ def rule_params(
     mine = [a for a in adjustments
             if a.policy_id == rule.policy_id and targets_rule(rule, a.parameter)]
     if not mine:
-        return rule.params  # type: ignore[no-any-return]
+        return cast(rule_kind.Params, rule.params)
     params, _, _ = adjusted_params(rule, mine, policies.categories)
     return params  # type: ignore[return-value]
 
@@ -673,7 +653,7 @@ def _in_days(hours: float, day: float) -> float:
 
 
 def entitlement_view(
-    session: Session, *, staff_id: int, on: date, policies: Any
+    session: Session, *, staff_id: int, on: date, policies: PolicySet
 ) -> dict[str, Any]:
     """The programme's entitlement and the entitlement to date, with every step shown."""
     context = load_context(session, staff_id, on)
@@ -685,15 +665,7 @@ def entitlement_view(
     ledger = entitlement.programme_ledger(programme, holidays_=context.holidays, on=on)
     whole = entitlement.programme_entitlement(programme, terms=terms, on=on, ledger=ledger)
     accrued = entitlement.accrued_entitlement(programme, on, terms=terms, ledger=ledger)
-    taken = sum(
-        e.hours for e in session.exec(
-            select(ProtectedTime).where(
-                ProtectedTime.enrolment_id == context.enrolment.id,
-                ProtectedTime.status == ProtectedTimeStatus.taken.value,
-                col(ProtectedTime.day) <= on,
-            )
-        ).all()
-    )
+    taken = sum(e.hours for e in diary_rows.taken_by(session, context.enrolment.id, on))
     remaining = max(whole.hours - taken, 0.0)
     return {
         "on": on,
@@ -715,7 +687,7 @@ def entitlement_view(
     }
 
 
-def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict[str, Any]:
+def summary(session: Session, *, staff_id: int, on: date, policies: PolicySet) -> dict[str, Any]:
     """Entitlement, booked, taken, cancelled (who and why), displaced, and whether on track.
 
     "Booked" is time still ahead (on `on` or later). A booking whose day has passed and
@@ -730,10 +702,7 @@ def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict
     result = rule_kind.verdict(snapshot, params)
     measures = result["measures"]
     day = context.day_hours
-    rows = list(session.exec(
-        select(ProtectedTime).where(ProtectedTime.enrolment_id == context.enrolment.id)
-        .order_by(col(ProtectedTime.day), col(ProtectedTime.id))
-    ).all())
+    rows = diary_rows.bookings_of(session, context.enrolment.id)
     replaced = rebooked_by(session, [r.id for r in rows if r.status in LOST and r.id])
     by_id = {r.id: r for r in rows}
     names = _names(session, {r.cancelled_by_id for r in rows if r.cancelled_by_id})
@@ -787,8 +756,4 @@ def summary(session: Session, *, staff_id: int, on: date, policies: Any) -> dict
 
 
 def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = session.exec(select(Staff).where(col(Staff.id).in_(wanted))).all()
-    return {r.id: r.name for r in rows if r.id is not None}
+    return {pid: person.name for pid, person in staff_repo.people_by_id(session, ids).items()}

@@ -4,31 +4,26 @@ Notifications for someone on the digest are written with `delivery = digest` and
 outbox row. Once a day a digest email gathers every such notification not yet listed
 in a digest, up to the end of the day, and marks them with that email's id, so that
 building twice never lists a notification twice and a late one goes into the next digest.
+Building runs in the caller's transaction; app.jobs.digest owns the scheduled one.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.clock import now_utc
-from app.db import is_sqlite, write_bind
-from app.models import Notification, OutboxMessage, Staff
+from app.models import Notification, OutboxMessage
 from app.models.notification import Delivery
+from app.repositories import notification as notification_rows
+from app.repositories import staff as staff_repo
 from app.services.notify import render_email, template_values
 from app.settings import Settings, get_settings
-
-log = logging.getLogger(__name__)
 
 # The digest for a day is built on the first delivery run at or after this local time
 # on the following morning.
 DIGEST_TIME = time(7, 0)
-# Identifies the digest job for PostgreSQL's advisory lock (one builder at a time).
-DIGEST_LOCK_KEY = 0x52_46_44_47  # "RFDG"
 
 
 def _day_end_utc(day: date, settings: Settings) -> datetime:
@@ -51,34 +46,14 @@ def build_digests(
     """
     settings = settings or get_settings()
     end = _day_end_utc(day, settings)
-    query = (
-        select(Notification)
-        .where(
-            Notification.delivery == Delivery.digest,
-            col(Notification.digest_outbox_id).is_(None),
-            col(Notification.created_at) < end,
-        )
-        .order_by(col(Notification.recipient_id), col(Notification.created_at),
-                  col(Notification.id))
-    )
-    if session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update(skip_locked=True)
     by_recipient: dict[int, list[Notification]] = defaultdict(list)
-    for notification in session.exec(query).all():
+    for notification in notification_rows.awaiting_digest(session, before=end):
         by_recipient[notification.recipient_id].append(notification)
     if not by_recipient:
         return []
     recipients = list(by_recipient)
-    people = {
-        s.id: s for s in session.exec(select(Staff).where(col(Staff.id).in_(recipients))).all()
-    }
-    already = set(
-        session.exec(
-            select(OutboxMessage.recipient_id).where(
-                col(OutboxMessage.recipient_id).in_(recipients), OutboxMessage.digest_day == day
-            )
-        ).all()
-    )
+    people = staff_repo.people_by_id(session, recipients)
+    already = notification_rows.digested_on(session, recipients, day)
     created: list[OutboxMessage] = []
     base_url = settings.base_url.rstrip("/")
     for recipient_id, items in by_recipient.items():
@@ -134,24 +109,3 @@ def due_digest_day(now: datetime, settings: Settings) -> date | None:
     if local.time() < DIGEST_TIME:
         return None
     return local.date() - timedelta(days=1)
-
-
-def build_due_digests(
-    engine: Engine, settings: Settings, now: datetime | None = None
-) -> list[OutboxMessage]:
-    """The scheduled step: build the due day's digests in one short transaction."""
-    day = due_digest_day(now or now_utc(), settings)
-    if day is None:
-        return []
-    with Session(write_bind(engine), expire_on_commit=False) as session:
-        if not is_sqlite(engine):
-            got = session.connection().execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": DIGEST_LOCK_KEY}
-            ).scalar()
-            if not got:
-                return []  # another worker is building them right now
-        created = build_digests(session, day, settings=settings)
-        session.commit()
-    if created:
-        log.info("queued %s daily digest emails for %s", len(created), day)
-    return created

@@ -16,17 +16,15 @@ caps, and any breach that opens is recorded with the change.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.auth.reach import Reach
 from app.errors import Conflict, DomainError, NotFound
-from app.models import Enrolment, Pause, SignOff, Staff, Team
+from app.models import Enrolment, Pause, Staff
 from app.models.base import PROGRAMME_MONTHS, EnrolmentStatus, Programme, Role
 from app.policy.policies import PolicySet
 from app.policy.programme import (
@@ -37,7 +35,16 @@ from app.policy.programme import (
 )
 from app.policy.rules.supervision import review_due_date, review_months
 from app.policy.snapshot import PauseSpan, Snapshot
-from app.repositories.base import get_or_404, paginate
+from app.repositories import enrolment as enrolments_repo
+from app.repositories import staff as staff_repo
+from app.repositories.enrolment import (
+    ENDED_STATUSES,
+    OPEN_STATUSES,
+    latest_enrolment,
+    open_enrolment,
+    pauses_for,
+    sign_offs_of,
+)
 from app.schemas.enrolment import (
     EnrolmentCreate,
     EnrolmentStatusOn,
@@ -50,13 +57,11 @@ from app.schemas.enrolment import (
 from app.schemas.staff import implausible_pattern
 from app.services import audit, workload_events
 from app.services.changes import apply_changes
-from app.services.history import change_staff_terms, staff_terms_on
+from app.services.history import change_staff_terms
 from app.services.org import require_open_team
+from app.services.reconcile import Cause, Trigger
 from app.services.snapshots import HOLIDAY_YEARS_AHEAD, bank_holidays_between
-from app.services.staff import ensure_email_free, within_reach
-
-OPEN_STATUSES = (EnrolmentStatus.active.value, EnrolmentStatus.paused.value)
-ENDED_STATUSES = (EnrolmentStatus.withdrawn.value, EnrolmentStatus.completed.value)
+from app.services.staff import ensure_email_free
 
 # Stages by completed programme months, as the caseload caps grade them: the first 3
 # months, to 6, to 12, and a second year for SWIP. (Review points are the supervision
@@ -78,13 +83,13 @@ def _check_people(
 ) -> None:
     """The assessor is an experienced colleague; the AP is an advanced practitioner."""
     if assessor_id is not None:
-        assessor = session.get(Staff, assessor_id)
+        assessor = staff_repo.person(session, assessor_id)
         if assessor is None:
             raise DomainError(f"staff member {assessor_id} does not exist", field="assessor_id")
         if assessor.id == nqsw_id or assessor.role == Role.nqsw.value:
             raise DomainError("an NQSW cannot be an assessor", field="assessor_id")
     if advanced_practitioner_id is not None:
-        ap = session.get(Staff, advanced_practitioner_id)
+        ap = staff_repo.person(session, advanced_practitioner_id)
         if ap is None:
             raise DomainError(f"staff member {advanced_practitioner_id} does not exist",
                               field="advanced_practitioner_id")
@@ -94,27 +99,6 @@ def _check_people(
                 "not an advanced practitioner",
                 field="advanced_practitioner_id",
             )
-
-
-def open_enrolment(session: Session, staff_id: int) -> Enrolment | None:
-    """The staff member's active or paused enrolment, if any (there is at most one)."""
-    query = (
-        select(Enrolment)
-        .where(Enrolment.staff_id == staff_id, col(Enrolment.status).in_(OPEN_STATUSES))
-        .order_by(col(Enrolment.id).desc())
-    )
-    return session.exec(query.limit(1)).first()
-
-
-def latest_enrolment(session: Session, staff_id: int) -> Enrolment | None:
-    """The enrolment the NQSW view shows: the open one, else the most recent."""
-    found = open_enrolment(session, staff_id)
-    if found is not None:
-        return found
-    query = select(Enrolment).where(Enrolment.staff_id == staff_id).order_by(
-        col(Enrolment.id).desc()
-    )
-    return session.exec(query.limit(1)).first()
 
 
 def _ensure_not_enrolled(session: Session, staff_id: int) -> None:
@@ -152,7 +136,7 @@ def _reconcile(
     """Re-evaluate the NQSW as of `on` after a change to their enrolment (see module)."""
     session.flush()
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                  reason=reason)
+                                  trigger=Trigger(reason, Cause.changed))
 
 
 def create_nqsw(
@@ -165,6 +149,8 @@ def create_nqsw(
     ensure_email_free(session, data.email)
     _check_people(session, nqsw_id=None, assessor_id=data.assessor_id,
                   advanced_practitioner_id=data.advanced_practitioner_id)
+    # NqswCreate completes the working pattern, so both figures are known by now.
+    assert data.contracted_hours is not None and data.fte is not None
     staff = Staff(
         name=data.name,
         email=data.email,
@@ -198,7 +184,7 @@ def enrol(
     If they already hold cases, the caps apply from the programme's start: the NQSW is
     re-evaluated as of `on` and any breach opens with the enrolment.
     """
-    staff = session.get(Staff, data.staff_id)
+    staff = staff_repo.person(session, data.staff_id)
     if staff is None:
         raise DomainError(f"staff member {data.staff_id} does not exist", field="staff_id")
     _check_start_within_employment(staff, data.start_date)
@@ -238,10 +224,7 @@ def _check_not_overlapping(
     field: str = "start_date",
 ) -> None:
     """Enrolments follow one another: a start inside an earlier one's span is refused."""
-    query = select(Enrolment).where(Enrolment.staff_id == staff_id)
-    if exclude_id is not None:
-        query = query.where(col(Enrolment.id) != exclude_id)
-    for other in session.exec(query).all():
+    for other in enrolments_repo.enrolments_of(session, staff_id, exclude_id=exclude_id):
         ends = other.ended_on
         if ends is None and other.status in ENDED_STATUSES:
             continue  # ended on a day nobody recorded: nothing to overlap with
@@ -255,7 +238,7 @@ def _check_not_overlapping(
 
 def get_nqsw(*, session: Session, staff_id: int) -> tuple[Staff, Enrolment]:
     """The NQSW and the enrolment programme events act on: the open one, else the latest."""
-    staff = session.get(Staff, staff_id)
+    staff = staff_repo.person(session, staff_id)
     enrolment = latest_enrolment(session, staff_id) if staff is not None else None
     if staff is None or enrolment is None:
         raise NotFound("NQSW", staff_id)
@@ -273,10 +256,10 @@ def enrolment_on(enrolments: Sequence[Enrolment], on: date) -> Enrolment | None:
 
 def get_nqsw_on(*, session: Session, staff_id: int, on: date) -> tuple[Staff, Enrolment]:
     """The NQSW and their enrolment as of `on` (see `enrolment_on`); 404 if never enrolled."""
-    staff = session.get(Staff, staff_id)
+    staff = staff_repo.person(session, staff_id)
     if staff is None:
         raise NotFound("NQSW", staff_id)
-    enrolments = session.exec(select(Enrolment).where(Enrolment.staff_id == staff_id)).all()
+    enrolments = enrolments_repo.enrolments_of(session, staff_id)
     enrolment = enrolment_on(enrolments, on)
     if enrolment is None:
         raise NotFound("NQSW", staff_id)
@@ -304,59 +287,6 @@ def status_on(enrolment: Enrolment, pauses: Sequence[Pause], on: date) -> str:
     return EnrolmentStatusOn.active.value
 
 
-def _ended_sql(on: date) -> ColumnElement[bool]:
-    return or_(
-        and_(col(Enrolment.ended_on).is_not(None), col(Enrolment.ended_on) <= on),
-        and_(col(Enrolment.ended_on).is_(None), col(Enrolment.status).in_(ENDED_STATUSES)),
-    )
-
-
-def _paused_sql(on: date) -> ColumnElement[bool]:
-    return exists().where(
-        col(Pause.enrolment_id) == col(Enrolment.id),
-        col(Pause.start_date) <= on,
-        or_(col(Pause.end_date).is_(None), col(Pause.end_date) >= on),
-    )
-
-
-def status_on_sql(status: EnrolmentStatusOn, on: date) -> ColumnElement[bool]:
-    """`status_on(...) == status` as a SQL condition on Enrolment, for filtering lists."""
-    started = col(Enrolment.start_date) <= on
-    if status is EnrolmentStatusOn.not_started:
-        return col(Enrolment.start_date) > on
-    if status in (EnrolmentStatusOn.withdrawn, EnrolmentStatusOn.completed):
-        return and_(started, _ended_sql(on), col(Enrolment.status) == status.value)
-    running = and_(started, not_(_ended_sql(on)))
-    if status is EnrolmentStatusOn.paused:
-        return and_(running, _paused_sql(on))
-    return and_(running, not_(_paused_sql(on)))
-
-
-def _current_per_person(on: date) -> Any:
-    """The id of each person's enrolment as of `on` (`enrolment_on`, in SQL)."""
-    started = col(Enrolment.start_date) <= on
-    rank = func.row_number().over(
-        partition_by=col(Enrolment.staff_id),
-        order_by=(
-            case((started, 0), else_=1),
-            case((started, col(Enrolment.start_date)), else_=None).desc(),
-            col(Enrolment.start_date),
-            col(Enrolment.id).desc(),
-        ),
-    )
-    ranked = select(col(Enrolment.id).label("enrolment_id"), rank.label("rank")).subquery()
-    return select(ranked.c.enrolment_id).where(ranked.c.rank == 1)
-
-
-def _with_status(
-    query: Any, status: EnrolmentStatusOn | None, on: date
-) -> Any:
-    """Keep rows with this status on `on`; without one, those started by `on`."""
-    if status is None:
-        return query.where(col(Enrolment.start_date) <= on)
-    return query.where(status_on_sql(status, on))
-
-
 def list_nqsws(
     *,
     session: Session,
@@ -376,51 +306,12 @@ def list_nqsws(
     organisation; `status` filters on the status on `on` (`not_started` lists those
     starting later, so coordinators can prepare for them); `include_left` adds leavers.
     """
-    query = (
-        select(Staff, Enrolment)
-        .join(Enrolment, col(Staff.id) == col(Enrolment.staff_id))
-        .where(col(Enrolment.id).in_(_current_per_person(on)))
-        .order_by(col(Staff.name), col(Staff.id))
+    return enrolments_repo.nqsws_page(
+        session, on=on, limit=limit, offset=offset, team_id=team_id,
+        service_area_id=service_area_id,
+        programme=programme.value if programme is not None else None, status=status,
+        include_left=include_left, scope=scope,
     )
-    if team_id is not None:
-        query = query.where(Staff.team_id == team_id)
-    if service_area_id is not None:
-        query = query.join(Team, col(Team.id) == col(Staff.team_id)).where(
-            Team.service_area_id == service_area_id
-        )
-    if programme is not None:
-        query = query.where(Enrolment.programme == programme.value)
-    query = _with_status(query, status, on)
-    if status is None:
-        query = query.where(col(Staff.start_date) <= on)
-    if not include_left:
-        query = query.where((col(Staff.leave_date).is_(None)) | (col(Staff.leave_date) > on))
-    visible = within_reach(scope)
-    if visible is not None:
-        query = query.where(visible)
-    rows, count = paginate(session, query, limit=limit, offset=offset)  # type: ignore[arg-type]
-    return [(staff, enrolment) for staff, enrolment in rows], count
-
-
-def pauses_for(session: Session, enrolment_ids: Iterable[int]) -> dict[int, list[Pause]]:
-    """Every pause of these enrolments, in one query."""
-    ids = list(enrolment_ids)
-    found: dict[int, list[Pause]] = defaultdict(list)
-    if not ids:
-        return found
-    query = select(Pause).where(col(Pause.enrolment_id).in_(ids)).order_by(
-        col(Pause.start_date)
-    )
-    for pause in session.exec(query).all():
-        found[pause.enrolment_id].append(pause)
-    return found
-
-
-def sign_offs_for(session: Session, enrolment_id: int) -> list[SignOff]:
-    query = select(SignOff).where(SignOff.enrolment_id == enrolment_id).order_by(
-        col(SignOff.signed_on), col(SignOff.id)
-    )
-    return list(session.exec(query).all())
 
 
 def _stage(enrolment: Enrolment, on: date, months: int) -> tuple[str, str]:
@@ -502,7 +393,7 @@ def progress_for(
 
 
 def get_enrolment(*, session: Session, enrolment_id: int) -> Enrolment:
-    return get_or_404(session, Enrolment, enrolment_id)
+    return enrolments_repo.enrolment_or_404(session, enrolment_id)
 
 
 def list_enrolments(
@@ -521,27 +412,19 @@ def list_enrolments(
     As everywhere, `on` decides: without `status`, those started by `on` (whatever their
     status then); with it, those with that status on `on` (`not_started` for later ones).
     """
-    query = select(Enrolment).order_by(col(Enrolment.start_date), col(Enrolment.id))
-    if staff_id is not None:
-        query = query.where(Enrolment.staff_id == staff_id)
-    if programme is not None:
-        query = query.where(Enrolment.programme == programme.value)
-    query = _with_status(query, status, on)
-    visible = within_reach(scope)
-    if visible is not None:
-        query = query.join(Staff, col(Staff.id) == col(Enrolment.staff_id)).where(visible)
-    return paginate(session, query, limit=limit, offset=offset)
+    return enrolments_repo.enrolments_page(
+        session, on=on, limit=limit, offset=offset, staff_id=staff_id,
+        programme=programme.value if programme is not None else None, status=status,
+        scope=scope,
+    )
 
 
 def enrolments_of(
     *, session: Session, staff_id: int, limit: int, offset: int
 ) -> tuple[list[Enrolment], int]:
     """Every enrolment of one NQSW, oldest first, including any that start later."""
-    get_or_404(session, Staff, staff_id, what="staff member")
-    query = select(Enrolment).where(Enrolment.staff_id == staff_id).order_by(
-        col(Enrolment.start_date), col(Enrolment.id)
-    )
-    return paginate(session, query, limit=limit, offset=offset)
+    staff_repo.person_or_404(session, staff_id)
+    return enrolments_repo.person_enrolments_page(session, staff_id, limit=limit, offset=offset)
 
 
 def statuses_on(
@@ -567,7 +450,7 @@ def _check_new_start(session: Session, staff: Staff, enrolment: Enrolment, start
     if first_pause is not None and start > first_pause:
         raise DomainError(f"a pause starts on {first_pause}; the programme must start by then",
                           field="start_date")
-    first_sign_off = min((s.signed_on for s in sign_offs_for(session, enrolment.id)),
+    first_sign_off = min((s.signed_on for s in sign_offs_of(session, enrolment.id)),
                          default=None)
     if first_sign_off is not None and start > first_sign_off:
         raise DomainError(f"a sign-off was given on {first_sign_off}; the programme must "
@@ -609,8 +492,8 @@ def update_enrolment(
     actor_id: int | None = None,
 ) -> Enrolment:
     """Correct an enrolment (programme, start date, assessor, AP) and re-evaluate from `on`."""
-    enrolment = get_or_404(session, Enrolment, enrolment_id)
-    staff = session.get(Staff, enrolment.staff_id)
+    enrolment = enrolments_repo.enrolment_or_404(session, enrolment_id)
+    staff = staff_repo.person(session, enrolment.staff_id)
     assert staff is not None
     changes = _enrolment_changes(session, staff, enrolment,
                                  data.model_dump(exclude_unset=True, exclude={"on"}))
@@ -629,7 +512,7 @@ def _pattern_changes(
     for required in ("fte", "contracted_hours"):
         if required in changes and changes[required] is None:
             raise DomainError(f"{required} cannot be empty", field=required)
-    terms = staff_terms_on(session, [staff], on)[staff.id]  # type: ignore[index]
+    terms = staff_repo.terms_on(session, [staff], on)[staff.id]  # type: ignore[index]
     if "contracted_hours" in changes and "fte" not in changes:
         problem = implausible_pattern(terms.fte, changes["contracted_hours"])
         if problem:

@@ -15,16 +15,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.clock import now_utc
-from app.models import Breach, ServiceArea, Staff, Team
+from app.models import Breach
 from app.models.breach import BreachEvent, BreachStatus
 from app.policy.policies import Escalation
+from app.repositories import staff as staff_repo
 from app.services import audit, notify
 from app.services.working_days import add_working_days
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
 
 ESCALATING_STATUSES = frozenset({BreachStatus.open.value, BreachStatus.acknowledged.value})
 
@@ -44,35 +49,17 @@ class Recipients:
 
 def recipients_for(session: Session, staff_ids: Iterable[int]) -> dict[int, Recipients]:
     """Team manager and senior manager of each NQSW's team, in one query."""
-    ids = sorted(set(staff_ids))
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            col(Staff.id), col(Staff.name), col(Team.id), col(Team.name), col(Team.manager_id),
-            col(ServiceArea.id), col(ServiceArea.senior_manager_id),
-        )
-        .select_from(Staff)
-        .outerjoin(Team, col(Team.id) == col(Staff.team_id))
-        .outerjoin(ServiceArea, col(ServiceArea.id) == col(Team.service_area_id))
-        .where(col(Staff.id).in_(ids))
-    ).all()
     return {
-        row[0]: Recipients(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
-        for row in rows
+        row[0]: Recipients(*row) for row in staff_repo.managers_of(session, staff_ids)
     }
 
 
 def coordinators(session: Session) -> list[int]:
-    rows = session.exec(
-        select(Staff.id).where(
-            col(Staff.role) == "asye_coordinator", col(Staff.leave_date).is_(None)
-        )
-    ).all()
-    return [r for r in rows if r is not None]
+    """The ASYE coordinators still in post: told when a breach has no team manager."""
+    return staff_repo.ids_in_post_with_role(session, "asye_coordinator")
 
 
-def rule_escalation(policies: Any, policy_id: str, rule_id: str) -> Escalation:
+def rule_escalation(policies: PolicySet | None, policy_id: str, rule_id: str) -> Escalation:
     """The escalation settings of the rule (or its policy) that raised a breach."""
     if policies is not None:
         try:
@@ -115,7 +102,7 @@ def _number(value: Any) -> str | None:
     return str(value)
 
 
-def rule_title(policies: Any, policy_id: str, rule_id: str) -> str | None:
+def rule_title(policies: PolicySet | None, policy_id: str, rule_id: str) -> str | None:
     """The rule's title from the policy file (or the policy's), for people to read."""
     if policies is None:
         return None
@@ -246,7 +233,7 @@ def escalate_due(
     breaches: Sequence[Breach],
     *,
     on: date,
-    policies: Any,
+    policies: PolicySet,
     recipients: dict[int, Recipients],
 ) -> list[Breach]:
     """Escalate every breach in `breaches` whose working-day deadline has passed by `on`."""

@@ -12,39 +12,24 @@ applies from D *until the next recorded change*:
 * D on or before the record's first day: the first period is corrected.
 
 Readers pick the period covering their date, or the row when none does
-(`staff_terms_on`, and the snapshot loader's own statements).
+(`app.repositories.staff.terms_on`, and the snapshot loader's own statements).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session
 
 from app.models import Case, CaseTerm, Staff, StaffTerm
 from app.policy.snapshot import HoursPeriod
+from app.repositories import history
+from app.repositories.staff import term_periods
 
 STAFF_TERM_FIELDS = ("team_id", "fte", "contracted_hours")
 CASE_TERM_FIELDS = ("category", "complexity")
-
-
-@dataclass(frozen=True, slots=True)
-class StaffTerms:
-    """A person's working terms on one date."""
-
-    team_id: int | None
-    fte: float
-    contracted_hours: float
-
-
-def _periods(session: Session, term: type[SQLModel], key: str, owner_id: int) -> list[Any]:
-    owner = getattr(term, key)
-    return list(session.exec(
-        select(term).where(owner == owner_id).order_by(col(term.valid_from))  # type: ignore[attr-defined]
-    ).all())
 
 
 def apply_dated_change(
@@ -63,13 +48,14 @@ def apply_dated_change(
     The caller has validated the values; this only decides which period they land in.
     """
     assert row.id is not None
-    periods = _periods(session, term, key, row.id)
+    periods: list[Any] = history.periods(session, term, row.id)
     row_from = periods[-1].valid_to if periods else first_day
     if on >= row_from:
         before = {name: getattr(row, name) for name in changes}
         if on > row_from:
             kept = {name: getattr(row, name) for name in fields}
-            session.add(term(**{key: row.id}, valid_from=row_from, valid_to=on, **kept))
+            owner: dict[str, Any] = {key: row.id}
+            session.add(term(**owner, valid_from=row_from, valid_to=on, **kept))
         for name, value in changes.items():
             setattr(row, name, value)
         session.add(row)
@@ -81,7 +67,8 @@ def apply_dated_change(
     if on > period.valid_from:
         later = {name: getattr(period, name) for name in fields}
         later.update(changes)
-        session.add(term(**{key: row.id}, valid_from=on, valid_to=period.valid_to, **later))
+        owner = {key: row.id}
+        session.add(term(**owner, valid_from=on, valid_to=period.valid_to, **later))
         period.valid_to = on
     else:
         for name, value in changes.items():
@@ -110,31 +97,6 @@ def change_case_facts(
     )
 
 
-def staff_terms_on(
-    session: Session, people: Iterable[Staff], on: date
-) -> dict[int, StaffTerms]:
-    """Each person's terms on `on`, in one statement: the period covering it, else the row."""
-    rows = {person.id: person for person in people if person.id is not None}
-    found = {
-        pid: StaffTerms(team_id=p.team_id, fte=p.fte, contracted_hours=p.contracted_hours)
-        for pid, p in rows.items()
-    }
-    if not rows:
-        return found
-    earlier = session.exec(
-        select(StaffTerm).where(
-            col(StaffTerm.staff_id).in_(sorted(rows)),
-            col(StaffTerm.valid_from) <= on,
-            col(StaffTerm.valid_to) > on,
-        )
-    ).all()
-    for period in earlier:
-        found[period.staff_id] = StaffTerms(
-            team_id=period.team_id, fte=period.fte, contracted_hours=period.contracted_hours
-        )
-    return found
-
-
 def earlier_working_patterns(session: Session, staff: Staff) -> tuple[HoursPeriod, ...]:
     """The person's FTE and hours before each dated change, for the entitlement (the row
     holds the pattern in force since the last change)."""
@@ -142,20 +104,20 @@ def earlier_working_patterns(session: Session, staff: Staff) -> tuple[HoursPerio
     return tuple(
         HoursPeriod(first=p.valid_from, until=p.valid_to, fte=p.fte,
                     contracted_hours=p.contracted_hours)
-        for p in _periods(session, StaffTerm, "staff_id", staff.id)
+        for p in term_periods(session, staff.id)
     )
 
 
 def staff_history(session: Session, staff: Staff) -> list[dict[str, Any]]:
     """Every period of a person's terms, oldest first, the current one last (open-ended)."""
     assert staff.id is not None
-    periods = _periods(session, StaffTerm, "staff_id", staff.id)
-    history = [
+    periods = term_periods(session, staff.id)
+    rows = [
         {"valid_from": p.valid_from, "valid_to": p.valid_to,
          **{name: getattr(p, name) for name in STAFF_TERM_FIELDS}}
         for p in periods
     ]
     current_from = periods[-1].valid_to if periods else staff.start_date
-    history.append({"valid_from": current_from, "valid_to": None,
+    rows.append({"valid_from": current_from, "valid_to": None,
                     **{name: getattr(staff, name) for name in STAFF_TERM_FIELDS}})
-    return history
+    return rows

@@ -1,7 +1,7 @@
 """Composing emails and handing them to the organisation's SMTP server.
 
-Only the outbox calls this, outside any request, so a slow or absent mail server
-delays email and never the change that caused it.
+Only the outbox's delivery job (app.jobs.outbox) calls this, outside any request, so
+a slow or absent mail server delays email and never the change that caused it.
 """
 
 from __future__ import annotations
@@ -79,3 +79,19 @@ def close(smtp: smtplib.SMTP | None) -> None:
         smtp.quit()
     except (smtplib.SMTPException, OSError):
         smtp.close()
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying what the mail server (or the way to it) did, kept on the message
+    so an administrator can see why an email has not gone."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = [
+            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for code, msg in exc.recipients.values()
+        ]
+        return "recipient refused: " + "; ".join(parts)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return f"{type(exc).__name__}: {exc.smtp_code} {text}"
+    return f"{type(exc).__name__}: {exc}"

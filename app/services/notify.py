@@ -17,15 +17,15 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateNotFound
-from sqlalchemy import func, update
-from sqlmodel import Session, SQLModel, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session, SQLModel
 
 from app.clock import now_utc, today
 from app.errors import NotFound
 from app.models import Notification, NotificationPreference, OutboxMessage, Staff
 from app.models.notification import Delivery
-from app.repositories.base import paginate, require_exists
+from app.repositories import notification as notification_rows
+from app.repositories import staff as staff_repo
+from app.repositories.base import require_exists
 from app.services import audit
 from app.settings import PROJECT_ROOT, get_settings
 
@@ -134,16 +134,7 @@ def has_left(staff: Staff, on: date) -> bool:
 
 def digest_preferences(session: Session, staff_ids: Iterable[int]) -> set[int]:
     """Who among these people asked for one digest a day instead of an email per event."""
-    ids = list(staff_ids)
-    if not ids:
-        return set()
-    rows = session.exec(
-        select(NotificationPreference.staff_id).where(
-            col(NotificationPreference.staff_id).in_(ids),
-            col(NotificationPreference.digest).is_(True),
-        )
-    ).all()
-    return set(rows)
+    return notification_rows.digest_choosers(session, staff_ids)
 
 
 def notify(
@@ -170,9 +161,7 @@ def notify(
     wanted = list(dict.fromkeys(int(i) for i in recipient_ids if i is not None))
     if not wanted:
         return []
-    people = {
-        s.id: s for s in session.exec(select(Staff).where(col(Staff.id).in_(wanted))).all()
-    }
+    people = staff_repo.people_by_id(session, wanted)
     on = today()
     digest_ids = digest_preferences(session, wanted)
     stored_context = jsonable(context)
@@ -229,28 +218,20 @@ def notify(
 # The inbox: each person sees and marks only their own notifications.
 
 
-def inbox_query(staff_id: int, *, unread_only: bool = False) -> SelectOfScalar[Notification]:
-    query = select(Notification).where(Notification.recipient_id == staff_id)
-    if unread_only:
-        query = query.where(col(Notification.read_at).is_(None))
-    return query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
-
-
 def list_inbox(
     session: Session, *, staff_id: int, unread_only: bool, limit: int, offset: int
 ) -> tuple[list[Notification], int]:
-    return paginate(session, inbox_query(staff_id, unread_only=unread_only),
-                    limit=limit, offset=offset)
+    return notification_rows.page_of_inbox(session, staff_id, unread_only=unread_only,
+                                           limit=limit, offset=offset)
 
 
 def unread_count(session: Session, *, staff_id: int) -> int:
-    query = inbox_query(staff_id, unread_only=True).order_by(None)
-    return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+    return notification_rows.unread_count(session, staff_id)
 
 
 def own_notification(session: Session, *, staff_id: int, notification_id: int) -> Notification:
     """Someone else's notification is as unknown as a missing one: 404, never a hint."""
-    notification = session.get(Notification, notification_id)
+    notification = notification_rows.notification(session, notification_id)
     if notification is None or notification.recipient_id != staff_id:
         raise NotFound("notification", notification_id)
     return notification
@@ -269,17 +250,12 @@ def mark_read(
 
 def mark_all_read(session: Session, *, staff_id: int, now: datetime | None = None) -> int:
     """Mark every unread notification of this person read; returns how many."""
-    result = session.exec(  # type: ignore[call-overload]
-        update(Notification)
-        .where(col(Notification.recipient_id) == staff_id, col(Notification.read_at).is_(None))
-        .values(read_at=now or now_utc())
-    )
-    return int(result.rowcount or 0)
+    return notification_rows.mark_all_read(session, staff_id, now or now_utc())
 
 
 def get_preference(session: Session, *, staff_id: int) -> NotificationPreference:
     """The stored preference, or the default (an email per event) if none was chosen."""
-    preference = session.get(NotificationPreference, staff_id)
+    preference = notification_rows.preference(session, staff_id)
     return preference or NotificationPreference(staff_id=staff_id, digest=False)
 
 
@@ -288,7 +264,7 @@ def set_preference(
 ) -> NotificationPreference:
     """Choose a daily digest or one email per event; applies to notifications from now on."""
     require_exists(session, Staff, staff_id, field="staff_id", what="staff member")
-    preference = session.get(NotificationPreference, staff_id)
+    preference = notification_rows.preference(session, staff_id)
     before = None if preference is None else {"digest": preference.digest}
     if preference is None:
         preference = NotificationPreference(staff_id=staff_id, digest=digest)

@@ -10,23 +10,18 @@ team_manager.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session
 
 from app.errors import Conflict, DomainError
-from app.models import ServiceArea, Staff, Team
+from app.models import ServiceArea, Team
 from app.models.base import Role
-from app.repositories.base import get_or_404, paginate, require_exists
+from app.repositories import org as org_repo
+from app.repositories import staff as staff_repo
+from app.repositories.base import require_exists
 from app.schemas.org import ServiceAreaCreate, ServiceAreaUpdate, TeamCreate, TeamUpdate
 from app.services import audit
 from app.services.changes import apply_changes
-
-
-def open_on(closed_on: Any, on: date) -> ColumnElement[bool]:
-    """Open on `on`: never closed, or closed from a later day."""
-    return or_(col(closed_on).is_(None), col(closed_on) > on)
 
 
 def is_open(record: ServiceArea | Team, on: date) -> bool:
@@ -39,7 +34,7 @@ def _require_role(
     """The person named in `field` exists, holds `role` and has not left by `on`."""
     if staff_id is None:
         return
-    person = session.get(Staff, staff_id)
+    person = staff_repo.person(session, staff_id)
     if person is None:
         raise DomainError(f"staff member {staff_id} does not exist", field=field)
     if person.role != role.value:
@@ -53,15 +48,11 @@ def _require_role(
 
 
 def _ensure_name_free(
-    session: Session, model: type[SQLModel], name: str, *, what: str,
+    session: Session, model: type[ServiceArea] | type[Team], name: str, *, what: str,
     exclude_id: int | None = None,
 ) -> None:
     """A clear 409 naming the name, ignoring case: "North" and "north" are one area."""
-    name_column = col(model.name)  # type: ignore[attr-defined]
-    query = select(model.id).where(func.lower(name_column) == name.lower())  # type: ignore[attr-defined]
-    if exclude_id is not None:
-        query = query.where(col(model.id) != exclude_id)  # type: ignore[attr-defined]
-    if session.exec(query.limit(1)).first() is not None:
+    if org_repo.name_taken(session, model, name, exclude_id=exclude_id):
         raise Conflict(f"a {what} named '{name}' already exists", field="name")
 
 
@@ -72,7 +63,7 @@ def _require_open(
     """A record named as a place to put something must exist and be open on `on`."""
     if ident is None:
         return
-    row = session.get(model, ident)
+    row = org_repo.area(session, ident) if model is ServiceArea else org_repo.team(session, ident)
     if row is None:
         raise DomainError(f"{what} {ident} does not exist", field=field)
     if not is_open(row, on):
@@ -108,17 +99,15 @@ def list_service_areas(
     *, session: Session, limit: int, offset: int, on: date, include_closed: bool = False
 ) -> tuple[list[ServiceArea], int]:
     """Areas by name: those open on `on`, or every one with `include_closed`."""
-    query = select(ServiceArea).order_by(col(ServiceArea.name), col(ServiceArea.id))
-    if not include_closed:
-        query = query.where(open_on(ServiceArea.closed_on, on))
-    return paginate(session, query, limit=limit, offset=offset)
+    return org_repo.areas_page(session, on=on, include_closed=include_closed, limit=limit,
+                               offset=offset)
 
 
 def update_service_area(
     *, session: Session, area_id: int, data: ServiceAreaUpdate, on: date,
     actor_id: int | None = None,
 ) -> ServiceArea:
-    area = get_or_404(session, ServiceArea, area_id, what="service area")
+    area = org_repo.area_or_404(session, area_id)
     changes = data.model_dump(exclude_unset=True, exclude={"on"})
     if "name" in changes:
         if changes["name"] is None:
@@ -141,7 +130,7 @@ def update_service_area(
 def close_service_area(
     *, session: Session, area_id: int, on: date, actor_id: int | None = None
 ) -> ServiceArea:
-    area = get_or_404(session, ServiceArea, area_id, what="service area")
+    area = org_repo.area_or_404(session, area_id)
     if area.closed_on is not None:
         raise DomainError(f"service area already closed on {area.closed_on}", field="on")
     area.closed_on = on
@@ -176,18 +165,14 @@ def list_teams(
     include_closed: bool = False,
 ) -> tuple[list[Team], int]:
     """Teams by name: those open on `on`, or every one with `include_closed`."""
-    query = select(Team).order_by(col(Team.name), col(Team.id))
-    if service_area_id is not None:
-        query = query.where(Team.service_area_id == service_area_id)
-    if not include_closed:
-        query = query.where(open_on(Team.closed_on, on))
-    return paginate(session, query, limit=limit, offset=offset)
+    return org_repo.teams_page(session, on=on, service_area_id=service_area_id,
+                               include_closed=include_closed, limit=limit, offset=offset)
 
 
 def update_team(
     *, session: Session, team_id: int, data: TeamUpdate, on: date, actor_id: int | None = None
 ) -> Team:
-    team = get_or_404(session, Team, team_id)
+    team = org_repo.team_or_404(session, team_id)
     changes = data.model_dump(exclude_unset=True, exclude={"on"})
     for required in ("name", "service_area_id"):
         if required in changes and changes[required] is None:
@@ -211,7 +196,7 @@ def update_team(
 
 
 def close_team(*, session: Session, team_id: int, on: date, actor_id: int | None = None) -> Team:
-    team = get_or_404(session, Team, team_id)
+    team = org_repo.team_or_404(session, team_id)
     if team.closed_on is not None:
         raise DomainError(f"team already closed on {team.closed_on}", field="on")
     team.closed_on = on

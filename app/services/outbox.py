@@ -1,64 +1,38 @@
-"""Emptying the email outbox: send what is due, retry what failed, never lose a message.
+"""The email outbox's states and its retry schedule, in the caller's transaction.
 
-Delivery runs outside any request (the scheduler every minute, or `ringfence outbox
-deliver`). Each message is claimed in one short transaction and its outcome recorded
-in another, with the SMTP conversation in between and no transaction open, so a slow
-mail server never holds a database lock. A claim pushes `next_attempt_at` forward by a
-lease: if the worker dies mid-send the message becomes due again when the lease ends.
-Several workers may run this at once: PostgreSQL hands each one different rows (FOR
-UPDATE SKIP LOCKED); SQLite serialises the claims with its write lock.
+A queued email is *pending* until it is sent, and is retried with exponential backoff,
+1, 2, 4 ... minutes, capped at `LONGEST_RETRY` (2 hours), for `RETRY_FOR` (3 days)
+before it is given up (kept as *failed*, never deleted; `ringfence outbox requeue`
+sends it again). So a mail server that is down from Friday evening to Monday morning
+loses nothing: the emails go out within two hours of it coming back. `MAX_ATTEMPTS` is
+derived from that schedule (43 attempts).
 
-Retries back off exponentially, 1, 2, 4 ... minutes, capped at `LONGEST_RETRY` (2 hours),
-and go on for `RETRY_FOR` (3 days) before a message is given up (kept as *failed*, never
-deleted; `ringfence outbox requeue` sends it again). So a mail server that is down from
-Friday evening to Monday morning loses nothing: the emails go out within two hours of
-it coming back. `MAX_ATTEMPTS` is derived from that schedule (43 attempts).
+These functions only flush: delivery (app.jobs.outbox) decides where each transaction
+ends, so that the SMTP conversation happens with none open.
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.clock import now_utc
-from app.db import is_sqlite, write_bind
-from app.models import OutboxMessage
 from app.models.notification import OutboxStatus
-from app.services import mailer
-from app.settings import Settings
-
-log = logging.getLogger(__name__)
+from app.repositories import notification as notification_rows
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=2)
 # How long a message keeps being retried before it is given up: a weekend outage and more.
 RETRY_FOR = timedelta(days=3)
+# A claimed message becomes due again after this, should its sender die mid-send.
 CLAIM_LEASE = timedelta(minutes=5)
 BATCH_SIZE = 50
 ERROR_MAX = 2000
 
 
-@dataclass
-class DeliveryCounts:
-    """What one delivery run did, for the CLI and the logs."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.retrying + self.failed
-
-
 @dataclass(frozen=True)
-class _Claimed:
+class Claimed:
     """A claimed message, detached from its session so the send holds no transaction."""
 
     id: int
@@ -89,44 +63,31 @@ def attempts_within(window: timedelta) -> int:
 MAX_ATTEMPTS = attempts_within(RETRY_FOR)
 
 
-def claim_due(engine: Engine, now: datetime, limit: int = BATCH_SIZE) -> list[_Claimed]:
-    """Take up to `limit` due messages for this worker and count the attempt."""
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.pending,
-            col(OutboxMessage.next_attempt_at) <= now,
+def claim_due(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[Claimed]:
+    """Take up to `limit` due messages, count the attempt and lease them for `CLAIM_LEASE`.
+
+    On PostgreSQL the rows are locked and rows another sender holds are skipped, so
+    concurrent senders claim different messages; SQLite serialises them with its
+    write lock.
+    """
+    claimed: list[Claimed] = []
+    for row in notification_rows.due_messages(session, now, limit):
+        row.attempts += 1
+        row.next_attempt_at = now + CLAIM_LEASE
+        assert row.id is not None
+        claimed.append(
+            Claimed(row.id, row.to_address, row.subject, row.text, row.html, row.attempts)
         )
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-        .limit(limit)
-    )
-    if not is_sqlite(engine):
-        query = query.with_for_update(skip_locked=True)
-    with Session(write_bind(engine), expire_on_commit=False) as session:
-        rows = list(session.exec(query).all())
-        claimed: list[_Claimed] = []
-        for row in rows:
-            row.attempts += 1
-            row.next_attempt_at = now + CLAIM_LEASE
-            assert row.id is not None
-            claimed.append(
-                _Claimed(row.id, row.to_address, row.subject, row.text, row.html, row.attempts)
-            )
-        session.commit()
+    session.flush()
     return claimed
 
 
-def _record_sent(engine: Engine, message_id: int, now: datetime) -> None:
-    with Session(write_bind(engine)) as session:
-        session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id)
-            .values(status=OutboxStatus.sent, sent_at=now)
-        )
-        session.commit()
+def mark_sent(session: Session, message_id: int, now: datetime) -> None:
+    """The message reached the mail server."""
+    notification_rows.update_message(session, message_id, status=OutboxStatus.sent, sent_at=now)
 
 
-def _record_failure(engine: Engine, claimed: _Claimed, error: str, now: datetime) -> bool:
+def mark_failed(session: Session, claimed: Claimed, error: str, now: datetime) -> bool:
     """Note the error and schedule the retry; True when this was the last attempt."""
     gave_up = claimed.attempts >= MAX_ATTEMPTS
     values: dict[str, object] = {
@@ -135,159 +96,19 @@ def _record_failure(engine: Engine, claimed: _Claimed, error: str, now: datetime
     }
     if gave_up:
         values["status"] = OutboxStatus.failed
-    with Session(write_bind(engine)) as session:
-        session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage).where(col(OutboxMessage.id) == claimed.id).values(**values)
-        )
-        session.commit()
+    notification_rows.update_message(session, claimed.id, **values)
     return gave_up
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        parts = [
-            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
-            for code, msg in exc.recipients.values()
-        ]
-        return "recipient refused: " + "; ".join(parts)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error
-        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-        return f"{type(exc).__name__}: {exc.smtp_code} {text}"
-    return f"{type(exc).__name__}: {exc}"
+def requeue(session: Session, now: datetime) -> int:
+    """Give every message that was given up a fresh set of attempts; how many there were."""
+    return notification_rows.requeue_failed(session, now)
 
 
-def deliver_due(
-    engine: Engine, settings: Settings, now: datetime | None = None, *, limit: int | None = None
-) -> DeliveryCounts:
-    """Send every message due at `now` (UTC), at most `limit`; return what happened.
-
-    With SMTP disabled nothing is claimed: messages wait, pending, until it is enabled.
-    """
-    now = now or now_utc()
-    counts = DeliveryCounts()
-    if not settings.smtp_enabled:
-        return counts
-    remaining = limit
-    while remaining is None or remaining > 0:
-        batch = BATCH_SIZE if remaining is None else min(BATCH_SIZE, remaining)
-        claimed = claim_due(engine, now, batch)
-        if not claimed:
-            break
-        if remaining is not None:
-            remaining -= len(claimed)
-        if not _send_batch(engine, settings, claimed, now, counts):
-            break  # the server is unreachable: the rest waits for the next run
-    return counts
-
-
-def _send_batch(
-    engine: Engine,
-    settings: Settings,
-    claimed: list[_Claimed],
-    now: datetime,
-    counts: DeliveryCounts,
-) -> bool:
-    """Send one claimed batch over one connection; False if the server could not be reached."""
-    smtp: smtplib.SMTP | None = None
-    reachable = True
-    try:
-        for index, message in enumerate(claimed):
-            if smtp is None:
-                try:
-                    smtp = mailer.connect(settings)
-                except Exception as exc:
-                    error = f"cannot reach the mail server: {_describe(exc)}"
-                    for left in claimed[index:]:
-                        _count_failure(engine, left, error, now, counts)
-                    reachable = False
-                    break
-            try:
-                smtp.send_message(
-                    mailer.compose(
-                        sender=settings.smtp_sender,
-                        to_address=message.to_address,
-                        subject=message.subject,
-                        text=message.text,
-                        html=message.html,
-                        message_id=mailer.message_id_for(message.id, settings.smtp_sender),
-                    )
-                )
-            except Exception as exc:
-                _count_failure(engine, message, _describe(exc), now, counts)
-                # Start the next message on a clean connection, whatever state this one is in.
-                mailer.close(smtp)
-                smtp = None
-                continue
-            _record_sent(engine, message.id, now)
-            counts.sent += 1
-    finally:
-        mailer.close(smtp)
-    return reachable
-
-
-def _count_failure(
-    engine: Engine, message: _Claimed, error: str, now: datetime, counts: DeliveryCounts
-) -> None:
-    if _record_failure(engine, message, error, now):
-        counts.failed += 1
-        log.error("email %s to %s given up after %s attempts: %s",
-                  message.id, message.to_address, message.attempts, error)
-    else:
-        counts.retrying += 1
-        log.warning("email %s to %s not sent (attempt %s), will retry: %s",
-                    message.id, message.to_address, message.attempts, error)
-    counts.errors.append(f"{message.id}: {error}")
-
-
-def requeue_failed(engine: Engine, now: datetime | None = None) -> int:
-    """Give messages that were given up on a fresh set of attempts (after fixing SMTP)."""
-    now = now or now_utc()
-    with Session(write_bind(engine)) as session:
-        result = session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.failed)
-            .values(status=OutboxStatus.pending, attempts=0, next_attempt_at=now)
-        )
-        session.commit()
-        return int(result.rowcount or 0)
-
-
-def status_counts(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+def counts_by_status(session: Session, now: datetime) -> dict[str, int]:
     """How many messages are pending (and how many of those are due), sent and failed."""
-    now = now or now_utc()
-    with Session(engine) as session:
-        rows = session.exec(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-        due = session.exec(
-            select(func.count()).where(
-                OutboxMessage.status == OutboxStatus.pending,
-                col(OutboxMessage.next_attempt_at) <= now,
-            )
-        ).one()
+    by_status, due = notification_rows.outbox_counts(session, now)
     counts = {status.value: 0 for status in OutboxStatus}
-    counts.update({str(status): int(n) for status, n in rows})
-    counts["due"] = int(due)
+    counts.update(by_status)
+    counts["due"] = due
     return counts
-
-
-def run_scheduled(
-    engine: Engine, settings: Settings, now: datetime | None = None
-) -> DeliveryCounts:
-    """The scheduler's entry point, every minute: build due digests, then send what is due.
-
-    Never raises: a failure is logged and the next minute tries again.
-    """
-    from app.services.digest import build_due_digests
-
-    now = now or now_utc()
-    try:
-        build_due_digests(engine, settings, now)
-    except Exception:
-        log.exception("building daily digests failed; will try again")
-    try:
-        return deliver_due(engine, settings, now)
-    except Exception:
-        log.exception("email delivery run failed; will try again")
-        return DeliveryCounts()

@@ -6,45 +6,28 @@ written once to the audit trail, with its full source text, when a service start
 it: an audit event `policy.version` (entity `policy`, entity id the policy id, before:
 the previous version's hash or null, after: the version, the file name and the text).
 
-Several workers start at once (`ringfence serve --workers 4`), so the check and the
-write run in one short transaction of their own, serialised across workers: a
-transaction-level advisory lock on PostgreSQL, the database's write lock (BEGIN
-IMMEDIATE) on SQLite. The second worker finds the version recorded and writes nothing.
-Start-up never fails for this: a database that cannot be written is logged, and the
-next start records the version.
+Writing runs in the caller's transaction; app.jobs.policy_versions does it at start-up,
+once across several workers starting together.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.db import is_sqlite, write_bind
-from app.models import AuditEvent
 from app.policy.policies import Policy, PolicySet
+from app.repositories import audit as audit_rows
 from app.services import audit
 
-log = logging.getLogger(__name__)
-
 ACTION = "policy.version"
-# The advisory lock that serialises starting workers on PostgreSQL ("ringfence policy").
-_ADVISORY_KEY = 0x52465056
 
 
 def recorded_versions(session: Session) -> dict[str, str]:
     """The latest recorded version (content hash) of each policy id."""
-    rows = session.exec(
-        select(AuditEvent.entity_id, AuditEvent.after)
-        .where(col(AuditEvent.action) == ACTION, col(AuditEvent.entity) == "policy")
-        .order_by(col(AuditEvent.id))
-    ).all()
     found: dict[str, str] = {}
-    for entity_id, after in rows:
+    for entity_id, after in audit_rows.every_effect(session, action=ACTION, entity="policy"):
         if entity_id is not None and isinstance(after, dict) and after.get("version"):
             found[entity_id] = str(after["version"])
     return found
@@ -76,24 +59,17 @@ def _record(session: Session, policy: Policy, previous: str | None,
                  before=previous, after=after)
 
 
-def record_policy_versions(engine: Engine, policy_set: PolicySet) -> list[str]:
-    """Write a `policy.version` event for every loaded policy whose version is not the
-    latest one recorded; returns the policy ids written. Never raises."""
-    try:
-        with Session(engine) as session:
-            if not _changed(policy_set, recorded_versions(session)):
-                return []  # the common start: one read, no write, no lock
-        with Session(write_bind(engine)) as session:
-            if not is_sqlite(engine):
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                {"key": _ADVISORY_KEY})
-            recorded = recorded_versions(session)  # again, now that this worker holds the lock
-            changed = _changed(policy_set, recorded)
-            for policy in changed:
-                _record(session, policy, recorded.get(policy.id), policy_set)
-            session.commit()
-            return [p.id for p in changed]
-    except SQLAlchemyError as exc:
-        log.warning("policy versions not recorded on the audit trail (will retry at the next "
-                    "start): %s", exc)
-        return []
+def record_changed(session: Session, policy_set: PolicySet) -> list[str]:
+    """Write a `policy.version` event for every policy in `policy_set` whose version is
+    not the latest one recorded, in the caller's transaction; the policy ids written."""
+    recorded = recorded_versions(session)
+    changed = _changed(policy_set, recorded)
+    for policy in changed:
+        _record(session, policy, recorded.get(policy.id), policy_set)
+    session.flush()
+    return [p.id for p in changed]
+
+
+def unrecorded(session: Session, policy_set: PolicySet) -> bool:
+    """Whether any policy's current version is still missing from the audit trail."""
+    return bool(_changed(policy_set, recorded_versions(session)))

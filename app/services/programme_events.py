@@ -14,16 +14,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.auth.principal import reach_for
 from app.auth.reach import reaches
 from app.auth.subjects import staff_subject
 from app.errors import Conflict, DomainError, NotFound
-from app.models import AuditEvent, Enrolment, Pause, SignOff, Staff
+from app.models import Enrolment, Pause, SignOff, Staff
 from app.models.base import PROGRAMME_MONTHS, EnrolmentStatus, Programme, Role, utcnow
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
 from app.policy.programme import boundary_for
+from app.repositories import audit as audit_rows
+from app.repositories import diary as diary_rows
+from app.repositories import enrolment as enrolments_repo
+from app.repositories import staff as staff_repo
+from app.repositories.enrolment import OPEN_STATUSES, pauses_of, sign_offs_of
 from app.schemas.programme import (
     CompleteRequest,
     PauseRequest,
@@ -35,7 +40,8 @@ from app.schemas.programme import (
     WithdrawRequest,
 )
 from app.services import audit, workload_events
-from app.services.enrolments import OPEN_STATUSES, get_nqsw, pause_spans
+from app.services.enrolments import get_nqsw, pause_spans
+from app.services.reconcile import Cause, Trigger
 from app.wording import a_role
 
 ENDED = (EnrolmentStatus.withdrawn.value, EnrolmentStatus.completed.value)
@@ -53,26 +59,19 @@ def require_open(enrolment: Enrolment, *, field: str | list[str] = "on") -> None
         raise DomainError(f"the programme was {enrolment.status}{ended}", field=field)
 
 
-def pauses_of(session: Session, enrolment_id: int) -> list[Pause]:
-    query = select(Pause).where(Pause.enrolment_id == enrolment_id).order_by(
-        col(Pause.start_date), col(Pause.id)
-    )
-    return list(session.exec(query).all())
-
-
 def open_pause(pauses: list[Pause]) -> Pause | None:
     return next((p for p in pauses if p.end_date is None), None)
 
 
 def nqsw_changed(
-    session: Session, staff_id: int, on: date, actor_id: int | None, reason: str
+    session: Session, staff_id: int, on: date, actor_id: int | None, trigger: Trigger
 ) -> None:
     """Flush, then re-evaluate the NQSW: a programme, diary or supervision change can open
-    or resolve breaches.
+    or resolve breaches (`trigger` names the change and the cause it records).
     """
     session.flush()
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                  reason=reason)
+                                  trigger=trigger)
 
 
 def _set_status(enrolment: Enrolment, status: str) -> dict[str, Any]:
@@ -90,14 +89,8 @@ def displace_bookings(
     Nothing is dropped: each displaced booking keeps its day, hours and purpose, names
     the pause that displaced it, and counts as time to rebook once the NQSW is back.
     """
-    query = select(ProtectedTime).where(
-        ProtectedTime.enrolment_id == enrolment.id,
-        ProtectedTime.status == ProtectedTimeStatus.booked.value,
-        col(ProtectedTime.day) >= pause.start_date,
-    )
-    if pause.end_date is not None:
-        query = query.where(col(ProtectedTime.day) <= pause.end_date)
-    displaced = list(session.exec(query.order_by(col(ProtectedTime.day))).all())
+    displaced = diary_rows.booked_from(session, enrolment.id, pause.start_date,
+                                       last=pause.end_date)
     for entry in displaced:
         entry.status = ProtectedTimeStatus.displaced.value
         entry.displaced_by_pause_id = pause.id
@@ -152,7 +145,8 @@ def pause(
                  after={"status": enrolment.status, "pause": record,
                         "displaced": [e.id for e in displaced]},
                  effective_on=data.start_date)
-    nqsw_changed(session, staff_id, on, actor_id, f"programme paused ({data.reason.value})")
+    nqsw_changed(session, staff_id, on, actor_id,
+                 Trigger(f"programme paused ({data.reason.value})", Cause.paused))
     return enrolment, record, displaced
 
 
@@ -166,26 +160,11 @@ def restore_bookings(
     unless the NQSW has already rebooked them or booked that day for something else.
     """
     assert pause.end_date is not None
-    candidates = list(session.exec(
-        select(ProtectedTime).where(
-            ProtectedTime.displaced_by_pause_id == pause.id,
-            ProtectedTime.status == ProtectedTimeStatus.displaced.value,
-            col(ProtectedTime.day) > pause.end_date,
-        ).order_by(col(ProtectedTime.day))
-    ).all())
+    candidates = diary_rows.displaced_by_after(session, pause.id, pause.end_date)
     if not candidates:
         return []
-    ids = [c.id for c in candidates]
-    replaced = set(session.exec(
-        select(ProtectedTime.rebooked_from_id).where(col(ProtectedTime.rebooked_from_id).in_(ids))
-    ).all())
-    taken_days = set(session.exec(
-        select(col(ProtectedTime.day)).where(
-            ProtectedTime.enrolment_id == enrolment.id,
-            col(ProtectedTime.status).in_(("booked", "taken")),
-            col(ProtectedTime.day).in_([c.day for c in candidates]),
-        )
-    ).all())
+    replaced = set(diary_rows.rebookings_of(session, [c.id for c in candidates if c.id]))
+    taken_days = diary_rows.days_held(session, enrolment.id, [c.day for c in candidates])
     restored = []
     for entry in candidates:
         if entry.id in replaced or entry.day in taken_days:
@@ -230,7 +209,7 @@ def resume(
                         "pause_end_date": current.end_date,
                         "restored": [e.id for e in restored]},
                  effective_on=data.on)
-    nqsw_changed(session, staff_id, on, actor_id, "programme resumed")
+    nqsw_changed(session, staff_id, on, actor_id, Trigger("programme resumed", Cause.changed))
     return enrolment, current, restored
 
 
@@ -250,13 +229,7 @@ def _end(
     # `ended_on` is the last day on the programme: a booking on that day still stands;
     # protected time booked after it will not happen, so it is cancelled with the reason
     # on the record, never deleted.
-    later = list(session.exec(
-        select(ProtectedTime).where(
-            ProtectedTime.enrolment_id == enrolment.id,
-            ProtectedTime.status == ProtectedTimeStatus.booked.value,
-            col(ProtectedTime.day) > ended_on,
-        ).order_by(col(ProtectedTime.day), col(ProtectedTime.id))
-    ).all())
+    later = diary_rows.booked_from(session, enrolment.id, ended_on + timedelta(days=1))
     for entry in later:
         entry.status = ProtectedTimeStatus.cancelled.value
         entry.cancelled_on = ended_on
@@ -268,7 +241,8 @@ def _end(
                  after={"status": status, "outcome": outcome, "ended_on": ended_on,
                         "note": note, "cancelled_protected_time": [e.id for e in later]},
                  effective_on=ended_on)
-    nqsw_changed(session, staff_id, on, actor_id, f"programme {status}")
+    nqsw_changed(session, staff_id, on, actor_id,
+                 Trigger(f"programme {status}", Cause.programme_ended))
     return enrolment, later
 
 
@@ -322,7 +296,7 @@ def _named_manager(
     """The manager named for one side of the decision, checked as the access rules see
     them: of that role, still in post, and reaching this NQSW (the team manager through
     the NQSW's team, the senior manager through their service area)."""
-    person = session.get(Staff, staff_id)
+    person = staff_repo.person(session, staff_id)
     if person is None:
         raise NotFound("staff member", staff_id, field=field)
     if person.role != role:
@@ -389,25 +363,14 @@ def describe_sign_off(record: SignOff, revoke_reason: str | None = None) -> Sign
     )
 
 
-def sign_offs_of(session: Session, enrolment_id: int) -> list[SignOff]:
-    query = select(SignOff).where(SignOff.enrolment_id == enrolment_id).order_by(
-        col(SignOff.signed_on), col(SignOff.id)
-    )
-    return list(session.exec(query).all())
-
-
 def revoke_reasons(session: Session, sign_off_ids: list[int]) -> dict[int, str]:
     """Why each revoked sign-off was revoked (kept on its audit event)."""
     if not sign_off_ids:
         return {}
-    rows = session.exec(
-        select(AuditEvent.entity_id, AuditEvent.after).where(
-            AuditEvent.entity == "sign_off", AuditEvent.action == "sign_off.revoke",
-            col(AuditEvent.entity_id).in_([str(i) for i in sign_off_ids]),
-        ).order_by(col(AuditEvent.id))
-    ).all()
+    rows = audit_rows.effects_of(session, action="sign_off.revoke", entity="sign_off",
+                                 entity_ids=[str(i) for i in sign_off_ids])
     found: dict[int, str] = {}
-    for entity_id, after in rows:
+    for entity_id, _, after in rows:
         if entity_id is not None and isinstance(after, dict) and after.get("reason"):
             found[int(entity_id)] = str(after["reason"])
     return found
@@ -476,13 +439,8 @@ def sign_off(
     signed_on = data.signed_on or on
     if signed_on < enrolment.start_date:
         raise DomainError(f"the programme started on {enrolment.start_date}", field="signed_on")
-    existing = session.exec(
-        select(SignOff).where(
-            SignOff.enrolment_id == enrolment.id,
-            SignOff.kind == data.kind,
-            col(SignOff.revoked_on).is_(None),
-        )
-    ).first()
+    assert enrolment.id is not None
+    existing = enrolments_repo.live_sign_off(session, enrolment.id, data.kind)
     if existing is not None:
         state = ("signed off" if is_approved(existing)
                  else f"a sign-off {awaiting_words(existing)} is already recorded")
@@ -510,8 +468,9 @@ def awaiting_words(record: SignOff) -> str:
 
 def _sign_off_of(session: Session, staff_id: int, sign_off_id: int) -> tuple[SignOff, Enrolment]:
     """The NQSW's sign-off named in the path (another NQSW's is 'not found')."""
-    record = session.get(SignOff, sign_off_id)
-    enrolment = session.get(Enrolment, record.enrolment_id) if record is not None else None
+    record = enrolments_repo.sign_off(session, sign_off_id)
+    enrolment = (enrolments_repo.enrolment(session, record.enrolment_id)
+                 if record is not None else None)
     if record is None or enrolment is None or enrolment.staff_id != staff_id:
         raise NotFound("sign-off", sign_off_id, field=["path", "sign_off_id"])
     return record, enrolment
@@ -554,7 +513,8 @@ def approve_sign_off(
     audit.record(session, action="sign_off.approve", entity="sign_off", entity_id=record.id,
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={**_audit_view(record), "note": note}, effective_on=record.signed_on)
-    nqsw_changed(session, staff_id, on, actor_id, f"signed off for {_words(record.kind)}")
+    nqsw_changed(session, staff_id, on, actor_id,
+                 Trigger(f"signed off for {_words(record.kind)}", Cause.sign_off))
     return record
 
 
@@ -590,7 +550,7 @@ def revoke_sign_off(
                  effective_on=revoked_on)
     if in_force:
         nqsw_changed(session, staff_id, on, actor_id,
-                     f"sign-off for {_words(record.kind)} revoked")
+                     Trigger(f"sign-off for {_words(record.kind)} revoked", Cause.sign_off))
     return record
 
 

@@ -11,11 +11,13 @@ For each NQSW and effective date:
   reopen the breach (the finding still holds, or it would have been resolved).
 
 A resolved breach says why twice: in prose (`resolution`: what changed and what the
-rule says now) and as a machine-readable `resolution_cause` (`Cause`) for counting and
-filtering. The cause comes from the change that triggered the check when the caller
-names one (an allocation ended, a case closed), from comparing the evidence before and
-after when that tells more (the stage band moved on, an agreement or a sign-off now
-applies), and from the rule's kind for the diary rules.
+rule says now) and as a machine-readable `resolution_cause` (`ResolutionCause`) for
+counting and filtering. The cause comes from the change that triggered the check (a
+`Trigger` carries it as an enum value beside its words, and the words are never read
+for one, so rewording a message never changes the data), from comparing the evidence
+before and after when that tells more (the stage band moved on, an agreement or a
+sign-off now applies), and from the rule's kind for the diary rules
+(`RuleKind.reads_diary`, `diary_cause`).
 
 Running it twice on the same facts changes nothing the second time. It runs inside
 every change (allocations, case changes, programme events) and in the daily sweep.
@@ -27,66 +29,72 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.clock import now_utc
 from app.db import is_sqlite
-from app.models import Breach, Enrolment, Staff
-from app.models.breach import UNRESOLVED_STATUSES, BreachStatus
+from app.models import Breach
+from app.models.breach import BreachStatus
+from app.policy.causes import ResolutionCause
 from app.policy.engine import evaluate
 from app.policy.findings import Finding, Outcome
+from app.policy.rules import discover_rule_kinds
+from app.policy.rules.base import KindTraits, kind_traits
 from app.policy.snapshot import Snapshot
+from app.repositories import breach as breach_repository
+from app.repositories import enrolment as enrolment_repository
+from app.repositories import staff as staff_repository
 from app.services import audit, escalation
 from app.services.escalation import Recipients
 from app.services.snapshots import load_snapshots
 
-
-class Cause(StrEnum):
-    """Why a breach resolved, as dashboards count and filter it (`breach.resolution_cause`)."""
-
-    case_closed = "case_closed"
-    allocation_ended = "allocation_ended"
-    stage_moved_on = "stage_moved_on"
-    adjustment = "adjustment"
-    sign_off = "sign_off"
-    programme_ended = "programme_ended"
-    paused = "paused"
-    diary = "diary"
-    supervision = "supervision"
-    policy_changed = "policy_changed"
-    changed = "changed"
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
 
 
-# Words in a change's description that name its cause (for callers that only describe it).
-_TRIGGER_WORDS: tuple[tuple[str, Cause], ...] = (
-    ("adjustment", Cause.adjustment),
-    ("signed off", Cause.sign_off),
-    ("sign-off", Cause.sign_off),
-    ("paused", Cause.paused),
-    ("programme completed", Cause.programme_ended),
-    ("programme withdrawn", Cause.programme_ended),
-    ("programme ended", Cause.programme_ended),
-    ("protected time", Cause.diary),
-    ("diary", Cause.diary),
-    ("supervision", Cause.supervision),
-    ("review held", Cause.supervision),
-    ("closed", Cause.case_closed),
-)
-_DIARY_KINDS = {"protected_time": Cause.diary, "supervision": Cause.supervision}
+# The name services and the breaches API have always imported; the same enum.
+Cause = ResolutionCause
 
 
-def cause_from_trigger(trigger: str) -> Cause | None:
-    """The cause a change's description names, if it names one."""
-    text = trigger.lower()
-    if text.startswith("allocation of case") and " ended" in text:
-        return Cause.allocation_ended
-    for words, cause in _TRIGGER_WORDS:
-        if words in text:
-            return cause
-    return None
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """The change that made reconciliation run: words for people, a cause for the data.
+
+    `text` is what a resolution and the breach history say, and may be reworded freely;
+    `cause` is what ``breach.resolution_cause`` stores when this change is what lifted a
+    breach (None: the change names no cause of its own and the evidence decides);
+    `daily`: the daily check found it, and a resolution says so before what happened.
+
+    Every caller names its cause here, where it knows what it changed: the words are
+    never searched for one, so rewording a message cannot change the stored data.
+    """
+
+    text: str = ""
+    cause: ResolutionCause | None = None
+    daily: bool = False
+
+    @classmethod
+    def daily_check(cls, on: date) -> Trigger:
+        """The daily sweep: time alone moved, so the evidence names the cause."""
+        return cls(f"Daily check on {on.isoformat()}", None, daily=True)
+
+
+def traits_of(policies: PolicySet | None, kind: str) -> KindTraits:
+    """What a breach's rule kind declares: the loaded policies' kind, else an installed
+    one (a breach may outlive the policy that raised it), else the defaults."""
+    kinds = getattr(policies, "kinds", None) or {}
+    impl = kinds.get(kind) or discover_rule_kinds().get(kind)
+    return kind_traits(impl)
+
+
+def diary_causes(policies: PolicySet | None) -> frozenset[ResolutionCause]:
+    """The causes that only a diary rule's own kind of change explains (see `_plausible`)."""
+    kinds = {**discover_rule_kinds().kinds, **(getattr(policies, "kinds", None) or {})}
+    return frozenset(
+        traits.diary_cause for traits in map(kind_traits, kinds.values()) if traits.reads_diary
+    )
 
 
 @dataclass(frozen=True)
@@ -153,47 +161,34 @@ def lock_staff(session: Session, staff_ids: Iterable[int]) -> None:
     bind = session.get_bind()
     if is_sqlite(bind.engine if hasattr(bind, "engine") else bind):  # type: ignore[arg-type]
         return
-    locked = session.exec(
-        select(Enrolment.id, Enrolment.staff_id)
-        .where(col(Enrolment.staff_id).in_(ids))
-        .order_by(col(Enrolment.id))
-        .with_for_update()
-    ).all()
-    without = sorted(set(ids) - {row[1] for row in locked})
+    without = sorted(set(ids) - enrolment_repository.lock_enrolments_of(session, ids))
     if without:
-        session.exec(
-            select(Staff.id).where(col(Staff.id).in_(without)).order_by(col(Staff.id))
-            .with_for_update()
-        ).all()
+        staff_repository.lock_people(session, without)
 
 
 # --- reading -----------------------------------------------------------------------------
 
 
 def unresolved_breaches(session: Session, staff_ids: Sequence[int]) -> dict[int, list[Breach]]:
-    """Every unresolved breach of these NQSWs, in one query."""
+    """Every unresolved breach of these NQSWs, in one query, by person."""
     found: dict[int, list[Breach]] = defaultdict(list)
-    if not staff_ids:
-        return found
-    rows = session.exec(
-        select(Breach)
-        .where(col(Breach.staff_id).in_(list(staff_ids)),
-               col(Breach.status).in_(UNRESOLVED_STATUSES))
-        .order_by(col(Breach.id))
-    ).all()
-    for breach in rows:
+    for breach in breach_repository.unresolved_of(session, staff_ids):
         found[breach.staff_id].append(breach)
     return found
 
 
-def rule_of(policies: Any, finding: Finding) -> Any | None:
+def rule_of(policies: PolicySet | None, finding: Finding) -> Any | None:
+    """The rule behind a finding, if these policies still hold it (a breach may outlive
+    the policy that raised it)."""
+    if policies is None:
+        return None
     try:
         return policies.rule(finding.policy_id, finding.rule_id)
     except (KeyError, AttributeError):
         return None
 
 
-def opens_breach(policies: Any, finding: Finding) -> bool:
+def opens_breach(policies: PolicySet, finding: Finding) -> bool:
     """Blocks always open a breach; warnings do unless the rule says they only inform."""
     if finding.outcome is Outcome.block:
         return True
@@ -215,26 +210,29 @@ def reconcile_staff(
     *,
     staff_ids: Iterable[int],
     on: date,
-    policies: Any,
-    trigger: str = "",
+    policies: PolicySet,
+    trigger: Trigger,
     actor_id: int | None = None,
     override: Override | None = None,
     snapshots: Mapping[int, Snapshot] | None = None,
     findings: Mapping[int, list[Finding]] | None = None,
-    cause: str | None = None,
 ) -> ReconcileResult:
     """Bring these NQSWs' breaches in line with the engine's findings on `on`.
 
     The caller holds the lock on these NQSWs (see `lock_staff`). `snapshots` and
     `findings` may be passed when already computed (the sweep does), else they are
-    loaded here in a constant number of queries. `cause`: what the triggering change
-    was (a `Cause`), when the caller knows; else it is read from `trigger`, the
-    evidence and the rule (see `resolution_cause`).
+    loaded here in a constant number of queries. `trigger`: the change, carrying its
+    `ResolutionCause` (the evidence and the rule may still say more, see
+    `resolution_cause`); plain words are refused, since a cause read from words would
+    change whenever a message is reworded.
     """
+    if not isinstance(trigger, Trigger):
+        raise TypeError(f"reconcile_staff needs a Trigger, not {type(trigger).__name__}")
     ids = sorted(set(staff_ids))
     result = ReconcileResult()
     if not ids:
         return result
+    change = trigger
     if snapshots is None:
         snapshots = load_snapshots(session, ids, on, policies=policies)
     existing = unresolved_breaches(session, ids)
@@ -252,9 +250,9 @@ def reconcile_staff(
             found = []
         _reconcile_one(
             session, staff_id=staff_id, snapshot=snapshot, found=found,
-            existing=existing.get(staff_id, []), on=on, policies=policies, trigger=trigger,
+            existing=existing.get(staff_id, []), on=on, policies=policies, trigger=change,
             actor_id=actor_id, override=override, recipients=recipients.get(staff_id),
-            result=result, cause=cause if cause is not None else cause_from_trigger(trigger),
+            result=result,
         )
     unresolved = [b for b in result.kept + result.opened if b.status != BreachStatus.resolved]
     result.escalated.extend(
@@ -274,13 +272,12 @@ def _reconcile_one(
     found: list[Finding],
     existing: list[Breach],
     on: date,
-    policies: Any,
-    trigger: str,
+    policies: PolicySet,
+    trigger: Trigger,
     actor_id: int | None,
     override: Override | None,
     recipients: Recipients | None,
     result: ReconcileResult,
-    cause: str | None = None,
 ) -> None:
     all_findings = {f.key: f for f in found}
     breaching = {f.key: f for f in found if opens_breach(policies, f)}
@@ -295,16 +292,17 @@ def _reconcile_one(
         same_enrolment = snapshot is not None and breach.enrolment_id == snapshot.enrolment_id
         if finding is None or not same_enrolment:
             now = all_findings.get(key)
-            why = resolution_cause(given=cause, breach=breach, now=now, snapshot=snapshot,
-                                   same_enrolment=same_enrolment)
-            reason = _resolution(_explanation(trigger, cause, why), now, snapshot,
+            why = resolution_cause(given=trigger.cause, breach=breach, now=now,
+                                   snapshot=snapshot, same_enrolment=same_enrolment,
+                                   policies=policies)
+            reason = _resolution(_explanation(trigger, why), now, snapshot,
                                  same_enrolment, on)
             resolve(session, breach, on=on, reason=reason, actor_id=actor_id,
                     policies=policies, recipients=recipients, cause=why)
             result.resolved.append(breach)
             continue
         handled.add(key)
-        _refresh(session, breach, finding, on)
+        _refresh(session, breach, finding, on, traits_of(policies, breach.kind))
         if override is not None and key in override.keys:
             _apply_override(session, breach, override, on)
             result.overrides_used.add(key)
@@ -322,7 +320,7 @@ def _reconcile_one(
         applies = override is not None and key in override.keys
         breach = _open(session, snapshot, finding, on=on, policies=policies,
                        override=override if applies else None,
-                       recipients=recipients, trigger=trigger, actor_id=actor_id)
+                       recipients=recipients, trigger=trigger.text, actor_id=actor_id)
         if applies:
             result.overrides_used.add(key)
         result.opened.append(breach)
@@ -338,21 +336,21 @@ def _exception_expired(breach: Breach, on: date) -> bool:
 # What a resolution says happened, when it was not the change being recorded: a write
 # reconciles later dates too, and there the stage may have moved on by itself.
 _CAUSE_WORDS = {
-    Cause.stage_moved_on: "the programme moved into its next stage",
-    Cause.paused: "the programme is paused",
-    Cause.sign_off: "a sign-off is now in force",
-    Cause.adjustment: "an individual agreement now applies",
+    ResolutionCause.stage_moved_on: "the programme moved into its next stage",
+    ResolutionCause.paused: "the programme is paused",
+    ResolutionCause.sign_off: "a sign-off is now in force",
+    ResolutionCause.adjustment: "an individual agreement now applies",
 }
 
 
-def _explanation(trigger: str, given: str | None, why: str) -> str:
+def _explanation(trigger: Trigger, why: str) -> str:
     """The change to name in the resolution: the trigger when it is the cause (or nothing
     more specific is known), else the words for what did happen."""
-    if (given is not None and why == given) or why not in _CAUSE_WORDS:
-        return trigger
-    words = _CAUSE_WORDS[Cause(why)]
-    if trigger.startswith("Daily check"):  # the sweep found it: say so, then what happened
-        return f"{trigger.strip().rstrip('.;:')}: {words}"
+    if (trigger.cause is not None and why == trigger.cause) or why not in _CAUSE_WORDS:
+        return trigger.text
+    words = _CAUSE_WORDS[ResolutionCause(why)]
+    if trigger.daily:  # the sweep found it: say so, then what happened
+        return f"{trigger.text.strip().rstrip('.;:')}: {words}"
     return words[0].upper() + words[1:]
 
 
@@ -381,57 +379,62 @@ def resolution_cause(
     now: Finding | None,
     snapshot: Snapshot | None,
     same_enrolment: bool,
-) -> str:
-    """Why the breach resolved, machine-readable (a `Cause` value).
+    policies: PolicySet | None = None,
+) -> ResolutionCause:
+    """Why the breach resolved, machine-readable.
 
     What the evidence proves comes first (the programme ended, the rule went, a sign-off
     or an individual agreement now applies), then the change that triggered the check,
-    then what time alone does (the stage band moved on), then the rule's kind.
+    then what time alone does (the stage band moved on), then the rule's kind (a diary
+    rule lifts by a change to the diary, `RuleKind.diary_cause`).
     """
     if snapshot is None or not same_enrolment:
-        return Cause.programme_ended
+        return ResolutionCause.programme_ended
     if now is None:
-        return Cause.policy_changed
+        return ResolutionCause.policy_changed
     before = breach.latest_evidence or breach.evidence or {}
     before_details = before.get("details") or {} if isinstance(before, dict) else {}
     details = now.details or {}
     if details.get("signed_off_on") and not before_details.get("signed_off_on"):
-        return Cause.sign_off
+        return ResolutionCause.sign_off
     if set(now.adjusted_by) - set(before.get("adjusted_by") or []):
-        return Cause.adjustment
-    if given and _plausible(given, breach.kind):
-        return given
+        return ResolutionCause.adjustment
+    traits = traits_of(policies, breach.kind)
+    if given and _plausible(ResolutionCause(given), traits, policies):
+        return ResolutionCause(given)
     if snapshot.status == "paused":
-        return Cause.paused
+        return ResolutionCause.paused
     if ("band" in details or "band" in before_details) and details.get(
             "band") != before_details.get("band"):
-        return Cause.stage_moved_on
+        return ResolutionCause.stage_moved_on
     months, months_before = details.get("programme_months"), before_details.get(
         "programme_months")
     if months is not None and months_before is not None and months != months_before:
-        return Cause.stage_moved_on
-    if breach.kind in _DIARY_KINDS:
-        return _DIARY_KINDS[breach.kind]
+        return ResolutionCause.stage_moved_on
+    if traits.reads_diary:
+        return traits.diary_cause
     if now.policy_version and now.policy_version != breach.policy_version:
-        return Cause.policy_changed
-    return Cause.changed
+        return ResolutionCause.policy_changed
+    return ResolutionCause.changed
 
 
-def _plausible(cause: str, kind: str) -> bool:
-    """A diary or supervision change explains only the diary or supervision rules."""
-    matching = [k for k, c in _DIARY_KINDS.items() if c == cause]
-    return not matching or kind in matching
+def _plausible(
+    cause: ResolutionCause, traits: KindTraits, policies: PolicySet | None
+) -> bool:
+    """A change to a diary explains only the rules that read that diary."""
+    if cause not in diary_causes(policies):
+        return True
+    return traits.reads_diary and traits.diary_cause == cause
 
 
-# Rule kinds whose measure grows by itself day by day (days since supervision, hours
-# behind): a new figure is refreshed on the breach, but is not a change worth a line in
-# its history; a change of level, severity or limit still is.
-_MEASURED_BY_TIME = frozenset({"supervision", "protected_time"})
-
-
-def _refresh(session: Session, breach: Breach, finding: Finding, on: date) -> None:
+def _refresh(
+    session: Session, breach: Breach, finding: Finding, on: date, traits: KindTraits
+) -> None:
     """The finding persists: keep the breach, refresh its latest evidence.
 
+    A kind whose measure grows by itself day by day (`measured_by_time`: days since
+    supervision, hours behind) has a new figure refreshed on the breach, but that is not
+    a change worth a line in its history; a change of level, severity or limit still is.
     An evaluation of an earlier day than the breach was last seen on (a write reconciles
     several dates of its period) changes nothing: the latest evidence stays the latest,
     and the history does not record the same figures again.
@@ -443,8 +446,7 @@ def _refresh(session: Session, breach: Breach, finding: Finding, on: date) -> No
         breach.level != finding.outcome.value
         or breach.severity != finding.severity.value
         or latest.get("limit") != finding.limit
-        or (latest.get("measured") != finding.measured
-            and breach.kind not in _MEASURED_BY_TIME)
+        or (latest.get("measured") != finding.measured and not traits.measured_by_time)
     )
     breach.latest_evidence = evidence_of(finding)
     breach.last_seen_on = on
@@ -468,7 +470,7 @@ def _open(
     finding: Finding,
     *,
     on: date,
-    policies: Any,
+    policies: PolicySet,
     override: Override | None,
     recipients: Recipients | None,
     trigger: str,
@@ -554,7 +556,8 @@ def _apply_override(session: Session, breach: Breach, override: Override, on: da
 
 
 def _reopen(
-    session: Session, breach: Breach, *, on: date, policies: Any, recipients: Recipients | None
+    session: Session, breach: Breach, *, on: date, policies: PolicySet,
+    recipients: Recipients | None,
 ) -> None:
     """An exception lapsed while the finding still holds: the breach is open again."""
     before = breach.status
@@ -586,7 +589,7 @@ def resolve(
     on: date,
     reason: str,
     actor_id: int | None = None,
-    policies: Any = None,
+    policies: PolicySet | None = None,
     recipients: Recipients | None = None,
     cause: str | None = None,
 ) -> None:
@@ -595,7 +598,7 @@ def resolve(
     breach.resolved_at = now_utc()
     breach.resolved_on = max(on, breach.opened_on)
     breach.resolution = reason[:2000]
-    breach.resolution_cause = str(cause or Cause.changed)
+    breach.resolution_cause = str(cause or ResolutionCause.changed)
     breach.updated_at = breach.resolved_at
     escalation.add_event(session, breach, action="resolved", on=on, from_status=before,
                          actor_id=actor_id, note=breach.resolution,

@@ -1,8 +1,9 @@
-"""Loading what the engine sees: NQSW snapshots built from a few batched queries.
+"""Loading what the engine sees: NQSW snapshots assembled from a few batched reads.
 
-The engine is pure, so everything a rule may look at is read here, in a constant number
+The engine is pure, so everything a rule may look at is read for it, in a constant number
 of statements whatever the number of NQSWs or cases (a sweep over 300 NQSWs with
-50,000 open cases must not issue one query per case or per person).
+50,000 open cases must not issue one query per case or per person). The statements are
+in app/repositories/snapshot.py; this module turns their rows into `Snapshot`s.
 
 Date conventions, stated once:
 
@@ -23,43 +24,16 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import holidays
-from sqlalchemy import (
-    JSON,
-    Date,
-    String,
-    and_,
-    bindparam,
-    case,
-    cast,
-    false,
-    literal_column,
-    null,
-    or_,
-    union_all,
-)
-from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Row
-from sqlalchemy.sql.elements import BindParameter
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.models import (
-    Adjustment,
-    Allocation,
-    Case,
-    CaseTerm,
-    Enrolment,
-    Pause,
-    SignOff,
-    Staff,
-    StaffTerm,
-)
 from app.policy.snapshot import (
     AdjustmentRecord,
     CaseLoadItem,
@@ -68,16 +42,21 @@ from app.policy.snapshot import (
     SignOffRecord,
     Snapshot,
 )
-from app.repositories.base import read, table
+from app.repositories import snapshot as snapshot_rows
+from app.repositories.enrolment import (  # current_enrolments: app/web/summaries.py reads it here
+    current_enrolments as current_enrolments,
+)
+from app.repositories.enrolment import is_current
+from app.repositories.staff import terms_on
 from app.services.diary_facts import load_diary_facts
-from app.services.history import staff_terms_on
 
-# SQLite limits the number of bound parameters; chunking also keeps plans simple.
-CHUNK = 900
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
+
 # Years of bank holidays handed to a snapshot: the programme's start year to two years
 # after the evaluation date covers a 24-month SWIP with generous room for deferrals.
 HOLIDAY_YEARS_AHEAD = 2
-ENDED_STATUSES = frozenset({"withdrawn", "completed"})
 
 
 # --- bank holidays -------------------------------------------------------------------
@@ -96,88 +75,18 @@ def bank_holidays_between(first_year: int, last_year: int) -> frozenset[date]:
     return frozenset(days)
 
 
-# --- small predicates (shared with the allocation service) ---------------------------
-
-
-def allocation_active_on(on: date) -> Any:
-    """SQL condition: the allocation is active on `on` (end date exclusive)."""
-    return and_(
-        col(Allocation.start_date) <= on,
-        or_(col(Allocation.end_date).is_(None), col(Allocation.end_date) > on),
-    )
-
-
-def case_open_on(on: date) -> Any:
-    """SQL condition: the case is open on `on` (closure date exclusive)."""
-    return and_(
-        col(Case.opened_on) <= on,
-        or_(col(Case.closed_on).is_(None), col(Case.closed_on) > on),
-    )
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for index in range(0, len(ids), CHUNK):
-        yield list(ids[index : index + CHUNK])
-
-
-class EnrolmentDates(Protocol):
-    """What decides whether an enrolment is current (an Enrolment, or a row of one)."""
-
-    start_date: date
-    ended_on: date | None
-    status: str
-
-
-def enrolment_is_current(enrolment: EnrolmentDates, on: date) -> bool:
-    if enrolment.start_date > on:
-        return False
-    if enrolment.ended_on is not None:
-        return on < enrolment.ended_on
-    return enrolment.status not in ENDED_STATUSES
-
-
-def current_enrolments(
-    session: Session, staff_ids: Iterable[int], on: date
-) -> dict[int, Enrolment]:
-    """Each staff member's enrolment current on `on` (the latest started, if several)."""
-    ids = sorted(set(staff_ids))
-    found: dict[int, Enrolment] = {}
-    for chunk in _chunks(ids):
-        rows = session.exec(
-            select(Enrolment)
-            .where(col(Enrolment.staff_id).in_(chunk), col(Enrolment.start_date) <= on)
-            .order_by(col(Enrolment.start_date), col(Enrolment.id))
-        ).all()
-        for enrolment in rows:
-            if enrolment_is_current(enrolment, on):
-                found[enrolment.staff_id] = enrolment
-    return found
-
-
-def current_enrolment(session: Session, staff_id: int, on: date) -> Enrolment | None:
-    return current_enrolments(session, [staff_id], on).get(staff_id)
-
-
-def nqsws_enrolled_on(session: Session, on: date) -> list[int]:
-    """Every staff id with a current enrolment on `on`: the population a sweep covers."""
-    rows = session.exec(
-        select(Enrolment).where(col(Enrolment.start_date) <= on)
-    ).all()
-    return sorted({e.staff_id for e in rows if enrolment_is_current(e, on)})
-
-
 # --- snapshot loading -----------------------------------------------------------------
 
 
 def load_snapshot(
-    session: Session, staff_id: int, on: date, *, policies: Any = None
+    session: Session, staff_id: int, on: date, *, policies: PolicySet | None = None
 ) -> Snapshot | None:
     """One NQSW's snapshot on `on`, or None when they have no current enrolment."""
     return load_snapshots(session, [staff_id], on, policies=policies).get(staff_id)
 
 
 def load_snapshots(
-    session: Session, staff_ids: Iterable[int], on: date, *, policies: Any = None
+    session: Session, staff_ids: Iterable[int], on: date, *, policies: PolicySet | None = None
 ) -> dict[int, Snapshot]:
     """Snapshots of many NQSWs on `on`, keyed by staff id, in a constant number of queries.
 
@@ -252,168 +161,19 @@ def _status_on(pauses: tuple[PauseSpan, ...], on: date) -> str:
     return "active"
 
 
-# Every loader below runs a statement built once, with bound parameters, as plain Core
-# rows (app.repositories.base): a snapshot is read on every what-if check and every write,
-# and building statements and ORM objects on each call would cost more than the queries.
-_ENROLMENT, _STAFF, _PAUSE = table(Enrolment), table(Staff), table(Pause)
-_SIGN_OFF, _ADJUSTMENT = table(SignOff), table(Adjustment)
-_ALLOCATION, _CASE = table(Allocation), table(Case)
-_STAFF_TERM, _CASE_TERM = table(StaffTerm), table(CaseTerm)
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_ON: BindParameter[Any] = bindparam("on", type_=Date)
-
-
-def _active(allocation: Any) -> Any:
-    """`allocation_active_on` for a Core allocation table (or alias), on `:on`."""
-    return and_(
-        allocation.c.start_date <= _ON,
-        or_(allocation.c.end_date.is_(None), allocation.c.end_date > _ON),
-    )
-
-
-
-
-def _as_of(period: Any, row: Any, name: str) -> Any:
-    """A term as of `:on`: the earlier period's value when one covers the date, else the
-    row's own (app/services/history.py)."""
-    return case((period.c.id.is_not(None), period.c[name]), else_=row.c[name]).label(name)
-
-
-_TERM = _STAFF_TERM.alias("term")
-_FACTS = _CASE_TERM.alias("facts")
-# Per staff id, their enrolments started by `:on`, with the person's team, FTE and hours
-# as they were on `:on`.
-_ENROLLED = (
-    sa_select(
-        _ENROLMENT.c.id.label("enrolment_id"),
-        _ENROLMENT.c.staff_id,
-        _ENROLMENT.c.programme,
-        _ENROLMENT.c.start_date,
-        _ENROLMENT.c.status,
-        _ENROLMENT.c.ended_on,
-        _as_of(_TERM, _STAFF, "team_id"),
-        _as_of(_TERM, _STAFF, "fte"),
-        _as_of(_TERM, _STAFF, "contracted_hours"),
-        _STAFF.c.fte.label("latest_fte"),
-        _STAFF.c.contracted_hours.label("latest_hours"),
-    )
-    .select_from(
-        _ENROLMENT.outerjoin(_STAFF, _STAFF.c.id == _ENROLMENT.c.staff_id).outerjoin(
-            _TERM,
-            and_(_TERM.c.staff_id == _STAFF.c.id, _TERM.c.valid_from <= _ON,
-                 _TERM.c.valid_to > _ON),
-        )
-    )
-    .where(_ENROLMENT.c.staff_id.in_(_IDS), _ENROLMENT.c.start_date <= _ON)
-    .order_by(_ENROLMENT.c.start_date, _ENROLMENT.c.id)
-)
-
-
-def _fact(name: str) -> Any:
-    return literal_column(f"'{name}'", String).label("fact")
-
-
-def _nothing(type_: Any) -> Any:
-    return cast(null(), type_)
-
-
-# Pauses, the sign-offs in force and the adjustments in force, in ONE statement (rows
-# tagged by `fact`, in each kind's own order: the pause's, sign-off's or agreement's
-# first day, then id). The adjustments come first so that the columns take their types.
-_PROGRAMME_FACTS = union_all(
-    sa_select(
-        _fact("adjustment"), _ADJUSTMENT.c.enrolment_id, _ADJUSTMENT.c.id,
-        _ADJUSTMENT.c.valid_from.label("day1"), _ADJUSTMENT.c.valid_to.label("day2"),
-        _ADJUSTMENT.c.policy_id.label("text1"), _ADJUSTMENT.c.parameter.label("text2"),
-        _ADJUSTMENT.c.reason.label("text3"), _ADJUSTMENT.c.value,
-    ).where(
-        _ADJUSTMENT.c.enrolment_id.in_(_IDS),
-        _ADJUSTMENT.c.valid_from <= _ON,
-        or_(_ADJUSTMENT.c.valid_to.is_(None), _ADJUSTMENT.c.valid_to >= _ON),
-    ),
-    sa_select(
-        _fact("pause"), _PAUSE.c.enrolment_id, _PAUSE.c.id, _PAUSE.c.start_date,
-        _PAUSE.c.end_date, _PAUSE.c.reason, _nothing(String), _nothing(String),
-        _nothing(JSON),
-    ).where(_PAUSE.c.enrolment_id.in_(_IDS)),
-    # Earlier working patterns (app/services/history.py), for the entitlement: the FTE
-    # and hours travel as text in this statement's shared columns.
-    sa_select(
-        _fact("term"), _ENROLMENT.c.id, _STAFF_TERM.c.id, _STAFF_TERM.c.valid_from,
-        _STAFF_TERM.c.valid_to, cast(_STAFF_TERM.c.fte, String),
-        cast(_STAFF_TERM.c.contracted_hours, String), _nothing(String), _nothing(JSON),
-    ).select_from(
-        _STAFF_TERM.join(_ENROLMENT, _ENROLMENT.c.staff_id == _STAFF_TERM.c.staff_id)
-    ).where(_ENROLMENT.c.id.in_(_IDS)),
-    sa_select(
-        _fact("sign_off"), _SIGN_OFF.c.enrolment_id, _SIGN_OFF.c.id, _SIGN_OFF.c.signed_on,
-        _nothing(Date), _SIGN_OFF.c.kind, _nothing(String), _nothing(String), _nothing(JSON),
-    ).where(
-        _SIGN_OFF.c.enrolment_id.in_(_IDS),
-        _SIGN_OFF.c.signed_on <= _ON,
-        _SIGN_OFF.c.team_manager_approved_at.is_not(None),
-        _SIGN_OFF.c.senior_manager_approved_at.is_not(None),
-        or_(_SIGN_OFF.c.revoked_on.is_(None), _SIGN_OFF.c.revoked_on > _ON),
-    ),
-).order_by(literal_column("fact"), literal_column("day1"), literal_column("id"))
-# An allocation with its case: the columns a `CaseLoadItem` is made of.
-_CASELOAD_COLUMNS = (
-    _ALLOCATION.c.id.label("allocation_id"),
-    _ALLOCATION.c.worker_id,
-    _ALLOCATION.c.role,
-    _ALLOCATION.c.start_date,
-    _CASE.c.id.label("case_id"),
-    _CASE.c.reference,
-    _as_of(_FACTS, _CASE, "category"),
-    _as_of(_FACTS, _CASE, "complexity"),
-)
-# A case with the category and complexity it had on `:on`.
-_CASE_AS_OF = _CASE.outerjoin(
-    _FACTS,
-    and_(_FACTS.c.case_id == _CASE.c.id, _FACTS.c.valid_from <= _ON, _FACTS.c.valid_to > _ON),
-)
-_CASE_OPEN = and_(
-    _CASE.c.opened_on <= _ON, or_(_CASE.c.closed_on.is_(None), _CASE.c.closed_on > _ON)
-)
-# For a co-worked case: is an advanced practitioner its named holder on `:on`? (The same
-# question as `advanced_practitioner_held_cases`, asked in the caseload's own statement.)
-_HELD, _HOLDER = _ALLOCATION.alias("held"), _STAFF.alias("holder")
-_AP_HOLDS = (
-    sa_select(_HELD.c.id)
-    .select_from(_HELD.join(_HOLDER, _HOLDER.c.id == _HELD.c.worker_id))
-    .where(
-        _HELD.c.case_id == _ALLOCATION.c.case_id,
-        _HELD.c.role == "holder",
-        _HOLDER.c.role == "advanced_practitioner",
-        _active(_HELD),
-    )
-    .exists()
-)
-_CASELOADS = (
-    sa_select(
-        *_CASELOAD_COLUMNS,
-        case((_ALLOCATION.c.role == "co_worker", _AP_HOLDS), else_=false()).label("ap_held"),
-    )
-    .select_from(_ALLOCATION.join(_CASE_AS_OF, _CASE.c.id == _ALLOCATION.c.case_id))
-    .where(_ALLOCATION.c.worker_id.in_(_IDS), _active(_ALLOCATION), _CASE_OPEN)
-    .order_by(_ALLOCATION.c.start_date, _ALLOCATION.c.id)
-)
-
-
 def _enrolled(session: Session, ids: list[int], on: date) -> dict[int, Row[Any]]:
     """Per staff id, the enrolment current on `on` (the latest started, if several) with
     the person's team, FTE and hours: one statement (per chunk of ids)."""
     found: dict[int, Row[Any]] = {}
-    for chunk in _chunks(ids):
-        for row in read(session, _ENROLLED, ids=chunk, on=on):
-            if enrolment_is_current(row, on):
-                found[row.staff_id] = row
+    for row in snapshot_rows.enrolments_started_by(session, ids, on):
+        if is_current(row, on):
+            found[row.staff_id] = row
     return found
 
 
 @dataclass(frozen=True, slots=True)
 class ProgrammeFacts:
-    """Per enrolment id, what `_PROGRAMME_FACTS` read."""
+    """Per enrolment id, what `snapshot_rows.programme_facts` read."""
 
     pauses: dict[int, tuple[PauseSpan, ...]]
     sign_offs: dict[int, tuple[SignOffRecord, ...]]
@@ -429,33 +189,32 @@ def _programme_facts(session: Session, enrolment_ids: list[int], on: date) -> Pr
     sign_offs: dict[int, list[SignOffRecord]] = defaultdict(list)
     adjustments: dict[int, list[AdjustmentRecord]] = defaultdict(list)
     periods: dict[int, list[HoursPeriod]] = defaultdict(list)
-    for chunk in _chunks(enrolment_ids):
-        for row in read(session, _PROGRAMME_FACTS, ids=chunk, on=on):
-            if row.fact == "term":
-                periods[row.enrolment_id].append(HoursPeriod(
-                    first=row.day1, until=row.day2, fte=float(row.text1),
-                    contracted_hours=float(row.text2),
-                ))
-            elif row.fact == "pause":
-                pauses[row.enrolment_id].append(
-                    PauseSpan(start=row.day1, end=row.day2, reason=row.text1)
+    for row in snapshot_rows.programme_facts(session, enrolment_ids, on):
+        if row.fact == "term":
+            periods[row.enrolment_id].append(HoursPeriod(
+                first=row.day1, until=row.day2, fte=float(row.text1),
+                contracted_hours=float(row.text2),
+            ))
+        elif row.fact == "pause":
+            pauses[row.enrolment_id].append(
+                PauseSpan(start=row.day1, end=row.day2, reason=row.text1)
+            )
+        elif row.fact == "sign_off":
+            sign_offs[row.enrolment_id].append(
+                SignOffRecord(kind=row.text1, signed_on=row.day1)
+            )
+        else:
+            adjustments[row.enrolment_id].append(
+                AdjustmentRecord(
+                    policy_id=row.text1,
+                    parameter=row.text2,
+                    value=row.value,
+                    reason=row.text3,
+                    valid_from=row.day1,
+                    valid_to=row.day2,
+                    adjustment_id=row.id,
                 )
-            elif row.fact == "sign_off":
-                sign_offs[row.enrolment_id].append(
-                    SignOffRecord(kind=row.text1, signed_on=row.day1)
-                )
-            else:
-                adjustments[row.enrolment_id].append(
-                    AdjustmentRecord(
-                        policy_id=row.text1,
-                        parameter=row.text2,
-                        value=row.value,
-                        reason=row.text3,
-                        valid_from=row.day1,
-                        valid_to=row.day2,
-                        adjustment_id=row.id,
-                    )
-                )
+            )
     return ProgrammeFacts(
         pauses={key: tuple(value) for key, value in pauses.items()},
         sign_offs={key: tuple(value) for key, value in sign_offs.items()},
@@ -470,14 +229,14 @@ def _caseloads(
     """Active allocations with their open cases, and for each co-worked case whether an
     advanced practitioner holds it (asked in the same statement)."""
     found: dict[int, list[CaseLoadItem]] = defaultdict(list)
-    for chunk in _chunks(worker_ids):
-        for row in read(session, _CASELOADS, ids=chunk, on=on):
-            found[row.worker_id].append(case_load_item(row, bool(row.ap_held)))
+    for row in snapshot_rows.caseloads(session, worker_ids, on):
+        found[row.worker_id].append(case_load_item(row, bool(row.ap_held)))
     return {key: tuple(value) for key, value in found.items()}
 
 
 def case_load_item(row: Any, holder_is_ap: bool) -> CaseLoadItem:
-    """A `CaseLoadItem` from a row of `_CASELOAD_COLUMNS`."""
+    """A `CaseLoadItem` from a caseload row (`snapshot_rows.caseloads` or
+    `benchmark_caseloads`)."""
     return CaseLoadItem(
         case_id=row.case_id,
         reference=row.reference,
@@ -488,26 +247,6 @@ def case_load_item(row: Any, holder_is_ap: bool) -> CaseLoadItem:
         allocation_id=row.allocation_id,
         holder_is_advanced_practitioner=holder_is_ap if row.role == "co_worker" else False,
     )
-
-
-def advanced_practitioner_held_cases(
-    session: Session, case_ids: Sequence[int], on: date
-) -> set[int]:
-    """Which of these cases have an advanced practitioner as named holder on `on`."""
-    held: set[int] = set()
-    for chunk in _chunks(list(case_ids)):
-        rows = session.exec(
-            select(Allocation.case_id)
-            .join(Staff, col(Staff.id) == col(Allocation.worker_id))
-            .where(
-                col(Allocation.case_id).in_(chunk),
-                col(Allocation.role) == "holder",
-                col(Staff.role) == "advanced_practitioner",
-                allocation_active_on(on),
-            )
-        ).all()
-        held.update(rows)
-    return held
 
 
 # --- team benchmark --------------------------------------------------------------------
@@ -531,7 +270,9 @@ class BenchmarkRule:
     min_workers: int = DEFAULT_BENCHMARK_MIN_WORKERS
 
 
-def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, BenchmarkRule]:
+def _benchmark_weightings(
+    policies: PolicySet | None, programmes: set[str]
+) -> dict[str, BenchmarkRule]:
     """Per programme, the first active `workload_share` rule that wants a team benchmark
     (none when no such rule is active: nothing to measure)."""
     found: dict[str, BenchmarkRule] = {}
@@ -539,7 +280,7 @@ def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, Benc
         return found
     for programme in programmes:
         for rule in policies.rules_for(programme):
-            params = rule.params
+            params: Any = rule.params  # a workload_share rule's own Params
             if rule.kind == "workload_share" and getattr(params, "use_team_benchmark", False):
                 found[programme] = BenchmarkRule(
                     weights=params.weights,
@@ -551,20 +292,9 @@ def _benchmark_weightings(policies: Any, programmes: set[str]) -> dict[str, Benc
     return found
 
 
-# The caseloads, on the date, of some workers (the team's members on that date).
-_WORKER_CASELOADS = (
-    sa_select(*_CASELOAD_COLUMNS)
-    .select_from(_ALLOCATION.join(_CASE_AS_OF, _CASE.c.id == _ALLOCATION.c.case_id))
-    .where(
-        _ALLOCATION.c.worker_id.in_(_IDS),
-        _active(_ALLOCATION),
-        _CASE_OPEN,
-    )
-)
-
-
 def _team_benchmarks(
-    session: Session, wanted: set[tuple[int | None, str]], on: date, policies: Any
+    session: Session, wanted: set[tuple[int | None, str]], on: date,
+    policies: PolicySet | None,
 ) -> dict[tuple[int | None, str], float]:
     """Median FTE-normalised weighted load of each team's experienced, case-holding
     workers in the rule's roles, per programme's rule. One query for every team at once.
@@ -578,25 +308,13 @@ def _team_benchmarks(
         return {}
     # Who was in these teams *on the date*, with the FTE then: a later move or change of
     # hours must not rewrite an earlier day's benchmark.
-    was_member = select(StaffTerm.staff_id).where(
-        col(StaffTerm.team_id).in_(team_ids),
-        col(StaffTerm.valid_from) <= on,
-        col(StaffTerm.valid_to) > on,
-    )
-    candidates = session.exec(
-        select(Staff).where(
-            or_(col(Staff.team_id).in_(team_ids), col(Staff.id).in_(was_member)),
-            col(Staff.experienced).is_(True),
-            col(Staff.start_date) <= on,
-            or_(col(Staff.leave_date).is_(None), col(Staff.leave_date) > on),
-        )
-    ).all()
-    terms = staff_terms_on(session, candidates, on)
+    candidates = snapshot_rows.benchmark_candidates(session, team_ids, on)
+    terms = terms_on(session, candidates, on)
     people = [p for p in candidates if p.id is not None and terms[p.id].team_id in team_ids]
     if not people:
         return {}
     loads: dict[int, list[CaseLoadItem]] = {p.id: [] for p in people if p.id is not None}
-    for row in read(session, _WORKER_CASELOADS, ids=sorted(loads), on=on):
+    for row in snapshot_rows.benchmark_caseloads(session, sorted(loads), on):
         loads[row.worker_id].append(case_load_item(row, False))
     result: dict[tuple[int | None, str], float] = {}
     for team_id, programme in wanted:

@@ -5,55 +5,29 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.auth.accounts import change_role
 from app.auth.reach import Reach
 from app.errors import Conflict, DomainError
-from app.models import Staff, Team
+from app.models import Staff
 from app.models.base import Role
-from app.repositories.base import get_or_404, paginate
+from app.repositories import staff as staff_repo
 from app.schemas.staff import StaffCreate, StaffUpdate, implausible_pattern
 from app.services import audit, workload_events
 from app.services.changes import apply_changes
-from app.services.history import STAFF_TERM_FIELDS, change_staff_terms, staff_terms_on
+from app.services.history import STAFF_TERM_FIELDS, change_staff_terms
 from app.services.org import require_open_team
+from app.services.reconcile import Cause, Trigger
 
 # Changes to these can change what an NQSW may hold (pro rata caps, team benchmarks).
 _LOAD_FIELDS = frozenset({"role", "team_id", "fte", "contracted_hours", "leave_date",
                           "start_date", "experienced"})
 
 
-def active_on(on: date) -> ColumnElement[bool]:
-    """Employed on `on`: started by then and not yet left (the leave date is the first day gone)."""
-    return and_(
-        col(Staff.start_date) <= on,
-        or_(col(Staff.leave_date).is_(None), col(Staff.leave_date) > on),
-    )
-
-
-def within_reach(scope: Reach | None) -> ColumnElement[bool] | None:
-    """Staff records the caller may see (as `app.auth.reach.reaches` decides one record).
-
-    None means no filter: the caller sees everyone (or no principal is involved).
-    """
-    if scope is None or scope.everything:
-        return None
-    area_teams = select(Team.id).where(col(Team.service_area_id).in_(sorted(scope.areas)))
-    return or_(
-        col(Staff.id).in_(sorted(scope.people)),
-        col(Staff.team_id).in_(sorted(scope.teams)),
-        col(Staff.team_id).in_(area_teams),
-    )
-
-
 def ensure_email_free(session: Session, email: str, *, exclude_id: int | None = None) -> None:
     """A clear 409 naming the address, before the unique index would refuse it."""
-    query = select(Staff.id).where(Staff.email == email)
-    if exclude_id is not None:
-        query = query.where(Staff.id != exclude_id)
-    if session.exec(query.limit(1)).first() is not None:
+    if staff_repo.email_taken(session, email, exclude_id=exclude_id):
         raise Conflict(f"a staff member with email {email} already exists", field="email")
 
 
@@ -88,27 +62,15 @@ def list_staff(
     scope: Reach | None = None,
 ) -> tuple[list[Staff], int]:
     """Staff by name; `scope` keeps the list to the records the caller may see."""
-    query = select(Staff).order_by(col(Staff.name), col(Staff.id))
-    visible = within_reach(scope)
-    if visible is not None:
-        query = query.where(visible)
-    if role is not None:
-        query = query.where(Staff.role == role.value)
-    if team_id is not None:
-        query = query.where(Staff.team_id == team_id)
-    if active is not None:
-        query = query.where(active_on(on) if active else not_(active_on(on)))
-    if search:
-        text = search.strip()
-        query = query.where(or_(
-            col(Staff.name).icontains(text, autoescape=True),
-            col(Staff.email).icontains(text, autoescape=True),
-        ))
-    return paginate(session, query, limit=limit, offset=offset)
+    return staff_repo.staff_page(
+        session, on=on, limit=limit, offset=offset,
+        role=role.value if role is not None else None, team_id=team_id, active=active,
+        search=search, scope=scope,
+    )
 
 
 def get_staff(*, session: Session, staff_id: int) -> Staff:
-    return get_or_404(session, Staff, staff_id, what="staff member")
+    return staff_repo.person_or_404(session, staff_id)
 
 
 def update_staff(
@@ -138,7 +100,7 @@ def update_staff(
         field = "leave_date" if "leave_date" in changes else "start_date"
         raise DomainError(f"leave date {leave} is before the start date {start}", field=field)
     require_open_team(session, changes.get("team_id"), on=on, field="team_id")
-    terms_then = staff_terms_on(session, [staff], on)[staff_id]
+    terms_then = staff_repo.terms_on(session, [staff], on)[staff_id]
     if "contracted_hours" in changes and "fte" not in changes:
         problem = implausible_pattern(terms_then.fte, changes["contracted_hours"])
         if problem:
@@ -167,7 +129,7 @@ def update_staff(
     changed = changes.keys() | terms.keys() | ({"role"} if role is not None else set())
     if _LOAD_FIELDS & changed:
         workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                      reason="staff record changed")
+                                      trigger=Trigger("staff record changed", Cause.changed))
     return staff
 
 
@@ -186,5 +148,5 @@ def leave(*, session: Session, staff_id: int, on: date, actor_id: int | None = N
     audit.record(session, action="staff.leave", entity="staff", entity_id=staff.id,
                  actor_id=actor_id, nqsw_id=nqsw_of(staff), after={"leave_date": on})
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                  reason="left the organisation")
+                                  trigger=Trigger("left the organisation", Cause.changed))
     return staff

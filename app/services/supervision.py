@@ -8,18 +8,20 @@ with its reason rather than left out: the log shows what slipped, and the
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.errors import Conflict, DomainError, NotFound
-from app.models import Staff, Team
+from app.models import Staff
 from app.models.base import Role
 from app.models.diary import ReviewPoint, SupervisionKind, SupervisionSession
 from app.policy.programme import Clock
 from app.policy.rules import supervision as rule_kind
 from app.policy.rules.supervision import KIND_WORDS
-from app.repositories.base import paginate
+from app.repositories import diary as diary_rows
+from app.repositories import org as org_repo
+from app.repositories import staff as staff_repo
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
 from app.services import audit
 from app.services.diary import (
@@ -31,9 +33,14 @@ from app.services.diary import (
     snapshot_for,
 )
 from app.services.programme_events import nqsw_changed, require_open
+from app.services.reconcile import Cause, Trigger
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
 
 
-def rule_params(policies: Any, programme: str, part: str) -> Any | None:
+
+def rule_params(policies: PolicySet, programme: str, part: str) -> Any | None:
     """The active `supervision` rule parameters with `part` (frequency or reviews) enabled.
 
     None when the organisation has no such rule active: nothing is expected, so the API
@@ -57,11 +64,11 @@ class NotYours(DomainError):
 
 
 def _actor(session: Session, actor_id: int | None) -> Staff | None:
-    return session.get(Staff, actor_id) if actor_id is not None else None
+    return staff_repo.person(session, actor_id)
 
 
 def team_manager_of(session: Session, nqsw: Staff) -> int | None:
-    team = session.get(Team, nqsw.team_id) if nqsw.team_id else None
+    team = org_repo.team(session, nqsw.team_id) if nqsw.team_id else None
     return team.manager_id if team else None
 
 
@@ -157,7 +164,7 @@ def record(
     """Record a session held or planned (or one that was cancelled, with its reason)."""
     context = load_context(session, staff_id, on)
     require_open(context.enrolment, field="day")
-    supervisor = session.get(Staff, data.supervisor_id)
+    supervisor = staff_repo.person(session, data.supervisor_id)
     if supervisor is None:
         raise DomainError(f"staff member {data.supervisor_id} does not exist",
                           field="supervisor_id")
@@ -184,12 +191,13 @@ def record(
     audit.record(session, action="supervision.record", entity="supervision_session",
                  entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  after=audit_view(row), effective_on=min(data.day, on))
-    nqsw_changed(session, context.staff_id, on, actor_id, "supervision recorded")
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 Trigger("supervision recorded", Cause.supervision))
     return row
 
 
 def get_session_row(session: Session, context: DiaryContext, session_id: int) -> SupervisionSession:
-    row = session.get(SupervisionSession, session_id)
+    row = diary_rows.supervision_session(session, session_id)
     if row is None or row.enrolment_id != context.enrolment.id:
         raise NotFound("supervision session", session_id, field=["path", "session_id"])
     return row
@@ -225,7 +233,8 @@ def cancel(
                  after={"cancelled": True, "reason": data.reason, "on": row.cancelled_on,
                         "cancelled_by_id": row.cancelled_by_id},
                  effective_on=row.cancelled_on)
-    nqsw_changed(session, context.staff_id, on, actor_id, "supervision cancelled")
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 Trigger("supervision cancelled", Cause.supervision))
     return row
 
 
@@ -234,18 +243,13 @@ def list_sessions(
     first: date | None = None, last: date | None = None,
 ) -> tuple[list[SupervisionSession], int]:
     context = load_context(session, staff_id)
-    query = select(SupervisionSession).where(
-        SupervisionSession.enrolment_id == context.enrolment.id
-    )
-    if first is not None:
-        query = query.where(col(SupervisionSession.day) >= first)
-    if last is not None:
-        query = query.where(col(SupervisionSession.day) <= last)
-    query = query.order_by(col(SupervisionSession.day).desc(), col(SupervisionSession.id).desc())
-    return paginate(session, query, limit=limit, offset=offset)
+    return diary_rows.page_of_sessions(session, context.enrolment.id, limit=limit,
+                                       offset=offset, first=first, last=last)
 
 
-def schedule(session: Session, *, staff_id: int, on: date, policies: Any) -> dict[str, Any] | None:
+def schedule(
+    session: Session, *, staff_id: int, on: date, policies: PolicySet
+) -> dict[str, Any] | None:
     """The frequency check as the `supervision` rule sees it on `on` (None without a policy)."""
     context = load_context(session, staff_id, on)
     params = rule_params(policies, context.enrolment.programme, "frequency")
@@ -258,7 +262,7 @@ def schedule(session: Session, *, staff_id: int, on: date, policies: Any) -> dic
             **measures}
 
 
-def reviews(session: Session, *, staff_id: int, on: date, policies: Any) -> dict[str, Any]:
+def reviews(session: Session, *, staff_id: int, on: date, policies: PolicySet) -> dict[str, Any]:
     """Every review point with its due date (pauses included), when held, and if overdue."""
     context = load_context(session, staff_id, on)
     params = rule_params(policies, context.enrolment.programme, "reviews")
@@ -266,11 +270,7 @@ def reviews(session: Session, *, staff_id: int, on: date, policies: Any) -> dict
         params = rule_kind.DEFAULT_REVIEWS
     snapshot = snapshot_for(session, context, on)
     points = rule_kind.review_schedule(snapshot, params)
-    rows = {
-        r.month: r for r in session.exec(
-            select(ReviewPoint).where(ReviewPoint.enrolment_id == context.enrolment.id)
-        ).all()
-    }
+    rows = {r.month: r for r in diary_rows.reviews_of(session, context.enrolment.id)}
     for point in points:
         row = rows.get(point["month"])
         if row is not None:
@@ -280,7 +280,7 @@ def reviews(session: Session, *, staff_id: int, on: date, policies: Any) -> dict
 
 
 def record_review(
-    session: Session, *, staff_id: int, data: ReviewCreate, on: date, policies: Any,
+    session: Session, *, staff_id: int, data: ReviewCreate, on: date, policies: PolicySet,
     actor_id: int | None = None,
 ) -> ReviewPoint:
     """Record that the month-N review was held."""
@@ -296,10 +296,7 @@ def record_review(
     if data.held_on < context.enrolment.start_date:
         raise DomainError(f"{data.held_on} is before the programme starts on "
                           f"{context.enrolment.start_date}", field="held_on")
-    existing = session.exec(
-        select(ReviewPoint).where(ReviewPoint.enrolment_id == context.enrolment.id,
-                                  ReviewPoint.month == data.month)
-    ).first()
+    existing = diary_rows.review_at_month(session, context.enrolment.id, data.month)
     if existing is not None:
         raise Conflict(f"the {data.month}-month review was already recorded as held on "
                        f"{existing.held_on}", field="month")
@@ -311,5 +308,6 @@ def record_review(
     audit.record(session, action="review.record", entity="review_point", entity_id=row.id,
                  actor_id=actor_id, nqsw_id=context.staff_id, after=row,
                  effective_on=data.held_on)
-    nqsw_changed(session, context.staff_id, on, actor_id, f"{data.month}-month review held")
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 Trigger(f"{data.month}-month review held", Cause.supervision))
     return row

@@ -4,9 +4,9 @@ A stage boundary passing, a pause ending, protected time falling behind, supervi
 becoming overdue, an escalation deadline or an exception expiring: none of these is a
 request, so the sweep runs daily (in-process scheduler) or on demand
 (`ringfence sweep --as-of DATE`). It works in batches of NQSWs, each batch a constant
-number of queries (snapshots, breaches and recipients are loaded together), and each
-batch in its own transaction when run from the command line or the scheduler, so locks
-on NQSWs are held briefly.
+number of queries (snapshots, breaches and recipients are loaded together). Here it runs
+in the caller's transaction; app.jobs.sweep commits each batch on its own when it is run
+from the command line or the scheduler, so locks on NQSWs are held briefly.
 """
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.db import write_bind
-from app.models import Breach
-from app.models.breach import UNRESOLVED_STATUSES
-from app.services.reconcile import ReconcileResult, lock_staff, reconcile_staff
-from app.services.snapshots import load_snapshots, nqsws_enrolled_on
+from app.repositories.breach import with_unresolved_breaches
+from app.repositories.enrolment import enrolled_on
+from app.services.reconcile import ReconcileResult, Trigger, lock_staff, reconcile_staff
+from app.services.snapshots import load_snapshots
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
 
 BATCH_SIZE = 200
 
@@ -51,29 +53,23 @@ class SweepReport:
 def population(session: Session, as_of: date) -> list[int]:
     """Everyone enrolled on `as_of`, plus anyone with an unresolved breach (whose programme
     may have ended: their breaches are resolved)."""
-    enrolled = set(nqsws_enrolled_on(session, as_of))
-    with_breaches = set(
-        session.exec(
-            select(Breach.staff_id).where(col(Breach.status).in_(UNRESOLVED_STATUSES)).distinct()
-        ).all()
-    )
-    return sorted(enrolled | with_breaches)
+    return sorted(set(enrolled_on(session, as_of)) | with_unresolved_breaches(session))
 
 
 def sweep_batch(
-    session: Session, *, staff_ids: Sequence[int], as_of: date, policies: Any
+    session: Session, *, staff_ids: Sequence[int], as_of: date, policies: PolicySet
 ) -> ReconcileResult:
     """Lock, load and reconcile one batch of NQSWs (constant number of queries)."""
     lock_staff(session, staff_ids)
     snapshots = load_snapshots(session, staff_ids, as_of, policies=policies)
     return reconcile_staff(
         session, staff_ids=staff_ids, on=as_of, policies=policies,
-        trigger=f"Daily check on {as_of.isoformat()}", snapshots=snapshots,
+        trigger=Trigger.daily_check(as_of), snapshots=snapshots,
     )
 
 
 def sweep_in_session(
-    session: Session, *, as_of: date, policies: Any, batch_size: int = BATCH_SIZE
+    session: Session, *, as_of: date, policies: PolicySet, batch_size: int = BATCH_SIZE
 ) -> SweepReport:
     """The whole sweep inside the caller's transaction (the API's "run now", tests)."""
     ids = population(session, as_of)
@@ -81,26 +77,5 @@ def sweep_in_session(
     for start in range(0, len(ids), batch_size):
         report.add(sweep_batch(session, staff_ids=ids[start:start + batch_size],
                                as_of=as_of, policies=policies))
-        report.batches += 1
-    return report
-
-
-def run_sweep(
-    engine: Engine, *, as_of: date, policies: Any, batch_size: int = BATCH_SIZE
-) -> SweepReport:
-    """The sweep with one committed transaction per batch (command line, scheduler)."""
-    with Session(engine) as session:
-        ids = population(session, as_of)
-    report = SweepReport(as_of=as_of, nqsws=len(ids))
-    bind = write_bind(engine)
-    for start in range(0, len(ids), batch_size):
-        with Session(bind=bind, expire_on_commit=False) as session:
-            try:
-                report.add(sweep_batch(session, staff_ids=ids[start:start + batch_size],
-                                       as_of=as_of, policies=policies))
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
         report.batches += 1
     return report

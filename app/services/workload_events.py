@@ -9,20 +9,25 @@ breach instead of failing the update.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.models import Allocation, Case
+from app.repositories import case as case_repository
 from app.services.reconcile import (
     Cause,
     ReconcileResult,
-    cause_from_trigger,
+    Trigger,
     lock_staff,
     reconcile_staff,
 )
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
 
 _by_database: dict[str, Any] = {}
 _loaded: dict[Path, Any] = {}
@@ -34,7 +39,7 @@ def _database_key(bind: Any) -> str | None:
     return url.render_as_string(hide_password=True) if url is not None else None
 
 
-def use_policies(policies: Any, *, engine: Any) -> None:
+def use_policies(policies: PolicySet, *, engine: Any) -> None:
     """Register the PolicySet an app loaded for its database (create_app's lifespan calls
     this), so hooks called from any service evaluate with the app's own policies."""
     key = _database_key(engine)
@@ -61,52 +66,38 @@ def current_policies(session: Session | None = None) -> Any:
 
 
 def staff_changed(
-    session: Session, *, staff_ids: Iterable[int], on: date, actor_id: int | None = None,
-    reason: str = "", policies: Any = None, cause: str | None = None,
+    session: Session, *, staff_ids: Iterable[int], on: date, trigger: Trigger,
+    actor_id: int | None = None, policies: PolicySet | None = None,
 ) -> ReconcileResult:
     """Re-evaluate these workers as of `on` and reconcile their breaches.
 
-    `cause`: what kind of change this was (a `reconcile.Cause`), recorded on the breaches
-    it resolves; by default read from `reason` ("protected time booked": diary), else
-    "changed".
+    `trigger`: the change in words, with its cause (a `ResolutionCause`) recorded on the
+    breaches it resolves. A change of facts that names no cause of its own is recorded
+    as *changed*: here something was changed by someone, time alone did not move.
     """
     ids = sorted({int(i) for i in staff_ids if i is not None})
     if not ids:
         return ReconcileResult()
     policies = policies if policies is not None else current_policies(session)
     lock_staff(session, ids)
-    why = cause or cause_from_trigger(reason) or Cause.changed
-    return reconcile_staff(session, staff_ids=ids, on=on, policies=policies, trigger=reason,
-                           actor_id=actor_id, cause=why)
-
-
-def workers_on_case(session: Session, case_id: int, on: date) -> list[int]:
-    """Everyone with an allocation on the case that has started and not ended before `on`.
-
-    A case closed on `on` still counts its workers: they are the people whose breaches
-    the closure may resolve.
-    """
-    rows = session.exec(
-        select(Allocation.worker_id).where(
-            col(Allocation.case_id) == case_id,
-            col(Allocation.start_date) <= on,
-            (col(Allocation.end_date).is_(None)) | (col(Allocation.end_date) > on),
-        )
-    ).all()
-    return sorted(set(rows))
+    if trigger.cause is None:
+        trigger = replace(trigger, cause=Cause.changed)
+    return reconcile_staff(session, staff_ids=ids, on=on, policies=policies, trigger=trigger,
+                           actor_id=actor_id)
 
 
 def case_changed(
     session: Session, *, case_id: int, on: date, actor_id: int | None = None, reason: str = "",
-    policies: Any = None,
+    policies: PolicySet | None = None,
 ) -> ReconcileResult:
     """A case's category, complexity or status changed: re-evaluate everyone on it.
 
     A case closed by `on` resolves breaches as *case_closed*; any other change of facts
     as *changed*, whatever words the person used to describe it.
     """
-    case = session.get(Case, case_id)
+    case = case_repository.case_by_id(session, case_id)
     closed = case is not None and case.closed_on is not None and case.closed_on <= on
-    return staff_changed(session, staff_ids=workers_on_case(session, case_id, on), on=on,
-                         actor_id=actor_id, reason=reason, policies=policies,
-                         cause=Cause.case_closed if closed else Cause.changed)
+    workers = case_repository.workers_on_case(session, case_id, on)
+    cause = Cause.case_closed if closed else Cause.changed
+    return staff_changed(session, staff_ids=workers, on=on, trigger=Trigger(reason, cause),
+                         actor_id=actor_id, policies=policies)

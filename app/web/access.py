@@ -12,11 +12,12 @@ from sqlmodel import Session
 
 from app.errors import NotFound
 from app.models import Staff
+from app.repositories import staff as staff_repository
 
 
 def nqsw_for(session: Session, staff_id: int) -> Staff:
     """The NQSW named in the page's path (already checked to be within reach)."""
-    staff = session.get(Staff, staff_id)
+    staff = staff_repository.person(session, staff_id)
     if staff is None:
         raise NotFound("NQSW", staff_id)
     return staff

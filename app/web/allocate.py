@@ -1,7 +1,8 @@
 """Allocating a case: the what-if shows before the manager submits, and a refusal says why.
 
-The page asks `services.allocation` the same question the API does (check, then write
-under the NQSW's lock), so what the manager is shown is exactly what will be enforced.
+The page asks the allocation services the same question the API does (`allocation_judge`
+to check, then `allocation_write` to write under the NQSW's lock), so what the manager
+is shown is exactly what will be enforced.
 Who may allocate, and to which worker, is the page table's rule (app/auth/page_access.py);
 the case is named by its reference, so it is checked here, with the same decision
 (`page_guard.within_reach`): a case out of reach reads as one that does not exist.
@@ -22,12 +23,16 @@ from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
 from app.models import Staff
-from app.services import allocation as allocations
-from app.web import queries
+from app.repositories import case as case_repository
+from app.repositories import staff as staff_repository
+from app.repositories.staff import enrolled_nqsws
+from app.services import allocation_judge, allocation_write
+from app.services.allocation_types import PolicyBlocked
 from app.web.deps import PoliciesDep, ViewerDep
 from app.web.forms import FormErrors, domain_errors, parse_form
-from app.web.htmx import is_htmx, redirect
-from app.web.identity import principal_of
+from app.web.htmx import is_htmx
+from app.web.identity import principal_of, visible_team_ids
+from app.web.submit import Questions, Refusal, Refused, answers, submit
 from app.web.summaries import titled
 from app.web.templating import render
 from app.web.viewer import Viewer
@@ -52,6 +57,9 @@ class AllocationForm(BaseModel):
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
+ALLOCATION = Questions(AllocationForm, LABELS, rename=FIELD_NAMES)
+
+
 class CheckForm(BaseModel):
     """The what-if only needs what has been chosen so far."""
 
@@ -64,7 +72,7 @@ class CheckForm(BaseModel):
 def case_in_reach(session: Session, viewer: Viewer, reference: str) -> Any | None:
     """The case with this reference, if the person reaches it (as the API's allocation
     rule requires); otherwise None, exactly as for a reference that does not exist."""
-    case = queries.case_by_reference(session, reference)
+    case = case_repository.case_by_reference(session, reference)
     if case is None or case.id is None:
         return None
     if not within_reach(session, principal_of(viewer), "case", case.id):
@@ -73,11 +81,11 @@ def case_in_reach(session: Session, viewer: Viewer, reference: str) -> Any | Non
 
 
 def form_options(session: Session, viewer: Viewer, on: date) -> dict[str, Any]:
-    team_ids = queries.visible_team_ids(session, viewer)
-    workers = queries.nqsw_staff(session, on=on, team_ids=team_ids)
+    team_ids = visible_team_ids(viewer)
+    workers = enrolled_nqsws(session, on=on, team_ids=team_ids)
     return {
         "workers": [(w.id, w.name) for w in workers],
-        "cases": queries.open_cases_for_teams(session, team_ids, on),
+        "cases": case_repository.open_cases(session, on, team_ids=team_ids),
     }
 
 
@@ -90,12 +98,12 @@ def whatif(
     case = case_in_reach(session, viewer, form.case_reference)
     if case is None or case.id is None:
         return {"state": "unknown_case", "reference": form.case_reference}
-    worker = session.get(Staff, form.worker_id)
+    worker = staff_repository.person(session, form.worker_id)
     if worker is None:
         return {"state": "unknown_worker"}
     on = form.start_date or today()
     try:
-        decision = allocations.check_allocation(
+        decision = allocation_judge.check_allocation(
             session, policies=policies, case_id=case.id, worker_id=form.worker_id,
             role=form.role, on=on,
         )
@@ -166,7 +174,7 @@ async def allocate_check(
 ) -> Response:
     """The what-if panel, refreshed as the manager picks (never writes); without htmx,
     the whole page with the panel filled in."""
-    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
+    data = await answers(request)
     check, errors = parse_form(CheckForm, data, LABELS)
     result = whatif(session, viewer, policies, check) if check else {
         "state": "invalid", "messages": [m for _, m in errors.summary()]}
@@ -179,55 +187,64 @@ async def allocate_check(
 async def allocate_submit(
     request: Request, session: SessionDep, viewer: ViewerDep, policies: PoliciesDep
 ) -> Response:
-    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
-    form, errors = parse_form(AllocationForm, data, LABELS)
-    if form is None:
-        return page(request, session, viewer, values=data, errors=errors, status_code=422)
-    case = case_in_reach(session, viewer, form.case_reference)
-    worker = session.get(Staff, form.worker_id)
-    if case is None or case.id is None:
-        errors.add("case_reference", f"There is no case with reference {form.case_reference}")
-    if worker is None:
-        errors.add("worker_id", "Select a worker from your teams")
-    if errors:
-        return page(request, session, viewer, values=data, errors=errors, status_code=422)
-    assert case is not None and case.id is not None and worker is not None
-    reason = (form.reason or "").strip() or None
-    check = CheckForm(case_reference=form.case_reference, worker_id=form.worker_id,
-                      role=form.role, start_date=form.start_date)
-    result = whatif(session, viewer, policies, check)
-    if result.get("state") == "checked" and result["outcome"] == "warn" and reason is None:
-        errors.add("reason", "Give a reason for going beyond the limit: it is recorded "
-                             "with the allocation")
-        return page(request, session, viewer, values=data, errors=errors, result=result,
-                    status_code=422)
-    try:
-        written = allocations.create_allocation(
-            session, policies=policies, case_id=case.id, worker_id=form.worker_id,
-            role=form.role, start_date=form.start_date, override_reason=reason,
-            allocated_by_id=viewer.staff_id,
-        )
-    except allocations.PolicyBlocked as exc:
-        session.rollback()  # nothing is written for a refused allocation
-        result = decision_view(exc.decision, case=case, worker=worker, role=form.role,
-                               on=form.start_date, policies=policies, viewer=viewer)
-        if result["viewer_may_override"]:
-            message = ("This allocation breaks a firm limit. To go ahead, give your reason "
-                       "for overriding it")
-        else:
-            who = " or ".join(r.replace("_", " ") for r in result["override_roles"]) \
-                or "nobody"
-            message = f"This allocation breaks a firm limit. Only a {who} can override it"
-        errors.add("reason" if result["viewer_may_override"] else "case_reference", message)
-        return page(request, session, viewer, values=data, errors=errors, result=result,
-                    status_code=409)
-    except DomainError as exc:
-        session.rollback()
-        return page(request, session, viewer, values=data,
-                    errors=domain_errors(exc, rename=FIELD_NAMES), result=result,
-                    status_code=exc.status_code)
-    outcome = written.decision.outcome.value
-    return redirect(
-        request,
-        f"/nqsws/{form.worker_id}?allocated={case.reference}&outcome={outcome}",
-    )
+    def allocate(form: AllocationForm) -> Any:
+        """Check what the page itself answers for (the case, the worker, a reason for a
+        warning), then write; a firm limit's refusal is shown with the engine's verdict."""
+        errors = FormErrors()
+        case = case_in_reach(session, viewer, form.case_reference)
+        worker = staff_repository.person(session, form.worker_id)
+        if case is None or case.id is None:
+            errors.add("case_reference",
+                       f"There is no case with reference {form.case_reference}")
+        if worker is None:
+            errors.add("worker_id", "Select a worker from your teams")
+        if errors:
+            raise Refused(errors)
+        assert case is not None and case.id is not None and worker is not None
+        reason = (form.reason or "").strip() or None
+        check = CheckForm(case_reference=form.case_reference, worker_id=form.worker_id,
+                          role=form.role, start_date=form.start_date)
+        result = whatif(session, viewer, policies, check)
+        if result.get("state") == "checked" and result["outcome"] == "warn" and reason is None:
+            errors.add("reason", "Give a reason for going beyond the limit: it is recorded "
+                                 "with the allocation")
+            raise Refused(errors, result=result)
+        try:
+            written = allocation_write.create_allocation(
+                session, policies=policies, case_id=case.id, worker_id=form.worker_id,
+                role=form.role, start_date=form.start_date, override_reason=reason,
+                allocated_by_id=viewer.staff_id,
+            )
+        except PolicyBlocked as exc:
+            raise blocked(exc, case=case, worker=worker, form=form, policies=policies,
+                          viewer=viewer) from exc
+        except DomainError as exc:
+            raise Refused(domain_errors(exc, rename=FIELD_NAMES), exc.status_code,
+                          result=result) from exc
+        outcome = written.decision.outcome.value
+        return f"/nqsws/{form.worker_id}?allocated={case.reference}&outcome={outcome}"
+
+    def page_again(refused: Refusal) -> Response:
+        return page(request, session, viewer, values=refused.values, errors=refused.errors,
+                    result=refused.shown.get("result"), status_code=refused.status_code)
+
+    return await submit(request, session, ALLOCATION, act=allocate, done=str, page=page_again)
+
+
+def blocked(
+    exc: PolicyBlocked, *, case: Any, worker: Staff, form: AllocationForm, policies: Any,
+    viewer: Viewer,
+) -> Refused:
+    """A firm limit refused the allocation: who may overrule it, beside the question they
+    answer (the reason, if the manager may; otherwise the case)."""
+    result = decision_view(exc.decision, case=case, worker=worker, role=form.role,
+                           on=form.start_date, policies=policies, viewer=viewer)
+    errors = FormErrors()
+    if result["viewer_may_override"]:
+        message = ("This allocation breaks a firm limit. To go ahead, give your reason "
+                   "for overriding it")
+    else:
+        who = " or ".join(r.replace("_", " ") for r in result["override_roles"]) or "nobody"
+        message = f"This allocation breaks a firm limit. Only a {who} can override it"
+    errors.add("reason" if result["viewer_may_override"] else "case_reference", message)
+    return Refused(errors, exc.status_code, result=result)

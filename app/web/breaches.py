@@ -19,12 +19,14 @@ from sqlmodel import Session
 
 from app.clock import today
 from app.db import SessionDep
-from app.errors import DomainError
+from app.repositories.org import unclosed_teams
+from app.repositories.staff import people_by_id
 from app.services import breaches as breach_service
-from app.web import permits, queries
+from app.web import permits
 from app.web.deps import OnDep, ViewerDep
-from app.web.forms import FormErrors, as_sentence, domain_errors, parse_form
-from app.web.htmx import redirect
+from app.web.forms import FormErrors, as_sentence
+from app.web.identity import visible_team_ids
+from app.web.submit import Questions, Refusal, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
 
@@ -101,8 +103,8 @@ def scoped_filters(
     is the page table's rule (app/auth/page_access.py); the rows are narrowed here to the
     person's teams or service area, so a filter can never widen what they see.
     """
-    visible = queries.visible_team_ids(session, viewer)
-    team_choices = queries.teams(session, visible)
+    visible = visible_team_ids(viewer)
+    team_choices = unclosed_teams(session, visible)
     team_id = query.team_id
     area_id: int | None = None
     if visible is not None:
@@ -260,6 +262,9 @@ class ExceptionForm(BaseModel):
 
 EXCEPTION_LABELS = {"reason": "Reason for the exception",
                     "expires_on": "Expiry date"}
+# A refusal about the breach's state is said beside the form's one free-text question.
+ACKNOWLEDGE = Questions(AcknowledgeForm, {"note": "A note"}, rename={"status": "note"})
+EXCEPTION = Questions(ExceptionForm, EXCEPTION_LABELS, rename={"status": "reason", "": "reason"})
 
 
 def may_acknowledge(viewer: Viewer, breach: dict[str, Any]) -> bool:
@@ -280,7 +285,7 @@ def detail_page(
     breach = breach_service.get_breach(session, breach_id, on=on)
     policies = request.app.state.policies
     titles = dict(rule_choices(policies))
-    actors = queries.staff_by_id(session, [e.actor_id for e in breach["history"]] + [
+    actors = people_by_id(session, [e.actor_id for e in breach["history"]] + [
         breach.get("acknowledged_by_id"), breach.get("exception_approver_id"),
         breach.get("override_by_id")])
     errors = FormErrors()
@@ -325,20 +330,18 @@ async def breach_acknowledge(
     breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep
 ) -> Response:
     on = today()
-    data = dict(await request.form())
-    form, errors = parse_form(AcknowledgeForm, data, {"note": "A note"})
-    if form is None:
-        return detail_page(request, session, viewer, breach_id, on, ack_errors=errors,
-                           values=data, status_code=422)
-    try:
-        breach_service.acknowledge(session, breach_id=breach_id, note=form.note,
-                                   actor_id=viewer.staff_id, on=on)
-    except DomainError as exc:
-        session.rollback()
-        return detail_page(request, session, viewer, breach_id, on,
-                           ack_errors=domain_errors(exc, rename={"status": "note"}),
-                           values=data, status_code=exc.status_code)
-    return redirect(request, f"/breaches/{breach_id}?done=acknowledged")
+
+    def page(refused: Refusal) -> Response:
+        return detail_page(request, session, viewer, breach_id, on, ack_errors=refused.errors,
+                           values=refused.values, status_code=refused.status_code)
+
+    return await submit(
+        request, session, ACKNOWLEDGE,
+        act=lambda form: breach_service.acknowledge(
+            session, breach_id=breach_id, note=form.note, actor_id=viewer.staff_id, on=on),
+        done=lambda _: f"/breaches/{breach_id}?done=acknowledged",
+        page=page,
+    )
 
 
 @router.post("/breaches/{breach_id}/exception", include_in_schema=False)
@@ -346,21 +349,19 @@ async def breach_exception(
     breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep
 ) -> Response:
     on = today()
-    assert viewer.staff_id is not None
-    data = dict(await request.form())
-    form, errors = parse_form(ExceptionForm, data, EXCEPTION_LABELS)
-    if form is None:
-        return detail_page(request, session, viewer, breach_id, on, exc_errors=errors,
-                           values=data, status_code=422)
-    try:
-        breach_service.grant_exception(session, breach_id=breach_id,
-                                       approver_id=viewer.staff_id, reason=form.reason,
-                                       expires_on=form.expires_on, on=on,
-                                       separation=request.app.state.policies.separation)
-    except DomainError as exc:
-        session.rollback()
-        return detail_page(request, session, viewer, breach_id, on,
-                           exc_errors=domain_errors(exc, rename={"status": "reason",
-                                                                 "": "reason"}),
-                           values=data, status_code=exc.status_code)
-    return redirect(request, f"/breaches/{breach_id}?done=excepted")
+    approver_id = viewer.staff_id
+    assert approver_id is not None
+
+    def page(refused: Refusal) -> Response:
+        return detail_page(request, session, viewer, breach_id, on, exc_errors=refused.errors,
+                           values=refused.values, status_code=refused.status_code)
+
+    return await submit(
+        request, session, EXCEPTION,
+        act=lambda form: breach_service.grant_exception(
+            session, breach_id=breach_id, approver_id=approver_id, reason=form.reason,
+            expires_on=form.expires_on, on=on,
+            separation=request.app.state.policies.separation),
+        done=lambda _: f"/breaches/{breach_id}?done=excepted",
+        page=page,
+    )

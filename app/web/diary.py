@@ -10,14 +10,14 @@ move, take and rebook; only a team manager cancels. The buttons follow the same 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.clock import today
@@ -25,13 +25,14 @@ from app.db import SessionDep
 from app.errors import DomainError
 from app.models.diary import ProtectedTime, ProtectedTimePurpose
 from app.policy import entitlement
+from app.repositories.staff import people_by_id
 from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
 from app.services import diary as diary_service
-from app.web import access, permits, queries
+from app.web import access, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
-from app.web.forms import FormErrors, as_sentence, domain_errors, parse_form
-from app.web.htmx import redirect
+from app.web.forms import FormErrors, as_sentence
+from app.web.submit import NoAnswers, Questions, Refusal, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
 
@@ -67,8 +68,27 @@ def length_choice(entry: ProtectedTime) -> str:
     return entry.half if entry.length == "half_day" and entry.half else entry.length
 
 
-def form_data(request_form: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in request_form.items() if k != "csrf_token"}
+def booking_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """A booking's answers as the service's fields."""
+    wanted = {k: v for k, v in values.items() if k in ("day", "purpose", "note")}
+    wanted.update(service_fields(values))
+    return wanted
+
+
+def moving_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """A move asks only the new date and length."""
+    return {"day": values.get("day", ""), **service_fields(values)}
+
+
+BOOKING = Questions(ProtectedTimeCreate, LABELS, CHOSEN, wanted=booking_fields, rename=RENAME)
+MOVING = Questions(ProtectedTimeMove, LABELS, CHOSEN, wanted=moving_fields, rename=RENAME)
+# The cancellation's one question: any refusal about the booking is said beside it.
+CANCELLING = Questions(
+    ProtectedTimeCancel, wanted=lambda values: {"reason": values.get("reason", "")},
+    rename={"entry_id": "reason", "": "reason"},
+    messages={"reason": "Enter the reason for cancelling (at least 3 characters): "
+                        "the NQSW is told it"},
+)
 
 
 def done_message(request: Request) -> tuple[str | None, date | None]:
@@ -111,7 +131,7 @@ def diary_page(
         errors.add("", as_sentence(exc.message))
     own = viewer.staff_id == staff_id
     done, done_day = done_message(request)
-    bookers = queries.staff_by_id(session, [e.cancelled_by_id for e in entries])
+    bookers = people_by_id(session, [e.cancelled_by_id for e in entries])
     day_hours = entitlement.day_hours(nqsw.contracted_hours, nqsw.fte)
     by_id = {e.id: e for e in entries}
     return render(request, "pages/diary.html", {
@@ -156,33 +176,36 @@ async def book(
     policies: PoliciesDep,
 ) -> Response:
     on = today()
-    data = form_data(await request.form())
-    wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
-    wanted.update(service_fields(data))
-    form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS, chosen=CHOSEN)
-    if form is None:
-        return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
-                          values=data, errors=rename(errors), status_code=422)
-    try:
-        entry = diary_service.book(session, staff_id=staff_id, data=form, on=on,
-                                   actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
-        return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
-                          values=data, errors=domain_errors(exc, rename=RENAME),
-                          status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "booked", entry.day))
 
+    def page(refused: Refusal) -> Response:
+        return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
+                          values=refused.values, errors=refused.errors,
+                          status_code=refused.status_code)
 
-def rename(errors: FormErrors) -> FormErrors:
-    """Form validation errors moved onto the questions the form actually asks."""
-    out = FormErrors()
-    for name, message in errors.summary():
-        out.add(RENAME.get(name, name), message)
-    return out
+    return await submit(
+        request, session, BOOKING,
+        act=lambda form: diary_service.book(session, staff_id=staff_id, data=form, on=on,
+                                            actor_id=viewer.staff_id),
+        done=lambda entry: done_url(staff_id, "booked", entry.day),
+        page=page,
+    )
 
 
 # --- moving and rebooking one booking --------------------------------------------------
+
+
+def entry_refused(
+    request: Request, session: Session, viewer: Viewer, staff_id: int, entry_id: int, *,
+    mode: str,
+) -> Callable[[Refusal], Response]:
+    """The move or rebook form again, with why it was refused."""
+
+    def page(refused: Refusal) -> Response:
+        return entry_page(request, session, viewer, staff_id, entry_id, mode=mode,
+                          values=refused.values, errors=refused.errors,
+                          status_code=refused.status_code)
+
+    return page
 
 
 def entry_page(
@@ -206,7 +229,7 @@ def entry_page(
         "note": entry.note or "",
         "day": entry.day.isoformat() if mode == "move" else "",
     }
-    people = queries.staff_by_id(session, [entry.cancelled_by_id])
+    people = people_by_id(session, [entry.cancelled_by_id])
     return render(request, "pages/diary_entry.html", {
         "title": "Move protected time" if mode == "move" else "Rebook protected time",
         "nav_key": "diary" if viewer.staff_id == staff_id else "nqsws",
@@ -232,21 +255,13 @@ def move_form(
 async def move(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    data = form_data(await request.form())
-    wanted = {"day": data.get("day", ""), **service_fields(data)}
-    form, errors = parse_form(ProtectedTimeMove, wanted, LABELS, chosen=CHOSEN)
-    if form is None:
-        return entry_page(request, session, viewer, staff_id, entry_id, mode="move",
-                          values=data, errors=rename(errors), status_code=422)
-    try:
-        entry = diary_service.move(session, staff_id=staff_id, entry_id=entry_id, data=form,
-                                   on=today(), actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
-        return entry_page(request, session, viewer, staff_id, entry_id, mode="move",
-                          values=data, errors=domain_errors(exc, rename=RENAME),
-                          status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "moved", entry.day))
+    return await submit(
+        request, session, MOVING,
+        act=lambda form: diary_service.move(session, staff_id=staff_id, entry_id=entry_id,
+                                            data=form, on=today(), actor_id=viewer.staff_id),
+        done=lambda entry: done_url(staff_id, "moved", entry.day),
+        page=entry_refused(request, session, viewer, staff_id, entry_id, mode="move"),
+    )
 
 
 @router.get("/nqsws/{staff_id}/diary/{entry_id}/rebook", include_in_schema=False)
@@ -260,22 +275,16 @@ def rebook_form(
 async def rebook(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
-    data = form_data(await request.form())
-    wanted = {k: v for k, v in data.items() if k in ("day", "purpose", "note")}
-    wanted.update(service_fields(data), rebooked_from_id=entry_id)
-    form, errors = parse_form(ProtectedTimeCreate, wanted, LABELS, chosen=CHOSEN)
-    if form is None:
-        return entry_page(request, session, viewer, staff_id, entry_id, mode="rebook",
-                          values=data, errors=rename(errors), status_code=422)
-    try:
-        entry = diary_service.book(session, staff_id=staff_id, data=form, on=today(),
-                                   actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
-        return entry_page(request, session, viewer, staff_id, entry_id, mode="rebook",
-                          values=data, errors=domain_errors(exc, rename=RENAME),
-                          status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "rebooked", entry.day))
+    def wanted(values: dict[str, Any]) -> dict[str, Any]:
+        return {**booking_fields(values), "rebooked_from_id": entry_id}
+
+    return await submit(
+        request, session, replace(BOOKING, wanted=wanted),
+        act=lambda form: diary_service.book(session, staff_id=staff_id, data=form,
+                                            on=today(), actor_id=viewer.staff_id),
+        done=lambda entry: done_url(staff_id, "rebooked", entry.day),
+        page=entry_refused(request, session, viewer, staff_id, entry_id, mode="rebook"),
+    )
 
 
 @router.post("/nqsws/{staff_id}/diary/{entry_id}/taken", include_in_schema=False)
@@ -285,16 +294,24 @@ async def mark_taken(
 ) -> Response:
     """One click in the diary: the time happened and was used for development."""
     on = today()
-    try:
-        entry = diary_service.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=on,
-                                         actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
+
+    def beside_the_button(exc: DomainError) -> FormErrors:
         errors = FormErrors()
         errors.add(f"taken-{entry_id}", as_sentence(exc.message))
+        return errors
+
+    def page(refused: Refusal) -> Response:
         return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
-                          errors=errors, status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "taken", entry.day))
+                          errors=refused.errors, status_code=refused.status_code)
+
+    return await submit(
+        request, session, Questions(NoAnswers),
+        act=lambda _: diary_service.mark_taken(session, staff_id=staff_id, entry_id=entry_id,
+                                               on=on, actor_id=viewer.staff_id),
+        done=lambda entry: done_url(staff_id, "taken", entry.day),
+        page=page,
+        refusal=beside_the_button,
+    )
 
 
 # --- cancelling (team managers only) -----------------------------------------------------
@@ -330,22 +347,15 @@ async def cancel(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
     assert viewer.staff_id is not None
-    data = form_data(await request.form())
-    errors = FormErrors()
-    try:
-        body = ProtectedTimeCancel(reason=str(data.get("reason", "")))
-    except ValidationError:
-        errors.add("reason", "Enter the reason for cancelling (at least 3 characters): "
-                             "the NQSW is told it")
-        return cancel_page(request, session, viewer, staff_id, entry_id, values=data,
-                           errors=errors, status_code=422)
-    try:
-        entry = diary_service.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body,
-                                     on=today(), actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
-        return cancel_page(request, session, viewer, staff_id, entry_id, values=data,
-                           errors=domain_errors(exc, rename={"entry_id": "reason",
-                                                             "": "reason"}),
-                           status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "cancelled", entry.day))
+
+    def page(refused: Refusal) -> Response:
+        return cancel_page(request, session, viewer, staff_id, entry_id, values=refused.values,
+                           errors=refused.errors, status_code=refused.status_code)
+
+    return await submit(
+        request, session, CANCELLING,
+        act=lambda form: diary_service.cancel(session, staff_id=staff_id, entry_id=entry_id,
+                                              data=form, on=today(), actor_id=viewer.staff_id),
+        done=lambda entry: done_url(staff_id, "cancelled", entry.day),
+        page=page,
+    )

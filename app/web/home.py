@@ -6,9 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep
-from app.web import queries, summaries
+from app.repositories.org import unclosed_teams
+from app.web import summaries
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.htmx import redirect
+from app.web.identity import visible_team_ids
 from app.web.templating import render
 
 router = APIRouter()
@@ -47,9 +49,9 @@ def nqsw_list_response(
     if viewer.role == "admin":
         return render(request, "pages/admin_home.html", {"title": "Administration",
                                                           "nav_key": nav_key})
-    visible = queries.visible_team_ids(session, viewer)
+    visible = visible_team_ids(viewer)
     ap_id = viewer.staff_id if viewer.role == "advanced_practitioner" else None
-    team_choices = [] if ap_id is not None else queries.teams(session, visible)
+    team_choices = [] if ap_id is not None else unclosed_teams(session, visible)
     if ap_id is not None:
         visible = None
     chosen = [team_id] if team_id is not None and (

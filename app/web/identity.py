@@ -13,7 +13,8 @@ from fastapi import Request
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.web import queries
+from app.repositories import org as org_repository
+from app.repositories import staff as staff_repository
 from app.web.viewer import Viewer
 
 
@@ -22,12 +23,43 @@ def viewer_for(session: Session, principal: Principal) -> Viewer:
     if principal.staff_id is None:
         viewer = header_viewer(principal)
     else:
-        viewer = queries.viewer_for_staff(
+        viewer = viewer_for_staff(
             session, principal.staff_id, account_id=principal.account_id,
             role=principal.role, email=principal.email,
         )
     viewer.extra["principal"] = principal
     return viewer
+
+
+def viewer_for_staff(session: Session, staff_id: int, *, account_id: int | None = None,
+                     role: str | None = None, email: str | None = None) -> Viewer:
+    """The person behind a signed-in account, with the teams and areas they answer for."""
+    staff = staff_repository.person(session, staff_id)
+    managed = org_repository.managed_team_ids(session, staff_id)
+    areas = org_repository.led_area_ids(session, staff_id)
+    return Viewer(
+        staff_id=staff_id,
+        name=staff.name if staff else (email or "Unknown"),
+        role=role or (staff.role if staff else "nqsw"),
+        email=email or (staff.email if staff else ""),
+        team_id=staff.team_id if staff else None,
+        managed_team_ids=tuple(managed),
+        service_area_ids=tuple(areas),
+        account_id=account_id,
+    )
+
+
+def visible_team_ids(viewer: Viewer) -> list[int] | None:
+    """Teams whose NQSWs this person may list; None means every team (coordinators).
+
+    The person's reach is app.auth's (the principal the page guard signed in), the same
+    that decides every record the API and the pages show; without one, no team.
+    """
+    principal = principal_of(viewer)
+    if principal is None:
+        return []
+    teams = principal.visible_team_ids()
+    return None if teams is None else sorted(teams)
 
 
 def header_viewer(principal: Principal) -> Viewer:

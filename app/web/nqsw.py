@@ -11,9 +11,11 @@ from sqlmodel import Session
 
 from app.db import SessionDep
 from app.errors import DomainError
-from app.models import Team
-from app.services.snapshots import current_enrolment
-from app.web import access, queries, summaries
+from app.repositories import case as case_repository
+from app.repositories import org as org_repository
+from app.repositories.enrolment import current_enrolment, latest_enrolment
+from app.repositories.staff import people_by_id
+from app.web import access, summaries
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.policy_text import promise_for
 from app.web.templating import render
@@ -24,11 +26,11 @@ router = APIRouter()
 def nqsw_context(session: Session, staff_id: int, on: date, policies: Any) -> dict[str, Any]:
     """Everything the NQSW page shows, shared with the diary and allocation pages' headers."""
     staff = access.nqsw_for(session, staff_id)
-    enrolment = current_enrolment(session, staff_id, on) or queries.latest_enrolment(
+    enrolment = current_enrolment(session, staff_id, on) or latest_enrolment(
         session, staff_id
     )
-    team = session.get(Team, staff.team_id) if staff.team_id else None
-    people = queries.staff_by_id(session, [
+    team = org_repository.team(session, staff.team_id) if staff.team_id else None
+    people = people_by_id(session, [
         enrolment.assessor_id if enrolment else None,
         enrolment.advanced_practitioner_id if enrolment else None,
         team.manager_id if team else None,
@@ -53,9 +55,9 @@ def nqsw_page(
     policies: PoliciesDep,
 ) -> Response:
     context = nqsw_context(session, staff_id, on, policies)
-    rows = queries.caseload(session, staff_id, on)
+    rows = case_repository.caseload(session, staff_id, on)
     co_worked = [c.id for a, c in rows if a.role == "co_worker" and c.id is not None]
-    holders = queries.case_holders(session, co_worked, on)
+    holders = case_repository.case_holders(session, co_worked, on)
     enrolment = context["enrolment"]
     own = viewer.staff_id == staff_id
     context.update({

@@ -16,20 +16,22 @@ for). The forms offered follow the same table (app.web.permits).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.clock import today
 from app.db import SessionDep
-from app.errors import DomainError
-from app.models import ServiceArea, Team
 from app.models.base import PauseReason
 from app.models.enrolment import SignOff
+from app.repositories import org
+from app.repositories.staff import people_by_id
 from app.schemas.programme import (
     PauseRequest,
     ResumeRequest,
@@ -39,14 +41,17 @@ from app.schemas.programme import (
 )
 from app.services import diary as diary_service
 from app.services import programme_events
-from app.web import access, permits, queries
+from app.web import access, permits
 from app.web.deps import OnDep, ViewerDep
-from app.web.forms import FormErrors, domain_errors, parse_form
-from app.web.htmx import redirect
+from app.web.forms import FormErrors
+from app.web.submit import NoAnswers, Questions, Refusal, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
 
 router = APIRouter()
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 CHILD_PROTECTION = "child_protection"
 PAUSE_REASONS = [(PauseReason.health.value, "Health"),
@@ -71,16 +76,29 @@ APPROVE_FIELDS = {"sign_off_id": ""}
 REVOKE_FIELDS = {"on": "revoke_on", "reason": "revoke_reason", "sign_off_id": ""}
 DONE = {"paused", "resumed", "signed", "approved", "revoked"}
 
-
-def _renamed(errors: FormErrors, names: dict[str, str]) -> FormErrors:
-    out = FormErrors()
-    for name, message in errors.summary():
-        out.add(names.get(name, name), message)
-    return out
-
-
-def _form(request_form: Any) -> dict[str, Any]:
-    return {k: v for k, v in request_form.items() if k != "csrf_token"}
+PAUSE = Questions(
+    PauseRequest, PAUSE_LABELS, {"reason"}, rename=PAUSE_FIELDS,
+    wanted=lambda values: {"start_date": values.get("start_date", ""),
+                           "reason": values.get("reason", ""),
+                           "note": values.get("pause_note", "")},
+)
+RESUME = Questions(ResumeRequest, RESUME_LABELS, rename=RESUME_FIELDS,
+                   wanted=lambda values: {"on": values.get("back_on", "")})
+SIGN_OFF = Questions(
+    SignOffRequest, SIGN_OFF_LABELS, {"team_manager_id", "senior_manager_id"},
+    rename=SIGN_OFF_FIELDS,
+    wanted=lambda values: {"kind": CHILD_PROTECTION,
+                           "team_manager_id": values.get("team_manager_id", ""),
+                           "senior_manager_id": values.get("senior_manager_id", ""),
+                           "signed_on": values.get("signed_on", ""),
+                           "note": values.get("signoff_note", "")},
+)
+APPROVAL = Questions(NoAnswers, rename=APPROVE_FIELDS)
+REVOCATION = Questions(
+    SignOffRevokeRequest, REVOKE_LABELS, rename=REVOKE_FIELDS,
+    wanted=lambda values: {"on": values.get("revoke_on", ""),
+                           "reason": values.get("revoke_reason", "")},
+)
 
 
 def _live(views: list[SignOffPublic]) -> SignOffPublic | None:
@@ -120,11 +138,11 @@ def programme_page(
     views = programme_events.sign_off_views(session, enrolment.id)
     live = _live(views)
     last_day = diary_service.load_context(session, staff_id, on).programme.last_day(on)
-    team = session.get(Team, nqsw.team_id) if nqsw.team_id else None
-    area = session.get(ServiceArea, team.service_area_id) if team else None
+    team = org.team(session, nqsw.team_id) if nqsw.team_id else None
+    area = org.area(session, team.service_area_id) if team else None
     team_manager_id = team.manager_id if team else None
     senior_manager_id = area.senior_manager_id if area else None
-    people = queries.staff_by_id(
+    people = people_by_id(
         session, [v.team_manager_id for v in views] + [v.senior_manager_id for v in views]
         + [v.recorded_by_id for v in views] + [team_manager_id, senior_manager_id])
     running = programme_events.is_open(enrolment)
@@ -183,18 +201,6 @@ def _choices(people: dict[int, Any], staff_id: int | None) -> list[tuple[str, st
     return [(str(staff_id), people[staff_id].name)]
 
 
-def _refused(
-    request: Request, session: Session, viewer: Viewer, staff_id: int, on: date,
-    data: dict[str, Any], exc: DomainError, names: dict[str, str],
-) -> Response:
-    """An event the service refused: nothing is kept, and the page shows why beside the
-    fields (renamed to the form's own), with what was typed."""
-    session.rollback()
-    return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                          errors=domain_errors(exc, rename=names),
-                          status_code=exc.status_code)
-
-
 def done_url(staff_id: int, done: str, day: date, count: int = 0) -> str:
     query = {"done": done, "day": day.isoformat(), "count": count}
     return f"/nqsws/{staff_id}/programme?" + urlencode(query)
@@ -207,24 +213,31 @@ def programme(
     return programme_page(request, session, viewer, staff_id, on=on)
 
 
+def _submit(
+    request: Request, session: Session, viewer: Viewer, staff_id: int, on: date,
+    questions: Questions[M], act: Callable[[M], T], done: Callable[[T], str],
+) -> Awaitable[Response]:
+    """Every programme event the same way: a refusal keeps nothing and shows why beside
+    the fields (renamed to the form's own), with what was typed."""
+
+    def page(refused: Refusal) -> Response:
+        return programme_page(request, session, viewer, staff_id, on=on, values=refused.values,
+                              errors=refused.errors, status_code=refused.status_code)
+
+    return submit(request, session, questions, act=act, done=done, page=page)
+
+
 @router.post("/nqsws/{staff_id}/programme/pause", include_in_schema=False)
 async def pause(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
     on = today()
-    data = _form(await request.form())
-    wanted = {"start_date": data.get("start_date", ""), "reason": data.get("reason", ""),
-              "note": data.get("pause_note", "")}
-    form, errors = parse_form(PauseRequest, wanted, PAUSE_LABELS, chosen={"reason"})
-    if form is None:
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=_renamed(errors, PAUSE_FIELDS), status_code=422)
-    try:
-        _, record, displaced = programme_events.pause(session, staff_id=staff_id, data=form,
-                                                      on=on, actor_id=viewer.staff_id)
-    except DomainError as exc:
-        return _refused(request, session, viewer, staff_id, on, data, exc, PAUSE_FIELDS)
-    return redirect(request, done_url(staff_id, "paused", record.start_date, len(displaced)))
+    return await _submit(
+        request, session, viewer, staff_id, on, PAUSE,
+        act=lambda form: programme_events.pause(session, staff_id=staff_id, data=form, on=on,
+                                                actor_id=viewer.staff_id),
+        done=lambda paused: done_url(staff_id, "paused", paused[1].start_date, len(paused[2])),
+    )
 
 
 @router.post("/nqsws/{staff_id}/programme/resume", include_in_schema=False)
@@ -232,17 +245,16 @@ async def resume(
     staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
     on = today()
-    data = _form(await request.form())
-    form, errors = parse_form(ResumeRequest, {"on": data.get("back_on", "")}, RESUME_LABELS)
-    if form is None:
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=_renamed(errors, RESUME_FIELDS), status_code=422)
-    try:
+
+    def act(form: ResumeRequest) -> tuple[date, int]:
         _, _, restored = programme_events.resume(session, staff_id=staff_id, data=form, on=on,
                                                  actor_id=viewer.staff_id)
-    except DomainError as exc:
-        return _refused(request, session, viewer, staff_id, on, data, exc, RESUME_FIELDS)
-    return redirect(request, done_url(staff_id, "resumed", form.on, len(restored)))
+        return form.on, len(restored)
+
+    return await _submit(
+        request, session, viewer, staff_id, on, RESUME, act=act,
+        done=lambda resumed: done_url(staff_id, "resumed", *resumed),
+    )
 
 
 @router.post("/nqsws/{staff_id}/programme/sign-off", include_in_schema=False)
@@ -251,23 +263,13 @@ async def sign_off(
 ) -> Response:
     """Record the sign-off with the viewer's approval; it then awaits the other manager."""
     on = today()
-    data = _form(await request.form())
-    wanted = {"kind": CHILD_PROTECTION,
-              "team_manager_id": data.get("team_manager_id", ""),
-              "senior_manager_id": data.get("senior_manager_id", ""),
-              "signed_on": data.get("signed_on", ""),
-              "note": data.get("signoff_note", "")}
-    form, errors = parse_form(SignOffRequest, wanted, SIGN_OFF_LABELS,
-                              chosen={"team_manager_id", "senior_manager_id"})
-    if form is None:
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=_renamed(errors, SIGN_OFF_FIELDS), status_code=422)
-    try:
-        record = programme_events.sign_off(session, staff_id=staff_id, data=form, on=on,
-                                           actor_id=viewer.staff_id, actor_role=viewer.role)
-    except DomainError as exc:
-        return _refused(request, session, viewer, staff_id, on, data, exc, SIGN_OFF_FIELDS)
-    return redirect(request, done_url(staff_id, "signed", record.signed_on))
+    return await _submit(
+        request, session, viewer, staff_id, on, SIGN_OFF,
+        act=lambda form: programme_events.sign_off(
+            session, staff_id=staff_id, data=form, on=on, actor_id=viewer.staff_id,
+            actor_role=viewer.role),
+        done=lambda record: done_url(staff_id, "signed", record.signed_on),
+    )
 
 
 @router.post("/nqsws/{staff_id}/programme/sign-off/{sign_off_id}/approve",
@@ -277,15 +279,13 @@ async def approve_sign_off(
 ) -> Response:
     """The other manager's approval: the sign-off is in force from its date."""
     on = today()
-    data = _form(await request.form())
-    try:
-        record = programme_events.approve_sign_off(
+    return await _submit(
+        request, session, viewer, staff_id, on, APPROVAL,
+        act=lambda _: programme_events.approve_sign_off(
             session, staff_id=staff_id, sign_off_id=sign_off_id, on=on,
-            actor_id=viewer.staff_id,
-        )
-    except DomainError as exc:
-        return _refused(request, session, viewer, staff_id, on, data, exc, APPROVE_FIELDS)
-    return redirect(request, done_url(staff_id, "approved", record.signed_on))
+            actor_id=viewer.staff_id),
+        done=lambda record: done_url(staff_id, "approved", record.signed_on),
+    )
 
 
 @router.post("/nqsws/{staff_id}/programme/sign-off/{sign_off_id}/revoke",
@@ -295,18 +295,16 @@ async def revoke_sign_off(
 ) -> Response:
     """Withdraw the sign-off (or a proposal awaiting approval), with the reason."""
     on = today()
-    data = _form(await request.form())
-    wanted = {"on": data.get("revoke_on", ""), "reason": data.get("revoke_reason", "")}
-    form, errors = parse_form(SignOffRevokeRequest, wanted, REVOKE_LABELS)
-    if form is None:
-        return programme_page(request, session, viewer, staff_id, on=on, values=data,
-                              errors=_renamed(errors, REVOKE_FIELDS), status_code=422)
-    try:
+
+    def act(form: SignOffRevokeRequest) -> date:
         record: SignOff = programme_events.revoke_sign_off(
             session, staff_id=staff_id, sign_off_id=sign_off_id, data=form, on=on,
             actor_id=viewer.staff_id,
         )
-    except DomainError as exc:
-        return _refused(request, session, viewer, staff_id, on, data, exc, REVOKE_FIELDS)
-    assert record.revoked_on is not None
-    return redirect(request, done_url(staff_id, "revoked", record.revoked_on))
+        assert record.revoked_on is not None
+        return record.revoked_on
+
+    return await _submit(
+        request, session, viewer, staff_id, on, REVOCATION, act=act,
+        done=lambda revoked_on: done_url(staff_id, "revoked", revoked_on),
+    )

@@ -15,9 +15,17 @@ from sqlmodel import Session
 
 from app.models import Staff, Team
 from app.models.base import PROGRAMME_MONTHS, Programme
-from app.policy.engine import workload_measures
+from app.policy.engine import measure_workload
+from app.policy.measures import (
+    CapBandMeasures,
+    NextReview,
+    PointsMeasures,
+    ShareMeasures,
+    WorkloadMeasures,
+)
+from app.repositories.org import unclosed_teams
+from app.repositories.staff import enrolled_nqsws
 from app.services.snapshots import current_enrolments, load_snapshots
-from app.web import queries
 
 
 def programme_length(programme: str) -> int:
@@ -29,25 +37,76 @@ def programme_length(programme: str) -> int:
 
 @dataclass
 class Workload:
-    """One NQSW's load on a date as a page shows it."""
+    """One NQSW's load on a date as a page shows it: the engine's typed measures, with
+    the few things a page adds (its programme's length, the status)."""
 
-    staff_id: int
-    programme: str
-    months_done: int
+    measures: WorkloadMeasures
     length: int
     status: str
-    total_cases: int
-    held: int
-    co_worked: int
-    weighted: float | None
-    cap: float | None
-    band_label: str | None
-    band_enforcement: str | None
-    outcome: str
-    findings: list[dict[str, Any]]
-    next_review: dict[str, Any] | None
-    points: dict[str, Any] | None = None
-    share: dict[str, Any] | None = None
+
+    @property
+    def staff_id(self) -> int:
+        return self.measures.staff_id
+
+    @property
+    def programme(self) -> str:
+        return self.measures.programme
+
+    @property
+    def months_done(self) -> int:
+        return self.measures.stage.programme_months
+
+    @property
+    def next_review(self) -> NextReview | None:
+        return self.measures.stage.next_review
+
+    @property
+    def total_cases(self) -> int:
+        return self.measures.cases.total
+
+    @property
+    def held(self) -> int:
+        return self.measures.cases.held
+
+    @property
+    def co_worked(self) -> int:
+        return self.measures.cases.co_worked
+
+    @property
+    def weighted(self) -> float | None:
+        return self.measures.cases.weighted
+
+    @property
+    def band(self) -> CapBandMeasures | None:
+        return self.measures.band
+
+    @property
+    def cap(self) -> float | None:
+        return self.band.cap if self.band is not None else None
+
+    @property
+    def band_label(self) -> str | None:
+        return self.band.label if self.band is not None else None
+
+    @property
+    def band_enforcement(self) -> str | None:
+        return self.band.enforcement if self.band is not None else None
+
+    @property
+    def points(self) -> PointsMeasures | None:
+        return self.measures.points
+
+    @property
+    def share(self) -> ShareMeasures | None:
+        return self.measures.share
+
+    @property
+    def outcome(self) -> str:
+        return self.measures.outcome
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return self.measures.findings
 
     @property
     def month_number(self) -> int:
@@ -63,28 +122,9 @@ class Workload:
         return [f for f in self.findings if f["outcome"] != "ok"]
 
 
-def workload_of(measures: dict[str, Any], status: str) -> Workload:
-    band = measures.get("band") or {}
-    cases = measures["cases"]
-    return Workload(
-        staff_id=measures["staff_id"],
-        programme=measures["programme"],
-        months_done=measures["stage"]["programme_months"],
-        length=programme_length(measures["programme"]),
-        status=status,
-        total_cases=cases["total"],
-        held=cases["held"],
-        co_worked=cases["co_worked"],
-        weighted=cases.get("weighted"),
-        cap=band.get("cap"),
-        band_label=band.get("label"),
-        band_enforcement=band.get("enforcement"),
-        outcome=measures.get("outcome", "ok"),
-        findings=list(measures.get("findings", [])),
-        next_review=measures["stage"].get("next_review"),
-        points=measures.get("points"),
-        share=measures.get("share"),
-    )
+def workload_of(measures: WorkloadMeasures, status: str) -> Workload:
+    return Workload(measures=measures, length=programme_length(measures.programme),
+                    status=status)
 
 
 def workloads(
@@ -93,7 +133,7 @@ def workloads(
     """Loads of many NQSWs in a fixed number of queries (snapshots are batched)."""
     snapshots = load_snapshots(session, list(staff_ids), on, policies=policies)
     loads = {
-        staff_id: workload_of(workload_measures(snap, policies), snap.status)
+        staff_id: workload_of(measure_workload(snap, policies), snap.status)
         for staff_id, snap in snapshots.items()
     }
     for load in loads.values():
@@ -140,7 +180,7 @@ def team_view(
     advanced_practitioner_id: int | None = None,
 ) -> TeamView:
     """NQSWs of these teams with their stage, caseload against the cap and open breaches."""
-    people = queries.nqsw_staff(
+    people = enrolled_nqsws(
         session, on=on, team_ids=team_ids, advanced_practitioner_id=advanced_practitioner_id
     )
     # Only NQSWs on a programme now (active or paused); finished ones have left the list.
@@ -149,7 +189,7 @@ def team_view(
     ids = [p.id for p in people if p.id is not None]
     loads = workloads(session, ids, on, policies)
     counts = open_breach_counts(session, ids)
-    team_rows = {t.id: t for t in queries.teams(session)}
+    team_rows = {t.id: t for t in unclosed_teams(session)}
     view = TeamView()
     for person in people:
         assert person.id is not None

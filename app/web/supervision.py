@@ -10,13 +10,13 @@ about the session itself: app.services.supervision applies it, for the API and h
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.clock import today
@@ -24,14 +24,15 @@ from app.db import SessionDep
 from app.errors import DomainError
 from app.models import Staff
 from app.models.diary import SupervisionKind, SupervisionSession
+from app.repositories.staff import people_by_id
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
 from app.services import diary as diary_service
 from app.services import supervision as supervision_service
-from app.web import access, permits, queries
+from app.web import access, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
-from app.web.forms import FormErrors, as_sentence, domain_errors, parse_form
-from app.web.htmx import redirect
+from app.web.forms import FormErrors, as_sentence, domain_errors
+from app.web.submit import Questions, Refusal, submit
 from app.web.templating import humanise, long_date, render
 from app.web.viewer import Viewer
 
@@ -47,6 +48,22 @@ SESSION_LABELS = {"day": "Date", "kind": "Kind of supervision", "minutes": "Minu
                   "non_working_day": "This session really is on that day"}
 REVIEW_LABELS = {"month": "Which review", "held_on": "Date held", "review_note": "Note"}
 DONE = {"recorded", "cancelled", "review"}
+# The schema's default length is for API callers; on the form it is a question.
+SESSION = Questions(SupervisionCreate, SESSION_LABELS, {"kind", "supervisor_id"},
+                    required={"minutes": "Enter how long the session lasted, in minutes"})
+REVIEW = Questions(
+    ReviewCreate, {**REVIEW_LABELS, "note": "Note"}, {"month"},
+    wanted=lambda values: {"month": values.get("month", ""),
+                           "held_on": values.get("held_on", ""),
+                           "note": values.get("review_note", "")},
+    rename={"note": "review_note"},
+)
+# The cancellation's one question: any refusal about the session is said beside it.
+CANCELLING = Questions(
+    SupervisionCancel, wanted=lambda values: {"reason": values.get("reason", "")},
+    rename={"session_id": "reason", "": "reason"},
+    messages={"reason": "Enter the reason the session is cancelled (at least 3 characters)"},
+)
 
 
 def joint_only(viewer: Viewer) -> bool:
@@ -74,7 +91,7 @@ def page_errors(exc: DomainError) -> FormErrors:
 def supervisors(session: Session, viewer: Viewer, nqsw: Staff, ap_id: int | None) -> list[Staff]:
     """Who can have led a session: the team's manager, the AP, and the person recording."""
     ids = [viewer.staff_id, supervision_service.team_manager_of(session, nqsw), ap_id]
-    people = queries.staff_by_id(session, ids)
+    people = people_by_id(session, ids)
     return [people[i] for i in dict.fromkeys(ids) if i is not None and i in people]
 
 
@@ -114,7 +131,7 @@ def supervision_page(
         for name, message in source.summary() if source else []:
             errors.add(name, message)
     choices = supervisors(session, viewer, nqsw, context.enrolment.advanced_practitioner_id)
-    people = queries.staff_by_id(session, [r.supervisor_id for r in rows]
+    people = people_by_id(session, [r.supervisor_id for r in rows]
                                  + [r.cancelled_by_id for r in rows])
     due_by = None
     if schedule and schedule.get("overdue_from"):
@@ -182,28 +199,26 @@ async def record(
     policies: PoliciesDep,
 ) -> Response:
     on = today()
-    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
-    wanted = {k: v for k, v in data.items() if k in SESSION_LABELS}
-    if joint_only(viewer):
-        wanted["kind"] = SupervisionKind.joint_with_ap.value
-    form, errors = parse_form(SupervisionCreate, wanted, SESSION_LABELS,
-                              chosen={"kind", "supervisor_id"})
-    if not str(data.get("minutes", "")).strip():
-        # The schema's default length is for API callers; on the form it is a question.
-        form = None
-        errors.add("minutes", "Enter how long the session lasted, in minutes")
-    if form is None:
+
+    def wanted(values: dict[str, Any]) -> dict[str, Any]:
+        chosen = {k: v for k, v in values.items() if k in SESSION_LABELS}
+        if joint_only(viewer):
+            chosen["kind"] = SupervisionKind.joint_with_ap.value
+        return chosen
+
+    def page(refused: Refusal) -> Response:
         return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
-                                values=data, session_errors=errors, status_code=422)
-    try:
-        row = supervision_service.record(session, staff_id=staff_id, data=form, on=on,
-                                         actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
-        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
-                                values=data, session_errors=page_errors(exc),
-                                status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "recorded", row.day))
+                                values=refused.values, session_errors=refused.errors,
+                                status_code=refused.status_code)
+
+    return await submit(
+        request, session, replace(SESSION, wanted=wanted),
+        act=lambda form: supervision_service.record(session, staff_id=staff_id, data=form,
+                                                    on=on, actor_id=viewer.staff_id),
+        done=lambda row: done_url(staff_id, "recorded", row.day),
+        page=page,
+        refusal=page_errors,
+    )
 
 
 @router.post("/nqsws/{staff_id}/reviews", include_in_schema=False)
@@ -212,32 +227,20 @@ async def record_review(
     policies: PoliciesDep,
 ) -> Response:
     on = today()
-    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
-    wanted = {"month": data.get("month", ""), "held_on": data.get("held_on", ""),
-              "note": data.get("review_note", "")}
-    form, errors = parse_form(ReviewCreate, wanted, {**REVIEW_LABELS, "note": "Note"},
-                              chosen={"month"})
-    if form is None:
-        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
-                                values=data, review_errors=_review_fields(errors),
-                                status_code=422)
-    try:
-        row = supervision_service.record_review(session, staff_id=staff_id, data=form, on=on,
-                                                policies=policies, actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
-        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
-                                values=data,
-                                review_errors=domain_errors(exc, rename={"note": "review_note"}),
-                                status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "review", row.held_on) + f"&month={row.month}")
 
+    def page(refused: Refusal) -> Response:
+        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
+                                values=refused.values, review_errors=refused.errors,
+                                status_code=refused.status_code)
 
-def _review_fields(errors: FormErrors) -> FormErrors:
-    out = FormErrors()
-    for name, message in errors.summary():
-        out.add("review_note" if name == "note" else name, message)
-    return out
+    return await submit(
+        request, session, REVIEW,
+        act=lambda form: supervision_service.record_review(
+            session, staff_id=staff_id, data=form, on=on, policies=policies,
+            actor_id=viewer.staff_id),
+        done=lambda row: done_url(staff_id, "review", row.held_on) + f"&month={row.month}",
+        page=page,
+    )
 
 
 # --- cancelling a session ---------------------------------------------------------------
@@ -254,7 +257,7 @@ def cancel_page(
     if not may_cancel(viewer, staff_id, row, context.enrolment.advanced_practitioner_id):
         raise PageForbidden("This session cannot be cancelled by you: it is already cancelled, "
                             "or it is not a joint session you attend.")
-    people = queries.staff_by_id(session, [row.supervisor_id])
+    people = people_by_id(session, [row.supervisor_id])
     return render(request, "pages/supervision_cancel.html", {
         "title": "Cancel a supervision session",
         "nav_key": "nqsws",
@@ -283,21 +286,17 @@ async def cancel(
                       supervision_service.get_session_row(session, context, session_id),
                       context.enrolment.advanced_practitioner_id):
         raise PageForbidden("This session cannot be cancelled by you.")
-    data = {k: v for k, v in (await request.form()).items() if k != "csrf_token"}
-    try:
-        body = SupervisionCancel(reason=str(data.get("reason", "")))
-    except ValidationError:
-        errors = FormErrors()
-        errors.add("reason", "Enter the reason the session is cancelled (at least 3 characters)")
-        return cancel_page(request, session, viewer, staff_id, session_id, values=data,
-                           errors=errors, status_code=422)
-    try:
-        row = supervision_service.cancel(session, staff_id=staff_id, session_id=session_id,
-                                         data=body, on=today(), actor_id=viewer.staff_id)
-    except DomainError as exc:
-        session.rollback()
-        return cancel_page(request, session, viewer, staff_id, session_id, values=data,
-                           errors=domain_errors(exc, rename={"session_id": "reason",
-                                                             "": "reason"}),
-                           status_code=exc.status_code)
-    return redirect(request, done_url(staff_id, "cancelled", row.day))
+
+    def page(refused: Refusal) -> Response:
+        return cancel_page(request, session, viewer, staff_id, session_id,
+                           values=refused.values, errors=refused.errors,
+                           status_code=refused.status_code)
+
+    return await submit(
+        request, session, CANCELLING,
+        act=lambda form: supervision_service.cancel(
+            session, staff_id=staff_id, session_id=session_id, data=form, on=today(),
+            actor_id=viewer.staff_id),
+        done=lambda row: done_url(staff_id, "cancelled", row.day),
+        page=page,
+    )

@@ -360,7 +360,7 @@ def build_world(session: Session) -> World:
 
 
 def _account_id(session: Session, staff: Staff) -> int:
-    from app.auth import repository as repo
+    from app.repositories import account as repo
 
     account = repo.account_for_staff(session, staff.id or 0)
     if account is None:

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from app.auth import accounts, throttle
 from app.clock import now_utc
 from app.db import make_engine, write_bind
-from app.services import outbox
+from app.jobs import outbox
 from tests.api.test_outbox import RecordingHandler, SmtpServer
 from tests.conftest import make_settings
 from tests.scenarios import seed

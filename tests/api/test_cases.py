@@ -6,12 +6,15 @@ from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.models import Allocation, Breach
+from app.models import Allocation, Breach, Case
 from app.models.base import CaseCategory
 from app.policy.categories import Categories
 from app.policy.policies import PolicySet
+from app.repositories import case as case_repository
+from app.repositories.base import table
 from app.services.cases import known_categories
 
 
@@ -125,6 +128,44 @@ def test_detail_shows_allocations_current_on_the_date(
     assert workers("2026-01-31") == [(holder, "holder")]
     assert workers("2026-02-15") == [(holder, "holder"), (co, "co_worker")]
     assert workers("2026-03-01") == [(holder, "holder")]
+
+
+def test_the_case_predicates_answer_for_the_date_asked_about(
+    client: TestClient, db_session: Session
+) -> None:
+    """`open_on`, `held_on` and `facts_on` (app/repositories/case.py) are what every
+    question about a case on a date is built from: each reads that date's value."""
+    case = make_case(client)
+    url = f"/api/v1/cases/{case['id']}"
+    changed = client.patch(url, params={"on": "2026-03-01"}, json={"complexity": 4})
+    assert changed.status_code == 200, changed.text
+    assert client.post(f"{url}/close", json={"on": "2026-05-01"}).status_code == 200
+    worker = make_worker(client, "w@example.org")
+    db_session.add(Allocation(case_id=case["id"], worker_id=worker, role="holder",
+                              start_date=date(2026, 2, 1), end_date=date(2026, 4, 1)))
+    db_session.flush()
+    cases, allocations = table(Case), table(Allocation)
+
+    def on(day: date) -> tuple[bool, int, bool]:
+        facts = case_repository.facts_on(day)
+        opened, complexity = db_session.connection().execute(
+            sa_select(case_repository.open_on(day), facts.complexity)
+            .select_from(facts.source).where(cases.c.id == case["id"])
+        ).one()
+        held = db_session.connection().execute(
+            sa_select(allocations.c.id).where(allocations.c.case_id == case["id"],
+                                              case_repository.held_on(day))
+        ).first() is not None
+        return bool(opened), int(complexity), held
+
+    assert on(date(2026, 1, 9))[0] is False
+    assert on(date(2026, 1, 10)) == (True, 2, False)
+    assert on(date(2026, 2, 1)) == (True, 2, True)
+    assert on(date(2026, 3, 1)) == (True, 4, True)
+    assert on(date(2026, 4, 1)) == (True, 4, False)
+    assert on(date(2026, 5, 1)) == (False, 4, False)
+    assert case_repository.workers_on_case(db_session, case["id"], date(2026, 3, 31)) == [worker]
+    assert case_repository.workers_on_case(db_session, case["id"], date(2026, 4, 1)) == []
 
 
 def test_change_of_facts_is_recorded_and_audited(client: TestClient) -> None:

@@ -30,7 +30,8 @@ from app.demo.summary import data_fingerprint, fingerprint, organisation_counts
 from app.models import Allocation, Breach, Case, Enrolment, Pause, ServiceArea, Staff, Team
 from app.policy.engine import evaluate
 from app.policy.registry import load_policy_set
-from app.services.snapshots import load_snapshots, nqsws_enrolled_on
+from app.repositories.enrolment import enrolled_on
+from app.services.snapshots import load_snapshots
 from app.settings import Settings, get_settings
 
 AS_OF = date(2026, 11, 23)
@@ -218,7 +219,7 @@ def test_default_policies_find_each_kind_of_breach(demo_small: Demo) -> None:
     assert set(featured) == {p.key for p in FEATURED}
     found: dict[str, set[tuple[str, str]]] = {}
     with Session(demo_small.engine) as session:
-        ids = nqsws_enrolled_on(session, AS_OF)
+        ids = enrolled_on(session, AS_OF)
         snapshots = load_snapshots(session, ids, AS_OF, policies=policies)
         for key, staff_id in featured.items():
             findings = evaluate(snapshots[staff_id], policies)

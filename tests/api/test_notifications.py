@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
-from app.auth import repository as accounts
 from app.auth.accounts import create_account
 from app.auth.tokens import issue_access_token
 from app.clock import today
 from app.models import AuditEvent, Notification, NotificationPreference, OutboxMessage, Staff
 from app.models.notification import Delivery
+from app.repositories import account as accounts
 from app.services.notify import KINDS, notify, render_email
 
 OWN_TABLES = {"notification", "outbox_message", "notification_preference"}

@@ -31,13 +31,13 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from app.auth import repository as repo
 from app.auth import sessions
 from app.auth.testing import token_for_staff
 from app.db import is_sqlite, make_engine, write_bind
 from app.main import create_app
 from app.migrate import upgrade
 from app.outage import OUTAGE_MESSAGE, OutageMonitor, is_outage
+from app.repositories import account as repo
 from app.settings import Settings
 from tests.scenarios import seed
 from tests.support import postgres
@@ -419,7 +419,7 @@ def test_a_background_job_logs_an_outage_once_not_every_run(
 
     from sqlalchemy.exc import DisconnectionError
 
-    from app.services.scheduler import IntervalScheduler
+    from app.jobs.scheduler import IntervalScheduler
 
     runs: list[int] = []
     done = threading.Event()
@@ -431,7 +431,7 @@ def test_a_background_job_logs_an_outage_once_not_every_run(
         if len(runs) >= 7:
             done.set()
 
-    caplog.set_level(logging.INFO, logger="app.services.scheduler")
+    caplog.set_level(logging.INFO, logger="app.jobs.scheduler")
     scheduler = IntervalScheduler(job, seconds=0.01, name="outbox").start()
     assert done.wait(5)
     scheduler.stop()

@@ -25,6 +25,8 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.clock import now_utc
 from app.db import make_engine, write_bind
+from app.jobs import digest as digest_job
+from app.jobs import outbox as delivery
 from app.models import Notification, NotificationPreference, OutboxMessage, Staff
 from app.models.notification import Delivery, OutboxStatus
 from app.services import digest, outbox
@@ -169,7 +171,7 @@ def test_email_arrives_with_recipient_subject_text_and_html(
     queue(db, [ann], context={"nqsw_name": "Nia <Jones>", "reason": "11 cases > 10",
                               "link": "http://ringfence.test/breaches/7"})
 
-    counts = outbox.deliver_due(db, settings, later())
+    counts = delivery.deliver_due(db, settings, later())
 
     assert (counts.sent, counts.retrying, counts.failed) == (1, 0, 0)
     assert len(smtp.received) == 1
@@ -187,7 +189,7 @@ def test_email_arrives_with_recipient_subject_text_and_html(
     (row,) = outbox_rows(db)
     assert row.status == OutboxStatus.sent and row.attempts == 1 and row.sent_at is not None
     # Sent messages are not sent again.
-    assert outbox.deliver_due(db, settings, later(120)).attempted == 0
+    assert delivery.deliver_due(db, settings, later(120)).attempted == 0
     assert len(smtp.received) == 1
 
 
@@ -199,29 +201,29 @@ def test_a_busy_server_is_retried_with_backoff_and_the_email_arrives_once(
     queue(db, [ann])
     t0 = later()
 
-    assert outbox.deliver_due(db, settings, t0).retrying == 1
+    assert delivery.deliver_due(db, settings, t0).retrying == 1
     (row,) = outbox_rows(db)
     assert row.status == OutboxStatus.pending and row.attempts == 1
     assert row.next_attempt_at == t0 + timedelta(minutes=1)
     assert "451" in (row.last_error or "")
 
     # Not due yet: nothing is attempted.
-    assert outbox.deliver_due(db, settings, t0 + timedelta(seconds=59)).attempted == 0
+    assert delivery.deliver_due(db, settings, t0 + timedelta(seconds=59)).attempted == 0
     t1 = t0 + timedelta(minutes=1)
-    assert outbox.deliver_due(db, settings, t1).retrying == 1
+    assert delivery.deliver_due(db, settings, t1).retrying == 1
     assert outbox_rows(db)[0].next_attempt_at == t1 + timedelta(minutes=2)
     t2 = t1 + timedelta(minutes=2)
-    assert outbox.deliver_due(db, settings, t2).retrying == 1
+    assert delivery.deliver_due(db, settings, t2).retrying == 1
     assert outbox_rows(db)[0].next_attempt_at == t2 + timedelta(minutes=4)
     assert smtp.received == []
 
     t3 = t2 + timedelta(minutes=4)
-    counts = outbox.deliver_due(db, settings, t3)
+    counts = delivery.deliver_due(db, settings, t3)
     assert counts.sent == 1
     assert len(smtp.received) == 1
     (row,) = outbox_rows(db)
     assert row.status == OutboxStatus.sent and row.attempts == 4 and row.sent_at == t3
-    assert outbox.deliver_due(db, settings, t3 + timedelta(hours=2)).attempted == 0
+    assert delivery.deliver_due(db, settings, t3 + timedelta(hours=2)).attempted == 0
     assert len(smtp.received) == 1
 
 
@@ -232,9 +234,9 @@ def test_a_refused_recipient_is_retried_until_accepted(
     (ann,) = add_staff(db, ("Ann", "ann@council.example"))
     queue(db, [ann])
     t0 = later()
-    assert outbox.deliver_due(db, settings, t0).retrying == 1
+    assert delivery.deliver_due(db, settings, t0).retrying == 1
     assert "550" in (outbox_rows(db)[0].last_error or "")
-    assert outbox.deliver_due(db, settings, t0 + timedelta(minutes=1)).sent == 1
+    assert delivery.deliver_due(db, settings, t0 + timedelta(minutes=1)).sent == 1
     assert [r.rcpt_tos for r in smtp.received] == [["ann@council.example"]]
 
 
@@ -248,15 +250,15 @@ def test_no_server_at_all_then_a_server_delivers_everything_exactly_once(
     t0 = later()
 
     # Nothing listens on the port: every message waits for a retry, none is lost.
-    counts = outbox.deliver_due(db, settings, t0)
+    counts = delivery.deliver_due(db, settings, t0)
     assert (counts.sent, counts.retrying) == (0, 3)
     rows = outbox_rows(db)
     assert [r.status for r in rows] == [OutboxStatus.pending] * 3
     assert all("cannot reach the mail server" in (r.last_error or "") for r in rows)
 
     with SmtpServer(RecordingHandler(), smtp_port) as server:
-        assert outbox.deliver_due(db, settings, t0 + timedelta(minutes=1)).sent == 3
-        assert outbox.deliver_due(db, settings, t0 + timedelta(hours=3)).attempted == 0
+        assert delivery.deliver_due(db, settings, t0 + timedelta(minutes=1)).sent == 3
+        assert delivery.deliver_due(db, settings, t0 + timedelta(hours=3)).attempted == 0
     assert sorted(r.rcpt_tos[0] for r in server.received) == [
         "ann@council.example", "ann@council.example", "bob@council.example"
     ]
@@ -273,12 +275,12 @@ def test_a_weekend_without_a_mail_server_loses_nothing(
     now = friday_evening
     # Nothing listens from Friday evening to Monday morning: retried, never given up.
     while now < back_on_monday:
-        counts = outbox.deliver_due(db, settings, now)
+        counts = delivery.deliver_due(db, settings, now)
         assert (counts.retrying, counts.failed) == (1, 0)
         now = outbox_rows(db)[0].next_attempt_at
     assert now - back_on_monday <= outbox.LONGEST_RETRY
     with SmtpServer(RecordingHandler(), smtp_port) as server:
-        assert outbox.deliver_due(db, settings, now).sent == 1
+        assert delivery.deliver_due(db, settings, now).sent == 1
     assert [r.rcpt_tos for r in server.received] == [["ann@council.example"]]
 
 
@@ -291,7 +293,7 @@ def test_after_the_last_attempt_a_message_is_kept_as_failed_and_can_be_requeued(
     now = later()
     waits = []
     for _attempt in range(outbox.MAX_ATTEMPTS):
-        outbox.deliver_due(db, settings, now)
+        delivery.deliver_due(db, settings, now)
         row = outbox_rows(db)[0]
         waits.append(row.next_attempt_at - now)
         now = row.next_attempt_at
@@ -303,11 +305,11 @@ def test_after_the_last_attempt_a_message_is_kept_as_failed_and_can_be_requeued(
     (row,) = outbox_rows(db)
     assert row.status == OutboxStatus.failed and row.attempts == outbox.MAX_ATTEMPTS
     # Given up: not attempted again, but never deleted.
-    assert outbox.deliver_due(db, settings, now + timedelta(days=1)).attempted == 0
-    assert outbox.status_counts(db, now)["failed"] == 1
+    assert delivery.deliver_due(db, settings, now + timedelta(days=1)).attempted == 0
+    assert delivery.status_counts(db, now)["failed"] == 1
 
-    assert outbox.requeue_failed(db, now) == 1
-    assert outbox.deliver_due(db, settings, now + timedelta(seconds=1)).sent == 1
+    assert delivery.requeue_failed(db, now) == 1
+    assert delivery.deliver_due(db, settings, now + timedelta(seconds=1)).sent == 1
     assert len(smtp.received) == 1
 
 
@@ -329,9 +331,9 @@ def test_with_smtp_disabled_messages_wait_pending(
     (ann,) = add_staff(db, ("Ann", "ann@council.example"))
     queue(db, [ann])
     disabled = settings.model_copy(update={"smtp_enabled": False})
-    assert outbox.deliver_due(db, disabled, later()).attempted == 0
+    assert delivery.deliver_due(db, disabled, later()).attempted == 0
     assert outbox_rows(db)[0].attempts == 0
-    assert outbox.deliver_due(db, settings, later()).sent == 1
+    assert delivery.deliver_due(db, settings, later()).sent == 1
 
 
 def test_concurrent_delivery_runs_send_each_message_exactly_once(
@@ -341,12 +343,12 @@ def test_concurrent_delivery_runs_send_each_message_exactly_once(
     for _ in range(3):
         queue(db, people)
     now = later()
-    results: list[outbox.DeliveryCounts] = []
+    results: list[delivery.DeliveryCounts] = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            results.append(outbox.deliver_due(db, settings, now, limit=None))
+            results.append(delivery.deliver_due(db, settings, now, limit=None))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -377,7 +379,7 @@ def test_digest_mode_sends_one_email_a_day_listing_the_days_notifications(
 
     # Bob gets his email at once; Ann's wait for her digest.
     now = later()
-    assert outbox.deliver_due(db, settings, now).sent == 1
+    assert delivery.deliver_due(db, settings, now).sent == 1
     assert [r.rcpt_tos for r in smtp.received] == [["bob@council.example"]]
     with Session(db) as session:
         deliveries = {
@@ -390,10 +392,10 @@ def test_digest_mode_sends_one_email_a_day_listing_the_days_notifications(
         today_local + timedelta(days=1), digest.DIGEST_TIME, tzinfo=settings.tz
     )
     # Before the digest time nothing is built; at it, one digest for Ann, once.
-    assert outbox.run_scheduled(db, settings, tomorrow_morning - timedelta(minutes=1)).sent == 0
-    assert outbox.run_scheduled(db, settings, tomorrow_morning).sent == 1
-    assert outbox.run_scheduled(db, settings, tomorrow_morning + timedelta(minutes=1)).sent == 0
-    assert digest.build_due_digests(db, settings, tomorrow_morning + timedelta(hours=2)) == []
+    assert delivery.run_scheduled(db, settings, tomorrow_morning - timedelta(minutes=1)).sent == 0
+    assert delivery.run_scheduled(db, settings, tomorrow_morning).sent == 1
+    assert delivery.run_scheduled(db, settings, tomorrow_morning + timedelta(minutes=1)).sent == 0
+    assert digest_job.build_due_digests(db, settings, tomorrow_morning + timedelta(hours=2)) == []
 
     assert len(smtp.received) == 2
     got = smtp.received[1]

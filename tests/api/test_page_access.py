@@ -33,7 +33,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.auth import accounts, sessions
-from app.auth import repository as repo
 from app.auth.csrf import PRE_COOKIE, token_for
 from app.auth.page_access import OUTSIDE, PAGE_ACCESS
 from app.auth.page_guard import (
@@ -47,6 +46,7 @@ from app.auth.testing import make_staff, token_for_staff
 from app.db import get_session
 from app.main import create_app
 from app.models import LoginSession, ProtectedTime, Staff, SupervisionSession
+from app.repositories import account as repo
 from app.settings import Settings
 
 # The API matrix's organisation and roles, so that both matrices try the same people.
@@ -496,3 +496,64 @@ def test_logout_behind_https_clears_the_secure_host_cookie(
             assert row.ended_at is not None
     finally:
         app.state.engine.dispose()
+
+
+# --- a page's submission: a refused change keeps nothing --------------------------------
+
+
+def _form_post(body: bytes) -> Any:
+    from starlette.requests import Request
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request({"type": "http", "method": "POST", "path": "/", "query_string": b"",
+                    "headers": [(b"content-type", b"application/x-www-form-urlencoded")]},
+                   receive)
+
+
+def test_a_refused_page_submission_keeps_nothing_and_a_granted_one_redirects(
+    engine: Any,
+) -> None:
+    """The service may write before it refuses; the page helper's savepoint discards it,
+    and the request's own transaction carries on to draw the page again."""
+    import asyncio
+    import uuid
+
+    from fastapi.responses import Response
+
+    from app.errors import DomainError
+    from app.models import ServiceArea
+    from app.web.submit import NoAnswers, Questions, Refusal, submit
+
+    name = f"Refused {uuid.uuid4().hex}"
+    shown: list[Refusal] = []
+
+    def page(refused: Refusal) -> Response:
+        shown.append(refused)
+        return Response(status_code=refused.status_code)
+
+    def refuse(_: NoAnswers) -> str:
+        session.add(ServiceArea(name=name))
+        session.flush()
+        raise DomainError("refused on 2026-12-01", field="name")
+
+    def grant(_: NoAnswers) -> str:
+        session.add(ServiceArea(name=name))
+        session.flush()
+        return "/done"
+
+    with Session(engine) as session:
+        refused = asyncio.run(submit(_form_post(b"csrf_token=t&name=x"), session,
+                                     Questions(NoAnswers), act=refuse, done=str, page=page))
+        assert refused.status_code == 422
+        assert shown[0].errors.get("name") == "Refused on 1 December 2026"
+        assert shown[0].values == {"name": "x"}
+        assert session.exec(select(ServiceArea).where(col(ServiceArea.name) == name)).first() \
+            is None
+
+        granted = asyncio.run(submit(_form_post(b"name=x"), session, Questions(NoAnswers),
+                                     act=grant, done=str, page=page))
+        assert granted.status_code == 303 and granted.headers["location"] == "/done"
+        assert session.exec(select(ServiceArea).where(col(ServiceArea.name) == name)).one()
+        session.rollback()  # the test's own change is not kept

@@ -15,10 +15,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.auth.testing import all_access_token
+from app.jobs.policy_versions import record_policy_versions
 from app.main import create_app
 from app.models import AuditEvent
 from app.policy.registry import load_policy_set
-from app.services.policy_versions import ACTION, record_policy_versions
+from app.services.policy_versions import ACTION
 from app.settings import PROJECT_ROOT
 from tests.conftest import make_settings
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.auth.testing import make_staff as staff_row
 from app.models import AuditEvent, Breach, SignOff, Staff, Team
 from app.services import workload_events
+from app.services.reconcile import Cause, Trigger
 from tests.scenarios import seed
 
 from .test_diary import book, make_nqsw, refused
@@ -172,7 +173,8 @@ def cp_world(db_session: Session) -> tuple[seed.Org, Staff]:
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 1, start=START, category="child_protection_plan")
     workload_events.staff_changed(db_session, staff_ids=[worker.id or 0],
-                                  on=date(2026, 7, 1))
+                                  on=date(2026, 7, 1),
+                                  trigger=Trigger("starting facts", Cause.changed))
     db_session.commit()
     assert breach_status(db_session, worker.id or 0, "cp-coworking") == "open"
     return org, worker

@@ -39,12 +39,12 @@ from sqlalchemy import Engine, event, func, select
 from sqlmodel import Session
 
 from app.auth import accounts, sessions
-from app.auth import repository as repo
 from app.auth.testing import all_access_token, token_for_staff
 from app.demo.service import load_demo
 from app.main import create_app
 from app.models import Account, Allocation, Breach, Case, Enrolment, Staff, Team
 from app.models.breach import UNRESOLVED_STATUSES
+from app.repositories import account as repo
 from app.settings import Settings
 
 AS_OF = date(2026, 11, 23)

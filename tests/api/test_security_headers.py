@@ -128,8 +128,8 @@ def test_a_refused_form_shows_the_error_page_and_the_api_keeps_json(
     assert_hardened(page)
     fragment = anonymous.post("/logout", headers={"HX-Request": "true"})
     assert fragment.status_code == 403 and fragment.headers["HX-Retarget"] == "#rf-messages"
-    api = anonymous.post("/api/v1/auth/revoke", headers={"Accept": "text/html"},
-                         cookies={"ringfence_session": "forged"})
+    anonymous.cookies.set("ringfence_session", "forged")
+    api = anonymous.post("/api/v1/auth/revoke", headers={"Accept": "text/html"})
     assert api.status_code == 403
     assert api.headers["content-type"] == "application/json"
     assert "did not come from Ringfence" in api.json()["detail"]

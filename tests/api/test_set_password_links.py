@@ -25,9 +25,9 @@ from app.auth import accounts, links, sessions
 from app.auth.testing import make_staff, token_for_staff
 from app.clock import now_utc
 from app.db import write_bind
+from app.jobs import outbox
 from app.main import create_app
 from app.models import Account, ApiToken, AuditEvent, OutboxMessage, Staff
-from app.services import outbox
 from app.settings import Settings
 from tests.api.test_outbox import RecordingHandler, SmtpServer
 from tests.conftest import make_settings

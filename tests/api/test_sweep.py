@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from app.db import make_engine
+from app.jobs import scheduler
 from app.models import AuditEvent, Breach, BreachEvent, Notification
 from app.policy.registry import load_policy_set
-from app.services import scheduler
 from app.settings import PROJECT_ROOT
 from tests.api.test_breaches import counting
 from tests.scenarios import seed

@@ -29,7 +29,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.auth import repository as repo
 from app.auth import sessions
 from app.auth.access_table import ACTOR_FIELDS
 from app.auth.csrf import token_for
@@ -44,6 +43,7 @@ from app.models import (
     SupervisionSession,
 )
 from app.policy.registry import load_policy_set
+from app.repositories import account as repo
 from app.schemas.common import WHO_ACTS_FIELDS
 from app.settings import PROJECT_ROOT
 from tests.scenarios import seed

@@ -146,3 +146,25 @@ def median_of_colleagues(policies: object) -> float:
     loads = [(4 * per_case + 15) / 1.0, (2 * per_case + 15 * 0.5) / 0.5,
              (8 * per_case + 15) / 1.0]
     return sorted(loads)[1]
+
+
+def test_the_openapi_shows_typed_workload_blocks(client: TestClient) -> None:
+    """The points, share, band, stage and cases blocks are typed, not free-form objects."""
+    document = client.get("/api/v1/openapi.json")
+    if document.status_code == 404:
+        document = client.get("/openapi.json")
+    assert document.status_code == 200
+    schemas = document.json()["components"]["schemas"]
+
+    def block(name: str) -> dict[str, object]:
+        field = schemas["Workload"]["properties"][name]
+        options = field.get("anyOf", [field])
+        refs = [o["$ref"] for o in options if "$ref" in o]
+        assert refs, (name, field)
+        return schemas[refs[0].rsplit("/", 1)[-1]]["properties"]
+
+    assert {"load", "case_points", "stable_points", "allowance", "active"} <= set(block("points"))
+    assert {"share", "target_share", "light", "benchmark_source"} <= set(block("share"))
+    assert {"cap", "cap_for_fte", "label", "enforcement"} <= set(block("band"))
+    assert {"programme_months", "next_review"} <= set(block("stage"))
+    assert {"held", "co_worked", "total", "weighted"} <= set(block("cases"))

@@ -103,8 +103,10 @@ def seed_accounts(session: Session, seeded: Seeded) -> None:
 
 def reconcile(session: Session, seeded: Seeded, on: date = AS_OF) -> None:
     """Let the engine find the breaches the seeded facts already make."""
+    from app.services.reconcile import Cause, Trigger
     from app.services.workload_events import staff_changed
 
     nqsws = [seeded.ids[k] for k in ("sam", "nia", "leo", "ema")]
-    staff_changed(session, staff_ids=nqsws, on=on, reason="seeded for the browser tests")
+    staff_changed(session, staff_ids=nqsws, on=on,
+                  trigger=Trigger("seeded for the browser tests", Cause.changed))
     session.flush()

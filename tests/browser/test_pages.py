@@ -33,6 +33,14 @@ def test_manager_sees_the_what_if_before_allocating(
     assert "/allocate" in page.url and "allocated=" not in page.url
     shot(page, "allocate-warning")
 
+    # Going beyond a limit needs a reason: asked for beside its question, nothing written.
+    page.get_by_role("button", name="Allocate case").click()
+    expect(page.locator("#reason-error")).to_contain_text("Give a reason for going beyond")
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    expect(page.get_by_label("Case reference")).to_have_value(spare)
+    expect(verdict).to_have_attribute("data-outcome", "warn")
+    shot(page, "allocate-reason-missing")
+
     page.get_by_label("Worker", exact=True).select_option(label="Nia Patel")
     expect(verdict).to_have_attribute("data-outcome", "ok")
     expect(verdict).to_contain_text("No rule is broken")
@@ -98,6 +106,7 @@ def test_manager_acknowledges_a_breach_with_a_note(
     page.locator("#breach-table tbody tr").first.get_by_role("link").first.click()
     page.get_by_role("button", name="Acknowledge breach").click()
     expect(page.locator("#note-error")).to_contain_text("Enter a note")
+    shot(page, "breach-note-missing")
     page.get_by_label("Note").fill("Two cases move to Alan Price on Friday.")
     page.get_by_role("button", name="Acknowledge breach").click()
     expect(page.locator("#breach-status")).to_have_text("Acknowledged")

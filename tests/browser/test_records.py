@@ -114,6 +114,14 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
     shot(page, "diary-displaced")
 
     page.goto(f"/nqsws/{site.seeded.ids['ema']}/programme")
+    page.get_by_label("First day back").fill("2026-11-20")
+    page.get_by_role("button", name="Restart the programme").click()
+    expect(page.locator("#back-on-error")).to_contain_text(
+        "The first day back must be after the pause started on 1 December 2026")
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    expect(page.locator("#programme-status")).to_have_text("Paused")
+    shot(page, "programme-resume-refused")
+
     page.get_by_label("First day back").fill("2026-12-15")
     page.get_by_role("button", name="Restart the programme").click()
     expect(page.locator("#programme-status")).to_have_text("Active")

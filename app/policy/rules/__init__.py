@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.policy.causes import ResolutionCause
 from app.policy.rules import (
     complexity_gate,
     coworking,
@@ -28,9 +29,12 @@ from app.policy.rules import (
 )
 from app.policy.rules.base import (
     DescribeContext,
+    KindTraits,
+    MeasureContext,
     ParamProblems,
     RuleContext,
     RuleKind,
+    kind_traits,
 )
 
 __all__ = [
@@ -38,10 +42,13 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "DescribeContext",
     "KindRegistry",
+    "KindTraits",
+    "MeasureContext",
     "ParamProblems",
     "RuleContext",
     "RuleKind",
     "discover_rule_kinds",
+    "kind_traits",
     "rule_kind_problems",
 ]
 
@@ -69,6 +76,13 @@ def rule_kind_problems(candidate: Any) -> list[str]:
     for member in ("evaluate", "describe"):
         if not callable(getattr(candidate, member, None)):
             problems.append(f"has no {member}() function")
+    hook = getattr(candidate, "measure_load", None)
+    if hook is not None and not callable(hook):
+        problems.append("has a measure_load that is not a function")
+    cause = getattr(candidate, "diary_cause", ResolutionCause.diary)
+    if cause not in set(ResolutionCause):
+        known = ", ".join(c.value for c in ResolutionCause)
+        problems.append(f"has diary_cause {cause!r}, not a resolution cause ({known})")
     return problems
 
 

@@ -18,7 +18,20 @@ Optionally:
   (``{Outcome.block, Outcome.warn}`` for caps whose bands differ), so that the statement
   says what happens for each; without it, the rule's own enforcement;
 * ``reads_caseload = False`` says the findings never change with the caseload (diary
-  rules): such a rule never refuses an allocation, and its statement says so.
+  rules): such a rule never refuses an allocation, and its statement says so;
+* ``reads_diary = True`` says the findings are about the NQSW's diary (protected time,
+  supervision), so a breach of the rule that lifts with nothing else to explain it
+  resolves as ``diary_cause`` (a `ResolutionCause`, ``diary`` unless the kind says
+  otherwise), and a diary change is believed as the cause only for such kinds;
+* ``measured_by_time = True`` says the finding's measured figure moves with the
+  calendar alone (days since supervision, hours behind): the daily check refreshes it
+  without writing a line of breach history each day;
+* ``measure_load(snapshot, params, context, measures)`` adds what the rule measures of
+  the NQSW's load to the typed `WorkloadMeasures` the workload page and API show (the
+  stage cap's band, the points, the share), returning the updated copy.
+
+`kind_traits` reads these with their defaults, so that a plug-in which declares none of
+them behaves as a caseload rule that moves only when its facts change.
 """
 
 from __future__ import annotations
@@ -28,14 +41,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from app.policy.categories import BUILTIN_SIGN_OFFS, Categories, SignOffKinds
+from app.policy.causes import ResolutionCause
 from app.policy.findings import Finding, Outcome, Severity
 from app.policy.programme import Clock
 from app.policy.snapshot import AdjustmentRecord, CaseLoadItem, Snapshot
 
 if TYPE_CHECKING:
+    from app.policy.measures import WorkloadMeasures
     from app.policy.policies import Rule
 
 Loc = tuple[str | int, ...]
@@ -141,3 +156,72 @@ class DescribeContext:
     @property
     def enforcement(self) -> Outcome:
         return self.rule.enforcement
+
+
+class KindMeasures(BaseModel):
+    """What one rule measures of a load, stamped with the rule it comes from.
+
+    `active`: whether the rule's policy applies to the NQSW's programme; an inactive
+    scheme is still measured so that a manager can see where the NQSW would stand.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    policy_id: str
+    rule_id: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureContext:
+    """What `measure_load` may know besides the snapshot: the rule, its status, the clock."""
+
+    rule: Rule
+    clock: Clock
+    active: bool
+
+    def stamp(self) -> dict[str, Any]:
+        """The fields every `KindMeasures` carries, for ``Measures(**context.stamp(), ...)``."""
+        return {"policy_id": self.rule.policy_id, "rule_id": self.rule.id,
+                "active": self.active}
+
+
+class MeasureLoad(Protocol):
+    """The optional `measure_load` member of a rule kind."""
+
+    def __call__(
+        self, snapshot: Snapshot, params: Any, context: MeasureContext,
+        measures: WorkloadMeasures,
+    ) -> WorkloadMeasures: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KindTraits:
+    """What the rest of the service needs to know about a kind, its defaults filled in.
+
+    The defaults describe a caseload rule: it reads the caseload, not the diary; its
+    measure changes only when its facts do; it adds nothing to the workload measures.
+    """
+
+    reads_caseload: bool = True
+    reads_diary: bool = False
+    diary_cause: ResolutionCause = ResolutionCause.diary
+    measured_by_time: bool = False
+    measure_load: MeasureLoad | None = None
+
+
+DEFAULT_TRAITS = KindTraits()
+
+
+def kind_traits(kind: object | None) -> KindTraits:
+    """The traits a kind (module or object) declares; an unknown kind gets the defaults."""
+    if kind is None:
+        return DEFAULT_TRAITS
+    hook = getattr(kind, "measure_load", None)
+    return KindTraits(
+        reads_caseload=bool(getattr(kind, "reads_caseload", True)),
+        reads_diary=bool(getattr(kind, "reads_diary", False)),
+        diary_cause=ResolutionCause(getattr(kind, "diary_cause", ResolutionCause.diary)),
+        measured_by_time=bool(getattr(kind, "measured_by_time", False)),
+        measure_load=hook if callable(hook) else None,
+    )

@@ -8,12 +8,19 @@ with an allowance pro rata to the NQSW's FTE.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from app.policy.findings import Finding, Outcome
-from app.policy.rules.base import DescribeContext, Loc, ParamProblems, RuleContext
+from app.policy.rules.base import (
+    DescribeContext,
+    KindMeasures,
+    Loc,
+    MeasureContext,
+    ParamProblems,
+    RuleContext,
+)
 from app.policy.rules.common import (
     MAX_COMPLEXITY,
     EnforcementName,
@@ -31,6 +38,9 @@ from app.policy.rules.common import (
     stage_words,
 )
 from app.policy.snapshot import CaseLoadItem, Snapshot
+
+if TYPE_CHECKING:
+    from app.policy.measures import WorkloadMeasures
 
 PointsRow = tuple[float, ...]
 
@@ -213,3 +223,31 @@ def describe(params: Params, context: DescribeContext) -> str:
             text += " (a flexible limit)" if enforcement is Outcome.warn else " (a firm limit)"
         sentences.append(text + ".")
     return " ".join(sentences)
+
+
+class PointsMeasures(KindMeasures):
+    """The weighted load against the allowance in force, as the workload shows it."""
+
+    load: float = Field(description="Case points plus the stable element (pro rata FTE).")
+    case_points: float
+    stable_points: float
+    allowance: float | None = Field(
+        description="The allowance in force, pro rata FTE; None when no band covers the date."
+    )
+
+
+def measure_load(
+    snapshot: Snapshot, params: Params, context: MeasureContext, measures: WorkloadMeasures
+) -> WorkloadMeasures:
+    """The points block: measured even when the scheme is inactive, to show where the NQSW
+    would stand under it."""
+    load, case_points = params.load(snapshot)
+    band: AllowanceBand | None = band_at(params.allowance, context.clock.months)
+    block = PointsMeasures(
+        **context.stamp(),
+        load=load,
+        case_points=case_points,
+        stable_points=load - case_points,
+        allowance=round(band.max_points * snapshot.fte, 6) if band else None,
+    )
+    return measures.model_copy(update={"points": block})

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import Field
 
+from app.policy.causes import ResolutionCause
 from app.policy.entitlement import (
     WORKING_DAYS_PER_YEAR,
     Ledger,
@@ -49,6 +50,12 @@ LOST = frozenset({"cancelled", "displaced"})
 # The rule never looks at the caseload or a proposed case, so a what-if allocation check
 # evaluates it once (app.policy.engine.evaluate_proposal).
 reads_caseload = False
+# It reads the diary: a breach that lifts with nothing else to explain it was lifted by
+# a diary change (time booked, taken or rebooked).
+reads_diary = True
+diary_cause = ResolutionCause.diary
+# Hours behind grow day by day by themselves: a new figure is not news for the history.
+measured_by_time = True
 
 
 class Check(StrictParams):

@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
 from app.policy.findings import Finding, Outcome
-from app.policy.rules.base import DescribeContext, Loc, ParamProblems, RuleContext
+from app.policy.rules.base import (
+    DescribeContext,
+    KindMeasures,
+    Loc,
+    MeasureContext,
+    ParamProblems,
+    RuleContext,
+)
 from app.policy.rules.common import (
     EnforcementName,
     MonthBand,
@@ -37,6 +44,9 @@ from app.policy.rules.common import (
     stage_words,
 )
 from app.policy.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from app.policy.measures import WorkloadMeasures
 
 
 class CapBand(MonthBand):
@@ -196,3 +206,36 @@ def describe(params: Params, context: DescribeContext) -> str:
 
 def bands_of(params: Params) -> Sequence[CapBand]:
     return params.bands
+
+
+class CapBandMeasures(KindMeasures):
+    """The cap band the NQSW is in on the date, as the workload shows it."""
+
+    from_month: int
+    to_month: int | None
+    label: str
+    cap: int = Field(description="The band's cap for a full-time NQSW.")
+    cap_for_fte: float = Field(description="The cap for this NQSW: pro rata when the policy says.")
+    enforcement: str
+
+
+def measure_load(
+    snapshot: Snapshot, params: Params, context: MeasureContext, measures: WorkloadMeasures
+) -> WorkloadMeasures:
+    """The weighted case count (co-worked cases weighed as this rule weighs them) and the
+    band in force: the cap rule is what gives "cases against the cap" its meaning."""
+    weighted, _, _ = count_cases(snapshot, params.coworked_weight)
+    band: CapBand | None = band_at(params.bands, context.clock.months)
+    block = None
+    if band is not None:
+        block = CapBandMeasures(
+            **context.stamp(),
+            from_month=band.from_month,
+            to_month=band.to_month,
+            label=band_span(band.from_month, band.to_month),
+            cap=band.cap,
+            cap_for_fte=cap_for(band, params, snapshot.fte),
+            enforcement=band.enforcement or context.rule.enforcement.value,
+        )
+    cases = measures.cases.model_copy(update={"weighted": weighted})
+    return measures.model_copy(update={"cases": cases, "band": block})

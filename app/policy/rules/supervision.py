@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from app.policy.causes import ResolutionCause
 from app.policy.entitlement import count_days, pause_spans
 from app.policy.findings import Finding, Outcome
 from app.policy.programme import Clock, boundary_date, merged_pauses, programme_days
@@ -44,6 +45,13 @@ KIND = "supervision"
 # The rule never looks at the caseload or a proposed case, so a what-if allocation check
 # evaluates it once (app.policy.engine.evaluate_proposal).
 reads_caseload = False
+# It reads the supervision record: a breach that lifts with nothing else to explain it
+# was lifted by supervision held or a review recorded.
+reads_diary = True
+diary_cause = ResolutionCause.supervision
+# Days since the last supervision grow by themselves: a new figure is not news for the
+# breach's history.
+measured_by_time = True
 SessionKind = Literal["reflective", "case", "joint_with_ap"]
 KIND_WORDS = {
     "reflective": "reflective supervision",

@@ -16,15 +16,24 @@ rule uses its fixed `benchmark` and says so in the finding.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.policy.findings import Finding, Outcome
-from app.policy.rules.base import DescribeContext, ParamProblems, RuleContext
+from app.policy.rules.base import (
+    DescribeContext,
+    KindMeasures,
+    MeasureContext,
+    ParamProblems,
+    RuleContext,
+)
 from app.policy.rules.common import StrictParams, join_words, number, percent, plural
 from app.policy.rules.points import Weighting, describe_weighting
 from app.policy.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from app.policy.measures import WorkloadMeasures
 
 Light = Literal["under", "on_target", "amber", "red"]
 
@@ -131,8 +140,24 @@ def light_for(ratio: float, lights: Lights) -> Light:
     return "on_target"
 
 
-def measure(snapshot: Snapshot, params: Params, months: float) -> dict[str, Any]:
-    """Every number the rule looks at, also used by the workload endpoint.
+class ShareFigures(BaseModel):
+    """Every number the rule looks at: the finding's details and the workload's share."""
+
+    model_config = ConfigDict(frozen=True)
+
+    load: float = Field(description="The NQSW's weighted load in points.")
+    benchmark: float = Field(description="An experienced worker's full-time load.")
+    benchmark_source: Literal["team", "fixed"]
+    fte: float
+    share: float = Field(description="The load as a share of the benchmark pro rata FTE.")
+    target_share: float = Field(description="The share the ramp expects at this stage.")
+    target_load: float
+    ratio_to_target: float
+    light: Light
+
+
+def measure(snapshot: Snapshot, params: Params, months: float) -> ShareFigures:
+    """Every number the rule looks at, also used by the workload measures.
 
     The team's median is used only when the rule asks for it and the snapshot has one
     (a positive number); otherwise the fixed benchmark, and `benchmark_source` says which.
@@ -140,23 +165,37 @@ def measure(snapshot: Snapshot, params: Params, months: float) -> dict[str, Any]
     load, _ = params.weights.load(snapshot)
     team_load = snapshot.benchmark_load
     team = bool(params.use_team_benchmark and team_load is not None and team_load > 0)
-    benchmark = float(team_load) if team else params.benchmark  # type: ignore[arg-type]
+    benchmark = float(team_load) if team and team_load is not None else params.benchmark
     fte = snapshot.fte if snapshot.fte > 0 else 1.0
     expected = benchmark * fte
     target = target_share(params.ramp, months)
     share = load / expected
     ratio = share / target
-    return {
-        "load": load,
-        "benchmark": benchmark,
-        "benchmark_source": "team" if team else "fixed",
-        "fte": snapshot.fte,
-        "share": share,
-        "target_share": target,
-        "target_load": expected * target,
-        "ratio_to_target": ratio,
-        "light": light_for(ratio, params.lights),
-    }
+    return ShareFigures(
+        load=load,
+        benchmark=benchmark,
+        benchmark_source="team" if team else "fixed",
+        fte=snapshot.fte,
+        share=share,
+        target_share=target,
+        target_load=expected * target,
+        ratio_to_target=ratio,
+        light=light_for(ratio, params.lights),
+    )
+
+
+class ShareMeasures(KindMeasures, ShareFigures):
+    """The share of an experienced worker's load, as the workload shows it."""
+
+
+def measure_load(
+    snapshot: Snapshot, params: Params, context: MeasureContext, measures: WorkloadMeasures
+) -> WorkloadMeasures:
+    """The share block: measured even when the rule is inactive, to show where the NQSW
+    would stand against "working towards 90%"."""
+    figures = measure(snapshot, params, context.clock.fraction)
+    block = ShareMeasures(**context.stamp(), **figures.model_dump())
+    return measures.model_copy(update={"share": block})
 
 
 _LIGHT_WORDS = {
@@ -167,10 +206,10 @@ _LIGHT_WORDS = {
 }
 
 
-def _benchmark_words(measures: dict[str, Any], params: Params, fte: float) -> str:
+def _benchmark_words(measures: ShareFigures, params: Params, fte: float) -> str:
     pro_rata = f", pro rata {number(fte)} FTE" if fte != 1 else ""
-    points = plural(measures["benchmark"], "point")
-    if measures["benchmark_source"] == "team":
+    points = plural(measures.benchmark, "point")
+    if measures.benchmark_source == "team":
         return f"the team's median of {points}{pro_rata}"
     text = f"the fixed benchmark of {points}{pro_rata}"
     if params.use_team_benchmark:
@@ -180,7 +219,7 @@ def _benchmark_words(measures: dict[str, Any], params: Params, fte: float) -> st
 
 def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Finding:
     measures = measure(snapshot, params, context.clock.fraction)
-    light = measures["light"]
+    light = measures.light
     lights = params.lights
     if light == "red":
         outcome = context.enforcement
@@ -193,17 +232,17 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         verdict = _LIGHT_WORDS[light]
     verb = "would be" if context.proposed is not None and outcome is not Outcome.ok else "is"
     reason = (
-        f"A weighted load of {plural(measures['load'], 'point')} {verb} "
-        f"{percent(measures['share'])} of an experienced worker's "
+        f"A weighted load of {plural(measures.load, 'point')} {verb} "
+        f"{percent(measures.share)} of an experienced worker's "
         f"({_benchmark_words(measures, params, snapshot.fte)}); the target at this stage is "
-        f"{percent(measures['target_share'])}: {verdict}."
+        f"{percent(measures.target_share)}: {verdict}."
     )
     return context.finding(
         outcome,
         reason,
-        measured=round(measures["share"], 4),
-        limit=round(measures["target_share"], 4),
-        details=measures,
+        measured=round(measures.share, 4),
+        limit=round(measures.target_share, 4),
+        details=measures.model_dump(),
     )
 
 

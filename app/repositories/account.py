@@ -1,4 +1,5 @@
-"""Every query the access layer makes: accounts, credentials, reach and the records named.
+"""Accounts and their credentials (app/models/account.py), and every query the access
+layer makes: sign-in attempts, reach and the records a request names.
 
 Kept together so that what authorisation reads from the database is in one file.
 """
@@ -7,14 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     String,
     and_,
     bindparam,
     delete,
+    false,
     func,
     literal_column,
     or_,
@@ -46,9 +49,24 @@ from app.models import (
     SupervisionSession,
     Team,
 )
-from app.repositories.base import read, read_first, table
+from app.repositories.base import get, read, read_first, table
+
+if TYPE_CHECKING:
+    from app.auth.reach import Reach
 
 # ---- accounts and credentials ------------------------------------------------------
+
+
+def account(session: Session, account_id: int | None) -> Account | None:
+    return get(session, Account, account_id)
+
+
+def token(session: Session, token_id: int | None) -> ApiToken | None:
+    return get(session, ApiToken, token_id)
+
+
+def login_session(session: Session, session_id: int | None) -> LoginSession | None:
+    return get(session, LoginSession, session_id)
 
 
 def account_by_email(session: Session, email: str) -> Account | None:
@@ -93,6 +111,17 @@ def token_holder(session: Session, token_hash: str) -> Row[Any] | None:
     `last_used_at`) with its account (`account_id`, `email`, `is_active`, `staff_id`) and
     person (`person_id`, `role`, `name`, `leave_date`; None without one), or None."""
     return read_first(session, _TOKEN_HOLDER, token_hash=token_hash)
+
+
+def claim_token(session: Session, token_id: int, at: datetime) -> bool:
+    """Use a one-off token up, atomically: of two requests racing with it, only one gets
+    True (the row changes only while it is still unused)."""
+    result = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.id) == token_id, col(ApiToken.revoked_at).is_(None))
+        .values(last_used_at=at, revoked_at=at)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 def touch_token(session: Session, token_id: int, at: datetime) -> None:
@@ -321,6 +350,63 @@ def reach_rows(
     return [(str(kind), int(ident)) for kind, ident in read(session, statement, **params)]
 
 
+# ---- reach, as a condition on lists ---------------------------------------------------
+#
+# A list service adds the matching condition to its query, so that a list never shows
+# what the single-record routes would refuse; each says exactly what app.auth.reach
+# decides for one record. None means "no filter" (the coordinator; the test suite's
+# all-access principal).
+
+
+def people_in_reach(
+    reach: Reach, *, staff_id: Any, team_id: Any | None = None
+) -> ColumnElement[bool] | None:
+    """Rows about a person (staff, NQSW, enrolment, diary, breach): whose person is in reach."""
+    if reach.everything:
+        return None
+    clauses = [col(staff_id).in_(sorted(reach.people))] if reach.people else []
+    if team_id is not None and reach.teams:
+        clauses.append(col(team_id).in_(sorted(reach.teams)))
+    return or_(*clauses) if clauses else false()
+
+
+def cases_in_reach(
+    reach: Reach, *, case_id: Any, team_id: Any, on: date
+) -> ColumnElement[bool] | None:
+    """Cases (or rows keyed by case): allocated to the caller, of a team in reach, or worked
+    on `on` by someone whose cases are in reach (an allocation counts on its end date, as
+    the access rules count it)."""
+    if reach.everything:
+        return None
+    clauses: list[ColumnElement[bool]] = []
+    if reach.cases:
+        clauses.append(col(case_id).in_(sorted(reach.cases)))
+    if reach.teams:
+        clauses.append(col(team_id).in_(sorted(reach.teams)))
+    if reach.case_people:
+        worked = select(Allocation.case_id).where(
+            col(Allocation.worker_id).in_(sorted(reach.case_people)),
+            col(Allocation.start_date) <= on,
+            or_(col(Allocation.end_date).is_(None), col(Allocation.end_date) >= on),
+        )
+        clauses.append(col(case_id).in_(worked))
+    return or_(*clauses) if clauses else false()
+
+
+def allocations_in_reach(
+    reach: Reach, *, worker_id: Any, case_id: Any, on: date
+) -> ColumnElement[bool] | None:
+    """Allocations: of a worker in reach, or on a case in reach."""
+    if reach.everything:
+        return None
+    visible_case = cases_in_reach(reach, case_id=Case.id, team_id=Case.team_id, on=on)
+    by_case = col(case_id).in_(select(Case.id).where(visible_case if visible_case is not None
+                                                     else false()))
+    workers = sorted(reach.people | reach.case_people)
+    by_worker = col(worker_id).in_(workers) if workers else false()
+    return or_(by_worker, by_case)
+
+
 # ---- the records a request names -----------------------------------------------------
 
 _STAFF_PLACE = (
@@ -455,7 +541,7 @@ def demo_nqsw(session: Session) -> Staff | None:
             col(Staff.leave_date).is_(None),
             col(Staff.id).not_in(select(Account.staff_id).where(col(Account.staff_id).is_not(None))),
         )
-        .order_by(Staff.id)
+        .order_by(col(Staff.id))
     )
     return session.exec(query).first()
 
@@ -491,9 +577,9 @@ def first_staff_with_role(
     )
     if team_id is not None:
         query = query.where(Staff.team_id == team_id)
-    return session.exec(query.order_by(Staff.id)).first()
+    return session.exec(query.order_by(col(Staff.id))).first()
 
 
 def accounts_with_prefix(session: Session, prefix: str) -> list[Account]:
-    query = select(Account).where(col(Account.email).startswith(prefix)).order_by(Account.id)
+    query = select(Account).where(col(Account.email).startswith(prefix)).order_by(col(Account.id))
     return list(session.exec(query).all())

@@ -11,6 +11,8 @@ time) and, if today's sweep has not been done, tries to take the cross-worker lo
 Whoever holds the lock runs the sweep and records the date in `job_lock.last_done_on`;
 the others find it done and go back to sleep. So one sweep runs at a time, once a day,
 however many workers there are. A worker that starts after the sweep time catches up.
+Each worker also runs email delivery (app.jobs.outbox) every minute, which needs no
+lock of its own.
 """
 
 from __future__ import annotations
@@ -24,15 +26,23 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.db import is_sqlite, write_bind
+from app.jobs.outbox import run_scheduled
+from app.jobs.sweep import run_sweep
+from app.jobs.transaction import transaction
 from app.models.breach import JobLock
 from app.outage import is_outage, one_line_reason
-from app.services.sweep import SweepReport, run_sweep
+from app.repositories import job_lock as job_locks
+from app.services.sweep import SweepReport
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +75,13 @@ def exclusive(
         return
     with engine.connect() as conn:
         key = advisory_key(name)
-        held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        held = job_locks.try_lock(conn, key)
         conn.commit()
         try:
             yield held
         finally:
             if held:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                job_locks.unlock(conn, key)
                 conn.commit()
 
 
@@ -79,7 +89,7 @@ def exclusive(
 def _row_lock(engine: Engine, name: str, ttl: timedelta) -> Iterator[bool]:
     me = holder_id()
     with Session(bind=write_bind(engine)) as session:
-        row = session.get(JobLock, name)
+        row = job_locks.job_lock(session, name)
         now = _now()
         if row is not None and row.expires_at > now:
             session.rollback()
@@ -97,7 +107,7 @@ def _row_lock(engine: Engine, name: str, ttl: timedelta) -> Iterator[bool]:
     finally:
         if held:
             with Session(bind=write_bind(engine)) as session:
-                row = session.get(JobLock, name)
+                row = job_locks.job_lock(session, name)
                 if row is not None and row.holder == me:
                     row.expires_at = _now()
                     session.commit()
@@ -105,25 +115,24 @@ def _row_lock(engine: Engine, name: str, ttl: timedelta) -> Iterator[bool]:
 
 def last_done(engine: Engine, name: str = SWEEP_JOB) -> date | None:
     with Session(engine) as session:
-        row = session.get(JobLock, name)
+        row = job_locks.job_lock(session, name)
         return row.last_done_on if row else None
 
 
 def mark_done(engine: Engine, on: date, name: str = SWEEP_JOB) -> None:
     """Record that the job ran for `on` (called while holding the lock)."""
-    with Session(bind=write_bind(engine)) as session:
-        row = session.get(JobLock, name)
+    with transaction(engine) as session:
+        row = job_locks.job_lock(session, name)
         now = _now()
         if row is None:
             session.add(JobLock(name=name, holder=holder_id(), acquired_at=now, expires_at=now,
                                 last_done_on=on))
         elif row.last_done_on is None or row.last_done_on < on:
             row.last_done_on = on
-        session.commit()
 
 
 def sweep_once(
-    engine: Engine, *, policies: Any, as_of: date, force: bool = False
+    engine: Engine, *, policies: PolicySet, as_of: date, force: bool = False
 ) -> SweepReport | None:
     """Run the sweep for `as_of` unless another worker is running it or it is done.
 
@@ -248,8 +257,6 @@ class Schedulers:
 
 def start_scheduler(app: Any) -> Schedulers:
     """Start the daily sweep and the per-minute email delivery (create_app's lifespan)."""
-    from app.services.outbox import run_scheduled
-
     settings = app.state.settings
     engine: Engine = app.state.engine
 

@@ -1,0 +1,179 @@
+"""What the allocation use cases share: a proposal, the decision on it, what a write did,
+and the refusals an allocation can meet.
+
+A `Decision` compares the NQSW's findings with and without the proposal: a proposal is
+refused only for what it causes or worsens (a blocking finding that was not blocking
+before, or whose measure grows), never for a breach that already exists and that the
+proposal leaves as it is. That breach is already open, and on the ladder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from app.errors import Conflict, DomainError
+from app.models import Allocation
+from app.models.breach import Breach
+from app.policy.findings import Finding, Outcome
+from app.services.reconcile import ReconcileResult, rule_of
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
+
+DEFAULT_OVERRIDE_ROLES: tuple[str, ...] = ("senior_manager",)
+Key = tuple[str, str]
+
+
+class PolicyBlocked(Conflict):
+    """The allocation would break a firm limit: 409 with one detail per finding."""
+
+    error_type = "policy_block"
+
+    def __init__(self, decision: Decision, message: str | None = None) -> None:
+        blocking = decision.blocking
+        super().__init__(
+            message or "; ".join(decision.dated_reason(f) for f in blocking)
+            or "refused by policy",
+            field=["body", "worker_id"],
+        )
+        self.decision = decision
+
+    def detail(self) -> list[dict[str, Any]]:
+        items = []
+        for finding in self.decision.findings:
+            if finding.outcome is Outcome.ok:
+                continue
+            caused = self.decision.is_caused(finding)
+            items.append({
+                "loc": self.loc,
+                "msg": self.decision.dated_reason(finding),
+                "type": "policy_block" if caused and finding.outcome is Outcome.block
+                else f"policy_{finding.outcome.value}",
+                "finding": {**finding.as_dict(), "caused_by_proposal": caused,
+                            "on": self.decision.found_on(finding).isoformat()},
+            })
+        if self.message not in {item["msg"] for item in items}:
+            items.insert(0, {"loc": self.loc, "msg": self.message, "type": "policy_refused"})
+        return items
+
+
+class OverrideNotAllowed(DomainError):
+    """The person overriding does not hold a role the policy allows: 403."""
+
+    status_code = 403
+    error_type = "override_not_allowed"
+
+
+@dataclass
+class Decision:
+    """What the engine says about a proposal over its period, and what the proposal causes.
+
+    `findings` holds one finding per rule: where the proposal causes or worsens it, the
+    worst such finding over the period (the earliest, among equals); otherwise the
+    finding on the first day judged. `dates` says the day each was found on.
+    """
+
+    on: date
+    enrolled: bool
+    findings: list[Finding] = field(default_factory=list)
+    caused_keys: frozenset[Key] = frozenset()
+    policies: PolicySet | None = None
+    dates: dict[Key, date] = field(default_factory=dict)
+    # The first day each caused finding appears (the day its breach opens).
+    first_caused: dict[Key, date] = field(default_factory=dict)
+    # Every day the proposal was judged on.
+    evaluated: tuple[date, ...] = ()
+
+    def is_caused(self, finding: Finding) -> bool:
+        return finding.key in self.caused_keys
+
+    def found_on(self, finding: Finding) -> date:
+        return self.dates.get(finding.key, self.on)
+
+    def dated_reason(self, finding: Finding) -> str:
+        """The finding's reason, saying when it happens if not on the proposal's first day."""
+        day = self.found_on(finding)
+        return finding.reason if day == self.on else f"On {day.isoformat()}: {finding.reason}"
+
+    @property
+    def caused(self) -> list[Finding]:
+        return [f for f in self.findings if f.key in self.caused_keys]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.caused if f.outcome is Outcome.block]
+
+    @property
+    def warning(self) -> list[Finding]:
+        return [f for f in self.caused if f.outcome is Outcome.warn]
+
+    @property
+    def outcome(self) -> Outcome:
+        worst = Outcome.ok
+        for finding in self.caused:
+            if finding.outcome.rank > worst.rank:
+                worst = finding.outcome
+        return worst
+
+    @property
+    def current_outcome(self) -> Outcome:
+        worst = Outcome.ok
+        for finding in self.findings:
+            if finding.outcome.rank > worst.rank:
+                worst = finding.outcome
+        return worst
+
+    def override_roles(self, findings: list[Finding] | None = None) -> set[str]:
+        """Roles allowed to override every one of `findings` (default: the blocking ones)."""
+        allowed: set[str] | None = None
+        for finding in self.blocking if findings is None else findings:
+            rule = rule_of(self.policies, finding)
+            roles = set(getattr(rule, "override_by", DEFAULT_OVERRIDE_ROLES) or ())
+            allowed = roles if allowed is None else allowed & roles
+        return allowed or set()
+
+    def finding_views(self) -> list[dict[str, Any]]:
+        views = []
+        for finding in self.findings:
+            rule = rule_of(self.policies, finding)
+            views.append({
+                **finding.as_dict(),
+                "on": self.found_on(finding),
+                "caused_by_proposal": self.is_caused(finding),
+                "enforcement": rule.enforcement.value if rule is not None else None,
+                "override_by": list(getattr(rule, "override_by", ()) or ()),
+            })
+        return views
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A case taken on by a worker in a role over `[start, end)` (None: open-ended).
+
+    `allocation_id`: the allocation being changed (a reassignment, a role change, an
+    extension), whose own dates are the proposal's rather than a change to the load.
+    """
+
+    case_id: int
+    worker_id: int
+    role: str
+    start: date
+    end: date | None = None
+    allocation_id: int | None = None
+
+
+@dataclass
+class WriteResult:
+    allocation: Allocation
+    decision: Decision
+    reconciled: ReconcileResult
+    ended_allocation_id: int | None = None
+    ended_holder_allocation_id: int | None = None
+
+    def breaches(self) -> list[Breach]:
+        worker = self.allocation.worker_id
+        return [b for b in self.reconciled.touched() if b.staff_id == worker]
+
