@@ -121,8 +121,6 @@ def get_session(request: Request) -> Iterator[Session]:
     started = note_request_start(request, monitor) if monitor is not None else 0.0
     bind = write_bind(engine) if request.method in UNSAFE_METHODS else engine
     session = Session(bind=bind, expire_on_commit=False)
-    # Services evaluate with the policies this app validated at start-up.
-    session.info["policies"] = request.app.state.policies
     try:
         yield session
         session.commit()

@@ -66,9 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from app.jobs.scheduler import start_scheduler
-        from app.services.workload_events import use_policies
 
-        use_policies(app.state.policies, engine=engine)
         scheduler = start_scheduler(app) if settings.scheduler_enabled else None
         yield
         if scheduler is not None:

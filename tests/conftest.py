@@ -131,7 +131,6 @@ def app_on_test_session(app: FastAPI, db_session: Session) -> Iterator[FastAPI]:
             db_session.rollback()
             raise
 
-    db_session.info["policies"] = app.state.policies
     app.dependency_overrides[get_session] = _session
     yield app
     app.dependency_overrides.pop(get_session, None)

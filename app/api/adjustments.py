@@ -90,6 +90,7 @@ def end_adjustment(
     adjustment_id: PathId,
     session: SessionDep,
     principal: PrincipalDep,
+    policies: PoliciesDep,
     body: AdjustmentEnd | None = None,
 ) -> AdjustmentPublic:
     """End the adjustment: `on` is its last day in force (default today)."""
@@ -97,5 +98,6 @@ def end_adjustment(
     last_day = (body.on if body else None) or now
     adjustment = adjustments.end_adjustment(session=session, staff_id=staff_id,
                                             adjustment_id=adjustment_id, last_day=last_day,
-                                            on=now, actor_id=principal.staff_id)
+                                            on=now, policies=policies,
+                                            actor_id=principal.staff_id)
     return _public(adjustment, staff_id, now)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.boundary import BoundaryRoute
-from app.api.deps import OnDep, PoliciesDep
+from app.api.deps import OnDep, PoliciesDep, SettingsDep
 from app.api.diary import acting_staff
 from app.db import SessionDep
 from app.schemas.common import PathId
@@ -30,12 +30,12 @@ class CalendarTokenPublic(BaseModel):
 
 @router.post("/calendar-token", status_code=status.HTTP_201_CREATED)
 def rotate_calendar_token(
-    staff_id: PathId, session: SessionDep, request: Request
+    staff_id: PathId, session: SessionDep, request: Request, settings: SettingsDep
 ) -> CalendarTokenPublic:
     """A new secret feed URL; the previous URL stops working at once."""
     token, row = calendar.rotate_token(session, staff_id=staff_id,
                                        actor_id=acting_staff(request))
-    return CalendarTokenPublic(url=calendar.feed_url(token), token=token,
+    return CalendarTokenPublic(url=calendar.feed_url(token, settings.base_url), token=token,
                                created_at=row.created_at)
 
 
@@ -44,14 +44,17 @@ def rotate_calendar_token(
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}},
 )
-def calendar_feed(token: str, session: SessionDep, on: OnDep, policies: PoliciesDep) -> Response:
+def calendar_feed(
+    token: str, session: SessionDep, on: OnDep, policies: PoliciesDep, settings: SettingsDep
+) -> Response:
     """Protected time, supervision sessions and review points as an iCalendar feed.
 
     Never cached (`no-store`): a copy kept by a proxy or a shared cache would go on
     showing the schedule after the URL is revoked or its owner's account switched off.
     Calendar apps poll it (REFRESH-INTERVAL says hourly), so nothing is lost.
     """
-    body = calendar.feed(session, token=token, on=on, policies=policies)
+    body = calendar.feed(session, token=token, on=on, policies=policies,
+                         base_url=settings.base_url)
     return Response(
         content=body,
         media_type="text/calendar; charset=utf-8",

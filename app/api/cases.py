@@ -87,18 +87,17 @@ def update_case(
 ) -> CasePublic:
     """A change of facts as of `on`: recorded and re-evaluated, never refused by policy."""
     case = cases.update_case(session=session, case_id=case_id, data=body, on=on,
-                             categories=cases.known_categories(policies),
-                             actor_id=principal.staff_id)
+                             policies=policies, actor_id=principal.staff_id)
     return CasePublic.model_validate(case)
 
 
 @router.post("/cases/{case_id}/close")
 def close_case(
-    case_id: PathId, session: SessionDep, principal: PrincipalDep,
+    case_id: PathId, session: SessionDep, principal: PrincipalDep, policies: PoliciesDep,
     body: CaseCloseRequest | None = None,
 ) -> CasePublic:
     on = (body.on if body else None) or today()
-    case = cases.close_case(session=session, case_id=case_id, on=on,
+    case = cases.close_case(session=session, case_id=case_id, on=on, policies=policies,
                             reason=body.reason if body else None,
                             actor_id=principal.staff_id)
     return CasePublic.model_validate(case)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from sqlmodel import Session
 
 from app.api.boundary import BoundaryRoute
-from app.api.deps import OnDep, PageDep, PoliciesDep
+from app.api.deps import OnDep, PageDep, PoliciesDep, SettingsDep
 from app.auth.dependencies import optional_principal
 from app.db import SessionDep
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
@@ -93,11 +93,12 @@ def get_entitlement(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def book(
-    staff_id: PathId, body: ProtectedTimeCreate, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: ProtectedTimeCreate, session: SessionDep, on: OnDep, request: Request,
+    policies: PoliciesDep,
 ) -> ProtectedTimePublic:
     """Book a full day, a half day or some hours (or rebook cancelled or displaced time)."""
     entry = diary.book(session, staff_id=staff_id, data=body, on=on,
-                       actor_id=acting_staff(request))
+                       actor_id=acting_staff(request), policies=policies)
     return _one(session, staff_id, entry)
 
 
@@ -111,37 +112,38 @@ def get_entry(staff_id: PathId, entry_id: PathId, session: SessionDep) -> Protec
 @router.post("/{entry_id}/move")
 def move(
     staff_id: PathId, entry_id: PathId, body: ProtectedTimeMove, session: SessionDep, on: OnDep,
-    request: Request,
+    request: Request, policies: PoliciesDep,
 ) -> ProtectedTimePublic:
     """Reschedule a booking that has not happened yet to another working day (or another
     time that day), on or after `on`."""
     entry = diary.move(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
-                       actor_id=acting_staff(request))
+                       actor_id=acting_staff(request), policies=policies)
     return _one(session, staff_id, entry)
 
 
 @router.post("/{entry_id}/taken")
 def mark_taken(
     staff_id: PathId, entry_id: PathId, session: SessionDep, on: OnDep, request: Request,
-    body: ProtectedTimeTaken | None = None,
+    policies: PoliciesDep, body: ProtectedTimeTaken | None = None,
 ) -> ProtectedTimePublic:
     """Confirm the time was protected and used: on or after the booked day, and no later
     than `on` (the body's `on` is the date of the confirmation, default `on`)."""
     entry = diary.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=on,
                              taken_on=body.on if body else None,
-                             actor_id=acting_staff(request))
+                             actor_id=acting_staff(request), policies=policies)
     return _one(session, staff_id, entry)
 
 
 @router.post("/{entry_id}/cancel")
 def cancel(
     staff_id: PathId, entry_id: PathId, body: ProtectedTimeCancel, session: SessionDep, on: OnDep,
-    request: Request,
+    request: Request, policies: PoliciesDep, settings: SettingsDep,
 ) -> ProtectedTimePublic:
     """A team manager cancels booked time, with a reason; the NQSW is told and asked to rebook.
 
     The person cancelling is the person signed in, who must be a team manager.
     """
     entry = diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
+                         policies=policies, base_url=settings.base_url,
                          actor_id=acting_staff(request))
     return _one(session, staff_id, entry)

@@ -156,7 +156,8 @@ def update_nqsw(
     programme or its start date, from `on` (query or body)."""
     day = effective_on(on, body.on)
     staff, enrolment = enrolments.update_nqsw(session=session, staff_id=staff_id, data=body,
-                                               on=day, actor_id=principal.staff_id)
+                                               on=day, policies=policies,
+                                               actor_id=principal.staff_id)
     return _one(session, staff, enrolment, day, policies)
 
 
@@ -184,7 +185,7 @@ def enrol(
 
     Re-evaluated as of `on`: cases they already hold now count against the NQSW caps.
     """
-    enrolment = enrolments.enrol(session=session, data=body, on=on,
+    enrolment = enrolments.enrol(session=session, data=body, on=on, policies=policies,
                                  actor_id=principal.staff_id)
     return _detail(session, enrolment, on, policies)
 
@@ -230,7 +231,8 @@ def update_enrolment(
     re-evaluated from `on` (query or body)."""
     day = effective_on(on, body.on)
     enrolment = enrolments.update_enrolment(session=session, enrolment_id=enrolment_id,
-                                            data=body, on=day, actor_id=principal.staff_id)
+                                            data=body, on=day, policies=policies,
+                                            actor_id=principal.staff_id)
     return _detail(session, enrolment, day, policies)
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, status
 from sqlmodel import Session
 
 from app.api.boundary import BoundaryRoute
-from app.api.deps import OnDep
+from app.api.deps import OnDep, PoliciesDep
 from app.api.diary import acting_staff
 from app.auth.dependencies import optional_principal
 from app.db import SessionDep
@@ -71,50 +71,59 @@ def get_programme(staff_id: PathId, session: SessionDep, on: OnDep) -> Programme
 
 @router.post("/pause")
 def pause(
-    staff_id: PathId, body: PauseRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: PauseRequest, session: SessionDep, on: OnDep, request: Request,
+    policies: PoliciesDep,
 ) -> ProgrammeState:
     """Stop the programme clock; protected time booked inside the pause is displaced."""
     enrolment, _, displaced = programme_events.pause(
-        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
+        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
+        policies=policies,
     )
     return _state(session, enrolment, displaced=displaced, on=on)
 
 
 @router.post("/resume")
 def resume(
-    staff_id: PathId, body: ResumeRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: ResumeRequest, session: SessionDep, on: OnDep, request: Request,
+    policies: PoliciesDep,
 ) -> ProgrammeState:
     """Restart the clock on the first day back; bookings after it that the pause displaced
     are booked again (unless rebooked meanwhile)."""
     enrolment, _, restored = programme_events.resume(
-        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
+        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
+        policies=policies,
     )
     return _state(session, enrolment, restored=restored, on=on)
 
 
 @router.post("/withdraw")
 def withdraw(
-    staff_id: PathId, body: WithdrawRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: WithdrawRequest, session: SessionDep, on: OnDep, request: Request,
+    policies: PoliciesDep,
 ) -> ProgrammeState:
     enrolment, cancelled = programme_events.withdraw(
-        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
+        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
+        policies=policies,
     )
     return _state(session, enrolment, cancelled=cancelled, on=on)
 
 
 @router.post("/complete")
 def complete(
-    staff_id: PathId, body: CompleteRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: CompleteRequest, session: SessionDep, on: OnDep, request: Request,
+    policies: PoliciesDep,
 ) -> ProgrammeState:
     enrolment, cancelled = programme_events.complete(
-        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request)
+        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
+        policies=policies,
     )
     return _state(session, enrolment, cancelled=cancelled, on=on)
 
 
 @router.post("/sign-offs", status_code=status.HTTP_201_CREATED)
 def sign_off(
-    staff_id: PathId, body: SignOffRequest, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: SignOffRequest, session: SessionDep, on: OnDep, request: Request,
+    policies: PoliciesDep,
 ) -> ProgrammeState:
     """Record a readiness sign-off with your approval, as one of the two managers it names
     (the NQSW's team manager, their service area's senior manager). It counts only once
@@ -123,6 +132,7 @@ def sign_off(
     record = programme_events.sign_off(
         session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
         actor_role=principal.role if principal is not None else None,
+        policies=policies,
     )
     return _state(session, _enrolment_of(session, record), sign_off=record, on=on)
 
@@ -130,13 +140,14 @@ def sign_off(
 @router.post("/sign-offs/{sign_off_id}/approve")
 def approve_sign_off(
     staff_id: PathId, sign_off_id: PathId, session: SessionDep, on: OnDep, request: Request,
-    body: SignOffApproveRequest | None = None,
+    policies: PoliciesDep, body: SignOffApproveRequest | None = None,
 ) -> ProgrammeState:
     """The other named manager's approval: the sign-off is in force from `signed_on` and
     the NQSW is re-evaluated at once."""
     record = programme_events.approve_sign_off(
         session, staff_id=staff_id, sign_off_id=sign_off_id, on=on,
         actor_id=acting_staff(request), note=body.note if body is not None else None,
+        policies=policies,
     )
     return _state(session, _enrolment_of(session, record), sign_off=record, on=on)
 
@@ -144,12 +155,12 @@ def approve_sign_off(
 @router.post("/sign-offs/{sign_off_id}/revoke")
 def revoke_sign_off(
     staff_id: PathId, sign_off_id: PathId, body: SignOffRevokeRequest, session: SessionDep,
-    on: OnDep, request: Request,
+    on: OnDep, request: Request, policies: PoliciesDep,
 ) -> ProgrammeState:
     """Withdraw a sign-off, with the reason: the rules it lifted apply again from `on`."""
     record = programme_events.revoke_sign_off(
         session, staff_id=staff_id, sign_off_id=sign_off_id, data=body, on=on,
-        actor_id=acting_staff(request),
+        actor_id=acting_staff(request), policies=policies,
     )
     return _state(session, _enrolment_of(session, record), sign_off=record, on=on)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from sqlmodel import Session
 
 from app.api.boundary import BoundaryRoute
-from app.api.deps import OnDep, PageDep
+from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
@@ -82,21 +82,23 @@ def as_of(session: Session, rows: Sequence[Staff], on: date) -> list[StaffPublic
 
 @router.patch("/staff/{staff_id}")
 def update_staff(
-    staff_id: PathId, body: StaffUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep
+    staff_id: PathId, body: StaffUpdate, session: SessionDep, on: OnDep, principal: PrincipalDep,
+    policies: PoliciesDep,
 ) -> StaffPublic:
     """Correct a staff record; `on` is when a change to their team, FTE or hours takes
     effect (the answer shows the record as of `on`)."""
     staff = staff_service.update_staff(session=session, staff_id=staff_id, data=body, on=on,
-                                       actor_id=principal.staff_id)
+                                       policies=policies, actor_id=principal.staff_id)
     return as_of(session, [staff], on)[0]
 
 
 @router.post("/staff/{staff_id}/leave")
 def leave(
-    staff_id: PathId, session: SessionDep, principal: PrincipalDep, body: LeaveRequest | None = None
+    staff_id: PathId, session: SessionDep, principal: PrincipalDep, policies: PoliciesDep,
+    body: LeaveRequest | None = None,
 ) -> StaffPublic:
     """Record the date someone leaves (the first day they are gone); nothing is deleted."""
     on = (body.on if body else None) or today()
-    staff = staff_service.leave(session=session, staff_id=staff_id, on=on,
+    staff = staff_service.leave(session=session, staff_id=staff_id, on=on, policies=policies,
                                 actor_id=principal.staff_id)
     return StaffPublic.model_validate(staff)

@@ -51,21 +51,22 @@ def list_supervision(
 
 @router.post("/supervision", status_code=status.HTTP_201_CREATED)
 def record_supervision(
-    staff_id: PathId, body: SupervisionCreate, session: SessionDep, on: OnDep, request: Request
+    staff_id: PathId, body: SupervisionCreate, session: SessionDep, on: OnDep, request: Request,
+    policies: PoliciesDep,
 ) -> SupervisionPublic:
     """Record a session held or planned, or one that was cancelled (with the reason)."""
     row = supervision.record(session, staff_id=staff_id, data=body, on=on,
-                             actor_id=acting_staff(request))
+                             actor_id=acting_staff(request), policies=policies)
     return SupervisionPublic.model_validate(row)
 
 
 @router.post("/supervision/{session_id}/cancel")
 def cancel_supervision(
     staff_id: PathId, session_id: PathId, body: SupervisionCancel, session: SessionDep, on: OnDep,
-    request: Request,
+    request: Request, policies: PoliciesDep,
 ) -> SupervisionPublic:
     row = supervision.cancel(session, staff_id=staff_id, session_id=session_id, data=body, on=on,
-                             actor_id=acting_staff(request))
+                             actor_id=acting_staff(request), policies=policies)
     return SupervisionPublic.model_validate(row)
 
 

@@ -9,9 +9,9 @@ prefixed paths), and it remembers, per route, whether the handler receives the p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -22,6 +22,10 @@ from app.auth.rules import Rule
 API_PREFIX = "/api/v1"
 
 
+E = TypeVar("E")
+IndexT = TypeVar("IndexT")
+
+
 @dataclass(frozen=True)
 class Entry:
     key: str
@@ -30,17 +34,26 @@ class Entry:
 
 
 @dataclass
-class AccessIndex:
-    by_route: dict[tuple[int, str], Entry] = field(default_factory=dict)
+class RouteIndex(Generic[E]):
+    """Rules matched to route objects, for the API's table and the pages' alike: a
+    request finds its rule by the route it was matched to, never by re-reading its path,
+    so the rule applied is the one checked when the index was built. `missing` names
+    routes with no rule (refused), `stale` rules with no route."""
+
+    by_route: dict[tuple[int, str], E] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
-    lists_without_principal: list[str] = field(default_factory=list)
 
-    def lookup(self, request: Request) -> Entry | None:
+    def lookup(self, request: Request) -> E | None:
         route = request.scope.get("route")
         if route is None:
             return None
         return self.by_route.get((id(route), request.method))
+
+
+@dataclass
+class AccessIndex(RouteIndex[Entry]):
+    lists_without_principal: list[str] = field(default_factory=list)
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
@@ -54,16 +67,18 @@ def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
             yield f"{method} {path}", route
 
 
-def _calls(dependant: Any) -> Iterator[Any]:
+def dependency_calls(dependant: Any) -> Iterator[Any]:
+    """Every callable a route depends on, however deeply (to find a guard or the
+    principal among them)."""
     yield dependant.call
     for sub in dependant.dependencies:
-        yield from _calls(sub)
+        yield from dependency_calls(sub)
 
 
 def takes_principal(route: APIRoute) -> bool:
     from app.auth.dependencies import current_principal
 
-    return any(call is current_principal for call in _calls(route.dependant))
+    return any(call is current_principal for call in dependency_calls(route.dependant))
 
 
 def build_index(app: FastAPI, table: dict[str, Rule] | None = None) -> AccessIndex:
@@ -97,9 +112,15 @@ def _has_scope(rule: Rule) -> bool:
     return any(grant.value != "all" for grant in rule.grants.values())
 
 
-def access_index(app: Any) -> AccessIndex:
-    index = getattr(app.state, "access_index", None)
+def built_once(app: Any, name: str, build: Callable[[Any], IndexT]) -> IndexT:
+    """The index kept on the application's state as `name`, built on first use: routes
+    do not change once the application runs, and every request looks its rule up."""
+    index = getattr(app.state, name, None)
     if index is None:
-        index = build_index(app)
-        app.state.access_index = index
+        index = build(app)
+        setattr(app.state, name, index)
     return index
+
+
+def access_index(app: Any) -> AccessIndex:
+    return built_once(app, "access_index", build_index)

@@ -32,7 +32,7 @@ from fastapi.routing import iter_route_contexts
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from app.auth.access_index import API_PREFIX
+from app.auth.access_index import API_PREFIX, RouteIndex, built_once, dependency_calls
 from app.auth.dependencies import UNSAFE_METHODS, authenticate
 from app.auth.page_access import OUTSIDE, PAGE_ACCESS
 from app.auth.principal import Principal
@@ -77,25 +77,9 @@ class PageEntry:
 
 
 @dataclass
-class PageIndex:
-    by_route: dict[tuple[int, str], PageEntry] = field(default_factory=dict)
-    # Guarded routes with no rule (refused), rules with no route, and routes that are
-    # neither guarded nor listed in OUTSIDE nor under the API.
-    missing: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
+class PageIndex(RouteIndex[PageEntry]):
+    # Routes that are neither guarded nor listed in OUTSIDE nor under the API.
     unguarded: list[str] = field(default_factory=list)
-
-    def lookup(self, request: Request) -> PageEntry | None:
-        route = request.scope.get("route")
-        if route is None:
-            return None
-        return self.by_route.get((id(route), request.method))
-
-
-def _calls(dependant: Any) -> Iterator[Any]:
-    yield dependant.call
-    for sub in dependant.dependencies:
-        yield from _calls(sub)
 
 
 def application_routes(app: FastAPI) -> Iterator[tuple[str, Any, bool]]:
@@ -119,7 +103,7 @@ def application_routes(app: FastAPI) -> Iterator[tuple[str, Any, bool]]:
         dependant = getattr(context, "dependant", None)  # the effective route's, with
         # the dependencies of every router it was included through
         guarded = dependant is not None and any(
-            call is authorize_page for call in _calls(dependant)
+            call is authorize_page for call in dependency_calls(dependant)
         )
         for method in sorted(methods):
             yield f"{method} {path}", route, guarded
@@ -158,11 +142,7 @@ def _check_rule_fits(key: str, rule: Rule) -> None:
 
 
 def page_index(app: Any) -> PageIndex:
-    index = getattr(app.state, "page_index", None)
-    if index is None:
-        index = build_page_index(app)
-        app.state.page_index = index
-    return index
+    return built_once(app, "page_index", build_page_index)
 
 
 # ---- the dependency ---------------------------------------------------------------------

@@ -19,32 +19,35 @@ from sqlmodel import Field, SQLModel
 from app.models.base import created_at_field
 
 
-class StaffTerm(SQLModel, table=True):
+class TermPeriod(SQLModel):
+    """One period `[valid_from, valid_to)` of a record's dated facts, kept when a dated
+    change replaced it. Every kind of term has these columns with this meaning, so "the
+    terms in force on a date" is the same question whichever record it is asked of."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    valid_from: date
+    valid_to: date
+    created_at: datetime = created_at_field()
+
+
+class StaffTerm(TermPeriod, table=True):
     """A person's team, FTE and contracted hours over one period before a dated change."""
 
     __tablename__ = "staff_term"
     __table_args__ = (Index("ix_staff_term_period", "staff_id", "valid_from", "valid_to"),)
 
-    id: int | None = Field(default=None, primary_key=True)
     staff_id: int = Field(foreign_key="staff.id")
-    valid_from: date
-    valid_to: date
     team_id: int | None = Field(default=None, foreign_key="team.id")
     fte: float
     contracted_hours: float
-    created_at: datetime = created_at_field()
 
 
-class CaseTerm(SQLModel, table=True):
+class CaseTerm(TermPeriod, table=True):
     """A case's category and complexity over one period before a dated change."""
 
     __tablename__ = "case_term"
     __table_args__ = (Index("ix_case_term_period", "case_id", "valid_from", "valid_to"),)
 
-    id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")
-    valid_from: date
-    valid_to: date
     category: str = Field(max_length=40)
     complexity: int
-    created_at: datetime = created_at_field()

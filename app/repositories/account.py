@@ -50,6 +50,7 @@ from app.models import (
     Team,
 )
 from app.repositories.base import get, read, read_first, table
+from app.repositories.case import reached_on
 
 if TYPE_CHECKING:
     from app.auth.reach import Reach
@@ -277,11 +278,8 @@ _ON: BindParameter[Any] = bindparam("on", type_=Date)
 
 
 def _current_on(allocation: Any) -> Any:
-    """The allocation is current on `:on` (as the access rules count it: end inclusive)."""
-    return and_(
-        allocation.c.start_date <= _ON,
-        or_(allocation.c.end_date.is_(None), allocation.c.end_date >= _ON),
-    )
+    """The allocation gives sight of its case on `:on` (app.repositories.case.reached_on)."""
+    return reached_on(_ON, allocation)
 
 
 def _kind(name: str) -> Any:
@@ -386,8 +384,7 @@ def cases_in_reach(
     if reach.case_people:
         worked = select(Allocation.case_id).where(
             col(Allocation.worker_id).in_(sorted(reach.case_people)),
-            col(Allocation.start_date) <= on,
-            or_(col(Allocation.end_date).is_(None), col(Allocation.end_date) >= on),
+            reached_on(on),
         )
         clauses.append(col(case_id).in_(worked))
     return or_(*clauses) if clauses else false()

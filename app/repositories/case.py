@@ -85,6 +85,17 @@ def held_on(on: On, allocation: FromClause = _ALLOCATION) -> ColumnElement[bool]
     )
 
 
+def reached_on(on: On, allocation: FromClause = _ALLOCATION) -> ColumnElement[bool]:
+    """The allocation still gives its worker sight of the case on `on`: as `held_on`, but
+    on its end date too. Access counts the last day inclusively, so that a worker whose
+    allocation ends today can still read and finish the case today; the workload does
+    not count it (`held_on`). Every reach question (one case, a list) uses this one."""
+    return and_(
+        allocation.c.start_date <= on,
+        or_(allocation.c.end_date.is_(None), allocation.c.end_date >= on),
+    )
+
+
 @dataclass(frozen=True)
 class CaseFactsOn:
     """A case with the facts it had on a date: select `category` and `complexity` from
@@ -144,7 +155,7 @@ def reachable_by(scope: Reach | None, on: date) -> ColumnElement[bool] | None:
     worked = exists(select(Allocation.id).where(
         col(Allocation.case_id) == col(Case.id),
         col(Allocation.worker_id).in_(sorted(scope.case_people)),
-        held_on(on),
+        reached_on(on),
     ))
     return or_(
         col(Case.id).in_(sorted(scope.cases)),

@@ -134,11 +134,17 @@ class ProtectedTimeTaken(RequestBody):
     )
 
 
-class ProtectedTimeCancel(RequestBody):
-    """Only a team manager cancels protected time, and always with a reason."""
+class Cancellation(RequestBody):
+    """Cancelling a booking or a supervision session: always with a reason, which the
+    people concerned are told, on a date (default today). One body, so both are asked
+    the same questions and refuse the same answers."""
 
     reason: Reason
     on: Day | None = Field(default=None, description="Date of the cancellation; default today.")
+
+
+class ProtectedTimeCancel(Cancellation):
+    """Only a team manager cancels protected time, and always with a reason."""
 
 
 class ProtectedTimePublic(BaseModel):

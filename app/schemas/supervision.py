@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
 
 from app.models.diary import SupervisionKind
 from app.schemas.common import Day, RecordId, RequestBody
-from app.schemas.diary import LocalTime
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+# A session's reason and note are asked as a booking's are: the same limits.
+from app.schemas.diary import Cancellation, LocalTime, Note, Reason
 
 
 class SupervisionCreate(RequestBody):
@@ -52,9 +50,8 @@ class SupervisionCreate(RequestBody):
         return value
 
 
-class SupervisionCancel(RequestBody):
-    reason: Reason
-    on: Day | None = Field(default=None, description="Date of the cancellation; default today.")
+class SupervisionCancel(Cancellation):
+    pass
 
 
 class SupervisionPublic(BaseModel):

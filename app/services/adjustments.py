@@ -103,7 +103,7 @@ def create_adjustment(
     audit.record(session, action="adjustment.create", entity="adjustment",
                  entity_id=adjustment.id, actor_id=actor_id, nqsw_id=staff_id, after=adjustment)
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on,
-                                  actor_id=actor_id,
+                                  actor_id=actor_id, policies=policies,
                                   trigger=Trigger("individual adjustment approved",
                                                   Cause.adjustment))
     return adjustment
@@ -135,7 +135,7 @@ def get_adjustment(*, session: Session, staff_id: int, adjustment_id: int) -> Ad
 
 def end_adjustment(
     *, session: Session, staff_id: int, adjustment_id: int, last_day: date, on: date,
-    actor_id: int | None = None,
+    policies: PolicySet, actor_id: int | None = None,
 ) -> Adjustment:
     """End an adjustment after `last_day` (its last day in force); the record stays.
 
@@ -156,6 +156,7 @@ def end_adjustment(
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={"valid_to": last_day})
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
+                                  policies=policies,
                                   trigger=Trigger("individual adjustment ended",
                                                   Cause.adjustment))
     return adjustment

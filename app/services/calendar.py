@@ -43,7 +43,6 @@ from app.repositories import diary as diary_rows
 from app.repositories import staff as staff_repo
 from app.services import audit
 from app.services.diary import load_context, snapshot_for, window
-from app.settings import get_settings
 
 if TYPE_CHECKING:
     from app.policy.registry import PolicySet
@@ -70,8 +69,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def feed_url(token: str) -> str:
-    return f"{get_settings().base_url.rstrip('/')}/calendar/{token}.ics"
+def feed_url(token: str, base_url: str) -> str:
+    """The secret feed's address under `base_url`, where this service is reached."""
+    return f"{base_url.rstrip('/')}/calendar/{token}.ics"
 
 
 def rotate_token(
@@ -107,8 +107,12 @@ def staff_for_token(session: Session, token: str) -> int:
     return int(staff_id)
 
 
-def _uid(kind: str, ident: object) -> str:
-    host = urlsplit(get_settings().base_url).hostname or "ringfence"
+def feed_host(base_url: str) -> str:
+    """The host that makes event UIDs unique to this service (RFC 5545 3.8.4.7)."""
+    return urlsplit(base_url).hostname or "ringfence"
+
+
+def _uid(kind: str, ident: object, host: str) -> str:
     return f"{kind}-{ident}@{host}"
 
 
@@ -196,7 +200,7 @@ def _local(day: date, moment: time, tz: ZoneInfo) -> datetime:
 
 
 def protected_time_event(
-    entry: ProtectedTime, tz: ZoneInfo, *, stamp: datetime, day_hours: float,
+    entry: ProtectedTime, tz: ZoneInfo, *, stamp: datetime, day_hours: float, host: str,
     revision: Revision = Revision(),
 ) -> icalendar.Event:
     """One booking: a full day is a busy all-day event; a half day is busy in its window
@@ -212,7 +216,7 @@ def protected_time_event(
         what = f"Protected time: {purpose}"
     lost = entry.status in (ProtectedTimeStatus.cancelled.value,
                             ProtectedTimeStatus.displaced.value)
-    event = _event(_uid("protected-time", entry.id), what, stamp, entry.created_at, revision,
+    event = _event(_uid("protected-time", entry.id, host), what, stamp, entry.created_at, revision,
                    lost=lost)
     start, end = window(entry, day_hours)
     if entry.length == "hours" and entry.start_time is not None:
@@ -244,10 +248,11 @@ def protected_time_event(
 
 
 def supervision_event(row: SupervisionSession, tz: ZoneInfo, supervisor: str | None, *,
-                      stamp: datetime, revision: Revision = Revision()) -> icalendar.Event:
+                      stamp: datetime, host: str,
+                      revision: Revision = Revision()) -> icalendar.Event:
     """A session: busy at its time when it has one, else a free all-day note."""
     what = KIND_WORDS.get(row.kind, "Supervision")
-    event = _event(_uid("supervision", row.id), what, stamp, row.created_at, revision,
+    event = _event(_uid("supervision", row.id, host), what, stamp, row.created_at, revision,
                    lost=row.cancelled)
     if row.start_time is not None:
         start = datetime.combine(row.day, row.start_time)
@@ -267,9 +272,10 @@ def supervision_event(row: SupervisionSession, tz: ZoneInfo, supervisor: str | N
 
 
 def review_event(enrolment: Enrolment, month: int, due: date, held: date | None, *,
-                 stamp: datetime, revision: Revision = Revision()) -> icalendar.Event:
+                 stamp: datetime, host: str,
+                 revision: Revision = Revision()) -> icalendar.Event:
     """A review's due date: a free all-day reminder (the meeting itself is arranged)."""
-    event = _event(_uid("review", f"{enrolment.id}-{month}"), f"{month}-month review due",
+    event = _event(_uid("review", f"{enrolment.id}-{month}", host), f"{month}-month review due",
                    stamp, enrolment.created_at, revision)
     _all_day(event, due, busy=False)
     text = (f"Your {month}-month programme review falls due (pauses included; the next "
@@ -283,9 +289,11 @@ def review_event(enrolment: Enrolment, month: int, due: date, held: date | None,
 
 
 def build_calendar(
-    session: Session, *, staff_id: int, on: date, policies: PolicySet | None = None
+    session: Session, *, staff_id: int, on: date, policies: PolicySet, base_url: str
 ) -> icalendar.Calendar:
-    """The NQSW's calendar: protected time, supervision sessions and review points."""
+    """The NQSW's calendar: protected time, supervision sessions and review points;
+    `base_url` (where this service is reached) makes each event's UID its own."""
+    host = feed_host(base_url)
     context = load_context(session, staff_id, on)
     enrolment = context.enrolment
     tz = ZoneInfo("Europe/London")
@@ -307,12 +315,12 @@ def build_calendar(
     changed = revisions(session, staff_id)
     for entry in entries:
         calendar.add_component(protected_time_event(
-            entry, tz, stamp=stamp, day_hours=context.day_hours,
+            entry, tz, stamp=stamp, day_hours=context.day_hours, host=host,
             revision=changed.get(("protected_time", str(entry.id)), Revision()),
         ))
     for row in sessions:
         calendar.add_component(supervision_event(
-            row, tz, names.get(row.supervisor_id), stamp=stamp,
+            row, tz, names.get(row.supervisor_id), stamp=stamp, host=host,
             revision=changed.get(("supervision_session", str(row.id)), Revision()),
         ))
     snapshot = snapshot_for(session, context, on)
@@ -321,7 +329,7 @@ def build_calendar(
         due = review_due_date(snapshot, month)
         if due is not None:
             calendar.add_component(review_event(
-                enrolment, month, due, held.get(month), stamp=stamp,
+                enrolment, month, due, held.get(month), stamp=stamp, host=host,
                 revision=changed.get((REVIEWS, ""), Revision()),
             ))
     first = enrolment.start_date - timedelta(days=1)
@@ -330,7 +338,10 @@ def build_calendar(
     return calendar
 
 
-def feed(session: Session, *, token: str, on: date, policies: PolicySet | None = None) -> bytes:
+def feed(
+    session: Session, *, token: str, on: date, policies: PolicySet, base_url: str
+) -> bytes:
     """The iCalendar document for the NQSW this token belongs to."""
     staff_id = staff_for_token(session, token)
-    return build_calendar(session, staff_id=staff_id, on=on, policies=policies).to_ical()
+    return build_calendar(session, staff_id=staff_id, on=on, policies=policies,
+                          base_url=base_url).to_ical()

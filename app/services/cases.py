@@ -102,10 +102,11 @@ def update_case(
     case_id: int,
     data: CaseUpdate,
     on: date,
-    categories: Collection[str],
+    policies: PolicySet,
     actor_id: int | None = None,
 ) -> Case:
-    """Record a change of facts; everyone on the case is re-evaluated as of `on`."""
+    """Record a change of facts; everyone on the case is re-evaluated as of `on` against
+    `policies`, which also say which categories the organisation recognises."""
     case = get_case(session=session, case_id=case_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     reason = changes.pop("reason", None) or ""
@@ -113,7 +114,7 @@ def update_case(
         if required in changes and changes[required] is None:
             raise DomainError(f"{required} cannot be empty", field=required)
     if "category" in changes:
-        _check_category(changes["category"], categories)
+        _check_category(changes["category"], known_categories(policies))
     org_repo.require_team(session, changes.get("team_id"), field="team_id")
     if case.closed_on is not None and ({"category", "complexity"} & changes.keys()):
         raise Conflict(f"case {case.reference} closed on {case.closed_on}", field="category")
@@ -131,7 +132,8 @@ def update_case(
                       after={**changes, "on": on, **({"reason": reason} if reason else {})})
     if facts:
         described = ", ".join(f"{k} {before[k]} -> {facts[k]}" for k in sorted(facts))
-        workload_events.case_changed(session, case_id=case_id, on=on, actor_id=actor_id,
+        workload_events.case_changed(session, case_id=case_id, on=on, policies=policies,
+                                     actor_id=actor_id,
                                      reason=reason or f"case {case.reference}: {described}")
     return case
 
@@ -152,10 +154,11 @@ def _record_for_nqsws(
 
 
 def close_case(
-    *, session: Session, case_id: int, on: date, reason: str | None = None,
+    *, session: Session, case_id: int, on: date, policies: PolicySet, reason: str | None = None,
     actor_id: int | None = None,
 ) -> Case:
-    """Close a case on a date; it stays readable, with its allocation history."""
+    """Close a case on a date; it stays readable, with its allocation history. Everyone on
+    it is re-evaluated against `policies`, which may resolve their breaches."""
     case = get_case(session=session, case_id=case_id)
     if case.closed_on is not None:
         raise Conflict(f"case {case.reference} already closed on {case.closed_on}", field="on")
@@ -166,6 +169,7 @@ def close_case(
                       after={"closed_on": on, **({"reason": reason} if reason else {})})
     case.closed_on = on
     session.flush()
-    workload_events.case_changed(session, case_id=case_id, on=on, actor_id=actor_id,
+    workload_events.case_changed(session, case_id=case_id, on=on, policies=policies,
+                                 actor_id=actor_id,
                                  reason=reason or f"case {case.reference} closed")
     return case

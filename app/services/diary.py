@@ -52,7 +52,6 @@ from app.services.programme_events import (
 )
 from app.services.reconcile import Cause, Trigger
 from app.services.snapshots import bank_holidays_between
-from app.settings import get_settings
 
 if TYPE_CHECKING:
     from app.policy.registry import PolicySet
@@ -333,7 +332,7 @@ def get_entry(session: Session, context: DiaryContext, entry_id: int) -> Protect
 
 
 def book(
-    session: Session, *, staff_id: int, data: ProtectedTimeCreate, on: date,
+    session: Session, *, staff_id: int, data: ProtectedTimeCreate, on: date, policies: PolicySet,
     actor_id: int | None = None,
 ) -> ProtectedTime:
     """Book protected time (or rebook time that was cancelled or displaced)."""
@@ -377,13 +376,15 @@ def book(
                  entity_id=entry.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  after=audit_view(entry), effective_on=on)
     words = "protected time rebooked" if replaced else "protected time booked"
-    nqsw_changed(session, context.staff_id, on, actor_id, Trigger(words, Cause.diary))
+    nqsw_changed(session, context.staff_id, on, actor_id,
+                 Trigger(words, Cause.diary),
+                 policies=policies)
     return entry
 
 
 def move(
     session: Session, *, staff_id: int, entry_id: int, data: ProtectedTimeMove, on: date,
-    actor_id: int | None = None,
+    policies: PolicySet, actor_id: int | None = None,
 ) -> ProtectedTime:
     """Reschedule a booking that has not happened yet; its history stays in the audit trail."""
     context = load_context(session, staff_id, on)
@@ -435,13 +436,13 @@ def move(
                         "hours": entry.hours},
                  effective_on=on)
     nqsw_changed(session, context.staff_id, on, actor_id,
-                 Trigger("protected time moved", Cause.diary))
+                 Trigger("protected time moved", Cause.diary), policies=policies)
     return entry
 
 
 def mark_taken(
-    session: Session, *, staff_id: int, entry_id: int, on: date, taken_on: date | None = None,
-    actor_id: int | None = None,
+    session: Session, *, staff_id: int, entry_id: int, on: date, policies: PolicySet,
+    taken_on: date | None = None, actor_id: int | None = None,
 ) -> ProtectedTime:
     """The NQSW confirms the time was protected and used, on or after the day itself.
 
@@ -474,7 +475,7 @@ def mark_taken(
                  before={"status": "booked"}, after={"status": "taken", "on": confirmed},
                  effective_on=confirmed)
     nqsw_changed(session, context.staff_id, on, actor_id,
-                 Trigger("protected time taken", Cause.diary))
+                 Trigger("protected time taken", Cause.diary), policies=policies)
     return entry
 
 
@@ -516,9 +517,12 @@ def public_extras(
 
 def cancel(
     session: Session, *, staff_id: int, entry_id: int, data: ProtectedTimeCancel, on: date,
-    actor_id: int | None = None,
+    policies: PolicySet, base_url: str, actor_id: int | None = None,
 ) -> ProtectedTime:
-    """A team manager cancels booked time with a reason; the NQSW is told and asked to rebook."""
+    """A team manager cancels booked time with a reason; the NQSW is told and asked to rebook.
+
+    `base_url` is where this service is reached, so the message links back to the diary.
+    """
     context = load_context(session, staff_id, on)
     entry = get_entry(session, context, entry_id)
     # The person cancelling is the person signed in: nobody cancels in someone's name.
@@ -544,7 +548,7 @@ def cancel(
                  after={"status": "cancelled", "cancelled_by_id": manager.id,
                         "reason": data.reason, "cancelled_on": cancelled_on},
                  effective_on=cancelled_on)
-    base = get_settings().base_url.rstrip("/")
+    base = base_url.rstrip("/")
     notify.notify(
         session,
         recipient_ids=[context.staff_id],
@@ -563,7 +567,7 @@ def cancel(
         nqsw_id=context.staff_id,
     )
     nqsw_changed(session, context.staff_id, on, actor_id,
-                 Trigger("protected time cancelled", Cause.diary))
+                 Trigger("protected time cancelled", Cause.diary), policies=policies)
     return entry
 
 

@@ -19,7 +19,7 @@ from app.models.notification import Delivery
 from app.repositories import notification as notification_rows
 from app.repositories import staff as staff_repo
 from app.services.notify import render_email, template_values
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 # The digest for a day is built on the first delivery run at or after this local time
 # on the following morning.
@@ -37,14 +37,13 @@ def digest_subject(day: date, count: int) -> str:
 
 
 def build_digests(
-    session: Session, day: date, *, settings: Settings | None = None
+    session: Session, day: date, *, settings: Settings
 ) -> list[OutboxMessage]:
     """Queue one digest email per person for `day` (local date); safe to call repeatedly.
 
     Runs in the caller's transaction (flush, no commit). Someone whose digest for `day`
     already exists keeps their newer notifications for the next day's digest.
     """
-    settings = settings or get_settings()
     end = _day_end_utc(day, settings)
     by_recipient: dict[int, list[Notification]] = defaultdict(list)
     for notification in notification_rows.awaiting_digest(session, before=end):

@@ -131,12 +131,13 @@ def _new_enrolment(
 
 
 def _reconcile(
-    session: Session, staff_id: int, on: date, actor_id: int | None, reason: str
+    session: Session, staff_id: int, on: date, actor_id: int | None, reason: str,
+    policies: PolicySet,
 ) -> None:
     """Re-evaluate the NQSW as of `on` after a change to their enrolment (see module)."""
     session.flush()
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                  trigger=Trigger(reason, Cause.changed))
+                                  policies=policies, trigger=Trigger(reason, Cause.changed))
 
 
 def create_nqsw(
@@ -177,7 +178,8 @@ def create_nqsw(
 
 
 def enrol(
-    *, session: Session, data: EnrolmentCreate, on: date, actor_id: int | None = None
+    *, session: Session, data: EnrolmentCreate, on: date, policies: PolicySet,
+    actor_id: int | None = None,
 ) -> Enrolment:
     """Enrol someone already on the staff; they become an NQSW for the programme's length.
 
@@ -204,7 +206,8 @@ def enrol(
         start_date=data.start_date, assessor_id=data.assessor_id,
         advanced_practitioner_id=data.advanced_practitioner_id, actor_id=actor_id,
     )
-    _reconcile(session, staff.id, on, actor_id, "enrolled on the programme")  # type: ignore[arg-type]
+    _reconcile(session, staff.id, on, actor_id,  # type: ignore[arg-type]
+               "enrolled on the programme", policies)
     return enrolment
 
 
@@ -489,7 +492,7 @@ def _apply_to_enrolment(
 
 def update_enrolment(
     *, session: Session, enrolment_id: int, data: EnrolmentUpdate, on: date,
-    actor_id: int | None = None,
+    policies: PolicySet, actor_id: int | None = None,
 ) -> Enrolment:
     """Correct an enrolment (programme, start date, assessor, AP) and re-evaluate from `on`."""
     enrolment = enrolments_repo.enrolment_or_404(session, enrolment_id)
@@ -499,7 +502,8 @@ def update_enrolment(
                                  data.model_dump(exclude_unset=True, exclude={"on"}))
     if changes:
         _apply_to_enrolment(session, enrolment, changes, on=on, actor_id=actor_id)
-        _reconcile(session, staff.id, on, actor_id, "enrolment corrected")  # type: ignore[arg-type]
+        _reconcile(session, staff.id, on, actor_id,  # type: ignore[arg-type]
+                   "enrolment corrected", policies)
     return enrolment
 
 
@@ -522,7 +526,8 @@ def _pattern_changes(
 
 
 def update_nqsw(
-    *, session: Session, staff_id: int, data: NqswUpdate, on: date, actor_id: int | None = None
+    *, session: Session, staff_id: int, data: NqswUpdate, on: date, policies: PolicySet,
+    actor_id: int | None = None,
 ) -> tuple[Staff, Enrolment]:
     """Change the assessor, the AP, the working pattern or correct the programme or its
     start, for an NQSW whose enrolment is open; re-evaluated from `on`."""
@@ -545,5 +550,5 @@ def update_nqsw(
     if enrolment_changes:
         _apply_to_enrolment(session, enrolment, enrolment_changes, on=on, actor_id=actor_id)
     if staff_changes or enrolment_changes:
-        _reconcile(session, staff_id, on, actor_id, "NQSW details changed")
+        _reconcile(session, staff_id, on, actor_id, "NQSW details changed", policies)
     return staff, enrolment

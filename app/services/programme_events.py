@@ -12,7 +12,7 @@ Dates: a pause covers its first and last days (`Pause.end_date` is the last paus
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -44,6 +44,9 @@ from app.services.enrolments import get_nqsw, pause_spans
 from app.services.reconcile import Cause, Trigger
 from app.wording import a_role
 
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
+
 ENDED = (EnrolmentStatus.withdrawn.value, EnrolmentStatus.completed.value)
 
 
@@ -64,14 +67,16 @@ def open_pause(pauses: list[Pause]) -> Pause | None:
 
 
 def nqsw_changed(
-    session: Session, staff_id: int, on: date, actor_id: int | None, trigger: Trigger
+    session: Session, staff_id: int, on: date, actor_id: int | None, trigger: Trigger, *,
+    policies: PolicySet,
 ) -> None:
-    """Flush, then re-evaluate the NQSW: a programme, diary or supervision change can open
-    or resolve breaches (`trigger` names the change and the cause it records).
+    """Flush, then re-evaluate the NQSW against `policies`: a programme, diary or
+    supervision change can open or resolve breaches (`trigger` names the change and the
+    cause it records).
     """
     session.flush()
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
-                                  trigger=trigger)
+                                  policies=policies, trigger=trigger)
 
 
 def _set_status(enrolment: Enrolment, status: str) -> dict[str, Any]:
@@ -104,7 +109,8 @@ def displace_bookings(
 
 
 def pause(
-    session: Session, *, staff_id: int, data: PauseRequest, on: date, actor_id: int | None = None
+    session: Session, *, staff_id: int, data: PauseRequest, on: date, policies: PolicySet,
+    actor_id: int | None = None,
 ) -> tuple[Enrolment, Pause, list[ProtectedTime]]:
     """Stop the programme clock from `data.start_date` (health, maternity, other)."""
     _, enrolment = nqsw_enrolment(session, staff_id)
@@ -146,7 +152,8 @@ def pause(
                         "displaced": [e.id for e in displaced]},
                  effective_on=data.start_date)
     nqsw_changed(session, staff_id, on, actor_id,
-                 Trigger(f"programme paused ({data.reason.value})", Cause.paused))
+                 Trigger(f"programme paused ({data.reason.value})", Cause.paused),
+                 policies=policies)
     return enrolment, record, displaced
 
 
@@ -183,7 +190,8 @@ def restore_bookings(
 
 
 def resume(
-    session: Session, *, staff_id: int, data: ResumeRequest, on: date, actor_id: int | None = None
+    session: Session, *, staff_id: int, data: ResumeRequest, on: date, policies: PolicySet,
+    actor_id: int | None = None,
 ) -> tuple[Enrolment, Pause, list[ProtectedTime]]:
     """Restart the clock: `data.on` is the first day back, so the pause ends the day before."""
     _, enrolment = nqsw_enrolment(session, staff_id)
@@ -209,13 +217,15 @@ def resume(
                         "pause_end_date": current.end_date,
                         "restored": [e.id for e in restored]},
                  effective_on=data.on)
-    nqsw_changed(session, staff_id, on, actor_id, Trigger("programme resumed", Cause.changed))
+    nqsw_changed(session, staff_id, on, actor_id,
+                 Trigger("programme resumed", Cause.changed),
+                 policies=policies)
     return enrolment, current, restored
 
 
 def _end(
     session: Session, *, staff_id: int, status: str, ended_on: date, outcome: str,
-    note: str | None, on: date, actor_id: int | None, action: str,
+    note: str | None, on: date, actor_id: int | None, action: str, policies: PolicySet,
 ) -> tuple[Enrolment, list[ProtectedTime]]:
     _, enrolment = nqsw_enrolment(session, staff_id)
     require_open(enrolment, field="on")
@@ -242,28 +252,29 @@ def _end(
                         "note": note, "cancelled_protected_time": [e.id for e in later]},
                  effective_on=ended_on)
     nqsw_changed(session, staff_id, on, actor_id,
-                 Trigger(f"programme {status}", Cause.programme_ended))
+                 Trigger(f"programme {status}", Cause.programme_ended), policies=policies)
     return enrolment, later
 
 
 def withdraw(
-    session: Session, *, staff_id: int, data: WithdrawRequest, on: date,
+    session: Session, *, staff_id: int, data: WithdrawRequest, on: date, policies: PolicySet,
     actor_id: int | None = None,
 ) -> tuple[Enrolment, list[ProtectedTime]]:
     """Leave the programme (health, maternity, leaving the employer, other)."""
     return _end(session, staff_id=staff_id, status=EnrolmentStatus.withdrawn.value,
                 ended_on=data.on or on, outcome=f"withdrawn: {data.reason.value}",
-                note=data.note, on=on, actor_id=actor_id, action="enrolment.withdraw")
+                note=data.note, on=on, actor_id=actor_id, action="enrolment.withdraw",
+                policies=policies)
 
 
 def complete(
-    session: Session, *, staff_id: int, data: CompleteRequest, on: date,
+    session: Session, *, staff_id: int, data: CompleteRequest, on: date, policies: PolicySet,
     actor_id: int | None = None,
 ) -> tuple[Enrolment, list[ProtectedTime]]:
     """Finish the programme with its outcome."""
     return _end(session, staff_id=staff_id, status=EnrolmentStatus.completed.value,
                 ended_on=data.on or on, outcome=data.outcome.value, note=data.note, on=on,
-                actor_id=actor_id, action="enrolment.complete")
+                actor_id=actor_id, action="enrolment.complete", policies=policies)
 
 
 # ---- the joint sign-off ----------------------------------------------------------------
@@ -409,16 +420,17 @@ def _approve_side(record: SignOff, side: str) -> None:
 
 
 def sign_off(
-    session: Session, *, staff_id: int, data: SignOffRequest, on: date,
+    session: Session, *, staff_id: int, data: SignOffRequest, on: date, policies: PolicySet,
     actor_id: int | None = None, actor_role: str | None = None,
 ) -> SignOff:
     """Record a sign-off with the caller's approval; it waits for the other manager's.
 
     The caller must be one of the two managers named (403 otherwise, naming their side's
-    field). Nothing changes for the NQSW until the other manager approves.
+    field). Nothing changes for the NQSW until the other manager approves. The kinds that
+    may be recorded are the ones `policies` know (policies/sign-offs.toml).
     """
-    kinds = getattr(workload_events.current_policies(session), "sign_offs", None)
-    if kinds is not None and data.kind not in kinds:
+    kinds = policies.sign_offs
+    if data.kind not in kinds:
         raise DomainError(f"unknown sign-off kind {data.kind!r} (known: "
                           f"{', '.join(sorted(kinds))}; an organisation adds its own in "
                           "policies/sign-offs.toml)", field="kind")
@@ -477,7 +489,7 @@ def _sign_off_of(session: Session, staff_id: int, sign_off_id: int) -> tuple[Sig
 
 
 def approve_sign_off(
-    session: Session, *, staff_id: int, sign_off_id: int, on: date,
+    session: Session, *, staff_id: int, sign_off_id: int, on: date, policies: PolicySet,
     actor_id: int | None = None, note: str | None = None,
 ) -> SignOff:
     """The other named manager's approval: the sign-off is then in force from `signed_on`
@@ -514,13 +526,14 @@ def approve_sign_off(
                  actor_id=actor_id, nqsw_id=staff_id, before=before,
                  after={**_audit_view(record), "note": note}, effective_on=record.signed_on)
     nqsw_changed(session, staff_id, on, actor_id,
-                 Trigger(f"signed off for {_words(record.kind)}", Cause.sign_off))
+                 Trigger(f"signed off for {_words(record.kind)}", Cause.sign_off),
+                 policies=policies)
     return record
 
 
 def revoke_sign_off(
     session: Session, *, staff_id: int, sign_off_id: int, data: SignOffRevokeRequest,
-    on: date, actor_id: int | None = None,
+    on: date, policies: PolicySet, actor_id: int | None = None,
 ) -> SignOff:
     """Withdraw a sign-off (or a proposal still awaiting approval), with the reason.
 
@@ -550,7 +563,8 @@ def revoke_sign_off(
                  effective_on=revoked_on)
     if in_force:
         nqsw_changed(session, staff_id, on, actor_id,
-                     Trigger(f"sign-off for {_words(record.kind)} revoked", Cause.sign_off))
+                     Trigger(f"sign-off for {_words(record.kind)} revoked", Cause.sign_off),
+                     policies=policies)
     return record
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -19,6 +19,9 @@ from app.services.changes import apply_changes
 from app.services.history import STAFF_TERM_FIELDS, change_staff_terms
 from app.services.org import require_open_team
 from app.services.reconcile import Cause, Trigger
+
+if TYPE_CHECKING:
+    from app.policy.registry import PolicySet
 
 # Changes to these can change what an NQSW may hold (pro rata caps, team benchmarks).
 _LOAD_FIELDS = frozenset({"role", "team_id", "fte", "contracted_hours", "leave_date",
@@ -74,7 +77,8 @@ def get_staff(*, session: Session, staff_id: int) -> Staff:
 
 
 def update_staff(
-    *, session: Session, staff_id: int, data: StaffUpdate, on: date, actor_id: int | None = None
+    *, session: Session, staff_id: int, data: StaffUpdate, on: date, policies: PolicySet,
+    actor_id: int | None = None,
 ) -> Staff:
     """Correct a staff record, or record a dated change to their working terms.
 
@@ -82,7 +86,8 @@ def update_staff(
     terms are kept (app/services/history.py): pass the start date to correct them from
     the beginning. A change of role goes through the same rule as an account's role
     (`app.auth.accounts.change_role`: audited as a role change, and nobody changes their
-    own). Everything else is a correction of the record.
+    own). Everything else is a correction of the record. A change to what their load is
+    measured against re-evaluates them with `policies`.
     """
     staff = get_staff(session=session, staff_id=staff_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
@@ -129,11 +134,15 @@ def update_staff(
     changed = changes.keys() | terms.keys() | ({"role"} if role is not None else set())
     if _LOAD_FIELDS & changed:
         workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
+                                      policies=policies,
                                       trigger=Trigger("staff record changed", Cause.changed))
     return staff
 
 
-def leave(*, session: Session, staff_id: int, on: date, actor_id: int | None = None) -> Staff:
+def leave(
+    *, session: Session, staff_id: int, on: date, policies: PolicySet,
+    actor_id: int | None = None,
+) -> Staff:
     """Record that someone left: their history (cases, breaches, audit) stays readable."""
     staff = get_staff(session=session, staff_id=staff_id)
     if staff.leave_date is not None:
@@ -148,5 +157,6 @@ def leave(*, session: Session, staff_id: int, on: date, actor_id: int | None = N
     audit.record(session, action="staff.leave", entity="staff", entity_id=staff.id,
                  actor_id=actor_id, nqsw_id=nqsw_of(staff), after={"leave_date": on})
     workload_events.staff_changed(session, staff_ids=[staff_id], on=on, actor_id=actor_id,
+                                  policies=policies,
                                   trigger=Trigger("left the organisation", Cause.changed))
     return staff

@@ -158,7 +158,7 @@ def check_session_day(context: DiaryContext, data: SupervisionCreate) -> None:
 
 
 def record(
-    session: Session, *, staff_id: int, data: SupervisionCreate, on: date,
+    session: Session, *, staff_id: int, data: SupervisionCreate, on: date, policies: PolicySet,
     actor_id: int | None = None,
 ) -> SupervisionSession:
     """Record a session held or planned (or one that was cancelled, with its reason)."""
@@ -192,7 +192,7 @@ def record(
                  entity_id=row.id, actor_id=actor_id, nqsw_id=context.staff_id,
                  after=audit_view(row), effective_on=min(data.day, on))
     nqsw_changed(session, context.staff_id, on, actor_id,
-                 Trigger("supervision recorded", Cause.supervision))
+                 Trigger("supervision recorded", Cause.supervision), policies=policies)
     return row
 
 
@@ -205,7 +205,7 @@ def get_session_row(session: Session, context: DiaryContext, session_id: int) ->
 
 def cancel(
     session: Session, *, staff_id: int, session_id: int, data: SupervisionCancel, on: date,
-    actor_id: int | None = None,
+    policies: PolicySet, actor_id: int | None = None,
 ) -> SupervisionSession:
     """A planned session that will not happen: kept, with who cancelled it and why."""
     context = load_context(session, staff_id, on)
@@ -234,7 +234,7 @@ def cancel(
                         "cancelled_by_id": row.cancelled_by_id},
                  effective_on=row.cancelled_on)
     nqsw_changed(session, context.staff_id, on, actor_id,
-                 Trigger("supervision cancelled", Cause.supervision))
+                 Trigger("supervision cancelled", Cause.supervision), policies=policies)
     return row
 
 
@@ -309,5 +309,5 @@ def record_review(
                  actor_id=actor_id, nqsw_id=context.staff_id, after=row,
                  effective_on=data.held_on)
     nqsw_changed(session, context.staff_id, on, actor_id,
-                 Trigger(f"{data.month}-month review held", Cause.supervision))
+                 Trigger(f"{data.month}-month review held", Cause.supervision), policies=policies)
     return row

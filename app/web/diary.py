@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -28,7 +27,7 @@ from app.policy import entitlement
 from app.repositories.staff import people_by_id
 from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
 from app.services import diary as diary_service
-from app.web import access, permits
+from app.web import access, outcome, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
 from app.web.forms import FormErrors, as_sentence
@@ -91,18 +90,8 @@ CANCELLING = Questions(
 )
 
 
-def done_message(request: Request) -> tuple[str | None, date | None]:
-    """What the last action did, from the redirect's query (unknown values are ignored)."""
-    done = request.query_params.get("done")
-    try:
-        day = date.fromisoformat(request.query_params.get("day", ""))
-    except ValueError:
-        day = None
-    return (done if done in DONE else None), day
-
-
 def done_url(staff_id: int, done: str, day: date) -> str:
-    return f"/nqsws/{staff_id}/diary?" + urlencode({"done": done, "day": day.isoformat()})
+    return outcome.done_url(f"/nqsws/{staff_id}/diary", done, day)
 
 
 def windows(entries: list[ProtectedTime], day_hours: float) -> dict[int, str]:
@@ -130,7 +119,7 @@ def diary_page(
         errors = errors or FormErrors()
         errors.add("", as_sentence(exc.message))
     own = viewer.staff_id == staff_id
-    done, done_day = done_message(request)
+    done, done_day = outcome.done_message(request, DONE)
     bookers = people_by_id(session, [e.cancelled_by_id for e in entries])
     day_hours = entitlement.day_hours(nqsw.contracted_hours, nqsw.fte)
     by_id = {e.id: e for e in entries}
@@ -185,7 +174,7 @@ async def book(
     return await submit(
         request, session, BOOKING,
         act=lambda form: diary_service.book(session, staff_id=staff_id, data=form, on=on,
-                                            actor_id=viewer.staff_id),
+                                            policies=policies, actor_id=viewer.staff_id),
         done=lambda entry: done_url(staff_id, "booked", entry.day),
         page=page,
     )
@@ -258,7 +247,8 @@ async def move(
     return await submit(
         request, session, MOVING,
         act=lambda form: diary_service.move(session, staff_id=staff_id, entry_id=entry_id,
-                                            data=form, on=today(), actor_id=viewer.staff_id),
+                                            data=form, on=today(), actor_id=viewer.staff_id,
+                                            policies=request.app.state.policies),
         done=lambda entry: done_url(staff_id, "moved", entry.day),
         page=entry_refused(request, session, viewer, staff_id, entry_id, mode="move"),
     )
@@ -281,7 +271,8 @@ async def rebook(
     return await submit(
         request, session, replace(BOOKING, wanted=wanted),
         act=lambda form: diary_service.book(session, staff_id=staff_id, data=form,
-                                            on=today(), actor_id=viewer.staff_id),
+                                            on=today(), actor_id=viewer.staff_id,
+                                            policies=request.app.state.policies),
         done=lambda entry: done_url(staff_id, "rebooked", entry.day),
         page=entry_refused(request, session, viewer, staff_id, entry_id, mode="rebook"),
     )
@@ -307,7 +298,8 @@ async def mark_taken(
     return await submit(
         request, session, Questions(NoAnswers),
         act=lambda _: diary_service.mark_taken(session, staff_id=staff_id, entry_id=entry_id,
-                                               on=on, actor_id=viewer.staff_id),
+                                               on=on, policies=policies,
+                                               actor_id=viewer.staff_id),
         done=lambda entry: done_url(staff_id, "taken", entry.day),
         page=page,
         refusal=beside_the_button,
@@ -355,7 +347,9 @@ async def cancel(
     return await submit(
         request, session, CANCELLING,
         act=lambda form: diary_service.cancel(session, staff_id=staff_id, entry_id=entry_id,
-                                              data=form, on=today(), actor_id=viewer.staff_id),
+                                              data=form, on=today(), actor_id=viewer.staff_id,
+                                              policies=request.app.state.policies,
+                                              base_url=request.app.state.settings.base_url),
         done=lambda entry: done_url(staff_id, "cancelled", entry.day),
         page=page,
     )

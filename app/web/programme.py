@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -41,7 +40,7 @@ from app.schemas.programme import (
 )
 from app.services import diary as diary_service
 from app.services import programme_events
-from app.web import access, permits
+from app.web import access, outcome, permits
 from app.web.deps import OnDep, ViewerDep
 from app.web.forms import FormErrors
 from app.web.submit import NoAnswers, Questions, Refusal, submit
@@ -202,8 +201,7 @@ def _choices(people: dict[int, Any], staff_id: int | None) -> list[tuple[str, st
 
 
 def done_url(staff_id: int, done: str, day: date, count: int = 0) -> str:
-    query = {"done": done, "day": day.isoformat(), "count": count}
-    return f"/nqsws/{staff_id}/programme?" + urlencode(query)
+    return outcome.done_url(f"/nqsws/{staff_id}/programme", done, day, count=count)
 
 
 @router.get("/nqsws/{staff_id}/programme", include_in_schema=False)
@@ -235,6 +233,7 @@ async def pause(
     return await _submit(
         request, session, viewer, staff_id, on, PAUSE,
         act=lambda form: programme_events.pause(session, staff_id=staff_id, data=form, on=on,
+                                                policies=request.app.state.policies,
                                                 actor_id=viewer.staff_id),
         done=lambda paused: done_url(staff_id, "paused", paused[1].start_date, len(paused[2])),
     )
@@ -248,6 +247,7 @@ async def resume(
 
     def act(form: ResumeRequest) -> tuple[date, int]:
         _, _, restored = programme_events.resume(session, staff_id=staff_id, data=form, on=on,
+                                                 policies=request.app.state.policies,
                                                  actor_id=viewer.staff_id)
         return form.on, len(restored)
 
@@ -267,7 +267,7 @@ async def sign_off(
         request, session, viewer, staff_id, on, SIGN_OFF,
         act=lambda form: programme_events.sign_off(
             session, staff_id=staff_id, data=form, on=on, actor_id=viewer.staff_id,
-            actor_role=viewer.role),
+            actor_role=viewer.role, policies=request.app.state.policies),
         done=lambda record: done_url(staff_id, "signed", record.signed_on),
     )
 
@@ -283,7 +283,7 @@ async def approve_sign_off(
         request, session, viewer, staff_id, on, APPROVAL,
         act=lambda _: programme_events.approve_sign_off(
             session, staff_id=staff_id, sign_off_id=sign_off_id, on=on,
-            actor_id=viewer.staff_id),
+            actor_id=viewer.staff_id, policies=request.app.state.policies),
         done=lambda record: done_url(staff_id, "approved", record.signed_on),
     )
 
@@ -299,7 +299,7 @@ async def revoke_sign_off(
     def act(form: SignOffRevokeRequest) -> date:
         record: SignOff = programme_events.revoke_sign_off(
             session, staff_id=staff_id, sign_off_id=sign_off_id, data=form, on=on,
-            actor_id=viewer.staff_id,
+            actor_id=viewer.staff_id, policies=request.app.state.policies,
         )
         assert record.revoked_on is not None
         return record.revoked_on

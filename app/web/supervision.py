@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -28,7 +27,7 @@ from app.repositories.staff import people_by_id
 from app.schemas.supervision import ReviewCreate, SupervisionCancel, SupervisionCreate
 from app.services import diary as diary_service
 from app.services import supervision as supervision_service
-from app.web import access, permits
+from app.web import access, outcome, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
 from app.web.forms import FormErrors, as_sentence, domain_errors
@@ -95,17 +94,8 @@ def supervisors(session: Session, viewer: Viewer, nqsw: Staff, ap_id: int | None
     return [people[i] for i in dict.fromkeys(ids) if i is not None and i in people]
 
 
-def done_message(request: Request) -> tuple[str | None, date | None]:
-    done = request.query_params.get("done")
-    try:
-        day = date.fromisoformat(request.query_params.get("day", ""))
-    except ValueError:
-        day = None
-    return (done if done in DONE else None), day
-
-
 def done_url(staff_id: int, done: str, day: date) -> str:
-    return f"/nqsws/{staff_id}/supervision?" + urlencode({"done": done, "day": day.isoformat()})
+    return outcome.done_url(f"/nqsws/{staff_id}/supervision", done, day)
 
 
 def supervision_page(
@@ -147,7 +137,7 @@ def supervision_page(
         "month": str(unheld[0]["month"]) if unheld else "",
     }
     own = viewer.staff_id == staff_id
-    done, done_day = done_message(request)
+    done, done_day = outcome.done_message(request, DONE)
     return render(request, "pages/supervision.html", {
         "title": "Your supervision and reviews" if own
         else f"Supervision and reviews: {nqsw.name}",
@@ -214,7 +204,8 @@ async def record(
     return await submit(
         request, session, replace(SESSION, wanted=wanted),
         act=lambda form: supervision_service.record(session, staff_id=staff_id, data=form,
-                                                    on=on, actor_id=viewer.staff_id),
+                                                    on=on, policies=policies,
+                                                    actor_id=viewer.staff_id),
         done=lambda row: done_url(staff_id, "recorded", row.day),
         page=page,
         refusal=page_errors,
@@ -296,7 +287,7 @@ async def cancel(
         request, session, CANCELLING,
         act=lambda form: supervision_service.cancel(
             session, staff_id=staff_id, session_id=session_id, data=form, on=today(),
-            actor_id=viewer.staff_id),
+            policies=request.app.state.policies, actor_id=viewer.staff_id),
         done=lambda row: done_url(staff_id, "cancelled", row.day),
         page=page,
     )

@@ -83,23 +83,26 @@ def _as_date(value: object) -> object:
     return value
 
 
-def long_date(value: date | datetime | str | None) -> str:
-    """GOV.UK style: 23 November 2026 (timestamps shown in the organisation's time zone)."""
+def _day_month_year(value: date | datetime | str | None, month: str) -> str:
+    """A date as the day, the month in `month`'s strftime form and the year; timestamps
+    in the organisation's time zone, so that the long and short forms never disagree
+    about which day a late-evening change fell on."""
     value = _as_date(value)  # type: ignore[assignment]
     if value is None or isinstance(value, str):
         return value or ""
     if isinstance(value, datetime):
         value = value.astimezone(get_settings().tz).date()
-    return f"{value.day} {value:%B %Y}"
+    return f"{value.day} {value:{month} %Y}"
+
+
+def long_date(value: date | datetime | str | None) -> str:
+    """GOV.UK style: 23 November 2026 (timestamps shown in the organisation's time zone)."""
+    return _day_month_year(value, "%B")
 
 
 def short_date(value: date | datetime | str | None) -> str:
-    value = _as_date(value)  # type: ignore[assignment]
-    if value is None or isinstance(value, str):
-        return value or ""
-    if isinstance(value, datetime):
-        value = value.astimezone(get_settings().tz).date()
-    return f"{value.day} {value:%b %Y}"
+    """23 Nov 2026, for tables."""
+    return _day_month_year(value, "%b")
 
 
 def date_time(value: datetime | None) -> str:

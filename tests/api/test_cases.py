@@ -232,3 +232,38 @@ def test_escalating_a_case_is_never_refused_and_reaches_the_nqsw(
     closed = client.post(f"/api/v1/cases/{case['id']}/close", json={"on": "2026-02-10"})
     assert closed.status_code == 200
     assert unresolved() == set()
+
+
+def test_a_list_and_a_single_case_agree_on_who_can_see_it_on_the_last_day(
+    client: TestClient, client_as: Any, db_session: Session
+) -> None:
+    """Two readings of "worked by one of my people" disagreed: the access check counted an
+    allocation's end date as a day its worker still sees the case, the case list did not,
+    so a team manager could open a case the list hid from them. Sight of a case now has
+    one predicate (`case.reached_on`, end date included, so a worker can finish the case
+    on its last day); the workload keeps `held_on` (the end date is not a day of work)."""
+    from datetime import timedelta
+
+    from app.auth.testing import make_staff
+    from app.clock import today
+    from app.models import Team
+
+    mine, theirs = make_team(client, "Mine"), make_team(client, "Theirs")
+    manager = make_staff(db_session, "team_manager", team_id=mine)
+    team = db_session.get(Team, mine)
+    assert team is not None
+    team.manager_id = manager.id
+    worker = make_staff(db_session, "social_worker", team_id=mine)
+    day = today()
+    ends_today = make_case(client, "LAST-1", team_id=theirs, opened_on="2026-01-10")
+    ended = make_case(client, "LAST-2", team_id=theirs, opened_on="2026-01-10")
+    for case, end in ((ends_today, day), (ended, day - timedelta(days=1))):
+        db_session.add(Allocation(case_id=case["id"], worker_id=worker.id, role="co_worker",
+                                  start_date=date(2026, 1, 12), end_date=end))
+    db_session.commit()
+    as_manager = client_as(manager)
+    listed = {c["reference"] for c in as_manager.get(
+        "/api/v1/cases", params={"on": day.isoformat(), "limit": 500}).json()["data"]}
+    assert "LAST-1" in listed and "LAST-2" not in listed
+    assert as_manager.get(f"/api/v1/cases/{ends_today['id']}").status_code == 200
+    assert as_manager.get(f"/api/v1/cases/{ended['id']}").status_code == 404

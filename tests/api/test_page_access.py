@@ -512,12 +512,21 @@ def _form_post(body: bytes) -> Any:
                    receive)
 
 
+def _run(coroutine: Any) -> Any:
+    """Run a page coroutine to its end on a loop of its own, in a thread of its own: the
+    browser tests' driver may already be running a loop in this thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_refused_page_submission_keeps_nothing_and_a_granted_one_redirects(
     engine: Any,
 ) -> None:
     """The service may write before it refuses; the page helper's savepoint discards it,
     and the request's own transaction carries on to draw the page again."""
-    import asyncio
     import uuid
 
     from fastapi.responses import Response
@@ -544,7 +553,7 @@ def test_a_refused_page_submission_keeps_nothing_and_a_granted_one_redirects(
         return "/done"
 
     with Session(engine) as session:
-        refused = asyncio.run(submit(_form_post(b"csrf_token=t&name=x"), session,
+        refused = _run(submit(_form_post(b"csrf_token=t&name=x"), session,
                                      Questions(NoAnswers), act=refuse, done=str, page=page))
         assert refused.status_code == 422
         assert shown[0].errors.get("name") == "Refused on 1 December 2026"
@@ -552,7 +561,7 @@ def test_a_refused_page_submission_keeps_nothing_and_a_granted_one_redirects(
         assert session.exec(select(ServiceArea).where(col(ServiceArea.name) == name)).first() \
             is None
 
-        granted = asyncio.run(submit(_form_post(b"name=x"), session, Questions(NoAnswers),
+        granted = _run(submit(_form_post(b"name=x"), session, Questions(NoAnswers),
                                      act=grant, done=str, page=page))
         assert granted.status_code == 303 and granted.headers["location"] == "/done"
         assert session.exec(select(ServiceArea).where(col(ServiceArea.name) == name)).one()

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.auth.testing import make_staff as staff_row
 from app.models import AuditEvent, Breach, SignOff, Staff, Team
+from app.policy.registry import PolicySet
 from app.services import workload_events
 from app.services.reconcile import Cause, Trigger
 from tests.scenarios import seed
@@ -166,14 +168,14 @@ def breach_status(db_session: Session, nqsw: int, rule_id: str) -> str | None:
     return row.status if row is not None else None
 
 
-def cp_world(db_session: Session) -> tuple[seed.Org, Staff]:
+def cp_world(db_session: Session, policies: PolicySet) -> tuple[seed.Org, Staff]:
     """An NQSW in a team with its manager and the area's senior manager, holding a child
     protection case alone (a co-working breach until they are signed off)."""
     org = seed.organisation(db_session)
     worker, _ = seed.nqsw(db_session, org, start=START)
     seed.load(db_session, worker, 1, start=START, category="child_protection_plan")
     workload_events.staff_changed(db_session, staff_ids=[worker.id or 0],
-                                  on=date(2026, 7, 1),
+                                  on=date(2026, 7, 1), policies=policies,
                                   trigger=Trigger("starting facts", Cause.changed))
     db_session.commit()
     assert breach_status(db_session, worker.id or 0, "cp-coworking") == "open"
@@ -191,9 +193,9 @@ def audit_of(db_session: Session, nqsw: int, action: str) -> list[AuditEvent]:
 
 
 def test_a_sign_off_counts_only_once_both_managers_approve(
-    client_as: Callable[..., TestClient], db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session, app: FastAPI
 ) -> None:
-    org, worker = cp_world(db_session)
+    org, worker = cp_world(db_session, app.state.policies)
     nqsw = worker.id or 0
     manager, senior = client_as(org.team_manager), client_as(org.senior_manager)
     recorded = manager.post(url(nqsw, "/sign-offs"), json=sign_off_body(org, note="Ready"),
@@ -240,9 +242,9 @@ def test_a_sign_off_counts_only_once_both_managers_approve(
 
 
 def test_the_senior_manager_may_record_and_the_team_manager_approve(
-    client_as: Callable[..., TestClient], db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session, app: FastAPI
 ) -> None:
-    org, worker = cp_world(db_session)
+    org, worker = cp_world(db_session, app.state.policies)
     nqsw = worker.id or 0
     recorded = client_as(org.senior_manager).post(url(nqsw, "/sign-offs"),
                                                   json=sign_off_body(org))
@@ -259,9 +261,10 @@ def test_the_senior_manager_may_record_and_the_team_manager_approve(
 
 
 def test_who_may_be_named_and_who_may_record(
-    client: TestClient, client_as: Callable[..., TestClient], db_session: Session
+    client: TestClient, client_as: Callable[..., TestClient], db_session: Session,
+    app: FastAPI,
 ) -> None:
-    org, worker = cp_world(db_session)
+    org, worker = cp_world(db_session, app.state.policies)
     nqsw = worker.id or 0
     elsewhere = seed.organisation(db_session)  # another service area altogether
     neighbour = staff_row(db_session, "team_manager")  # another team of the same area
@@ -306,9 +309,9 @@ def test_who_may_be_named_and_who_may_record(
 
 
 def test_approving_is_for_the_other_named_manager_only(
-    client_as: Callable[..., TestClient], db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session, app: FastAPI
 ) -> None:
-    org, worker = cp_world(db_session)
+    org, worker = cp_world(db_session, app.state.policies)
     nqsw = worker.id or 0
     proposal = client_as(org.team_manager).post(
         url(nqsw, "/sign-offs"), json=sign_off_body(org)).json()["sign_off"]
@@ -329,9 +332,9 @@ def test_approving_is_for_the_other_named_manager_only(
 
 
 def test_revoking_puts_the_rules_back_from_the_day_given(
-    client_as: Callable[..., TestClient], db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session, app: FastAPI
 ) -> None:
-    org, worker = cp_world(db_session)
+    org, worker = cp_world(db_session, app.state.policies)
     nqsw = worker.id or 0
     manager, senior = client_as(org.team_manager), client_as(org.senior_manager)
     proposal = manager.post(url(nqsw, "/sign-offs"), json=sign_off_body(org)).json()["sign_off"]
@@ -363,9 +366,9 @@ def test_revoking_puts_the_rules_back_from_the_day_given(
 
 
 def test_the_sign_off_page_offers_each_manager_what_awaits_them(
-    client_as: Callable[..., TestClient], db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session, app: FastAPI
 ) -> None:
-    org, worker = cp_world(db_session)
+    org, worker = cp_world(db_session, app.state.policies)
     nqsw = worker.id or 0
     proposal = client_as(org.team_manager).post(
         url(nqsw, "/sign-offs"), json=sign_off_body(org)).json()["sign_off"]
@@ -381,10 +384,10 @@ def test_the_sign_off_page_offers_each_manager_what_awaits_them(
 
 
 def test_a_sign_off_of_an_unknown_kind_is_refused(
-    client_as: Callable[..., TestClient], db_session: Session
+    client_as: Callable[..., TestClient], db_session: Session, app: FastAPI
 ) -> None:
     """A misspelt kind would never match a rule: refused, naming the known kinds."""
-    org, worker = cp_world(db_session)
+    org, worker = cp_world(db_session, app.state.policies)
     refused(client_as(org.team_manager).post(
         url(worker.id or 0, "/sign-offs"), json=sign_off_body(org, kind="child_protectoin"),
         params={"on": "2026-07-20"}), "kind", "unknown sign-off kind 'child_protectoin'")

@@ -109,7 +109,6 @@ def separation(
         policies = load_policy_set(copy)
         assert policies.separation.second_person == frozenset(names)
         state.policies = policies
-        db_session.info["policies"] = policies
 
     try:
         yield use

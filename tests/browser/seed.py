@@ -102,11 +102,15 @@ def seed_accounts(session: Session, seeded: Seeded) -> None:
 
 
 def reconcile(session: Session, seeded: Seeded, on: date = AS_OF) -> None:
-    """Let the engine find the breaches the seeded facts already make."""
+    """Let the engine find the breaches the seeded facts already make, with the policies
+    of the configured folder: the live server, started afterwards, loads the same."""
+    from app.policy.registry import load_policy_set
     from app.services.reconcile import Cause, Trigger
     from app.services.workload_events import staff_changed
+    from app.settings import get_settings
 
     nqsws = [seeded.ids[k] for k in ("sam", "nia", "leo", "ema")]
     staff_changed(session, staff_ids=nqsws, on=on,
+                  policies=load_policy_set(get_settings().policy_dir),
                   trigger=Trigger("seeded for the browser tests", Cause.changed))
     session.flush()

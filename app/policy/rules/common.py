@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -30,9 +31,46 @@ EnforcementName = Literal["warn", "block"]
 
 
 class StrictParams(BaseModel):
-    """Parameters refuse unknown keys so that a misspelt parameter is an error, not a no-op."""
+    """Parameters refuse unknown keys, so that a misspelt parameter is an error, not a
+    no-op, and are strictly typed, so that `cap = "5"` (a quoted number, which TOML
+    reads as text) is refused at its line rather than quietly read as 5."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_not_text(cls, data: Any) -> Any:
+        """A quoted number is text in TOML: refuse it where a number is wanted, at its key
+        (Pydantic would otherwise read "5" as 5, and a typo like "5 cases" as an error far
+        from what the author meant)."""
+        if not isinstance(data, dict):
+            return data
+        problems = [
+            ((name,), f"give a number, not text: write {value.strip()} without quotes"
+             if _looks_numeric(value) else "give a number, not text")
+            for name, value in data.items()
+            if isinstance(value, str) and name in cls.model_fields
+            and _wants_number(cls.model_fields[name].annotation)
+        ]
+        if problems:
+            raise ParamProblems(problems)
+        return data
+
+
+def _wants_number(annotation: Any) -> bool:
+    """The field takes a number (int or float, possibly optional), and nothing textual."""
+    options = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (
+        annotation,)
+    kinds = {get_origin(option) or option for option in options} - {type(None)}
+    return bool(kinds) and all(kind in (int, float) for kind in kinds)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 class MonthBand(StrictParams):
