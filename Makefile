@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 ## run: set up, migrate the embedded SQLite database, load the demo organisation once, serve.
 run: install
 	$(BIN)/ringfence migrate
-	$(BIN)/ringfence demo --if-empty
+	$(BIN)/ringfence demo --if-empty --no-sign-ins
 	$(BIN)/ringfence users demo-accounts
 	$(BIN)/ringfence serve --host $(HOST) --port $(PORT)
 

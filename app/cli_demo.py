@@ -92,6 +92,10 @@ def register(cli: typer.Typer) -> None:
             False, "--replace", help="Wipe every table first, then load."
         ),
         sweep: bool = typer.Option(True, help="Run the breach sweep after loading."),
+        sign_ins: bool = typer.Option(
+            True, "--sign-ins/--no-sign-ins",
+            help="Print the demo sign-ins after loading (`make run` prints them itself, "
+                 "once, with `ringfence users demo-accounts`)."),
     ) -> None:
         """Load the demo organisation (once: a second run never duplicates it).
 
@@ -158,7 +162,7 @@ def register(cli: typer.Typer) -> None:
                 f"Breach sweep as of {day.isoformat()}: {outcome.sweep.get('opened', 0)} "
                 f"opened over {outcome.sweep.get('nqsws', 0)} NQSWs."
             )
-        if outcome.accounts:
+        if outcome.accounts and sign_ins:
             print_sign_ins(outcome.accounts)
         for note in outcome.notes:
             errors.print(f"[yellow]{note}[/yellow]")

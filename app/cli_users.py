@@ -273,7 +273,7 @@ def demo_accounts(
         console.print("No demo sign-ins: load the demo with `ringfence demo`, or run "
                       "`ringfence users demo-accounts --ensure`.")
         return
-    console.print(f"Demo sign-ins (demo only), password [bold]{found[0].password}[/bold]:",
+    console.print(f"Demo sign-ins (development only), password [bold]{found[0].password}[/bold]:",
                   highlight=False)
     for account in found:
         console.print(f"  {account.role:<22} {account.email:<46} {account.name}",

@@ -2,7 +2,7 @@
 
 `notify()` runs inside the caller's transaction (it flushes, never commits), so a
 notification exists exactly when the change that caused it does, and sending email
-never happens inside the request: the outbox is emptied by `app.services.outbox`.
+never happens inside the request: the outbox is emptied by `app.jobs.outbox`.
 """
 
 from __future__ import annotations
