@@ -214,9 +214,26 @@ DEFAULT_TRAITS = KindTraits()
 
 
 def kind_traits(kind: object | None) -> KindTraits:
-    """The traits a kind (module or object) declares; an unknown kind gets the defaults."""
+    """The traits a kind (module or object) declares; an unknown kind gets the defaults.
+
+    Read once per kind and kept: the engine asks for every rule of every day it judges
+    (a hundred times in one what-if check), and a kind's traits do not change while the
+    process runs.
+    """
     if kind is None:
         return DEFAULT_TRAITS
+    try:
+        return _TRAITS[id(kind)][1]
+    except KeyError:
+        traits = _read_traits(kind)
+        _TRAITS[id(kind)] = (kind, traits)  # the kind is kept so that its id stays its own
+        return traits
+
+
+_TRAITS: dict[int, tuple[object, KindTraits]] = {}
+
+
+def _read_traits(kind: object) -> KindTraits:
     hook = getattr(kind, "measure_load", None)
     return KindTraits(
         reads_caseload=bool(getattr(kind, "reads_caseload", True)),
