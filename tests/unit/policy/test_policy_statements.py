@@ -1,7 +1,8 @@
 """The plain-English promise says exactly what the service does, for every enforcement.
 
-What the allocation service does (app/services/allocation_judge.py and allocation_write.py): a `block` finding refuses
-the allocation unless someone in `override_by` overrides it with a reason (the breach is
+What the allocation service does (app/services/allocation_judge.py, allocation_write.py):
+a `block` finding refuses the allocation unless someone in `override_by` overrides it
+with a reason (the breach is
 then recorded as overridden and does not climb, unless the rule is severe); a `warn`
 finding lets the allocation through (201) with or without a reason, and opens a breach.
 Rules that never read the caseload (protected time, supervision) never refuse one.
