@@ -220,7 +220,8 @@ def _check_actor(principal: Principal, body: Any) -> None:
         except (TypeError, ValueError):
             continue  # not an id at all: the route's own validation answers 422
         if not same_person:
-            raise forbidden(f"{name} must be your own staff id (or left out)",
+            raise forbidden(f"{name} names someone else: a change is recorded in the name "
+                            f"of the person signed in, so leave {name} out",
                             loc=("body", name))
 
 

@@ -254,7 +254,9 @@ def test_a_change_cannot_be_recorded_in_someone_elses_name(
         response = manager.post("/api/v1/allocations", json={**body, field: senior.id})
         assert response.status_code == 403, field
         assert response.json()["detail"] == [{
-            "loc": ["body", field], "msg": f"{field} must be your own staff id (or left out)",
+            "loc": ["body", field],
+            "msg": f"{field} names someone else: a change is recorded in the name of the "
+                   f"person signed in, so leave {field} out",
             "type": "forbidden"}]
     # Naming oneself is fine: then the rules on the case and worker apply (out of reach).
     mine = manager.post("/api/v1/allocations", json={**body, "actor_id": me})
