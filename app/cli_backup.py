@@ -8,9 +8,13 @@ failure is one line and exit status 1, so a cron job's mail says what went wrong
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
+
+_Result = TypeVar("_Result")
 
 
 def _size(size_bytes: int) -> str:
@@ -24,25 +28,33 @@ def _size(size_bytes: int) -> str:
     return f"{value:.1f} {unit}"
 
 
+def _run(verb: str, run: Callable[..., _Result], url: str, file: Path,
+         pg_bin_dir: Path | None) -> _Result:
+    """Run a backup or a restore; any failure is one line on stderr and exit status 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.backup import BackupError
+    from app.cli import database_failure
+
+    try:
+        return run(url, file, pg_bin_dir=pg_bin_dir)
+    except BackupError as exc:
+        typer.echo(f"ringfence: cannot {verb}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except (SQLAlchemyError, OSError) as exc:
+        raise database_failure(url, exc) from exc
+
+
 def backup(
     file: Path = typer.Argument(..., help="Where to write the backup (replaced atomically)."),
 ) -> None:
     """Back up the database: SQLite's online backup or pg_dump, safe while the service runs."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from app.backup import BackupError
     from app.backup import backup as run_backup
-    from app.cli import _redacted, database_failure, load_settings
+    from app.cli import _redacted, load_settings
 
     settings = load_settings()
     url = settings.effective_database_url
-    try:
-        result = run_backup(url, file, pg_bin_dir=settings.pg_bin_dir)
-    except BackupError as exc:
-        typer.echo(f"ringfence: cannot back up: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    except (SQLAlchemyError, OSError) as exc:
-        raise database_failure(url, exc) from exc
+    result = _run("back up", run_backup, url, file, settings.pg_bin_dir)
     tool = f" with {result.tool.describe()}" if result.tool else ""
     typer.echo(f"Backed up {_redacted(url)} (revision {result.revision}) to {result.path} "
                f"({_size(result.size_bytes)}){tool}.")
@@ -54,11 +66,8 @@ def restore(
                              help="Replace the database without asking."),
 ) -> None:
     """Replace the database with a backup (stop the service first); then run `ringfence migrate`."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from app.backup import BackupError
     from app.backup import restore as run_restore
-    from app.cli import _redacted, database_failure, load_settings
+    from app.cli import _redacted, load_settings
 
     settings = load_settings()
     url = settings.effective_database_url
@@ -71,13 +80,7 @@ def restore(
         if not typer.confirm(question, default=False):
             typer.echo("Nothing restored.", err=True)
             raise typer.Exit(1)
-    try:
-        result = run_restore(url, file, pg_bin_dir=settings.pg_bin_dir)
-    except BackupError as exc:
-        typer.echo(f"ringfence: cannot restore: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    except (SQLAlchemyError, OSError) as exc:
-        raise database_failure(url, exc) from exc
+    result = _run("restore", run_restore, url, file, settings.pg_bin_dir)
     tool = f" with {result.tool.describe()}" if result.tool else ""
     typer.echo(f"Restored {file} (revision {result.revision}) into {_redacted(url)}{tool}.")
     if result.at_head:

@@ -6,9 +6,13 @@ when the scheduler is off, and for an administrator after fixing the mail server
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 import typer
+
+_Done = TypeVar("_Done")
 
 outbox_app = typer.Typer(
     help="Deliver queued notification emails and inspect the outbox.", no_args_is_help=True
@@ -23,6 +27,15 @@ def _engine_and_settings():  # type: ignore[no-untyped-def]
     return make_engine(settings.effective_database_url), settings
 
 
+def _on_database(job: Callable[[Any, Any], _Done]) -> _Done:
+    """`job(engine, settings)` on an engine of its own, disposed of however it ends."""
+    engine, settings = _engine_and_settings()
+    try:
+        return job(engine, settings)
+    finally:
+        engine.dispose()
+
+
 @outbox_app.command("deliver")
 def deliver(
     limit: int | None = typer.Option(None, min=1, help="Send at most this many messages."),
@@ -30,14 +43,13 @@ def deliver(
     """Send every email that is due now (retries included), then exit."""
     from app.jobs.outbox import deliver_due
 
-    engine, settings = _engine_and_settings()
-    try:
+    def send(engine: Any, settings: Any) -> Any:
         if not settings.smtp_enabled:
             typer.echo("SMTP is disabled (RINGFENCE_SMTP_ENABLED=false): nothing sent.", err=True)
             raise typer.Exit(0)
-        counts = deliver_due(engine, settings, limit=limit)
-    finally:
-        engine.dispose()
+        return deliver_due(engine, settings, limit=limit)
+
+    counts = _on_database(send)
     typer.echo(f"sent {counts.sent}, will retry {counts.retrying}, given up {counts.failed}")
     for error in counts.errors:
         typer.echo(f"  {error}", err=True)
@@ -48,11 +60,7 @@ def show_status() -> None:
     """How many emails are pending (and due now), sent, and given up on."""
     from app.jobs.outbox import status_counts
 
-    engine, _settings = _engine_and_settings()
-    try:
-        counts = status_counts(engine)
-    finally:
-        engine.dispose()
+    counts = _on_database(lambda engine, _settings: status_counts(engine))
     typer.echo(
         f"pending {counts['pending']} (due now {counts['due']}), sent {counts['sent']}, "
         f"given up {counts['failed']}"
@@ -64,11 +72,7 @@ def requeue() -> None:
     """Give every email that was given up on a fresh set of attempts."""
     from app.jobs.outbox import requeue_failed
 
-    engine, _settings = _engine_and_settings()
-    try:
-        count = requeue_failed(engine)
-    finally:
-        engine.dispose()
+    count = _on_database(lambda engine, _settings: requeue_failed(engine))
     typer.echo(f"re-queued {count} emails")
 
 
@@ -87,11 +91,7 @@ def digest(
     except ValueError as exc:
         typer.echo(f"--day must be YYYY-MM-DD, not {day!r}", err=True)
         raise typer.Exit(2) from exc
-    engine, settings = _engine_and_settings()
-    try:
-        created = build_digests_for_day(engine, on, settings)
-    finally:
-        engine.dispose()
+    created = _on_database(lambda engine, settings: build_digests_for_day(engine, on, settings))
     typer.echo(f"queued {len(created)} digest emails for {on}")
 
 

@@ -168,9 +168,7 @@ def list_nqsw_enrolments(
     """Every enrolment of the NQSW, oldest first, each with its status on `on`."""
     rows, count = enrolments.enrolments_of(session=session, staff_id=staff_id,
                                            limit=page.limit, offset=page.offset)
-    statuses = enrolments.statuses_on(session, rows, on)
-    return Page(data=[enrolment_public(e, statuses[e.id]) for e in rows],  # type: ignore[index]
-                count=count)
+    return _enrolment_page(session, rows, count, on)
 
 
 @router.post("/enrolments", status_code=status.HTTP_201_CREATED)
@@ -205,9 +203,7 @@ def list_enrolments(
         session=session, limit=page.limit, offset=page.offset, on=on, staff_id=staff_id,
         programme=programme, status=status, scope=principal.reach(on),
     )
-    statuses = enrolments.statuses_on(session, rows, on)
-    return Page(data=[enrolment_public(e, statuses[e.id]) for e in rows],  # type: ignore[index]
-                count=count)
+    return _enrolment_page(session, rows, count, on)
 
 
 @router.get("/enrolments/{enrolment_id}")
@@ -234,6 +230,15 @@ def update_enrolment(
                                             data=body, on=day, policies=policies,
                                             actor_id=principal.staff_id)
     return _detail(session, enrolment, day, policies)
+
+
+def _enrolment_page(
+    session: Session, rows: list[Enrolment], count: int, on: date
+) -> Page[EnrolmentPublic]:
+    """A page of enrolments, each with its status on `on`."""
+    statuses = enrolments.statuses_on(session, rows, on)
+    return Page(data=[enrolment_public(e, statuses[e.id]) for e in rows],  # type: ignore[index]
+                count=count)
 
 
 def _detail(

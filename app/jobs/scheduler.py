@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -166,7 +166,26 @@ def parse_sweep_time(value: str) -> time:
         raise ValueError(f"sweep time must be HH:MM, not {value!r}") from exc
 
 
-class DailyScheduler:
+class _Background:
+    """A daemon thread running `_loop` until stopped."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+class DailyScheduler(_Background):
     """A daemon thread that runs `job(today)` once a day at `at` (local time)."""
 
     def __init__(
@@ -177,16 +196,7 @@ class DailyScheduler:
         self.at = at
         self.tz = tz
         self.catch_up = catch_up
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="ringfence-sweep", daemon=True)
-
-    def start(self) -> DailyScheduler:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        super().__init__("ringfence-sweep")
 
     def _run(self, day: date) -> None:
         try:
@@ -207,22 +217,13 @@ class DailyScheduler:
             self._run(datetime.now(self.tz).date())
 
 
-class IntervalScheduler:
+class IntervalScheduler(_Background):
     """A daemon thread that runs `job()` every `seconds` (email delivery from the outbox)."""
 
     def __init__(self, job: Callable[[], object], *, seconds: float, name: str) -> None:
         self.job = job
         self.seconds = seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-
-    def start(self) -> IntervalScheduler:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        super().__init__(name)
 
     def _loop(self) -> None:
         unreachable = False

@@ -6,6 +6,7 @@ Kept together so that what authorisation reads from the database is in one file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -365,7 +366,7 @@ def people_in_reach(
     clauses = [col(staff_id).in_(sorted(reach.people))] if reach.people else []
     if team_id is not None and reach.teams:
         clauses.append(col(team_id).in_(sorted(reach.teams)))
-    return or_(*clauses) if clauses else false()
+    return _any_of(clauses)
 
 
 def cases_in_reach(
@@ -387,6 +388,11 @@ def cases_in_reach(
             reached_on(on),
         )
         clauses.append(col(case_id).in_(worked))
+    return _any_of(clauses)
+
+
+def _any_of(clauses: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """Rows any clause lets through; none at all when there is no clause."""
     return or_(*clauses) if clauses else false()
 
 
@@ -463,31 +469,27 @@ def enrolment_staff(session: Session, enrolment_id: int) -> int | None:
     return session.exec(select(Enrolment.staff_id).where(Enrolment.id == enrolment_id)).first()
 
 
-def adjustment_staff(session: Session, adjustment_id: int) -> int | None:
+def _staff_of_enrolment_row(session: Session, model: Any, row_id: int) -> int | None:
+    """The NQSW a row kept under an enrolment (adjustment, booking, supervision session,
+    sign-off) is about: its enrolment's staff member."""
     query = (
         select(Enrolment.staff_id)
-        .join(Adjustment, col(Adjustment.enrolment_id) == Enrolment.id)
-        .where(Adjustment.id == adjustment_id)
+        .join(model, col(model.enrolment_id) == Enrolment.id)
+        .where(model.id == row_id)
     )
     return session.exec(query).first()
+
+
+def adjustment_staff(session: Session, adjustment_id: int) -> int | None:
+    return _staff_of_enrolment_row(session, Adjustment, adjustment_id)
 
 
 def protected_time_staff(session: Session, entry_id: int) -> int | None:
-    query = (
-        select(Enrolment.staff_id)
-        .join(ProtectedTime, col(ProtectedTime.enrolment_id) == Enrolment.id)
-        .where(ProtectedTime.id == entry_id)
-    )
-    return session.exec(query).first()
+    return _staff_of_enrolment_row(session, ProtectedTime, entry_id)
 
 
 def supervision_staff(session: Session, session_id: int) -> int | None:
-    query = (
-        select(Enrolment.staff_id)
-        .join(SupervisionSession, col(SupervisionSession.enrolment_id) == Enrolment.id)
-        .where(SupervisionSession.id == session_id)
-    )
-    return session.exec(query).first()
+    return _staff_of_enrolment_row(session, SupervisionSession, session_id)
 
 
 def notification_recipient(session: Session, notification_id: int) -> int | None:
@@ -496,12 +498,7 @@ def notification_recipient(session: Session, notification_id: int) -> int | None
 
 
 def sign_off_staff(session: Session, sign_off_id: int) -> int | None:
-    query = (
-        select(Enrolment.staff_id)
-        .join(SignOff, col(SignOff.enrolment_id) == Enrolment.id)
-        .where(SignOff.id == sign_off_id)
-    )
-    return session.exec(query).first()
+    return _staff_of_enrolment_row(session, SignOff, sign_off_id)
 
 
 def led_areas(session: Session, staff_id: int) -> list[int]:

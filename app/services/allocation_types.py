@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from app.errors import Conflict, DomainError
 from app.models import Allocation
 from app.models.breach import Breach
-from app.policy.findings import Finding, Outcome
+from app.policy.findings import Finding, Outcome, overall
 from app.services.reconcile import ReconcileResult, rule_of
 
 if TYPE_CHECKING:
@@ -112,19 +112,11 @@ class Decision:
 
     @property
     def outcome(self) -> Outcome:
-        worst = Outcome.ok
-        for finding in self.caused:
-            if finding.outcome.rank > worst.rank:
-                worst = finding.outcome
-        return worst
+        return overall(self.caused)
 
     @property
     def current_outcome(self) -> Outcome:
-        worst = Outcome.ok
-        for finding in self.findings:
-            if finding.outcome.rank > worst.rank:
-                worst = finding.outcome
-        return worst
+        return overall(self.findings)
 
     def override_roles(self, findings: list[Finding] | None = None) -> set[str]:
         """Roles allowed to override every one of `findings` (default: the blocking ones)."""

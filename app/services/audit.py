@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -12,23 +14,28 @@ from app.clock import today
 from app.models import AuditEvent
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as stored in a JSON column (an audit event's before/after, a notification's
+    context): rows and mappings become dicts, dates and times ISO strings, enums their
+    values, decimals floats."""
     if isinstance(value, SQLModel):
-        return {k: _jsonable(v) for k, v in value.model_dump().items()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.model_dump().items()}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, Decimal):
+        return float(value)
     return value
 
 
 def snapshot_of(record: SQLModel) -> dict[str, Any]:
     """A JSON-safe copy of a row, for the before/after of an audit event."""
-    return _jsonable(record)
+    return jsonable(record)
 
 
 def record(
@@ -54,8 +61,8 @@ def record(
         entity_id=None if entity_id is None else str(entity_id),
         actor_id=actor_id,
         nqsw_id=nqsw_id,
-        before=_jsonable(before),
-        after=_jsonable(after),
+        before=jsonable(before),
+        after=jsonable(after),
         effective_on=effective_on or today(),
     )
     session.add(event)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import holidays
 from sqlmodel import Session, SQLModel
@@ -105,6 +105,14 @@ def load_context(session: Session, staff_id: int, on: date | None = None) -> Dia
     until = max(last.year, (on or last).year) + 1
     return DiaryContext(staff=staff, enrolment=enrolment, pauses=pauses, programme=programme,
                         holidays=bank_holidays_between(enrolment.start_date.year, until))
+
+
+def open_context(session: Session, staff_id: int, on: date, *, field: str) -> DiaryContext:
+    """The context for a change to the NQSW's record: their programme must still be running
+    (`field`: where the refusal points)."""
+    context = load_context(session, staff_id, on)
+    require_open(context.enrolment, field=field)
+    return context
 
 
 def day_hours_of(session: Session, staff_id: int) -> float:
@@ -241,6 +249,18 @@ def resolve_slot(
     return Slot(length=length, half=None, start_time=None, hours=round(day, 2))
 
 
+def refuse_paused_day(context: DiaryContext, day: date, why: str = "") -> None:
+    """A day inside one of the programme's pauses is refused (`why`: what that means here)."""
+    for pause in context.pauses:
+        if pause.start_date <= day and (pause.end_date is None or day <= pause.end_date):
+            until = f"to {pause.end_date}" if pause.end_date else "until further notice"
+            raise DomainError(
+                f"{day} is inside the programme's pause ({pause.reason}) from "
+                f"{pause.start_date} {until}{why}",
+                field="day",
+            )
+
+
 def check_day(context: DiaryContext, day: date, *, on: date | None = None) -> None:
     """Protected time is booked on the NQSW's working days inside the running programme."""
     if day.weekday() >= 5:
@@ -253,14 +273,7 @@ def check_day(context: DiaryContext, day: date, *, on: date | None = None) -> No
     start = context.enrolment.start_date
     if day < start:
         raise DomainError(f"{day} is before the programme starts on {start}", field="day")
-    for pause in context.pauses:
-        if pause.start_date <= day and (pause.end_date is None or day <= pause.end_date):
-            until = f"to {pause.end_date}" if pause.end_date else "until further notice"
-            raise DomainError(
-                f"{day} is inside the programme's pause ({pause.reason}) from "
-                f"{pause.start_date} {until}",
-                field="day",
-            )
+    refuse_paused_day(context, day)
     last = context.programme.last_day(on)
     if day > last:
         raise DomainError(f"{day} is after the programme ends on {last}", field="day")
@@ -321,11 +334,25 @@ def check_room(
         )
 
 
+class _OfEnrolment(Protocol):
+    @property
+    def enrolment_id(self) -> int: ...
+
+
+_Row = TypeVar("_Row", bound=_OfEnrolment)
+
+
+def own_row(context: DiaryContext, row: _Row | None, what: str, row_id: int,
+            parameter: str) -> _Row:
+    """The row, when it is this NQSW's enrolment's; else 404, as for a row that is not there."""
+    if row is None or row.enrolment_id != context.enrolment.id:
+        raise NotFound(what, row_id, field=["path", parameter])
+    return row
+
+
 def get_entry(session: Session, context: DiaryContext, entry_id: int) -> ProtectedTime:
-    entry = diary_rows.booking(session, entry_id)
-    if entry is None or entry.enrolment_id != context.enrolment.id:
-        raise NotFound("protected time", entry_id, field=["path", "entry_id"])
-    return entry
+    return own_row(context, diary_rows.booking(session, entry_id), "protected time", entry_id,
+                   "entry_id")
 
 
 # --- use cases ---------------------------------------------------------------------------
@@ -336,8 +363,7 @@ def book(
     actor_id: int | None = None,
 ) -> ProtectedTime:
     """Book protected time (or rebook time that was cancelled or displaced)."""
-    context = load_context(session, staff_id, on)
-    require_open(context.enrolment, field="day")
+    context = open_context(session, staff_id, on, field="day")
     slot = resolve_slot(context, length=data.length.value, half=data.half,
                         start_time=data.start_time, hours=data.hours)
     check_day(context, data.day, on=on)
@@ -387,8 +413,7 @@ def move(
     policies: PolicySet, actor_id: int | None = None,
 ) -> ProtectedTime:
     """Reschedule a booking that has not happened yet; its history stays in the audit trail."""
-    context = load_context(session, staff_id, on)
-    require_open(context.enrolment, field="day")
+    context = open_context(session, staff_id, on, field="day")
     entry = get_entry(session, context, entry_id)
     if entry.status != ProtectedTimeStatus.booked.value:
         raise DomainError(

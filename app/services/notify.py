@@ -11,13 +11,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateNotFound
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from app.clock import now_utc, today
 from app.errors import NotFound
@@ -111,23 +109,6 @@ def render_email(kind: str, subject: str, context: Mapping[str, Any]) -> Rendere
     return RenderedEmail(subject=subject[:SUBJECT_MAX], text=text, html=html)
 
 
-def jsonable(value: Any) -> Any:
-    """Context is stored as JSON: dates become ISO strings, rows become dicts."""
-    if isinstance(value, SQLModel):
-        return {k: jsonable(v) for k, v in value.model_dump().items()}
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
 def has_left(staff: Staff, on: date) -> bool:
     return staff.leave_date is not None and staff.leave_date <= on
 
@@ -164,7 +145,7 @@ def notify(
     people = staff_repo.people_by_id(session, wanted)
     on = today()
     digest_ids = digest_preferences(session, wanted)
-    stored_context = jsonable(context)
+    stored_context = audit.jsonable(context)
     created: list[Notification] = []
     for staff_id in wanted:
         person = people.get(staff_id)

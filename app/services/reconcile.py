@@ -199,7 +199,7 @@ def opens_breach(policies: PolicySet, finding: Finding) -> bool:
 
 
 def evidence_of(finding: Finding) -> dict[str, Any]:
-    return audit._jsonable(finding.as_dict())
+    return audit.jsonable(finding.as_dict())
 
 
 # --- reconciling ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError
 from app.models import Staff
 from app.models.base import Role
 from app.models.diary import ReviewPoint, SupervisionKind, SupervisionSession
@@ -30,9 +30,12 @@ from app.services.diary import (
     audit_view,
     holiday_name,
     load_context,
+    open_context,
+    own_row,
+    refuse_paused_day,
     snapshot_for,
 )
-from app.services.programme_events import nqsw_changed, require_open
+from app.services.programme_events import nqsw_changed
 from app.services.reconcile import Cause, Trigger
 
 if TYPE_CHECKING:
@@ -133,15 +136,8 @@ def check_session_day(context: DiaryContext, data: SupervisionCreate) -> None:
     if day < context.enrolment.start_date:
         raise DomainError(f"{day} is before the programme starts on "
                           f"{context.enrolment.start_date}", field="day")
-    for pause in context.pauses:
-        if pause.start_date <= day and (pause.end_date is None or day <= pause.end_date):
-            until = f"to {pause.end_date}" if pause.end_date else "until further notice"
-            raise DomainError(
-                f"{day} is inside the programme's pause ({pause.reason}) from "
-                f"{pause.start_date} {until}: supervision is not recorded while the "
-                "programme clock is stopped",
-                field="day",
-            )
+    refuse_paused_day(context, day, ": supervision is not recorded while the programme "
+                                     "clock is stopped")
     if data.non_working_day:
         return
     if day.weekday() >= 5:
@@ -162,8 +158,7 @@ def record(
     actor_id: int | None = None,
 ) -> SupervisionSession:
     """Record a session held or planned (or one that was cancelled, with its reason)."""
-    context = load_context(session, staff_id, on)
-    require_open(context.enrolment, field="day")
+    context = open_context(session, staff_id, on, field="day")
     supervisor = staff_repo.person(session, data.supervisor_id)
     if supervisor is None:
         raise DomainError(f"staff member {data.supervisor_id} does not exist",
@@ -197,10 +192,8 @@ def record(
 
 
 def get_session_row(session: Session, context: DiaryContext, session_id: int) -> SupervisionSession:
-    row = diary_rows.supervision_session(session, session_id)
-    if row is None or row.enrolment_id != context.enrolment.id:
-        raise NotFound("supervision session", session_id, field=["path", "session_id"])
-    return row
+    return own_row(context, diary_rows.supervision_session(session, session_id),
+                   "supervision session", session_id, "session_id")
 
 
 def cancel(
@@ -284,8 +277,7 @@ def record_review(
     actor_id: int | None = None,
 ) -> ReviewPoint:
     """Record that the month-N review was held."""
-    context = load_context(session, staff_id, on)
-    require_open(context.enrolment, field="held_on")
+    context = open_context(session, staff_id, on, field="held_on")
     months = rule_kind.review_months(policies, context.enrolment.programme)
     if data.month not in months:
         listed = ", ".join(str(m) for m in months)
