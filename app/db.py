@@ -110,6 +110,18 @@ def _note_database_used(session: Session, _transaction: Any, _connection: Any) -
     session.info[DATABASE_USED] = True
 
 
+@contextmanager
+def committed(session: Session) -> Iterator[Session]:
+    """The session's work committed when the block ends, rolled back if it raises
+    (anything at all, so a cancelled request or job leaves no half-written change)."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's session: commit on success, roll back on any exception.
 
@@ -122,12 +134,8 @@ def get_session(request: Request) -> Iterator[Session]:
     bind = write_bind(engine) if request.method in UNSAFE_METHODS else engine
     session = Session(bind=bind, expire_on_commit=False)
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    else:
+        with committed(session):
+            yield session
         if monitor is not None and session.info.get(DATABASE_USED):
             monitor.answered(started)
     finally:

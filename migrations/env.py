@@ -47,6 +47,36 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _foreign_keys(connection, on=False)
+    try:
+        _migrate(connection)
+    finally:
+        if sqlite:
+            _foreign_keys(connection, on=True)
+
+
+def _foreign_keys(connection, *, on: bool) -> None:  # type: ignore[no-untyped-def]
+    """Switch SQLite's foreign-key enforcement off for a migration and back on after it.
+
+    A batch migration rebuilds a table (copy, drop, rename) while other tables still point
+    at it; with enforcement on, SQLite refuses to drop a table that rows reference, so a
+    downgrade of a database holding data would fail. SQLite ignores this pragma inside a
+    transaction, so it is set between them, and the references are checked once the
+    migration has run: a migration that broke one fails instead of leaving it broken.
+    """
+    if connection.in_transaction():
+        connection.commit()
+    raw = connection.connection.driver_connection  # outside any BEGIN the engine issues
+    if on:
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

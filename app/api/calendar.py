@@ -54,7 +54,7 @@ def calendar_feed(
     Calendar apps poll it (REFRESH-INTERVAL says hourly), so nothing is lost.
     """
     body = calendar.feed(session, token=token, on=on, policies=policies,
-                         base_url=settings.base_url)
+                         base_url=settings.base_url, tz=settings.tz)
     return Response(
         content=body,
         media_type="text/calendar; charset=utf-8",

@@ -202,7 +202,7 @@ def queue_email(
     staff = staff_repo.person(session, account.staff_id)
     rendered = render_email(kind, subject, {
         **context, "recipient": {"id": account.staff_id, "name": staff.name if staff else None},
-    })
+    }, settings)
     message = OutboxMessage(
         recipient_id=account.staff_id, to_address=account.email, subject=rendered.subject,
         text=rendered.text, html=rendered.html,

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.db import write_bind
+from app.db import committed, write_bind
 
 
 @contextmanager
@@ -19,10 +19,5 @@ def transaction(engine: Engine) -> Iterator[Session]:
     workers doing the same job queue behind each other instead of failing half-way.
     Objects stay readable after the commit, for the job's report.
     """
-    with Session(bind=write_bind(engine), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with Session(bind=write_bind(engine), expire_on_commit=False) as session, committed(session):
+        yield session

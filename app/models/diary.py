@@ -44,15 +44,21 @@ class SupervisionKind(StrEnum):
     joint_with_ap = "joint_with_ap"
 
 
-class ProtectedTime(SQLModel, table=True):
+class _EnrolmentDayRow(SQLModel):
+    """The columns that open a row kept for one local date of one enrolment's programme
+    (a booking, a session): each such table is indexed on (enrolment_id, day)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id")
+    day: date
+
+
+class ProtectedTime(_EnrolmentDayRow, table=True):
     """One booking of protected development time on one local date."""
 
     __tablename__ = "protected_time"
     __table_args__ = (Index("ix_protected_time_enrolment_day", "enrolment_id", "day"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    enrolment_id: int = Field(foreign_key="enrolment.id")
-    day: date
     length: str = Field(max_length=20)
     # "am" or "pm" for a half day; a timed booking has a local start time instead.
     half: str | None = Field(default=None, max_length=2)
@@ -73,15 +79,12 @@ class ProtectedTime(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
-class SupervisionSession(SQLModel, table=True):
+class SupervisionSession(_EnrolmentDayRow, table=True):
     """A supervision session, held or planned; a cancelled one keeps its reason."""
 
     __tablename__ = "supervision_session"
     __table_args__ = (Index("ix_supervision_session_enrolment_day", "enrolment_id", "day"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    enrolment_id: int = Field(foreign_key="enrolment.id")
-    day: date
     start_time: time | None = None
     supervisor_id: int = Field(foreign_key="staff.id")
     kind: str = Field(max_length=20)

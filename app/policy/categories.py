@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Self
 
 from app.policy.vocabulary import CaseCategory, SignOffKind
 
@@ -26,20 +27,29 @@ BUILTIN_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Categories:
-    """Known category keys and their plain-English labels (for statements)."""
+class _LabelledKeys:
+    """A closed vocabulary: the known keys, each with its plain-English label. A subclass
+    gives `labels` its built-in entries as the default."""
 
-    labels: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_LABELS))
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def with_extra(cls, extra: Mapping[str, str]) -> Categories:
-        return cls({**BUILTIN_LABELS, **extra})
+    def with_extra(cls, extra: Mapping[str, str]) -> Self:
+        """The built-in keys plus the organisation's own (theirs win on a shared key)."""
+        return cls({**cls().labels, **extra})
 
     def __contains__(self, key: object) -> bool:
         return key in self.labels
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.labels)
+
+
+@dataclass(frozen=True)
+class Categories(_LabelledKeys):
+    """Known category keys and their plain-English labels (for statements)."""
+
+    labels: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_LABELS))
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key.replace("_", " "))
@@ -57,21 +67,11 @@ BUILTIN_SIGN_OFF_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class SignOffKinds:
+class SignOffKinds(_LabelledKeys):
     """Known sign-off kinds and what each is for, read after "signed off for": the
     built-in `child_protection` is "child protection work"."""
 
     labels: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_SIGN_OFF_LABELS))
-
-    @classmethod
-    def with_extra(cls, extra: Mapping[str, str]) -> SignOffKinds:
-        return cls({**BUILTIN_SIGN_OFF_LABELS, **extra})
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.labels
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.labels)
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key.replace("_", " ") + " work")

@@ -16,9 +16,9 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError
 
 from app.policy.categories import Categories, SignOffKinds
 from app.policy.findings import Outcome, Severity
@@ -118,22 +118,21 @@ def _snake_keys(value: dict[str, str], what: str) -> dict[str, str]:
     return value
 
 
-class CategoriesSpec(StrictParams):
-    categories: dict[str, str] = Field(default_factory=dict)
+def _snake_keys_of(what: str) -> AfterValidator:
+    """A table whose keys name `what`s: each key must be lower_snake_case."""
+    return AfterValidator(lambda value: _snake_keys(value, what))
 
-    @field_validator("categories")
-    @classmethod
-    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
-        return _snake_keys(value, "category")
+
+class CategoriesSpec(StrictParams):
+    categories: Annotated[dict[str, str], _snake_keys_of("category")] = Field(
+        default_factory=dict
+    )
 
 
 class SignOffsSpec(StrictParams):
-    sign_offs: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("sign_offs")
-    @classmethod
-    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
-        return _snake_keys(value, "sign-off")
+    sign_offs: Annotated[dict[str, str], _snake_keys_of("sign-off")] = Field(
+        default_factory=dict
+    )
 
 
 class SeparationSpec(StrictParams):
@@ -144,6 +143,8 @@ class SeparationSpec(StrictParams):
 
     second_person: tuple[Duty, ...] = tuple(Duty)
 
+
+_SpecT = TypeVar("_SpecT", bound=StrictParams)
 
 # --- turning Pydantic errors into sentences ---------------------------------------------
 
@@ -268,51 +269,42 @@ def _escalation(base: Escalation, spec: EscalationSpec | None) -> Escalation:
     )
 
 
-def _load_categories(directory: Path, problems: list[Problem]) -> Categories:
-    path = directory / CATEGORIES_FILE
+def _read_optional_spec(
+    directory: Path, name: str, spec_type: type[_SpecT], problems: list[Problem]
+) -> _SpecT | None:
+    """The organisation's own optional file `name`, validated against `spec_type`.
+
+    None when the file is absent, unreadable or wrong (each reason is added to
+    `problems`): the caller then falls back to its built-in default.
+    """
+    path = directory / name
     if not path.exists():
-        return Categories()
+        return None
     source = _read(path, _display(path), problems)
     if source is None:
-        return Categories()
+        return None
     try:
-        spec = CategoriesSpec.model_validate(source.document)
+        return spec_type.model_validate(source.document)
     except ValidationError as exc:
         problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
-        return Categories()
-    return Categories.with_extra(spec.categories)
+        return None
+
+
+def _load_categories(directory: Path, problems: list[Problem]) -> Categories:
+    spec = _read_optional_spec(directory, CATEGORIES_FILE, CategoriesSpec, problems)
+    return Categories() if spec is None else Categories.with_extra(spec.categories)
 
 
 def _load_sign_offs(directory: Path, problems: list[Problem]) -> SignOffKinds:
     """The built-in sign-off kinds plus the organisation's own (`sign-offs.toml`)."""
-    path = directory / SIGN_OFFS_FILE
-    if not path.exists():
-        return SignOffKinds()
-    source = _read(path, _display(path), problems)
-    if source is None:
-        return SignOffKinds()
-    try:
-        spec = SignOffsSpec.model_validate(source.document)
-    except ValidationError as exc:
-        problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
-        return SignOffKinds()
-    return SignOffKinds.with_extra(spec.sign_offs)
+    spec = _read_optional_spec(directory, SIGN_OFFS_FILE, SignOffsSpec, problems)
+    return SignOffKinds() if spec is None else SignOffKinds.with_extra(spec.sign_offs)
 
 
 def _load_separation(directory: Path, problems: list[Problem]) -> Separation:
     """Which decisions need a second person (`separation.toml`; absent: all of them)."""
-    path = directory / SEPARATION_FILE
-    if not path.exists():
-        return DEFAULT_SEPARATION
-    source = _read(path, _display(path), problems)
-    if source is None:
-        return DEFAULT_SEPARATION
-    try:
-        spec = SeparationSpec.model_validate(source.document)
-    except ValidationError as exc:
-        problems.extend(source.problem(loc, reason) for loc, reason in validation_reasons(exc))
-        return DEFAULT_SEPARATION
-    return Separation(frozenset(spec.second_person))
+    spec = _read_optional_spec(directory, SEPARATION_FILE, SeparationSpec, problems)
+    return DEFAULT_SEPARATION if spec is None else Separation(frozenset(spec.second_person))
 
 
 # --- hand-written words that state numbers -----------------------------------------------

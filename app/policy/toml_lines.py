@@ -9,6 +9,7 @@ its error locations: ``("rules", 0, "params", "bands", 2, "cap")``.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 
 Path = tuple[str | int, ...]
 
@@ -113,44 +114,47 @@ class _Scanner:
         if ch in ('"', "'"):
             self.string()
         elif ch == "[":
-            self.pos += 1
-            index = 0
-            while True:
-                self.skip_blank()
-                if self.peek() in ("]", ""):
-                    self.pos += 1
-                    return
-                start = self.pos
-                self.record((*path, index))
-                self.value((*path, index))
-                self.skip_blank()
-                if self.peek() == ",":
-                    self.pos += 1
-                    index += 1
-                elif self.pos == start:
-                    self.pos += 1
+            self.items("]", self.skip_blank, lambda index: self.element((*path, index)))
         elif ch == "{":
-            self.pos += 1
-            while True:
-                self.skip_spaces()
-                if self.peek() in ("}", ""):
-                    self.pos += 1
-                    return
-                start = self.pos
-                key = self.key()
-                for size in range(1, len(key) + 1):
-                    self.record((*path, *key[:size]))
-                if self.peek() == "=":
-                    self.pos += 1
-                self.value((*path, *key))
-                self.skip_spaces()
-                if self.peek() == ",":
-                    self.pos += 1
-                elif self.pos == start:
-                    self.pos += 1
+            self.items("}", self.skip_spaces, lambda _: self.key_value(path))
         else:
             while self.peek() not in (",", "]", "}", "\n", "#", ""):
                 self.pos += 1
+
+    def items(self, closer: str, skip: Callable[[], None], item: Callable[[int], None]) -> None:
+        """The comma-separated items of an array (`]`) or inline table (`}`) after its
+        opening bracket, each read by `item(index)`; `skip` passes what may lie between
+        (newlines too in an array, only spaces in an inline table)."""
+        self.pos += 1
+        index = 0
+        while True:
+            skip()
+            if self.peek() in (closer, ""):
+                self.pos += 1
+                return
+            start = self.pos
+            item(index)
+            skip()
+            if self.peek() == ",":
+                self.pos += 1
+                index += 1
+            elif self.pos == start:
+                self.pos += 1
+
+    def element(self, path: Path) -> None:
+        """One element of an array: its line, then its value."""
+        self.record(path)
+        self.value(path)
+
+    def key_value(self, table: Path) -> None:
+        """One `key = value` pair inside `table` (a top-level table or an inline one):
+        every level of a dotted key is recorded at this line, then the value."""
+        key = self.key()
+        for size in range(1, len(key) + 1):
+            self.record((*table, *key[:size]))
+        if self.peek() == "=":
+            self.pos += 1
+        self.value((*table, *key))
 
     # --- document ----------------------------------------------------------------------
     def header(self, parts: tuple[str, ...], array: bool) -> Path:
@@ -181,12 +185,7 @@ class _Scanner:
                 table = self.header(parts, array)
                 self.record(table)
             else:
-                key = self.key()
-                for size in range(1, len(key) + 1):
-                    self.record((*table, *key[:size]))
-                if self.peek() == "=":
-                    self.pos += 1
-                self.value((*table, *key))
+                self.key_value(table)
             self.skip_spaces()
             self.skip_comment()
             if self.pos == start:

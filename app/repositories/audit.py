@@ -8,6 +8,7 @@ audit API, and the events about one NQSW's diary that other features derive fact
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -15,57 +16,56 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from app.models import AuditEvent
-from app.repositories.base import get_or_404, paginate
+from app.repositories.base import get_or_404, paginate, where_equal
 
 
 def event_or_404(session: Session, event_id: int) -> AuditEvent:
     return get_or_404(session, AuditEvent, event_id, what="audit event")
 
 
-def page_of_events(
-    session: Session,
-    *,
-    limit: int,
-    offset: int,
-    actor_id: int | None = None,
-    action: str | None = None,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    nqsw_id: int | None = None,
-    effective_from: date | None = None,
-    effective_to: date | None = None,
-    recorded_from: datetime | None = None,
-    recorded_before: datetime | None = None,
-    action_prefixes: tuple[str, ...] | None = None,
-) -> tuple[list[AuditEvent], int]:
-    """Events newest first, and how many match.
+@dataclass(frozen=True)
+class EventFilter:
+    """The optional filters of the audit list; one left None does not narrow it.
 
     `action` and each of `action_prefixes` match as prefixes (escaped, so "_" and "%" are
     literal); `effective_from`/`effective_to` are local dates, both included;
     `recorded_from` (included) and `recorded_before` (excluded) are UTC instants.
     """
+
+    actor_id: int | None = None
+    action: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    nqsw_id: int | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+    recorded_from: datetime | None = None
+    recorded_before: datetime | None = None
+    action_prefixes: tuple[str, ...] | None = None
+
+
+def page_of_events(
+    session: Session, *, limit: int, offset: int, filters: EventFilter
+) -> tuple[list[AuditEvent], int]:
+    """Events newest first, and how many match."""
     query = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-    if actor_id is not None:
-        query = query.where(AuditEvent.actor_id == actor_id)
-    if action:
-        query = query.where(col(AuditEvent.action).startswith(action, autoescape=True))
-    if entity:
-        query = query.where(AuditEvent.entity == entity)
-    if entity_id is not None:
-        query = query.where(AuditEvent.entity_id == entity_id)
-    if nqsw_id is not None:
-        query = query.where(AuditEvent.nqsw_id == nqsw_id)
-    if action_prefixes is not None:
+    query = where_equal(query, (AuditEvent.actor_id, filters.actor_id),
+                        (AuditEvent.entity, filters.entity or None),
+                        (AuditEvent.entity_id, filters.entity_id),
+                        (AuditEvent.nqsw_id, filters.nqsw_id))
+    if filters.action:
+        query = query.where(col(AuditEvent.action).startswith(filters.action, autoescape=True))
+    if filters.action_prefixes is not None:
         query = query.where(or_(*(col(AuditEvent.action).startswith(p, autoescape=True)
-                                  for p in action_prefixes)))
-    if effective_from is not None:
-        query = query.where(col(AuditEvent.effective_on) >= effective_from)
-    if effective_to is not None:
-        query = query.where(col(AuditEvent.effective_on) <= effective_to)
-    if recorded_from is not None:
-        query = query.where(col(AuditEvent.at) >= recorded_from)
-    if recorded_before is not None:
-        query = query.where(col(AuditEvent.at) < recorded_before)
+                                  for p in filters.action_prefixes)))
+    if filters.effective_from is not None:
+        query = query.where(col(AuditEvent.effective_on) >= filters.effective_from)
+    if filters.effective_to is not None:
+        query = query.where(col(AuditEvent.effective_on) <= filters.effective_to)
+    if filters.recorded_from is not None:
+        query = query.where(col(AuditEvent.at) >= filters.recorded_from)
+    if filters.recorded_before is not None:
+        query = query.where(col(AuditEvent.at) < filters.recorded_before)
     return paginate(session, query, limit=limit, offset=offset)
 
 

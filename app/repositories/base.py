@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, func
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import Executable
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.errors import DomainError, NotFound
@@ -68,6 +68,15 @@ def require_exists(
     """A referenced id must exist: a 422 on the field that names it, not a 500 from the FK."""
     if ident is not None and session.get(model, ident) is None:
         raise DomainError(f"{what} {ident} does not exist", field=field)
+
+
+def where_equal(query: SelectOfScalar[M], *pairs: tuple[Any, object]) -> SelectOfScalar[M]:
+    """`query` kept to the rows whose column equals each given value, for the optional
+    filters of a list: a (column, value) pair whose value is None does not narrow it."""
+    for column, value in pairs:
+        if value is not None:
+            query = query.where(col(column) == value)
+    return query
 
 
 def paginate(

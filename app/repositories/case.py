@@ -57,7 +57,7 @@ from app.models import (
     Staff,
     StaffTerm,
 )
-from app.repositories.base import get_or_404, paginate, read, table
+from app.repositories.base import get_or_404, paginate, read, table, where_equal
 
 if TYPE_CHECKING:
     from app.auth.reach import Reach
@@ -164,37 +164,38 @@ def reachable_by(scope: Reach | None, on: date) -> ColumnElement[bool] | None:
     )
 
 
+@dataclass(frozen=True)
+class CaseFilter:
+    """The optional filters of the case list; one left None does not narrow it.
+
+    `is_open`: open (True) or not open (False) on the list's date; `worker_id`: held or
+    co-worked by them on that date."""
+
+    category: str | None = None
+    team_id: int | None = None
+    is_open: bool | None = None
+    complexity: int | None = None
+    worker_id: int | None = None
+
+
 def cases_page(
-    session: Session,
-    *,
-    limit: int,
-    offset: int,
-    on: date,
+    session: Session, *, limit: int, offset: int, on: date, filters: CaseFilter,
     scope: Reach | None = None,
-    category: str | None = None,
-    team_id: int | None = None,
-    is_open: bool | None = None,
-    complexity: int | None = None,
-    worker_id: int | None = None,
 ) -> tuple[list[Case], int]:
-    """A page of cases by reference, and how many match; `worker_id`: held by them on `on`."""
+    """A page of cases by reference, and how many match."""
     query = select(Case).order_by(Case.reference)
     visible = reachable_by(scope, on)
     if visible is not None:
         query = query.where(visible)
-    if category is not None:
-        query = query.where(Case.category == category)
-    if team_id is not None:
-        query = query.where(Case.team_id == team_id)
-    if complexity is not None:
-        query = query.where(Case.complexity == complexity)
-    if is_open is not None:
-        query = query.where(open_on(on) if is_open else ~open_on(on))
-    if worker_id is not None:
+    query = where_equal(query, (Case.category, filters.category), (Case.team_id, filters.team_id),
+                        (Case.complexity, filters.complexity))
+    if filters.is_open is not None:
+        query = query.where(open_on(on) if filters.is_open else ~open_on(on))
+    if filters.worker_id is not None:
         query = query.where(exists(
             select(Allocation.id).where(
                 col(Allocation.case_id) == col(Case.id),
-                Allocation.worker_id == worker_id,
+                Allocation.worker_id == filters.worker_id,
                 held_on(on),
             )
         ))
@@ -226,33 +227,32 @@ def allocation_or_404(session: Session, allocation_id: int) -> Allocation:
     return allocation
 
 
+@dataclass(frozen=True)
+class AllocationFilter:
+    """The optional filters of the allocation list; one left None does not narrow it.
+    `on`: only the allocations held on that date."""
+
+    worker_id: int | None = None
+    case_id: int | None = None
+    role: str | None = None
+    on: date | None = None
+
+
 def allocations_page(
-    session: Session,
-    *,
-    limit: int,
-    offset: int,
+    session: Session, *, limit: int, offset: int, filters: AllocationFilter,
     visible: ColumnElement[bool] | None = None,
-    worker_id: int | None = None,
-    case_id: int | None = None,
-    role: str | None = None,
-    on: date | None = None,
 ) -> tuple[list[Allocation], int]:
     """A page of allocations, latest start first, and how many match.
 
-    `visible`: the caller's reach as a condition on allocations (`allocations_in_reach`); `on`:
-    only those held on that date.
+    `visible`: the caller's reach as a condition on allocations (`allocations_in_reach`).
     """
     query = select(Allocation).order_by(col(Allocation.start_date).desc(), col(Allocation.id))
     if visible is not None:
         query = query.where(visible)
-    if worker_id is not None:
-        query = query.where(col(Allocation.worker_id) == worker_id)
-    if case_id is not None:
-        query = query.where(col(Allocation.case_id) == case_id)
-    if role is not None:
-        query = query.where(col(Allocation.role) == role)
-    if on is not None:
-        query = query.where(held_on(on))
+    query = where_equal(query, (Allocation.worker_id, filters.worker_id),
+                        (Allocation.case_id, filters.case_id), (Allocation.role, filters.role))
+    if filters.on is not None:
+        query = query.where(held_on(filters.on))
     return paginate(session, query, limit=limit, offset=offset)
 
 

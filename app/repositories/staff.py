@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Enrolment, ServiceArea, Staff, StaffTerm, Team
 from app.repositories import history
-from app.repositories.base import get, get_or_404, paginate
+from app.repositories.base import get, get_or_404, paginate, where_equal
 
 if TYPE_CHECKING:
     from app.auth.reach import Reach
@@ -71,9 +71,21 @@ def email_taken(session: Session, email: str, *, exclude_id: int | None = None) 
     return session.exec(query.limit(1)).first() is not None
 
 
+@dataclass(frozen=True)
+class StaffFilter:
+    """The optional filters of the staff list; one left None does not narrow it.
+
+    `active`: employed (True) or not employed (False) on the list's date; `search`: part
+    of a name or an email address."""
+
+    role: str | None = None
+    team_id: int | None = None
+    active: bool | None = None
+    search: str | None = None
+
+
 def staff_page(
-    session: Session, *, on: date, limit: int, offset: int, role: str | None = None,
-    team_id: int | None = None, active: bool | None = None, search: str | None = None,
+    session: Session, *, on: date, limit: int, offset: int, filters: StaffFilter,
     scope: Reach | None = None,
 ) -> tuple[list[Staff], int]:
     """Staff by name; `scope` keeps the list to the records the caller may see."""
@@ -81,14 +93,11 @@ def staff_page(
     visible = within_reach(scope)
     if visible is not None:
         query = query.where(visible)
-    if role is not None:
-        query = query.where(Staff.role == role)
-    if team_id is not None:
-        query = query.where(Staff.team_id == team_id)
-    if active is not None:
-        query = query.where(active_on(on) if active else not_(active_on(on)))
-    if search:
-        text = search.strip()
+    query = where_equal(query, (Staff.role, filters.role), (Staff.team_id, filters.team_id))
+    if filters.active is not None:
+        query = query.where(active_on(on) if filters.active else not_(active_on(on)))
+    if filters.search:
+        text = filters.search.strip()
         query = query.where(or_(
             col(Staff.name).icontains(text, autoescape=True),
             col(Staff.email).icontains(text, autoescape=True),

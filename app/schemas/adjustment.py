@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import operator
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     StringConstraints,
-    ValidationInfo,
     field_validator,
 )
 
-from app.schemas.common import RequestBody
+from app.schemas.common import PublicRecord, RequestBody, date_order_check
 from app.schemas.staff import Day, RecordId, no_nul
 
 Text = Annotated[
@@ -45,13 +43,9 @@ class AdjustmentCreate(RequestBody):
             raise ValueError("an adjustment needs a value")
         return value
 
-    @field_validator("valid_to")
-    @classmethod
-    def _ends_after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("valid_from")
-        if value is not None and start is not None and value < start:
-            raise ValueError(f"valid_to {value} is before valid_from {start}")
-        return value
+    _ends_after_start = field_validator("valid_to")(date_order_check(
+        "valid_from", operator.lt, "valid_to {value} is before valid_from {other}"
+    ))
 
 
 class AdjustmentEnd(RequestBody):
@@ -60,10 +54,7 @@ class AdjustmentEnd(RequestBody):
     on: Day | None = None
 
 
-class AdjustmentPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class AdjustmentPublic(PublicRecord):
     staff_id: RecordId
     enrolment_id: RecordId
     policy_id: str

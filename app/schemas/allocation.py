@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.models.base import AllocationRole
-from app.schemas.common import Day, RecordId, RequestBody
+from app.schemas.common import Day, PublicRecord, RecordId, RequestBody
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
@@ -73,10 +73,7 @@ class AllocationCheck(RequestBody):
     )
 
 
-class AllocationPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class AllocationPublic(PublicRecord):
     case_id: RecordId
     worker_id: RecordId
     role: str

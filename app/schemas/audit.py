@@ -5,15 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from app.schemas.common import RecordId
+from app.schemas.common import PublicRecord, RecordId
 
 
-class AuditEventPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class AuditEventPublic(PublicRecord):
     at: datetime
     actor_id: RecordId | None
     action: str

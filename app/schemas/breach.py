@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from app.schemas.common import Day, RecordId, RequestBody
+from app.schemas.common import Day, PublicRecord, RecordId, RequestBody
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
-class BreachPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class BreachPublic(PublicRecord):
     staff_id: RecordId
     nqsw_name: str | None = None
     team_id: RecordId | None = None
@@ -63,10 +60,7 @@ class BreachPublic(BaseModel):
     age_working_days: int | None = None
 
 
-class BreachEventPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class BreachEventPublic(PublicRecord):
     at: datetime
     effective_on: date
     action: str

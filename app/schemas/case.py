@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from app.schemas.common import RequestBody
+from app.schemas.common import PublicRecord, RequestBody
 from app.schemas.staff import Day, RecordId, no_nul
 
 Reference = Annotated[
@@ -49,10 +49,7 @@ class CaseCloseRequest(RequestBody):
     reason: Reason | None = None
 
 
-class CasePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class CasePublic(PublicRecord):
     reference: str
     category: str
     complexity: int
@@ -62,10 +59,7 @@ class CasePublic(BaseModel):
     created_at: datetime
 
 
-class AllocationBrief(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class AllocationBrief(PublicRecord):
     worker_id: RecordId
     role: str
     start_date: date

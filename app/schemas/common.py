@@ -7,6 +7,7 @@ would overflow, so it is refused as bad input naming the field instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     model_validator,
 )
@@ -59,6 +61,23 @@ def within_supported_range(value: date | None) -> date | None:
 
 def is_supported_day(value: date) -> bool:
     return FIRST_DAY <= value <= LAST_DAY
+
+
+DateCheck = Callable[[date | None, ValidationInfo], date | None]
+
+
+def date_order_check(other: str, refused: Callable[[date, date], bool], message: str) -> DateCheck:
+    """A field validator comparing a date with the field `other` (declared before it):
+    `refused(value, other)` true is bad input, said by `message` (formatted with `value`
+    and `other`). Either date left out: nothing to compare."""
+
+    def check(value: date | None, info: ValidationInfo) -> date | None:
+        bound = info.data.get(other)
+        if value is not None and bound is not None and refused(value, bound):
+            raise ValueError(message.format(value=value, other=bound))
+        return value
+
+    return check
 
 
 # A date in a JSON body: text only, within the supported range.
@@ -177,6 +196,15 @@ def _as_it_was(error: ErrorDetails) -> InitErrorDetails:
         loc=error["loc"],
         input=error["input"],
     )
+
+
+class PublicRecord(BaseModel):
+    """The base of every stored record the API shows: read from the row's attributes,
+    `id` first."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
 
 
 class Page(BaseModel, Generic[T]):

@@ -11,7 +11,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     WithJsonSchema,
@@ -19,7 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.models.diary import ProtectedTimeLength, ProtectedTimePurpose, ProtectedTimeStatus
-from app.schemas.common import Day, Page, RecordId, RequestBody
+from app.schemas.common import Day, Page, PublicRecord, RecordId, RequestBody
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -147,10 +146,7 @@ class ProtectedTimeCancel(Cancellation):
     """Only a team manager cancels protected time, and always with a reason."""
 
 
-class ProtectedTimePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class ProtectedTimePublic(PublicRecord):
     enrolment_id: RecordId
     day: date
     length: ProtectedTimeLength

@@ -9,13 +9,14 @@ So a pause or a withdrawal recorded for a later day changes nothing today.
 
 from __future__ import annotations
 
+import operator
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from app.models.base import Programme
-from app.schemas.common import RequestBody
+from app.schemas.common import PublicRecord, RequestBody, date_order_check
 from app.schemas.staff import (
     ChangedWorkingPattern,
     Day,
@@ -63,15 +64,9 @@ class NqswCreate(NewWorkingPattern):
     assessor_id: RecordId | None = None
     advanced_practitioner_id: RecordId | None = None
 
-    @field_validator("employment_start_date")
-    @classmethod
-    def _employed_by_programme_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("start_date")
-        if value is not None and start is not None and value > start:
-            raise ValueError(
-                f"employment start {value} is after the programme start {start}"
-            )
-        return value
+    _employed_by_programme_start = field_validator("employment_start_date")(date_order_check(
+        "start_date", operator.gt, "employment start {value} is after the programme start {other}"
+    ))
 
 
 class EnrolmentCreate(RequestBody):
@@ -113,10 +108,7 @@ class EnrolmentUpdate(RequestBody):
     on: Day | None = ON_IN_BODY
 
 
-class EnrolmentPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class EnrolmentPublic(PublicRecord):
     staff_id: RecordId
     programme: str
     start_date: date
@@ -149,19 +141,13 @@ class ProgrammeProgress(BaseModel):
     reviews: list[ReviewPoint]
 
 
-class PauseBrief(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class PauseBrief(PublicRecord):
     start_date: date
     end_date: date | None
     reason: str
 
 
-class SignOffBrief(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class SignOffBrief(PublicRecord):
     kind: str
     signed_on: date
     revoked_on: date | None

@@ -7,13 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from app.schemas.common import Page, RecordId, RequestBody
+from app.schemas.common import Page, PublicRecord, RecordId, RequestBody
 
 
-class NotificationPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class NotificationPublic(PublicRecord):
     kind: str
     subject: str
     body_text: str

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from app.schemas.common import Day, Name, RecordId, RequestBody
+from app.schemas.common import Day, Name, PublicRecord, RecordId, RequestBody
 
 ON_IN_BODY = Field(
     default=None,
@@ -30,10 +30,7 @@ class ServiceAreaUpdate(RequestBody):
     on: Day | None = ON_IN_BODY
 
 
-class ServiceAreaPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class ServiceAreaPublic(PublicRecord):
     name: str
     senior_manager_id: RecordId | None
     closed_on: date | None
@@ -57,10 +54,7 @@ class TeamUpdate(RequestBody):
     on: Day | None = ON_IN_BODY
 
 
-class TeamPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class TeamPublic(PublicRecord):
     name: str
     service_area_id: RecordId
     manager_id: RecordId | None

@@ -13,6 +13,7 @@ describe a plausible full-time week (hours / FTE within 20% of the full-time wee
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Self, TypeVar
@@ -20,8 +21,6 @@ from typing import Annotated, Any, Self, TypeVar
 from fastapi import Query
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
@@ -29,7 +28,15 @@ from pydantic import (
 )
 
 from app.models.base import Role
-from app.schemas.common import MAX_ID, Day, Name, RecordId, RequestBody
+from app.schemas.common import (
+    MAX_ID,
+    Day,
+    Name,
+    PublicRecord,
+    RecordId,
+    RequestBody,
+    date_order_check,
+)
 
 _Text = TypeVar("_Text", str, str | None)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -168,11 +175,9 @@ class ChangedWorkingPattern(RequestBody):
         return self
 
 
-def leave_not_before_start(value: date | None, info: ValidationInfo) -> date | None:
-    start = info.data.get("start_date")
-    if value is not None and start is not None and value < start:
-        raise ValueError(f"leave date {value} is before the start date {start}")
-    return value
+leave_not_before_start = date_order_check(
+    "start_date", operator.lt, "leave date {value} is before the start date {other}"
+)
 
 
 class StaffCreate(NewWorkingPattern):
@@ -204,10 +209,7 @@ class StaffUpdate(ChangedWorkingPattern):
     experienced: bool | None = None
 
 
-class StaffPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class StaffPublic(PublicRecord):
     name: str
     email: str
     role: str

@@ -7,14 +7,13 @@ from typing import Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
 )
 
 from app.models.diary import SupervisionKind
-from app.schemas.common import Day, RecordId, RequestBody
+from app.schemas.common import Day, PublicRecord, RecordId, RequestBody
 
 # A session's reason and note are asked as a booking's are: the same limits.
 from app.schemas.diary import Cancellation, LocalTime, Note, Reason
@@ -54,10 +53,7 @@ class SupervisionCancel(Cancellation):
     pass
 
 
-class SupervisionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+class SupervisionPublic(PublicRecord):
     enrolment_id: RecordId
     day: date
     start_time: LocalTime | None

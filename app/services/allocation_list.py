@@ -11,6 +11,7 @@ from app.clock import today
 from app.models import Allocation
 from app.repositories import case as case_repository
 from app.repositories.account import allocations_in_reach
+from app.repositories.case import AllocationFilter
 
 
 def list_allocations(
@@ -29,9 +30,9 @@ def list_allocations(
     if scope is not None:
         visible = allocations_in_reach(scope, worker_id=Allocation.worker_id,
                                        case_id=Allocation.case_id, on=on or today())
+    filters = AllocationFilter(worker_id=worker_id, case_id=case_id, role=role, on=on)
     return case_repository.allocations_page(
-        session, limit=limit, offset=offset, visible=visible, worker_id=worker_id,
-        case_id=case_id, role=role, on=on,
+        session, limit=limit, offset=offset, filters=filters, visible=visible
     )
 
 

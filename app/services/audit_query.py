@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.errors import DomainError, NotFound
 from app.models import AuditEvent
 from app.repositories import audit as audit_rows
+from app.repositories.audit import EventFilter
 
 
 def _start_of(day: date, tz: ZoneInfo) -> datetime:
@@ -46,14 +47,15 @@ def list_events(
         if first is not None and last is not None and last < first:
             raise DomainError(f"{name!r} {last} is before its start {first}",
                               field=["query", name])
-    return audit_rows.page_of_events(
-        session, limit=limit, offset=offset, actor_id=actor_id, action=action, entity=entity,
-        entity_id=entity_id, nqsw_id=nqsw_id, effective_from=from_date, effective_to=to_date,
+    filters = EventFilter(
+        actor_id=actor_id, action=action, entity=entity, entity_id=entity_id, nqsw_id=nqsw_id,
+        effective_from=from_date, effective_to=to_date,
         recorded_from=None if recorded_from is None else _start_of(recorded_from, tz),
         recorded_before=(None if recorded_to is None
                          else _start_of(recorded_to + timedelta(days=1), tz)),
         action_prefixes=action_prefixes,
     )
+    return audit_rows.page_of_events(session, limit=limit, offset=offset, filters=filters)
 
 
 def get_event(

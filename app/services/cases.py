@@ -20,6 +20,7 @@ from app.models.base import CaseCategory, Role
 from app.repositories import case as case_repository
 from app.repositories import org as org_repo
 from app.repositories import staff as staff_repo
+from app.repositories.case import CaseFilter
 from app.schemas.case import CaseCreate, CaseUpdate
 from app.services import audit, workload_events
 from app.services.changes import apply_changes
@@ -79,9 +80,10 @@ def list_cases(
     scope: Reach | None = None,
 ) -> tuple[list[Case], int]:
     """Cases by reference; `scope` keeps the list to those the caller may see."""
+    filters = CaseFilter(category=category, team_id=team_id, is_open=is_open,
+                         complexity=complexity, worker_id=worker_id)
     return case_repository.cases_page(
-        session, limit=limit, offset=offset, on=on, scope=scope, category=category,
-        team_id=team_id, is_open=is_open, complexity=complexity, worker_id=worker_id,
+        session, limit=limit, offset=offset, on=on, filters=filters, scope=scope
     )
 
 

@@ -84,6 +84,7 @@ def build_digests(
                     for item in items
                 ],
             },
+            settings,
         )
         message = OutboxMessage(
             recipient_id=recipient_id,

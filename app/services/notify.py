@@ -25,7 +25,7 @@ from app.repositories import notification as notification_rows
 from app.repositories import staff as staff_repo
 from app.repositories.base import require_exists
 from app.services import audit
-from app.settings import PROJECT_ROOT, get_settings
+from app.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,14 @@ def template_values(context: Mapping[str, Any], base_url: str) -> dict[str, Any]
     return values
 
 
-def render_email(kind: str, subject: str, context: Mapping[str, Any]) -> RenderedEmail:
-    """The text and HTML bodies of one kind of email; unknown kinds get the generic layout."""
-    values = template_values(context, get_settings().base_url.rstrip("/"))
+def render_email(
+    kind: str, subject: str, context: Mapping[str, Any], settings: Settings | None = None
+) -> RenderedEmail:
+    """The text and HTML bodies of one kind of email; unknown kinds get the generic layout.
+
+    `settings` gives the address links point at; a caller without them (`notify`, run deep
+    inside a domain change) gets the process's settings."""
+    values = template_values(context, (settings or get_settings()).base_url.rstrip("/"))
     values["subject"] = subject
     text = _environment(False).get_template(_template_name(kind, "txt")).render(values)
     try:

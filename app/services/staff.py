@@ -13,6 +13,7 @@ from app.errors import Conflict, DomainError
 from app.models import Staff
 from app.models.base import Role
 from app.repositories import staff as staff_repo
+from app.repositories.staff import StaffFilter
 from app.schemas.staff import StaffCreate, StaffUpdate, implausible_pattern
 from app.services import audit, workload_events
 from app.services.changes import apply_changes
@@ -65,10 +66,10 @@ def list_staff(
     scope: Reach | None = None,
 ) -> tuple[list[Staff], int]:
     """Staff by name; `scope` keeps the list to the records the caller may see."""
+    filters = StaffFilter(role=role.value if role is not None else None, team_id=team_id,
+                          active=active, search=search)
     return staff_repo.staff_page(
-        session, on=on, limit=limit, offset=offset,
-        role=role.value if role is not None else None, team_id=team_id, active=active,
-        search=search, scope=scope,
+        session, on=on, limit=limit, offset=offset, filters=filters, scope=scope
     )
 
 

@@ -26,7 +26,7 @@ from app.web import permits
 from app.web.deps import OnDep, ViewerDep
 from app.web.forms import FormErrors, as_sentence
 from app.web.identity import visible_team_ids
-from app.web.submit import Questions, Refusal, submit
+from app.web.submit import Questions, again, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
 
@@ -330,17 +330,12 @@ async def breach_acknowledge(
     breach_id: int, request: Request, session: SessionDep, viewer: ViewerDep
 ) -> Response:
     on = today()
-
-    def page(refused: Refusal) -> Response:
-        return detail_page(request, session, viewer, breach_id, on, ack_errors=refused.errors,
-                           values=refused.values, status_code=refused.status_code)
-
     return await submit(
         request, session, ACKNOWLEDGE,
         act=lambda form: breach_service.acknowledge(
             session, breach_id=breach_id, note=form.note, actor_id=viewer.staff_id, on=on),
         done=lambda _: f"/breaches/{breach_id}?done=acknowledged",
-        page=page,
+        page=again(detail_page, request, session, viewer, breach_id, on, errors_as="ack_errors"),
     )
 
 
@@ -352,10 +347,6 @@ async def breach_exception(
     approver_id = viewer.staff_id
     assert approver_id is not None
 
-    def page(refused: Refusal) -> Response:
-        return detail_page(request, session, viewer, breach_id, on, exc_errors=refused.errors,
-                           values=refused.values, status_code=refused.status_code)
-
     return await submit(
         request, session, EXCEPTION,
         act=lambda form: breach_service.grant_exception(
@@ -363,5 +354,5 @@ async def breach_exception(
             expires_on=form.expires_on, on=on,
             separation=request.app.state.policies.separation),
         done=lambda _: f"/breaches/{breach_id}?done=excepted",
-        page=page,
+        page=again(detail_page, request, session, viewer, breach_id, on, errors_as="exc_errors"),
     )

@@ -10,7 +10,7 @@ move, take and rebook; only a team manager cancels. The buttons follow the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -31,7 +31,7 @@ from app.web import access, outcome, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
 from app.web.forms import FormErrors, as_sentence
-from app.web.submit import NoAnswers, Questions, Refusal, submit
+from app.web.submit import NoAnswers, Questions, Refusal, again, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
 
@@ -118,17 +118,13 @@ def diary_page(
         summary, entries, rebooked = None, [], {}
         errors = errors or FormErrors()
         errors.add("", as_sentence(exc.message))
-    own = viewer.staff_id == staff_id
     done, done_day = outcome.done_message(request, DONE)
     bookers = people_by_id(session, [e.cancelled_by_id for e in entries])
     day_hours = entitlement.day_hours(nqsw.contracted_hours, nqsw.fte)
     by_id = {e.id: e for e in entries}
     return render(request, "pages/diary.html", {
-        "title": "Your protected time" if own else f"Protected time: {nqsw.name}",
-        "heading": "Your protected time" if own else "Protected time",
-        "nav_key": "diary" if own else "nqsws",
-        "nqsw": nqsw,
-        "own": own,
+        **access.whose(viewer, nqsw, staff_id, "Your protected time", "Protected time",
+                       own_nav="diary"),
         "summary": summary,
         "entries": entries,
         "rebooked": rebooked,
@@ -165,36 +161,16 @@ async def book(
     policies: PoliciesDep,
 ) -> Response:
     on = today()
-
-    def page(refused: Refusal) -> Response:
-        return diary_page(request, session, viewer, staff_id, on=on, policies=policies,
-                          values=refused.values, errors=refused.errors,
-                          status_code=refused.status_code)
-
     return await submit(
         request, session, BOOKING,
         act=lambda form: diary_service.book(session, staff_id=staff_id, data=form, on=on,
                                             policies=policies, actor_id=viewer.staff_id),
         done=lambda entry: done_url(staff_id, "booked", entry.day),
-        page=page,
+        page=again(diary_page, request, session, viewer, staff_id, on=on, policies=policies),
     )
 
 
 # --- moving and rebooking one booking --------------------------------------------------
-
-
-def entry_refused(
-    request: Request, session: Session, viewer: Viewer, staff_id: int, entry_id: int, *,
-    mode: str,
-) -> Callable[[Refusal], Response]:
-    """The move or rebook form again, with why it was refused."""
-
-    def page(refused: Refusal) -> Response:
-        return entry_page(request, session, viewer, staff_id, entry_id, mode=mode,
-                          values=refused.values, errors=refused.errors,
-                          status_code=refused.status_code)
-
-    return page
 
 
 def entry_page(
@@ -250,7 +226,7 @@ async def move(
                                             data=form, on=today(), actor_id=viewer.staff_id,
                                             policies=request.app.state.policies),
         done=lambda entry: done_url(staff_id, "moved", entry.day),
-        page=entry_refused(request, session, viewer, staff_id, entry_id, mode="move"),
+        page=again(entry_page, request, session, viewer, staff_id, entry_id, mode="move"),
     )
 
 
@@ -274,7 +250,7 @@ async def rebook(
                                             on=today(), actor_id=viewer.staff_id,
                                             policies=request.app.state.policies),
         done=lambda entry: done_url(staff_id, "rebooked", entry.day),
-        page=entry_refused(request, session, viewer, staff_id, entry_id, mode="rebook"),
+        page=again(entry_page, request, session, viewer, staff_id, entry_id, mode="rebook"),
     )
 
 
@@ -339,11 +315,6 @@ async def cancel(
     staff_id: int, entry_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
 ) -> Response:
     assert viewer.staff_id is not None
-
-    def page(refused: Refusal) -> Response:
-        return cancel_page(request, session, viewer, staff_id, entry_id, values=refused.values,
-                           errors=refused.errors, status_code=refused.status_code)
-
     return await submit(
         request, session, CANCELLING,
         act=lambda form: diary_service.cancel(session, staff_id=staff_id, entry_id=entry_id,
@@ -351,5 +322,5 @@ async def cancel(
                                               policies=request.app.state.policies,
                                               base_url=request.app.state.settings.base_url),
         done=lambda entry: done_url(staff_id, "cancelled", entry.day),
-        page=page,
+        page=again(cancel_page, request, session, viewer, staff_id, entry_id),
     )

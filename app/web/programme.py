@@ -43,7 +43,7 @@ from app.services import programme_events
 from app.web import access, outcome, permits
 from app.web.deps import OnDep, ViewerDep
 from app.web.forms import FormErrors
-from app.web.submit import NoAnswers, Questions, Refusal, submit
+from app.web.submit import NoAnswers, Questions, again, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
 
@@ -145,23 +145,15 @@ def programme_page(
         session, [v.team_manager_id for v in views] + [v.senior_manager_id for v in views]
         + [v.recorded_by_id for v in views] + [team_manager_id, senior_manager_id])
     running = programme_events.is_open(enrolment)
-    done = request.query_params.get("done")
-    try:
-        done_day: date | None = date.fromisoformat(request.query_params.get("day", ""))
-    except ValueError:
-        done_day = None
+    done, done_day = outcome.done_message(request, DONE)
     try:
         done_count = int(request.query_params.get("count", "0"))
     except ValueError:
         done_count = 0
-    own = viewer.staff_id == staff_id
     may_sign_off = running and live is None and permits.may(viewer, permits.SIGN_OFF, staff_id)
     return render(request, "pages/programme.html", {
-        "title": "Your pauses and sign-off" if own else f"Pauses and sign-off: {nqsw.name}",
-        "heading": "Your pauses and sign-off" if own else "Pauses and sign-off",
-        "nav_key": "nqsw" if own else "nqsws",
-        "own": own,
-        "nqsw": nqsw,
+        **access.whose(viewer, nqsw, staff_id, "Your pauses and sign-off",
+                       "Pauses and sign-off"),
         "enrolment": enrolment,
         "pauses": [(p, p.end_date + timedelta(days=1) if p.end_date else None)
                    for p in reversed(pauses)],
@@ -186,7 +178,7 @@ def programme_page(
         "values": {**_sign_off_defaults(viewer, team_manager_id, senior_manager_id),
                    **(values or {})},
         "errors": errors or FormErrors(),
-        "done": done if done in DONE else None,
+        "done": done,
         "done_day": done_day,
         "done_count": done_count,
         "on": on,
@@ -217,11 +209,7 @@ def _submit(
 ) -> Awaitable[Response]:
     """Every programme event the same way: a refusal keeps nothing and shows why beside
     the fields (renamed to the form's own), with what was typed."""
-
-    def page(refused: Refusal) -> Response:
-        return programme_page(request, session, viewer, staff_id, on=on, values=refused.values,
-                              errors=refused.errors, status_code=refused.status_code)
-
+    page = again(programme_page, request, session, viewer, staff_id, on=on)
     return submit(request, session, questions, act=act, done=done, page=page)
 
 

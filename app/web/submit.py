@@ -93,6 +93,23 @@ class Refusal:
     shown: dict[str, Any] = field(default_factory=dict)
 
 
+def again(
+    draw: Callable[..., Response], *args: Any, errors_as: str = "errors", **kwargs: Any,
+) -> Callable[[Refusal], Response]:
+    """The page `draw(*args, **kwargs)` drawn again for a refused submission: with what
+    was typed, why it was refused and the refusal's status.
+
+    `errors_as` names the keyword the reasons go to, for a page with more than one form,
+    each showing its own form's reasons.
+    """
+
+    def page(refused: Refusal) -> Response:
+        return draw(*args, **kwargs, values=refused.values, **{errors_as: refused.errors},
+                    status_code=refused.status_code)
+
+    return page
+
+
 class Refused(Exception):
     """A page's own refusal, found while submitting (a case out of reach, a reason the
     policy asks for): shown like a service's, and like one it leaves nothing written."""

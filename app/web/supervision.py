@@ -31,7 +31,7 @@ from app.web import access, outcome, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
 from app.web.forms import FormErrors, as_sentence, domain_errors
-from app.web.submit import Questions, Refusal, submit
+from app.web.submit import Questions, again, submit
 from app.web.templating import humanise, long_date, render
 from app.web.viewer import Viewer
 
@@ -136,15 +136,10 @@ def supervision_page(
         "held_on": today().isoformat(),
         "month": str(unheld[0]["month"]) if unheld else "",
     }
-    own = viewer.staff_id == staff_id
     done, done_day = outcome.done_message(request, DONE)
     return render(request, "pages/supervision.html", {
-        "title": "Your supervision and reviews" if own
-        else f"Supervision and reviews: {nqsw.name}",
-        "heading": "Your supervision and reviews" if own else "Supervision and reviews",
-        "nav_key": "nqsw" if own else "nqsws",
-        "own": own,
-        "nqsw": nqsw,
+        **access.whose(viewer, nqsw, staff_id, "Your supervision and reviews",
+                       "Supervision and reviews"),
         "schedule": schedule,
         "due_by": due_by,
         "reviews": reviews,
@@ -196,18 +191,14 @@ async def record(
             chosen["kind"] = SupervisionKind.joint_with_ap.value
         return chosen
 
-    def page(refused: Refusal) -> Response:
-        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
-                                values=refused.values, session_errors=refused.errors,
-                                status_code=refused.status_code)
-
     return await submit(
         request, session, replace(SESSION, wanted=wanted),
         act=lambda form: supervision_service.record(session, staff_id=staff_id, data=form,
                                                     on=on, policies=policies,
                                                     actor_id=viewer.staff_id),
         done=lambda row: done_url(staff_id, "recorded", row.day),
-        page=page,
+        page=again(supervision_page, request, session, viewer, staff_id, on=on,
+                   policies=policies, errors_as="session_errors"),
         refusal=page_errors,
     )
 
@@ -218,19 +209,14 @@ async def record_review(
     policies: PoliciesDep,
 ) -> Response:
     on = today()
-
-    def page(refused: Refusal) -> Response:
-        return supervision_page(request, session, viewer, staff_id, on=on, policies=policies,
-                                values=refused.values, review_errors=refused.errors,
-                                status_code=refused.status_code)
-
     return await submit(
         request, session, REVIEW,
         act=lambda form: supervision_service.record_review(
             session, staff_id=staff_id, data=form, on=on, policies=policies,
             actor_id=viewer.staff_id),
         done=lambda row: done_url(staff_id, "review", row.held_on) + f"&month={row.month}",
-        page=page,
+        page=again(supervision_page, request, session, viewer, staff_id, on=on,
+                   policies=policies, errors_as="review_errors"),
     )
 
 
@@ -278,16 +264,11 @@ async def cancel(
                       context.enrolment.advanced_practitioner_id):
         raise PageForbidden("This session cannot be cancelled by you.")
 
-    def page(refused: Refusal) -> Response:
-        return cancel_page(request, session, viewer, staff_id, session_id,
-                           values=refused.values, errors=refused.errors,
-                           status_code=refused.status_code)
-
     return await submit(
         request, session, CANCELLING,
         act=lambda form: supervision_service.cancel(
             session, staff_id=staff_id, session_id=session_id, data=form, on=today(),
             policies=request.app.state.policies, actor_id=viewer.staff_id),
         done=lambda row: done_url(staff_id, "cancelled", row.day),
-        page=page,
+        page=again(cancel_page, request, session, viewer, staff_id, session_id),
     )

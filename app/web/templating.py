@@ -141,17 +141,11 @@ templates = Jinja2Blocks(directory=str(TEMPLATE_DIR))
 templates.env.autoescape = True
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
-templates.env.filters.update(
-    humanise=humanise,
-    long_date=long_date,
-    short_date=short_date,
-    date_time=date_time,
-    number=number,
-    outcome_label=outcome_label,
-    outcome_class=outcome_class,
-    severity_class=severity_class,
-    status_class=status_class,
-)
+# Each filter is known to the templates by its function's name.
+templates.env.filters.update({f.__name__: f for f in (
+    humanise, long_date, short_date, date_time, number, outcome_label, outcome_class,
+    severity_class, status_class,
+)})
 
 
 def render(

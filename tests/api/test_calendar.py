@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.models.diary import SupervisionSession
+from app.services import calendar as calendar_service
+
 from .test_diary import book, make_nqsw, managed_team, signed_in_as
 
 LONDON = ZoneInfo("Europe/London")
+# ical.js, the parser in Thunderbird and many web calendars, vendored and pinned
+# (tests/vendor/icaljs/VENDORED.md), and the script that prints what it reads.
+ICALJS_STARTS = Path(__file__).resolve().parents[1] / "vendor" / "icaljs" / "starts.js"
 
 
 def new_feed(client: TestClient, nqsw: int) -> tuple[str, str]:
@@ -27,6 +38,48 @@ def new_feed(client: TestClient, nqsw: int) -> tuple[str, str]:
 def events_of(text: bytes) -> dict[str, icalendar.Event]:
     calendar = icalendar.Calendar.from_ical(text)
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+def icaljs_starts(text: bytes) -> dict[str, datetime | date]:
+    """UID -> start (a UTC instant, or the date of an all-day event) as ical.js reads the
+    feed under node. node is required, not optional: without it the check would pass
+    without reading anything, and a calendar reading times an hour out would go unseen."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the calendar feed is checked with ical.js "
+                    f"under node ({ICALJS_STARTS}); install Node.js 20 or later")
+    done = subprocess.run([node, str(ICALJS_STARTS)], input=text, capture_output=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    found: dict[str, datetime | date] = {}
+    for row in json.loads(done.stdout):
+        found[row["uid"]] = (datetime.fromisoformat(row["start"]) if "start" in row
+                             else date.fromisoformat(row["date"]))
+    return found
+
+
+def utc_start(event: icalendar.Component) -> datetime | date:
+    """The event's start as icalendar reads it: a UTC instant, or an all-day date."""
+    start = event.decoded("DTSTART")
+    return start.astimezone(UTC) if isinstance(start, datetime) else start
+
+
+def supervision_at(ident: int, moment: datetime, zone: calendar_service.FeedZone,
+                   ) -> icalendar.Event:
+    """A supervision session's event at a local wall-clock `moment`."""
+    row = SupervisionSession(id=ident, enrolment_id=1, day=moment.date(),
+                             start_time=moment.time(), supervisor_id=1, kind="reflective",
+                             created_at=datetime(2026, 1, 5, tzinfo=UTC))
+    return calendar_service.supervision_event(row, zone, "Sam Supervisor",
+                                              stamp=datetime(2026, 1, 5, tzinfo=UTC),
+                                              host="ringfence.example")
+
+
+def feed_of(moments: list[datetime], zone: calendar_service.FeedZone) -> bytes:
+    calendar = calendar_service.new_calendar("Ringfence: test", zone)
+    for ident, moment in enumerate(moments, start=1):
+        calendar.add_component(supervision_at(ident, moment, zone))
+    return calendar.to_ical()
 
 
 def test_the_feed_round_trips_through_icalendar(
@@ -109,6 +162,8 @@ def test_the_feed_round_trips_through_icalendar(
         offsets[day] = start.utcoffset()
     assert offsets == {"2026-03-27": timedelta(0), "2026-03-30": timedelta(hours=1),
                        "2026-10-23": timedelta(hours=1), "2026-10-26": timedelta(0)}
+    # ical.js, reading the feed's own VTIMEZONE, puts every event where icalendar does.
+    assert icaljs_starts(raw) == {uid: utc_start(e) for uid, e in events.items()}
 
     lost = next(e for e in events.values() if f"protected-time-{cancelled['id']}@" in
                 str(e["UID"]))
@@ -207,3 +262,112 @@ def test_a_paused_programme_leaves_later_reviews_out(client: TestClient) -> None
 
 def test_a_token_for_an_unknown_nqsw_is_404(client: TestClient) -> None:
     assert client.post("/api/v1/nqsws/987654/calendar-token").status_code == 404
+
+
+# The last Sundays of March and October, when the clocks go forward and back (from the
+# published dates, not computed, so that the test does not share the code it checks).
+CLOCK_CHANGES = {
+    2026: (date(2026, 3, 29), date(2026, 10, 25)),
+    2027: (date(2027, 3, 28), date(2027, 10, 31)),
+    2028: (date(2028, 3, 26), date(2028, 10, 29)),
+    2029: (date(2029, 3, 25), date(2029, 10, 28)),
+    2030: (date(2030, 3, 31), date(2030, 10, 27)),
+}
+ONE_DAY = timedelta(days=1)
+
+
+def test_every_calendar_reads_london_times_alike_across_the_clock_changes() -> None:
+    """10:00 in London is 10:00 UTC in winter (GMT) and 09:00 UTC in summer (BST), in
+    ical.js, in icalendar and in icalendar reading the feed's own VTIMEZONE, either side
+    of both clock changes of every year to 2030: the zone is defined for any date, not
+    only the programme's span (which here ends in January 2027)."""
+    expected: dict[date, datetime] = {}
+    for spring, autumn in CLOCK_CHANGES.values():
+        for day, hour in ((spring - ONE_DAY, 10), (spring + ONE_DAY, 9),
+                          (autumn - ONE_DAY, 9), (autumn + ONE_DAY, 10)):
+            expected[day] = datetime.combine(day, time(hour), tzinfo=UTC)
+    # Supervision at 10:00 on 26 October and 7 December 2026, which a feed once put at
+    # 09:00 UTC in ical.js.
+    expected[date(2026, 12, 7)] = datetime(2026, 12, 7, 10, tzinfo=UTC)
+    assert expected[date(2026, 10, 26)] == datetime(2026, 10, 26, 10, tzinfo=UTC)
+    days = sorted(expected)
+    zone = calendar_service.feed_zone(LONDON, date(2026, 1, 5), date(2027, 1, 5))
+    raw = feed_of([datetime.combine(day, time(10)) for day in days], zone)
+    wanted = {f"supervision-{n}@ringfence.example": expected[day]
+              for n, day in enumerate(days, start=1)}
+
+    calendar = icalendar.Calendar.from_ical(raw)
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    assert str(vtimezone["TZID"]) == "Europe/London"
+    rules = {part.name: part for part in vtimezone.subcomponents}
+    assert set(rules) == {"STANDARD", "DAYLIGHT"}
+    for name, start, rule, offsets in (
+        ("STANDARD", datetime(1970, 10, 25, 2), "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+         (timedelta(hours=1), timedelta(0))),
+        ("DAYLIGHT", datetime(1970, 3, 29, 1), "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3",
+         (timedelta(0), timedelta(hours=1))),
+    ):
+        part = rules[name]
+        assert "RDATE" not in part
+        assert part.decoded("DTSTART") == start
+        assert part["RRULE"].to_ical().decode() == rule
+        assert (part.decoded("TZOFFSETFROM"), part.decoded("TZOFFSETTO")) == offsets
+    assert (str(rules["STANDARD"]["TZNAME"]), str(rules["DAYLIGHT"]["TZNAME"])) == (
+        "GMT", "BST")
+
+    events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    assert all(e["DTSTART"].params["TZID"] == "Europe/London" for e in events.values())
+    # (a) icalendar: by the zone's name, and by the feed's own VTIMEZONE alone.
+    assert {uid: utc_start(e) for uid, e in events.items()} == wanted
+    own = vtimezone.to_tz(lookup_tzid=False)
+    assert {uid: e.decoded("DTSTART").replace(tzinfo=own).astimezone(UTC)
+            for uid, e in events.items()} == wanted
+    # (b) ical.js, which knows only the feed's VTIMEZONE.
+    assert icaljs_starts(raw) == wanted
+
+
+def _around_changes(tz: ZoneInfo, years: range) -> list[date]:
+    """The first of every month, and the days either side of each of the zone's changes."""
+    days = {date(year, month, 1) for year in years for month in range(1, 13)}
+    day = date(years.start, 1, 1)
+    while day.year < years.stop:
+        before = datetime.combine(day - ONE_DAY, time(12), tzinfo=tz).utcoffset()
+        if datetime.combine(day, time(12), tzinfo=tz).utcoffset() != before:
+            days |= {day - ONE_DAY, day, day + ONE_DAY}
+        day += ONE_DAY
+    return sorted(days)
+
+
+@pytest.mark.parametrize(("key", "local"), [
+    ("Europe/London", True),  # last Sunday of March and of October
+    ("Europe/Dublin", True),  # the zone database calls winter the exception
+    ("America/New_York", True),  # second Sunday of March, first of November
+    ("Australia/Sydney", True),  # summer time across the new year
+    ("Asia/Tokyo", True),  # no clock changes
+    ("Africa/Casablanca", False),  # changes around Ramadan: no yearly rule, so UTC
+])
+def test_a_configured_time_zone_reads_alike_in_every_calendar(key: str, local: bool) -> None:
+    """Any zone the service may be configured with: the feed's times, local with yearly
+    rules where the zone has them and in UTC where it has not, are the instants the zone
+    database gives, in ical.js and in icalendar."""
+    tz = ZoneInfo(key)
+    days = _around_changes(tz, range(2026, 2031))
+    zone = calendar_service.feed_zone(tz, date(2026, 1, 5), date(2027, 1, 5))
+    raw = feed_of([datetime.combine(day, time(10)) for day in days], zone)
+    wanted = {f"supervision-{n}@ringfence.example":
+              datetime.combine(day, time(10), tzinfo=tz).astimezone(UTC)
+              for n, day in enumerate(days, start=1)}
+
+    calendar = icalendar.Calendar.from_ical(raw)
+    vtimezones = calendar.walk("VTIMEZONE")
+    assert [str(z["TZID"]) for z in vtimezones] == ([key] if local else [])
+    events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    if local:
+        own = vtimezones[0].to_tz(lookup_tzid=False)
+        assert {uid: e.decoded("DTSTART").replace(tzinfo=own).astimezone(UTC)
+                for uid, e in events.items()} == wanted
+    else:
+        assert all(e["DTSTART"].to_ical().endswith(b"Z") and "TZID" not in e["DTSTART"].params
+                   for e in events.values())
+    assert {uid: utc_start(e) for uid, e in events.items()} == wanted
+    assert icaljs_starts(raw) == wanted

@@ -58,3 +58,32 @@ def test_an_unknown_revision_is_an_error(make_database_url: Callable[..., str],
     result = run(tmp_path, "migrate", "9999", RINGFENCE_DATABASE_URL=url)
     assert result.returncode == 1
     assert "there is no revision '9999'" in one_line(result)
+
+
+def test_a_downgrade_keeps_a_database_with_records_whole(
+    make_database_url: Callable[..., str], tmp_path: Path
+) -> None:
+    """Going back and forward again on a database holding the demo organisation: SQLite
+    rebuilds tables in a downgrade while others point at them, which must neither be
+    refused nor leave a reference broken."""
+    url = make_database_url(migrated=False)
+    assert run(tmp_path, "migrate", RINGFENCE_DATABASE_URL=url).returncode == 0
+    loaded = run(tmp_path, "demo", "--no-sign-ins", RINGFENCE_DATABASE_URL=url)
+    assert loaded.returncode == 0, loaded.stderr
+    staff_before = _count(url, "staff")
+
+    back = run(tmp_path, "migrate", OLDER, "--allow-downgrade", RINGFENCE_DATABASE_URL=url)
+    assert back.returncode == 0, back.stderr
+    forward = run(tmp_path, "migrate", RINGFENCE_DATABASE_URL=url)
+    assert forward.returncode == 0, forward.stderr
+    assert _version(url) == HEAD
+    assert _count(url, "staff") == staff_before
+
+
+def _count(url: str, table: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()

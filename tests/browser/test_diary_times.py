@@ -39,7 +39,7 @@ def test_half_days_show_their_hours_and_past_bookings_lapse(
 ) -> None:
     sign_in("nia")
     page.get_by_role("link", name="My protected time").click()
-    page.get_by_label("Date").fill("2027-01-11")
+    page.get_by_label("Date", exact=True).fill("2027-01-11")
     page.get_by_label("The morning").check()
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text("booked for 11 January 2027")
@@ -51,7 +51,7 @@ def test_half_days_show_their_hours_and_past_bookings_lapse(
     past = _last_working_day_before(date.today())
     if past < date(2026, 9, 1):  # Nia's programme starts on 1 September 2026
         pytest.skip("no working day of Nia's programme has passed yet")
-    page.get_by_label("Date").fill(past.isoformat())
+    page.get_by_label("Date", exact=True).fill(past.isoformat())
     page.get_by_label("The afternoon").check()
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text(f"booked for {_long(past)}")

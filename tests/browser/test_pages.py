@@ -56,16 +56,16 @@ def test_nqsw_is_told_beside_the_date_that_a_bank_holiday_cannot_be_booked(
 ) -> None:
     sign_in("nia")
     page.get_by_role("link", name="My protected time").click()
-    page.get_by_label("Date").fill("2026-12-25")
+    page.get_by_label("Date", exact=True).fill("2026-12-25")
     page.get_by_role("button", name="Book time").click()
 
     error = page.locator("#day-error")
     expect(error).to_contain_text("bank holiday (Christmas Day)")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
-    expect(page.get_by_label("Date")).to_have_value("2026-12-25")
+    expect(page.get_by_label("Date", exact=True)).to_have_value("2026-12-25")
     shot(page, "diary-refused")
 
-    page.get_by_label("Date").fill("2026-12-02")
+    page.get_by_label("Date", exact=True).fill("2026-12-02")
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text("Protected time booked for 2 December 2026")
     expect(page.locator("#diary-entries")).to_contain_text("2 December 2026")

@@ -33,13 +33,13 @@ def test_nqsw_marks_time_taken_and_moves_a_booking(
     expect(hours).to_be_hidden()
 
     today = f"{AS_OF.day} {AS_OF:%B %Y}"
-    page.get_by_label("Date").fill(AS_OF.isoformat())
+    page.get_by_label("Date", exact=True).fill(AS_OF.isoformat())
     page.get_by_role("button", name="Book time").click()
     page.get_by_role("button", name=f"Mark taken for {today}").click()
     expect(page.locator("#diary-done")).to_contain_text(f"Protected time on {today} marked")
     expect(page.get_by_role("row", name=re.compile(today))).to_contain_text("Taken")
 
-    page.get_by_label("Date").fill("2026-12-07")
+    page.get_by_label("Date", exact=True).fill("2026-12-07")
     page.get_by_label("The morning").check()
     page.get_by_role("button", name="Book time").click()
     page.get_by_role("link", name="Move the booking on 7 December 2026").click()
@@ -94,7 +94,7 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
     sign_in("manager2")
     page.get_by_role("link", name="Ema Novak").click()
     page.get_by_role("link", name="Protected time diary").click()
-    page.get_by_label("Date").fill("2026-12-08")
+    page.get_by_label("Date", exact=True).fill("2026-12-08")
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text("booked for 8 December 2026")
 
@@ -128,7 +128,7 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
 
     page.goto(f"/nqsws/{site.seeded.ids['ema']}/diary")
     page.get_by_role("link", name="Rebook the time lost on 8 December 2026").click()
-    page.get_by_label("Date").fill("2026-12-16")
+    page.get_by_label("Date", exact=True).fill("2026-12-16")
     page.get_by_role("button", name="Rebook time").click()
     expect(page.locator("#diary-done")).to_contain_text("rebooked for 16 December 2026")
     expect(lost).to_contain_text("Rebooked for 16 December 2026")

@@ -15,8 +15,9 @@
       if (!target) {
         continue;
       }
+      /* No aria-expanded: it is not allowed on a radio, whose checked state already says
+         which extra question applies; aria-controls names it. */
       target.classList.toggle("govuk-radios__conditional--hidden", !input.checked);
-      input.setAttribute("aria-expanded", input.checked ? "true" : "false");
     }
   }
 
