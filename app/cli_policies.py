@@ -27,17 +27,29 @@ def _default_dir() -> Path:
     return get_settings().policy_dir
 
 
+# Both commands take the directory the same two ways, so that a command line written for
+# one works for the other: as the argument (`check DIR`, `explain DIR`) or as `--dir DIR`.
+DIR_HELP = "The policy directory (default: the configured policies/)."
+
+
+def _directory(argument: Path | None, option: Path | None) -> Path:
+    """The directory named either way; both ways at once must name the same one."""
+    if argument is not None and option is not None and argument != option:
+        typer.echo(f"two policy directories given: {argument} and --dir {option}", err=True)
+        raise typer.Exit(code=2)
+    return argument or option or _default_dir()
+
+
 @policies_app.command("check")
 def check(
-    directory: Path | None = typer.Argument(
-        None, help="The policy directory (default: the configured policies/)."
-    ),
+    directory: Path | None = typer.Argument(None, help=DIR_HELP),
+    dir_option: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
     strict: bool = typer.Option(
         False, "--strict", help="Fail (exit 1) on warnings too, e.g. a summary that has drifted."
     ),
 ) -> None:
     """Validate every policy file; print each problem as path:line: reason."""
-    directory = directory or _default_dir()
+    directory = _directory(directory, dir_option)
     result = check_policies(directory)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -66,14 +78,13 @@ def _print_policy(policy: dict[str, object], width: int) -> None:
 
 @policies_app.command("explain")
 def explain(
+    directory: Path | None = typer.Argument(None, help=DIR_HELP),
     programme: str | None = typer.Option(
         None, "--programme", "-p",
         help="asye or swip: only what NQSWs on it are promised (default: both, then the "
         "policies that are available but not active).",
     ),
-    directory: Path | None = typer.Option(
-        None, "--dir", help="The policy directory (default: the configured policies/)."
-    ),
+    dir_option: Path | None = typer.Option(None, "--dir", help=DIR_HELP),
     width: int = typer.Option(88, help="Wrap the text at this width."),
 ) -> None:
     """Print the plain-English statement of every active policy (and, without
@@ -81,7 +92,7 @@ def explain(
     if programme is not None and programme not in PROGRAMMES:
         typer.echo(f"unknown programme {programme!r} (use {' or '.join(PROGRAMMES)})", err=True)
         raise typer.Exit(code=2)
-    directory = directory or _default_dir()
+    directory = _directory(directory, dir_option)
     result = check_policies(directory)
     if result.policy_set is None:
         for problem in result.problems:

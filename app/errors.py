@@ -1,7 +1,9 @@
 """Domain errors and the handlers that turn them into clear HTTP answers.
 
 Every error body has FastAPI's validation shape, `{"detail": [{"loc", "msg", "type"}]}`,
-so a client reads a 422 from a Pydantic check and a 422 from a business rule the same way.
+so a client reads a 422 from a Pydantic check and a 422 from a business rule the same way,
+and a 401, 403, 404, 405, 409, 413 or 415 the same way too (docs/api.md, "Conventions").
+The token endpoint's errors carry RFC 6749's `error` and `error_description` beside it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,6 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.schemas.common import DATE_RANGE_TEXT, is_supported_day
 
@@ -43,11 +46,35 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """404: a record the request names does not exist. `field` names where it was named
+    (a body field, `["query", name]`); left out, it is the path parameter holding `ident`,
+    found when the answer is made (`path_loc`), so the same missing record is reported at
+    the same place whichever layer noticed it."""
+
     status_code = 404
     error_type = "not_found"
 
     def __init__(self, what: str, ident: object, *, field: str | Sequence[str] | None = None):
-        super().__init__(f"{what} {ident} not found", field=field or ["path", "id"])
+        super().__init__(f"{what} {ident} not found", field=field or ["path"])
+        self.ident = ident
+        self.in_path = field is None
+
+    def located(self, request: Request) -> list[dict[str, Any]]:
+        if self.in_path:
+            self.loc = path_loc(request, self.ident)
+        return self.detail()
+
+
+def path_loc(request: Request, ident: object) -> list[str]:
+    """`["path", name]` for the path parameter that holds `ident` (the only one, if none
+    holds it exactly); `["path"]` if the path has no parameters."""
+    params = request.path_params
+    named = [name for name, value in params.items() if str(value) == str(ident)]
+    if named:
+        return ["path", named[-1]]
+    if params:
+        return ["path", list(params)[-1]]
+    return ["path"]
 
 
 class Forbidden(DomainError):
@@ -203,35 +230,70 @@ def is_date_overflow(exc: Exception) -> bool:
     return isinstance(exc, OverflowError) or bool(_DATE_OVERFLOW.search(str(exc)))
 
 
-def _unprocessable(loc: Sequence[str | int], message: str) -> JSONResponse:
-    return JSONResponse(
-        status_code=422,
-        content={"detail": [{"loc": list(loc), "msg": message, "type": "value_error"}]},
-    )
+# The OAuth2 token endpoint (app/api/auth.py): its errors also carry RFC 6749's fields.
+TOKEN_PATH = "/api/v1/auth/token"
+# RFC 6749 section 5.2: the `error` code for an answer of the token endpoint.
+_OAUTH_ERRORS = {401: "invalid_client", 429: "slow_down"}
+# The `type` of an HTTP error that did not say one (a 401, an unknown URL, a wrong method).
+_HTTP_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict"}
+
+
+def error_body(request: Request, status_code: int, detail: list[Any]) -> dict[str, Any]:
+    """`{"detail": [...]}`, plus `error` and `error_description` from the token endpoint."""
+    content: dict[str, Any] = {"detail": detail}
+    if request.url.path == TOKEN_PATH:
+        first = detail[0] if detail and isinstance(detail[0], dict) else {}
+        content["error"] = _OAUTH_ERRORS.get(status_code, "invalid_request")
+        content["error_description"] = str(first.get("msg", "the request is not valid"))
+    return content
+
+
+def _error(request: Request, status_code: int, detail: list[Any],
+           headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status_code, content=error_body(request, status_code, detail),
+                        headers=dict(headers) if headers else None)
+
+
+def http_detail(exc: StarletteHTTPException) -> list[Any]:
+    """An HTTP error's detail in the one shape: a sentence becomes one item (a 401 is
+    about the Authorization header)."""
+    if isinstance(exc.detail, list):
+        return exc.detail
+    loc = ["header", "Authorization"] if exc.status_code == 401 else []
+    kind = _HTTP_TYPES.get(exc.status_code, "http_error")
+    return [{"loc": loc, "msg": str(exc.detail), "type": kind}]
+
+
+def _unprocessable(request: Request, loc: Sequence[str | int], message: str) -> JSONResponse:
+    return _error(request, 422, [{"loc": list(loc), "msg": message, "type": "value_error"}])
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own shape, with the echoed input made JSON-safe (see `json_safe`).
-        return JSONResponse(status_code=422, content={"detail": validation_detail(exc)})
+        return _error(request, 422, validation_detail(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(request, exc.status_code, http_detail(exc), headers=exc.headers)
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail()})
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        detail = exc.located(request) if isinstance(exc, NotFound) else exc.detail()
+        return _error(request, exc.status_code, detail)
 
     @app.exception_handler(IntegrityError)
     async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
         loc, message = _integrity_detail(exc, request)
-        return JSONResponse(
-            status_code=409, content={"detail": [{"loc": loc, "msg": message, "type": "conflict"}]}
-        )
+        return _error(request, 409, [{"loc": loc, "msg": message, "type": "conflict"}])
 
     @app.exception_handler(DataError)
     async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot store (an id beyond its integer range, a NUL byte):
         # bad input, not a server fault.
-        return _unprocessable(["body"], "a value is out of range or not storable")
+        return _unprocessable(_request, ["body"], "a value is out of range or not storable")
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
@@ -239,9 +301,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # for the database driver, or a date too far off for date arithmetic, is bad input.
         date_loc = out_of_range_date_loc(request)
         if date_loc is not None:
-            return _unprocessable(date_loc, f"the date is out of range: it must be "
-                                            f"{DATE_RANGE_TEXT}")
-        return _unprocessable(["body"], "a number is too large")
+            return _unprocessable(request, date_loc,
+                                  f"the date is out of range: it must be {DATE_RANGE_TEXT}")
+        return _unprocessable(request, ["body"], "a number is too large")
 
     @app.exception_handler(ValueError)
     async def _value_error(request: Request, exc: ValueError) -> JSONResponse:
@@ -249,5 +311,5 @@ def install_error_handlers(app: FastAPI) -> None:
         # ValueError is a fault of ours and stays a 500 (re-raised to the error middleware).
         if not is_date_overflow(exc):
             raise exc
-        return _unprocessable(out_of_range_date_loc(request) or ["body"],
+        return _unprocessable(request, out_of_range_date_loc(request) or ["body"],
                               f"the date is out of range: it must be {DATE_RANGE_TEXT}")

@@ -5,13 +5,22 @@ whole database suite once per backend. Each backend's database is migrated once 
 the real Alembic revisions; each test then runs inside a transaction that is rolled
 back (the request's commit only releases a savepoint), so tests never see each other.
 Tests that need real commits (a running server, concurrency, migrations) ask for
-`fresh_database_url`, a brand-new migrated database of their own.
+`fresh_database_url`, a brand-new migrated database of their own. The Alembic revisions
+run once per backend, into a template database; each migrated database after it is a
+copy of that template (PostgreSQL's `CREATE DATABASE ... TEMPLATE`, SQLite's backup API),
+the same schema and rows for a fraction of the time. The revisions themselves are tested
+on empty databases (`migrated=False`) in tests/api/test_migrations.py.
+
+A test (or one parametrisation of it) marked `only_backend("sqlite")` runs on that backend
+alone: for checks that never reach the database, such as refusals given before any query,
+running them on the second backend proves nothing more. Each such test says why.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import pytest
@@ -31,6 +40,38 @@ from tests.support import postgres
 BACKENDS = ("sqlite", "postgresql")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "only_backend(*names): run this test on these database backends only"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say what the run leaves on the machine, and how to remove it (`make clean`)."""
+    kept = postgres.left_behind()
+    if kept:
+        terminalreporter.write_line(
+            "Left on this machine: " + "; ".join(kept) + ". `make clean` removes them."
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the parametrisations an `only_backend` marker leaves out."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("only_backend")
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        if marker is not None and backend is not None and backend not in marker.args:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url() -> object:
     """The PostgreSQL server for this test session (started on first use)."""
@@ -46,25 +87,49 @@ def backend(request: pytest.FixtureRequest) -> str:
 def make_database_url(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Callable[..., str]:
-    """A factory of empty databases on this backend; `migrated=True` upgrades them to head."""
+    """A factory of empty databases on this backend; `migrated=True` (the default) gives
+    one at head: a copy of the backend's template, migrated on first use."""
     created: list[tuple[object, object]] = []
+    templates: dict[str, object] = {}
 
-    def make(*, migrated: bool = True) -> str:
+    def empty() -> tuple[str, object]:
         if backend == "sqlite":
             path = tmp_path_factory.mktemp("db") / "ringfence.db"
-            url = f"sqlite:///{path}"
-        else:
-            admin = request.getfixturevalue("pg_admin_url")
-            pg_url = postgres.create_database(admin)
-            created.append((admin, pg_url))
-            url = postgres.url_string(pg_url)
-        if migrated:
+            return f"sqlite:///{path}", path
+        admin = request.getfixturevalue("pg_admin_url")
+        pg_url = postgres.create_database(admin)
+        created.append((admin, pg_url))
+        return postgres.url_string(pg_url), pg_url
+
+    def template() -> object:
+        if "migrated" not in templates:
+            url, where = empty()
             upgrade(url)
-        return url
+            templates["migrated"] = where
+        return templates["migrated"]
+
+    def make(*, migrated: bool = True) -> str:
+        if not migrated:
+            return empty()[0]
+        source = template()
+        if backend == "sqlite":
+            path = tmp_path_factory.mktemp("db") / "ringfence.db"
+            _copy_sqlite(source, path)  # type: ignore[arg-type]
+            return f"sqlite:///{path}"
+        admin = request.getfixturevalue("pg_admin_url")
+        pg_url = postgres.create_database(admin, template=source)  # type: ignore[arg-type]
+        created.append((admin, pg_url))
+        return postgres.url_string(pg_url)
 
     yield make
     for admin, pg_url in created:
         postgres.drop_database(admin, pg_url)  # type: ignore[arg-type]
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (its write-ahead log included)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 @pytest.fixture(scope="session")

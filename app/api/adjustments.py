@@ -14,7 +14,7 @@ from app.clock import today
 from app.db import SessionDep
 from app.models import Adjustment
 from app.schemas.adjustment import AdjustmentCreate, AdjustmentEnd, AdjustmentPublic
-from app.schemas.common import PathId
+from app.schemas.common import GivenOnQuery, Page, PathId, effective_on
 from app.services import adjustments
 
 router = APIRouter(route_class=BoundaryRoute, tags=["adjustments"])
@@ -28,6 +28,7 @@ def _public(adjustment: Adjustment, staff_id: PathId, on: date) -> AdjustmentPub
         policy_id=adjustment.policy_id,
         parameter=adjustment.parameter,
         value=adjustment.value,
+        applies_as=adjustment.applies_as,
         reason=adjustment.reason,
         approved_by_id=adjustment.approved_by_id,
         valid_from=adjustment.valid_from,
@@ -69,10 +70,11 @@ def list_adjustments(
     in_force: Annotated[
         bool | None, Query(description="Only those in force (true) or not in force on `on`.")
     ] = None,
-) -> list[AdjustmentPublic]:
+) -> Page[AdjustmentPublic]:
+    """The NQSW's adjustments, every one (they are few: no pagination)."""
     rows = adjustments.list_adjustments(session=session, staff_id=staff_id, on=on,
                                         in_force=in_force)
-    return [_public(a, staff_id, on) for a in rows]
+    return Page(data=[_public(a, staff_id, on) for a in rows], count=len(rows))
 
 
 @router.get("/nqsws/{staff_id}/adjustments/{adjustment_id}")
@@ -91,11 +93,12 @@ def end_adjustment(
     session: SessionDep,
     principal: PrincipalDep,
     policies: PoliciesDep,
+    given_on: GivenOnQuery,
     body: AdjustmentEnd | None = None,
 ) -> AdjustmentPublic:
-    """End the adjustment: `on` is its last day in force (default today)."""
+    """End the adjustment: `on` (query or body) is its last day in force (default today)."""
     now = today()
-    last_day = (body.on if body else None) or now
+    last_day = effective_on(given_on, body.on if body else None)
     adjustment = adjustments.end_adjustment(session=session, staff_id=staff_id,
                                             adjustment_id=adjustment_id, last_day=last_day,
                                             on=now, policies=policies,

@@ -24,7 +24,7 @@ from app.schemas.allocation import (
     CheckResult,
     FindingPublic,
 )
-from app.schemas.common import Page, PathId, QueryId
+from app.schemas.common import GivenOnQuery, Page, PathId, QueryId, effective_on
 from app.services import allocation_judge, allocation_list, allocation_move, allocation_write
 from app.services.allocation_types import WriteResult
 
@@ -53,7 +53,10 @@ def _written(result: WriteResult) -> AllocationWritten:
     responses={
         403: {"description": "An override by someone whose role the policy does not allow "
                               "to override (the override is always the caller's)."},
-        409: {"description": "Refused by a firm limit (findings in `detail`), or a duplicate."},
+        409: {"description": "Refused by a firm limit, or a duplicate. A refusal's `detail` "
+                              "lists what the allocation causes first (`policy_block`, "
+                              "`policy_warn`), then what was already the case without it "
+                              "(`policy_pre_existing`, `pre_existing: true`)."},
     },
 )
 def create_allocation(
@@ -82,20 +85,28 @@ def create_allocation(
 
 @router.post("/allocations/check")
 def check_allocation(
-    body: AllocationCheck, session: SessionDep, policies: PoliciesDep
+    body: AllocationCheck, session: SessionDep, policies: PoliciesDep, given_on: GivenOnQuery
 ) -> CheckResult:
-    """What-if: would this allocation be allowed from `on` (to `end_date`)? Writes nothing."""
-    on = body.on or today()
+    """What-if: would this allocation be allowed from `on` (to `end_date`)? Writes nothing.
+
+    `caused` and `pre_existing` split the findings that are not ok as a refusal does:
+    what the allocation would cause or make worse, and what is already so without it.
+    """
+    on = effective_on(given_on, body.on)
     decision = allocation_judge.check_allocation(
         session, policies=policies, case_id=body.case_id, worker_id=body.worker_id,
         role=body.role.value, on=on, end=body.end_date,
     )
+    groups = decision.grouped()
     return CheckResult(
         outcome=decision.outcome.value,
         current_outcome=decision.current_outcome.value,
         enrolled=decision.enrolled,
         on=on,
         findings=[FindingPublic(**view) for view in decision.finding_views()],
+        caused=[FindingPublic(**view) for view in decision.finding_views(groups.caused)],
+        pre_existing=[FindingPublic(**view)
+                      for view in decision.finding_views(groups.pre_existing)],
     )
 
 
@@ -125,11 +136,14 @@ def get_allocation(allocation_id: PathId, session: SessionDep) -> AllocationPubl
 
 @router.patch(
     "/allocations/{allocation_id}",
-    responses={409: {"description": "Refused by a firm limit, or a conflicting allocation."}},
+    responses={409: {"description": "Refused by a firm limit (`detail` as for `POST "
+                                    "/allocations`: what the change causes first, then "
+                                    "what was already the case), or a conflicting "
+                                    "allocation."}},
 )
 def update_allocation(
     allocation_id: PathId, body: AllocationUpdate, session: SessionDep, policies: PoliciesDep,
-    principal: PrincipalDep,
+    principal: PrincipalDep, given_on: GivenOnQuery,
 ) -> AllocationWritten:
     """Reassign, change role or move the end date; growing a load runs the check.
 
@@ -143,7 +157,7 @@ def update_allocation(
         changes["role"] = AllocationRole(changes["role"]).value
     result = allocation_move.update_allocation(
         session, policies=policies, allocation_id=allocation_id, changes=changes,
-        on=body.on or today(), override_reason=body.override_reason,
+        on=effective_on(given_on, body.on), override_reason=body.override_reason,
         actor_id=principal.staff_id, end_current_holder=body.end_current_holder,
     )
     return _written(result)
@@ -152,12 +166,14 @@ def update_allocation(
 @router.post("/allocations/{allocation_id}/end")
 def end_allocation(
     allocation_id: PathId, session: SessionDep, policies: PoliciesDep, principal: PrincipalDep,
-    body: AllocationEnd | None = None,
+    given_on: GivenOnQuery, body: AllocationEnd | None = None,
 ) -> AllocationWritten:
-    """End an allocation from a date (it is kept, never deleted)."""
+    """End an allocation from `on` (query or body; default today). It is kept, never
+    deleted."""
     body = body or AllocationEnd()
     result = allocation_move.end_allocation(
-        session, policies=policies, allocation_id=allocation_id, on=body.on or today(),
+        session, policies=policies, allocation_id=allocation_id,
+        on=effective_on(given_on, body.on),
         reason=body.reason, actor_id=principal.staff_id,
     )
     return _written(result)

@@ -25,7 +25,6 @@ from app.auth.schemas import (
     AccountUpdate,
     IdPath,
     Me,
-    OAuthError,
     PersonalTokenCreate,
     PersonalTokenCreated,
     PersonalTokenPublic,
@@ -35,16 +34,19 @@ from app.db import SessionDep
 from app.errors import DomainError, NotFound
 from app.models import Account
 from app.repositories import account as repo
-from app.schemas.common import Page
+from app.schemas.common import ErrorItem, Page, TokenError
 
 router = APIRouter(route_class=BoundaryRoute, tags=["accounts"])
 
 _BAD_CREDENTIALS = "Incorrect email or password."
 
 
-def _oauth_error(status_code: int, error: str, description: str,
+def _oauth_error(status_code: int, error: str, description: str, *,
+                 loc: tuple[str, ...] = ("body",),
                  headers: dict[str, str] | None = None) -> JSONResponse:
-    body = OAuthError(error=error, error_description=description, detail=description)
+    """The one error shape, with RFC 6749's `error` and `error_description` beside it."""
+    body = TokenError(error=error, error_description=description,
+                      detail=[ErrorItem(loc=list(loc), msg=description, type=error)])
     return JSONResponse(status_code=status_code, content=body.model_dump(), headers=headers)
 
 
@@ -52,8 +54,8 @@ def _oauth_error(status_code: int, error: str, description: str,
     "/auth/token",
     response_model=TokenResponse,
     responses={
-        400: {"model": OAuthError, "description": "Wrong email or password (never says which)."},
-        429: {"model": OAuthError, "description": "Too many failed attempts; see Retry-After."},
+        400: {"model": TokenError, "description": "Wrong email or password (never says which)."},
+        429: {"model": TokenError, "description": "Too many failed attempts; see Retry-After."},
     },
 )
 def issue_token(
@@ -64,7 +66,8 @@ def issue_token(
     """Exchange an email (`username`) and password for a bearer token that expires."""
     requested = tuple(form.scopes) or tokens.USER_SCOPES
     if any(scope not in tokens.USER_SCOPES for scope in requested):
-        return _oauth_error(400, "invalid_scope", "scopes are 'read' and 'write'")
+        return _oauth_error(400, "invalid_scope", "scopes are 'read' and 'write'",
+                            loc=("body", "scope"))
     settings = request.app.state.settings
     result = accounts.authenticate(
         session, email=form.username, password=form.password, address=client_address(request),
@@ -120,11 +123,12 @@ def me(principal: PrincipalDep) -> Me:
 
 
 @router.get("/me/tokens")
-def list_personal_tokens(principal: PrincipalDep, session: SessionDep) -> list[PersonalTokenPublic]:
-    return [
-        PersonalTokenPublic.model_validate(t)
-        for t in repo.personal_tokens(session, principal.account_id)
-    ]
+def list_personal_tokens(
+    principal: PrincipalDep, session: SessionDep
+) -> Page[PersonalTokenPublic]:
+    """Your personal tokens, every one (never their secrets)."""
+    rows = repo.personal_tokens(session, principal.account_id)
+    return Page(data=[PersonalTokenPublic.model_validate(t) for t in rows], count=len(rows))
 
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED)

@@ -41,6 +41,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from app.api.responses import with_documented_statuses
 from app.auth.dependencies import Admitted, admit, check_request
 from app.db import open_request_session
 from app.settings import Settings
@@ -251,7 +252,13 @@ class BoundaryRoute(APIRoute):
     """An API route behind the boundary: every area router under /api/v1 is built with
     `APIRouter(route_class=BoundaryRoute)`, and `authorize` (the API router's dependency)
     refuses any request that did not come through it, so a route built otherwise fails
-    closed rather than open."""
+    closed rather than open. Each documents the refusals it can answer with
+    (app.api.responses) beside what it declares itself."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["responses"] = with_documented_statuses(
+            path, kwargs.get("methods"), endpoint, kwargs.get("responses"))
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Handler:
         return guard(self, super().get_route_handler())

@@ -26,7 +26,7 @@ from app.schemas.breach import (
     SweepRequest,
     SweepSummary,
 )
-from app.schemas.common import MAX_ID, Page, PathId, QueryId
+from app.schemas.common import MAX_ID, GivenOnQuery, Page, PathId, QueryId, effective_on
 from app.services import breaches as service
 from app.services import sweep
 from app.services.reconcile import Cause
@@ -153,11 +153,12 @@ def get_breach(breach_id: PathId, session: SessionDep, on: OnDep) -> BreachDetai
 
 @router.post("/breaches/{breach_id}/acknowledge")
 def acknowledge_breach(
-    breach_id: PathId, body: AcknowledgeRequest, session: SessionDep, principal: PrincipalDep
+    breach_id: PathId, body: AcknowledgeRequest, session: SessionDep, principal: PrincipalDep,
+    given_on: GivenOnQuery,
 ) -> BreachDetail:
     """Record that the breach has been seen and what is being done (a note is required),
-    in the name of the person signed in."""
-    on = body.on or today()
+    in the name of the person signed in, on `on` (query or body; default today)."""
+    on = effective_on(given_on, body.on)
     service.acknowledge(session, breach_id=breach_id, note=body.note,
                         actor_id=principal.staff_id, on=on)
     return BreachDetail.model_validate(service.get_breach(session, breach_id, on=on))
@@ -171,11 +172,11 @@ def acknowledge_breach(
 )
 def grant_exception(
     breach_id: PathId, body: ExceptionRequest, session: SessionDep, policies: PoliciesDep,
-    principal: PrincipalDep,
+    principal: PrincipalDep, given_on: GivenOnQuery,
 ) -> BreachDetail:
     """An agreed exception until `expires_on`: the approver is the person signed in (a
-    senior manager or coordinator)."""
-    on = body.on or today()
+    senior manager or coordinator); `on` in the query or the body, default today."""
+    on = effective_on(given_on, body.on)
     service.grant_exception(session, breach_id=breach_id, approver_id=principal.staff_id,
                             reason=body.reason, expires_on=body.expires_on, on=on,
                             separation=policies.separation)

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PoliciesDep, SettingsDep
 from app.api.diary import acting_staff
+from app.api.responses import DESCRIPTIONS
 from app.db import SessionDep
-from app.schemas.common import PathId
+from app.schemas.common import ErrorResponse, PathId
 from app.services import calendar
 
 router = APIRouter(route_class=BoundaryRoute, prefix="/nqsws/{staff_id}", tags=["calendar"])
@@ -42,7 +43,9 @@ def rotate_calendar_token(
 @feed_router.get(
     "/calendar/{token}.ics",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}},
+    responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"},
+               404: {"model": ErrorResponse, "description": DESCRIPTIONS[404]},
+               422: {"model": ErrorResponse, "description": DESCRIPTIONS[422]}},
 )
 def calendar_feed(
     token: str, session: SessionDep, on: OnDep, policies: PoliciesDep, settings: SettingsDep

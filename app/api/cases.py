@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, status
 from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth import PrincipalDep
-from app.clock import today
 from app.db import SessionDep
 from app.schemas.case import (
     AllocationBrief,
@@ -19,7 +18,7 @@ from app.schemas.case import (
     CasePublic,
     CaseUpdate,
 )
-from app.schemas.common import Page, PathId
+from app.schemas.common import GivenOnQuery, Page, PathId, effective_on
 from app.schemas.staff import NotNul, id_query, text_query
 from app.services import cases
 
@@ -94,9 +93,10 @@ def update_case(
 @router.post("/cases/{case_id}/close")
 def close_case(
     case_id: PathId, session: SessionDep, principal: PrincipalDep, policies: PoliciesDep,
-    body: CaseCloseRequest | None = None,
+    given_on: GivenOnQuery, body: CaseCloseRequest | None = None,
 ) -> CasePublic:
-    on = (body.on if body else None) or today()
+    """Close the case from `on` (query or body; default today)."""
+    on = effective_on(given_on, body.on if body else None)
     case = cases.close_case(session=session, case_id=case_id, on=on, policies=policies,
                             reason=body.reason if body else None,
                             actor_id=principal.staff_id)

@@ -13,7 +13,7 @@ from app.api.deps import OnDep, PageDep, PoliciesDep, SettingsDep
 from app.auth.dependencies import optional_principal
 from app.db import SessionDep
 from app.models.diary import ProtectedTime, ProtectedTimeStatus
-from app.schemas.common import PathId
+from app.schemas.common import GivenOnQuery, PathId, effective_on
 from app.schemas.diary import (
     DiaryPage,
     DiarySummary,
@@ -123,27 +123,30 @@ def move(
 
 @router.post("/{entry_id}/taken")
 def mark_taken(
-    staff_id: PathId, entry_id: PathId, session: SessionDep, on: OnDep, request: Request,
-    policies: PoliciesDep, body: ProtectedTimeTaken | None = None,
+    staff_id: PathId, entry_id: PathId, session: SessionDep, on: GivenOnQuery,
+    request: Request, policies: PoliciesDep, body: ProtectedTimeTaken | None = None,
 ) -> ProtectedTimePublic:
-    """Confirm the time was protected and used: on or after the booked day, and no later
-    than `on` (the body's `on` is the date of the confirmation, default `on`)."""
-    entry = diary.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=on,
-                             taken_on=body.on if body else None,
+    """Confirm the time was protected and used (`taken_on`, default the request's `on`):
+    on or after the booked day, and no later than the request's `on`."""
+    day = effective_on(on, body.on if body else None, event_field="taken_on")
+    entry = diary.mark_taken(session, staff_id=staff_id, entry_id=entry_id, on=day,
+                             taken_on=body.taken_on if body else None,
                              actor_id=acting_staff(request), policies=policies)
     return _one(session, staff_id, entry)
 
 
 @router.post("/{entry_id}/cancel")
 def cancel(
-    staff_id: PathId, entry_id: PathId, body: ProtectedTimeCancel, session: SessionDep, on: OnDep,
-    request: Request, policies: PoliciesDep, settings: SettingsDep,
+    staff_id: PathId, entry_id: PathId, body: ProtectedTimeCancel, session: SessionDep,
+    on: GivenOnQuery, request: Request, policies: PoliciesDep, settings: SettingsDep,
 ) -> ProtectedTimePublic:
     """A team manager cancels booked time, with a reason; the NQSW is told and asked to rebook.
 
-    The person cancelling is the person signed in, who must be a team manager.
+    The person cancelling is the person signed in, who must be a team manager. The
+    cancellation is dated `cancelled_on` (default the request's `on`).
     """
-    entry = diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body, on=on,
+    entry = diary.cancel(session, staff_id=staff_id, entry_id=entry_id, data=body,
+                         on=effective_on(on, body.on, event_field="cancelled_on"),
                          policies=policies, base_url=settings.base_url,
                          actor_id=acting_staff(request))
     return _one(session, staff_id, entry)

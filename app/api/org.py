@@ -78,13 +78,14 @@ def update_service_area(
 
 @router.post("/service-areas/{area_id}/close")
 def close_service_area(
-    area_id: PathId, session: SessionDep, principal: PrincipalDep,
+    area_id: PathId, session: SessionDep, principal: PrincipalDep, on: GivenOnQuery,
     body: CloseRequest | None = None,
 ) -> ServiceAreaPublic:
-    """Close the area from `on` (the first day closed; default today). Nothing is deleted."""
-    on = (body.on if body else None) or today()
+    """Close the area from `on` (the first day closed; query or body; default today).
+    Nothing is deleted."""
     return ServiceAreaPublic.model_validate(
-        org.close_service_area(session=session, area_id=area_id, on=on,
+        org.close_service_area(session=session, area_id=area_id,
+                               on=effective_on(on, body.on if body else None),
                                actor_id=principal.staff_id)
     )
 
@@ -135,11 +136,13 @@ def update_team(
 
 @router.post("/teams/{team_id}/close")
 def close_team(
-    team_id: PathId, session: SessionDep, principal: PrincipalDep,
+    team_id: PathId, session: SessionDep, principal: PrincipalDep, on: GivenOnQuery,
     body: CloseRequest | None = None,
 ) -> TeamPublic:
-    """Close the team from `on` (the first day closed; default today). Nothing is deleted."""
-    on = (body.on if body else None) or today()
+    """Close the team from `on` (the first day closed; query or body; default today).
+    Nothing is deleted."""
     return TeamPublic.model_validate(
-        org.close_team(session=session, team_id=team_id, on=on, actor_id=principal.staff_id)
+        org.close_team(session=session, team_id=team_id,
+                       on=effective_on(on, body.on if body else None),
+                       actor_id=principal.staff_id)
     )

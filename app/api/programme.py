@@ -23,12 +23,13 @@ from app.db import SessionDep
 from app.models import Enrolment, SignOff
 from app.models.diary import ProtectedTime
 from app.repositories import enrolment as enrolments_repo
-from app.schemas.common import PathId
+from app.schemas.common import GivenOnQuery, PathId, effective_on
 from app.schemas.enrolment import EnrolmentPublic, PauseBrief
 from app.schemas.programme import (
     CompleteRequest,
     PauseRequest,
     ProgrammeState,
+    ResumeBody,
     ResumeRequest,
     SignOffApproveRequest,
     SignOffRequest,
@@ -84,40 +85,48 @@ def pause(
 
 @router.post("/resume")
 def resume(
-    staff_id: PathId, body: ResumeRequest, session: SessionDep, on: OnDep, request: Request,
-    policies: PoliciesDep,
+    staff_id: PathId, body: ResumeBody, session: SessionDep, on: GivenOnQuery,
+    request: Request, policies: PoliciesDep,
 ) -> ProgrammeState:
-    """Restart the clock on the first day back; bookings after it that the pause displaced
-    are booked again (unless rebooked meanwhile)."""
+    """Restart the clock on the first day back (`resumed_on`, default the request's `on`);
+    bookings after it that the pause displaced are booked again (unless rebooked
+    meanwhile)."""
+    day = effective_on(on, body.on, event_field="resumed_on")
     enrolment, _, restored = programme_events.resume(
-        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
-        policies=policies,
+        session, staff_id=staff_id, data=ResumeRequest(resumed_on=body.resumed_on or day),
+        on=day, actor_id=acting_staff(request), policies=policies,
     )
-    return _state(session, enrolment, restored=restored, on=on)
+    return _state(session, enrolment, restored=restored, on=day)
 
 
 @router.post("/withdraw")
 def withdraw(
-    staff_id: PathId, body: WithdrawRequest, session: SessionDep, on: OnDep, request: Request,
-    policies: PoliciesDep,
+    staff_id: PathId, body: WithdrawRequest, session: SessionDep, on: GivenOnQuery,
+    request: Request, policies: PoliciesDep,
 ) -> ProgrammeState:
+    """End the programme, with the reason, on its last day (`ended_on`, default the
+    request's `on`); protected time booked after it is cancelled."""
+    day = effective_on(on, body.on, event_field="ended_on")
     enrolment, cancelled = programme_events.withdraw(
-        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
+        session, staff_id=staff_id, data=body, on=day, actor_id=acting_staff(request),
         policies=policies,
     )
-    return _state(session, enrolment, cancelled=cancelled, on=on)
+    return _state(session, enrolment, cancelled=cancelled, on=day)
 
 
 @router.post("/complete")
 def complete(
-    staff_id: PathId, body: CompleteRequest, session: SessionDep, on: OnDep, request: Request,
-    policies: PoliciesDep,
+    staff_id: PathId, body: CompleteRequest, session: SessionDep, on: GivenOnQuery,
+    request: Request, policies: PoliciesDep,
 ) -> ProgrammeState:
+    """Finish the programme, with its outcome, on its last day (`ended_on`, default the
+    request's `on`); protected time booked after it is cancelled."""
+    day = effective_on(on, body.on, event_field="ended_on")
     enrolment, cancelled = programme_events.complete(
-        session, staff_id=staff_id, data=body, on=on, actor_id=acting_staff(request),
+        session, staff_id=staff_id, data=body, on=day, actor_id=acting_staff(request),
         policies=policies,
     )
-    return _state(session, enrolment, cancelled=cancelled, on=on)
+    return _state(session, enrolment, cancelled=cancelled, on=day)
 
 
 @router.post("/sign-offs", status_code=status.HTTP_201_CREATED)
@@ -155,14 +164,16 @@ def approve_sign_off(
 @router.post("/sign-offs/{sign_off_id}/revoke")
 def revoke_sign_off(
     staff_id: PathId, sign_off_id: PathId, body: SignOffRevokeRequest, session: SessionDep,
-    on: OnDep, request: Request, policies: PoliciesDep,
+    on: GivenOnQuery, request: Request, policies: PoliciesDep,
 ) -> ProgrammeState:
-    """Withdraw a sign-off, with the reason: the rules it lifted apply again from `on`."""
+    """Withdraw a sign-off, with the reason: the rules it lifted apply again from
+    `revoked_on` (default the request's `on`)."""
+    day = effective_on(on, body.on, event_field="revoked_on")
     record = programme_events.revoke_sign_off(
-        session, staff_id=staff_id, sign_off_id=sign_off_id, data=body, on=on,
+        session, staff_id=staff_id, sign_off_id=sign_off_id, data=body, on=day,
         actor_id=acting_staff(request), policies=policies,
     )
-    return _state(session, _enrolment_of(session, record), sign_off=record, on=on)
+    return _state(session, _enrolment_of(session, record), sign_off=record, on=day)
 
 
 def _enrolment_of(session: Session, record: SignOff) -> Enrolment:

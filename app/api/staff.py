@@ -12,12 +12,11 @@ from sqlmodel import Session
 from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth import PrincipalDep
-from app.clock import today
 from app.db import SessionDep
 from app.models import Staff
 from app.models.base import Role
 from app.repositories.staff import terms_on
-from app.schemas.common import Page, PathId
+from app.schemas.common import GivenOnQuery, Page, PathId, effective_on
 from app.schemas.staff import (
     LeaveRequest,
     NotNul,
@@ -95,10 +94,11 @@ def update_staff(
 @router.post("/staff/{staff_id}/leave")
 def leave(
     staff_id: PathId, session: SessionDep, principal: PrincipalDep, policies: PoliciesDep,
-    body: LeaveRequest | None = None,
+    given_on: GivenOnQuery, body: LeaveRequest | None = None,
 ) -> StaffPublic:
-    """Record the date someone leaves (the first day they are gone); nothing is deleted."""
-    on = (body.on if body else None) or today()
+    """Record the date someone leaves (the first day they are gone; `on` in the query or
+    the body, default today); nothing is deleted."""
+    on = effective_on(given_on, body.on if body else None)
     staff = staff_service.leave(session=session, staff_id=staff_id, on=on, policies=policies,
                                 actor_id=principal.staff_id)
     return StaffPublic.model_validate(staff)

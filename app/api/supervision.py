@@ -11,7 +11,7 @@ from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.api.diary import acting_staff
 from app.db import SessionDep
-from app.schemas.common import PathId
+from app.schemas.common import GivenOnQuery, PathId, effective_on
 from app.schemas.supervision import (
     ReviewCreate,
     ReviewPointView,
@@ -62,10 +62,13 @@ def record_supervision(
 
 @router.post("/supervision/{session_id}/cancel")
 def cancel_supervision(
-    staff_id: PathId, session_id: PathId, body: SupervisionCancel, session: SessionDep, on: OnDep,
-    request: Request, policies: PoliciesDep,
+    staff_id: PathId, session_id: PathId, body: SupervisionCancel, session: SessionDep,
+    on: GivenOnQuery, request: Request, policies: PoliciesDep,
 ) -> SupervisionPublic:
-    row = supervision.cancel(session, staff_id=staff_id, session_id=session_id, data=body, on=on,
+    """Cancel a planned session, with the reason, dated `cancelled_on` (default the
+    request's `on`)."""
+    row = supervision.cancel(session, staff_id=staff_id, session_id=session_id, data=body,
+                             on=effective_on(on, body.on, event_field="cancelled_on"),
                              actor_id=acting_staff(request), policies=policies)
     return SupervisionPublic.model_validate(row)
 
@@ -89,5 +92,5 @@ def record_review(
     supervision.record_review(session, staff_id=staff_id, data=body, on=on, policies=policies,
                               actor_id=acting_staff(request))
     view = supervision.reviews(session, staff_id=staff_id, on=on, policies=policies)
-    point = next(p for p in view["reviews"] if p["month"] == body.month)
+    point = next(p for p in view["data"] if p["month"] == body.month)
     return ReviewPointView.model_validate(point)

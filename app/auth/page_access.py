@@ -53,6 +53,14 @@ def as_api(key: str, *extra: Target) -> Rule:
     return replace(rule, targets=rule.targets + extra, note=f"as {key}")
 
 
+def as_form(key: str) -> Rule:
+    """The API route's rule for a page form: the records the form names are checked the
+    same way, but each is optional, as the form itself says when one was not chosen."""
+    rule = as_api(key)
+    return replace(rule, targets=tuple(
+        replace(t, optional=True) if t.source == "body" else t for t in rule.targets))
+
+
 PAGE_ACCESS: dict[str, Rule] = {
     # ---- signing in and out (app/web/login.py); every form still needs its CSRF token --
     "GET /login": public("the sign-in form"),
@@ -76,6 +84,12 @@ PAGE_ACCESS: dict[str, Rule] = {
         note="filtered to the caller's reach; an NQSW is sent to their own page",
     ),
     "GET /nqsws/{staff_id}": as_api("GET /api/v1/nqsws/{staff_id}"),
+    # ---- enrolling a member of staff (app/web/enrolment.py) ---------------------------
+    "GET /enrolments/new": replace(
+        ACCESS["POST /api/v1/enrolments"], targets=(),
+        note="the empty form of POST /api/v1/enrolments, for whoever may send it",
+    ),
+    "POST /enrolments/new": as_form("POST /api/v1/enrolments"),
     # ---- allocating a case (app/web/allocate.py) ---------------------------------------
     # The case is named by its reference, so the handler checks it with
     # `page_guard.within_reach` (an out-of-reach case reads as unknown).
@@ -92,6 +106,10 @@ PAGE_ACCESS: dict[str, Rule] = {
         "POST /api/v1/breaches/{breach_id}/acknowledge"
     ),
     "POST /breaches/{breach_id}/exception": as_api("POST /api/v1/breaches/{breach_id}/exception"),
+    "GET /nqsws/{staff_id}/breaches": allow(
+        path("staff_id", "staff"), nqsw=SELF,
+        note="the NQSW's own breaches only; managers have the dashboard",
+    ),
     # ---- protected development time (app/web/diary.py) --------------------------------
     "GET /nqsws/{staff_id}/diary": as_api("GET /api/v1/nqsws/{staff_id}/diary"),
     "POST /nqsws/{staff_id}/diary": as_api("POST /api/v1/nqsws/{staff_id}/diary"),
@@ -116,6 +134,13 @@ PAGE_ACCESS: dict[str, Rule] = {
     "POST /nqsws/{staff_id}/diary/{entry_id}/cancel": as_api(
         "POST /api/v1/nqsws/{staff_id}/diary/{entry_id}/cancel"
     ),
+    # The NQSW's calendar feed: the confirmation before a new address replaces the old.
+    "GET /nqsws/{staff_id}/diary/calendar": as_api(
+        "POST /api/v1/nqsws/{staff_id}/calendar-token"
+    ),
+    "POST /nqsws/{staff_id}/diary/calendar": as_api(
+        "POST /api/v1/nqsws/{staff_id}/calendar-token"
+    ),
     # ---- supervision and reviews (app/web/supervision.py) -----------------------------
     "GET /nqsws/{staff_id}/supervision": as_api("GET /api/v1/nqsws/{staff_id}/supervision"),
     "POST /nqsws/{staff_id}/supervision": as_api("POST /api/v1/nqsws/{staff_id}/supervision"),
@@ -130,6 +155,12 @@ PAGE_ACCESS: dict[str, Rule] = {
     "GET /nqsws/{staff_id}/programme": as_api("GET /api/v1/nqsws/{staff_id}/programme"),
     "POST /nqsws/{staff_id}/programme/pause": as_api("POST /api/v1/nqsws/{staff_id}/pause"),
     "POST /nqsws/{staff_id}/programme/resume": as_api("POST /api/v1/nqsws/{staff_id}/resume"),
+    "POST /nqsws/{staff_id}/programme/withdraw": as_api(
+        "POST /api/v1/nqsws/{staff_id}/withdraw"
+    ),
+    "POST /nqsws/{staff_id}/programme/complete": as_api(
+        "POST /api/v1/nqsws/{staff_id}/complete"
+    ),
     "POST /nqsws/{staff_id}/programme/sign-off": as_api(
         "POST /api/v1/nqsws/{staff_id}/sign-offs"
     ),

@@ -421,6 +421,8 @@ class _Builder:
                 self.add("adjustment", {
                     "enrolment_id": enrolment_id, "policy_id": CAP_POLICY_ID,
                     "parameter": CAP_AFTER_SIX_PARAMETER, "value": profile.reduced_cap,
+                    # The number agreed with their hours in mind: it is not pro rata again.
+                    "applies_as": "as_agreed",
                     "reason": f"Part-time ({profile.fte:g} FTE) and building confidence: "
                     f"cap of {profile.reduced_cap} after month 6, reviewed at month 9.",
                     "approved_by_id": self.senior_managers[team.area].id,

@@ -101,6 +101,6 @@ FEATURED: tuple[NqswProfile, ...] = (
     NqswProfile("at-three-months", 7, 3, 0, held=6,
                 shows="6 cases on the day the cap rose from 5 to 10"),
     NqswProfile("agreed-lower-cap", 0, 6, 21, fte=0.8, held=7, reduced_cap=10,
-                shows="an agreed individual cap of 10 after month 6 (8 pro rata)"),
+                shows="an agreed cap of 10 after month 6, as agreed (not pro rata to 8)"),
     NqswProfile("starts-today", 5, 0, 0, shows="first day of the programme"),
 )

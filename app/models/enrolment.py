@@ -90,6 +90,12 @@ class Adjustment(SQLModel, table=True):
     policy_id: str = Field(max_length=100)
     parameter: str = Field(max_length=200, description="Dotted path inside the policy's rule.")
     value: Any = Field(sa_type=JSON)
+    # Whether an agreed number a rule scales by FTE (a stage cap) is final ("as_agreed")
+    # or pro rata like the policy's own ("pro_rata"); see app.policy.snapshot.AppliesAs.
+    applies_as: str = Field(
+        default="as_agreed", max_length=20,
+        sa_column_kwargs={"server_default": "as_agreed"},
+    )
     reason: str = Field(max_length=2000)
     approved_by_id: int = Field(foreign_key="staff.id")
     valid_from: date

@@ -9,6 +9,12 @@ part may be left out: ``bands.0.cap``.
 An adjustment may only change a parameter that exists, and the changed parameters
 must still be valid (a cap of -1 is refused), so `validate_adjustment` lets the API
 refuse a bad one before it is recorded.
+
+An agreed number a rule scales by FTE (a stage cap's band cap) applies as the agreement
+says: as written (``as_agreed``, the default: "0.8 FTE, a cap of 10" means 10) or pro
+rata like the policy's own figure (``pro_rata``). A rule kind names the parameters it
+scales with ``fte_scaled(path)``; ``pro_rata`` is refused for any other parameter, where
+it could mean nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -23,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from app.policy.categories import Categories, SignOffKinds
 from app.policy.loader import validation_reasons
 from app.policy.policies import Policy, PolicySet, Rule
-from app.policy.snapshot import AdjustmentRecord
+from app.policy.snapshot import PRO_RATA, AdjustmentRecord, AppliesAs
 
 ParamPath = tuple[str | int, ...]
 
@@ -133,6 +140,28 @@ def validate_adjustment(
     return []
 
 
+def applies_as_problem(
+    policy_set: PolicySet, policy_id: str, parameter: str, applies_as: AppliesAs
+) -> str | None:
+    """Why the agreement cannot apply this way (None when it can): only a figure the rule
+    scales by FTE can be agreed pro rata. Call after `validate_adjustment` found nothing."""
+    if applies_as != PRO_RATA:
+        return None
+    rule, path = resolve_parameter(policy_set.policy(policy_id), parameter)
+    if fte_scaled(rule, path):
+        return None
+    return (
+        f"{parameter} is not a figure the {rule.kind} rule scales by FTE, so it can only "
+        "apply as agreed"
+    )
+
+
+def fte_scaled(rule: Rule, path: ParamPath) -> bool:
+    """Whether the rule's kind scales this parameter by the NQSW's FTE (a band's cap)."""
+    scaled = getattr(rule.impl, "fte_scaled", None)
+    return bool(scaled(path)) if scaled is not None else False
+
+
 def is_valid_on(adjustment: AdjustmentRecord, on: date) -> bool:
     """Valid from `valid_from` to `valid_to`, both days included; open-ended without an end."""
     end = adjustment.valid_to
@@ -205,3 +234,46 @@ def targets_rule(rule: Rule, parameter: str) -> bool:
             known = False
         rule.target_cache[parameter] = known
     return known
+
+
+@lru_cache(maxsize=_CACHE_LIMIT)
+def _path_in(rule: Rule, parameter: str) -> ParamPath | None:
+    """The path inside `rule`'s parameters an adjustment names (None: another rule's)."""
+    try:
+        target, path = _target(rule, parameter)
+    except AdjustmentError:
+        return None
+    return path if target is rule else None
+
+
+def _same_value(agreed: Any, in_force: Any) -> bool:
+    """Whether the figure in force is the agreed one (the agreement may say "10" or 10.0)."""
+    if agreed == in_force:
+        return True
+    try:
+        return float(agreed) == float(in_force)
+    except (TypeError, ValueError):
+        return False
+
+
+def agreement_behind(
+    rule: Rule, adjustments: Sequence[AdjustmentRecord], on: date, path: ParamPath,
+    in_force: Any,
+) -> AdjustmentRecord | None:
+    """The individual agreement that set this parameter of the rule on `on`, or None when
+    the figure in force is the policy's.
+
+    The agreements are read as the engine applies them (in force on the date, the latest
+    agreed last); the latest one naming the parameter set it if the figure in force is
+    its value (one that no longer fits the policy was ignored and set nothing).
+    """
+    found: AdjustmentRecord | None = None
+    for adjustment in sorted(
+        (a for a in adjustments if a.policy_id == rule.policy_id and is_valid_on(a, on)),
+        key=lambda a: (a.valid_from, a.adjustment_id or 0),
+    ):
+        if _path_in(rule, adjustment.parameter) == path:
+            found = adjustment
+    if found is None or not _same_value(found.value, in_force):
+        return None
+    return found

@@ -67,6 +67,37 @@ class Finding:
         }
 
 
+def caused_by_proposal(after: Finding, before: Finding | None) -> bool:
+    """Whether a proposal causes `after`, its rule's finding on one day with the proposal
+    in place, given `before`, the same rule's finding on the same day without it.
+
+    "Without it" is the load as it stands before the request: for a change to an
+    allocation (a role change, a reassignment, an extension) the load with that
+    allocation as it was, and for a co-worker becoming holder, with the current holder
+    still holding. Caused means that `after` is not ok and that, without the proposal,
+    the rule:
+
+    * found nothing (`before` is None) or found it ok;
+    * found it less severe (a warning the proposal turns into a block); or
+    * found it already breached, with a smaller measure: already over a cap, one more
+      case makes it worse, and that is what a refusal is for.
+
+    Everything else that is not ok is *pre-existing*: found at least as severe without the
+    proposal, with a measure no smaller. A rule that does not read the caseload
+    (supervision, protected time) finds the same either way; a breach the proposal
+    changes in kind but not in size (a co-worked child protection case without an
+    advanced practitioner becoming held) stays as it was. With a measure missing on
+    either side only the outcome can tell.
+    """
+    if after.outcome is Outcome.ok:
+        return False
+    if before is None or after.outcome.rank > before.outcome.rank:
+        return True
+    if after.measured is not None and before.measured is not None:
+        return after.measured > before.measured + 1e-9
+    return False
+
+
 def overall(findings: list[Finding] | tuple[Finding, ...]) -> Outcome:
     """The worst outcome among the findings (ok when there are none)."""
     worst = Outcome.ok

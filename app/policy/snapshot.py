@@ -13,6 +13,11 @@ from datetime import date
 from typing import Any, Literal
 
 AllocationRoleName = Literal["holder", "co_worker"]
+# How an agreed number applies to a part-time NQSW: as written ("as_agreed", the final
+# figure), or scaled by their FTE like the policy's own figure ("pro_rata").
+AppliesAs = Literal["as_agreed", "pro_rata"]
+AS_AGREED: AppliesAs = "as_agreed"
+PRO_RATA: AppliesAs = "pro_rata"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,12 @@ class SignOffRecord:
 
 @dataclass(frozen=True, slots=True)
 class AdjustmentRecord:
-    """An approved individual change to one parameter of one policy for this NQSW."""
+    """An approved individual change to one parameter of one policy for this NQSW.
+
+    `applies_as` says whether an agreed number a rule would scale by FTE (a stage cap) is
+    the final figure or is scaled like the policy's own: an agreement is usually written
+    with the person's hours in mind ("0.8 FTE: a cap of 10"), so as written by default.
+    """
 
     policy_id: str
     parameter: str
@@ -68,6 +78,7 @@ class AdjustmentRecord:
     valid_from: date
     valid_to: date | None = None
     adjustment_id: int | None = None
+    applies_as: AppliesAs = AS_AGREED
 
 
 @dataclass(frozen=True, slots=True)

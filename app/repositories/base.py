@@ -20,7 +20,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.errors import DomainError, NotFound
+from app.errors import NotFound
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -65,9 +65,10 @@ def get_or_404(session: Session, model: type[M], ident: int, *, what: str | None
 def require_exists(
     session: Session, model: type[SQLModel], ident: int | None, *, field: str, what: str
 ) -> None:
-    """A referenced id must exist: a 422 on the field that names it, not a 500 from the FK."""
+    """A record named in a body must exist: a 404 on the field that names it (the API's
+    convention for a missing referenced record), not a 500 from the foreign key."""
     if ident is not None and session.get(model, ident) is None:
-        raise DomainError(f"{what} {ident} does not exist", field=field)
+        raise NotFound(what, ident, field=field)
 
 
 def where_equal(query: SelectOfScalar[M], *pairs: tuple[Any, object]) -> SelectOfScalar[M]:

@@ -130,6 +130,7 @@ _PROGRAMME_FACTS = union_all(
         _ADJUSTMENT.c.valid_from.label("day1"), _ADJUSTMENT.c.valid_to.label("day2"),
         _ADJUSTMENT.c.policy_id.label("text1"), _ADJUSTMENT.c.parameter.label("text2"),
         _ADJUSTMENT.c.reason.label("text3"), _ADJUSTMENT.c.value,
+        _ADJUSTMENT.c.applies_as.label("text4"),
     ).where(
         _ADJUSTMENT.c.enrolment_id.in_(_IDS),
         _ADJUSTMENT.c.valid_from <= _ON,
@@ -138,7 +139,7 @@ _PROGRAMME_FACTS = union_all(
     sa_select(
         _fact("pause"), _PAUSE.c.enrolment_id, _PAUSE.c.id, _PAUSE.c.start_date,
         _PAUSE.c.end_date, _PAUSE.c.reason, _nothing(String), _nothing(String),
-        _nothing(JSON),
+        _nothing(JSON), _nothing(String),
     ).where(_PAUSE.c.enrolment_id.in_(_IDS)),
     # Earlier working patterns (app/services/history.py), for the entitlement: the FTE
     # and hours travel as text in this statement's shared columns.
@@ -146,12 +147,14 @@ _PROGRAMME_FACTS = union_all(
         _fact("term"), _ENROLMENT.c.id, _STAFF_TERM.c.id, _STAFF_TERM.c.valid_from,
         _STAFF_TERM.c.valid_to, cast(_STAFF_TERM.c.fte, String),
         cast(_STAFF_TERM.c.contracted_hours, String), _nothing(String), _nothing(JSON),
+        _nothing(String),
     ).select_from(
         _STAFF_TERM.join(_ENROLMENT, _ENROLMENT.c.staff_id == _STAFF_TERM.c.staff_id)
     ).where(_ENROLMENT.c.id.in_(_IDS)),
     sa_select(
         _fact("sign_off"), _SIGN_OFF.c.enrolment_id, _SIGN_OFF.c.id, _SIGN_OFF.c.signed_on,
         _nothing(Date), _SIGN_OFF.c.kind, _nothing(String), _nothing(String), _nothing(JSON),
+        _nothing(String),
     ).where(
         _SIGN_OFF.c.enrolment_id.in_(_IDS),
         _SIGN_OFF.c.signed_on <= _ON,
@@ -253,7 +256,7 @@ def programme_facts(session: Session, enrolment_ids: Sequence[int], on: date) ->
     """Per enrolment, tagged by `fact`: every pause ("pause"), the sign-offs in force on
     `on` ("sign_off"), the individual adjustments in force on `on` ("adjustment") and the
     person's earlier working patterns ("term"), in shared columns (day1, day2, text1..3,
-    value)."""
+    value, text4: how an adjustment applies)."""
     return _chunked(session, _PROGRAMME_FACTS, enrolment_ids, on)
 
 

@@ -8,12 +8,21 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    Field,
     StringConstraints,
     field_validator,
 )
 
+from app.policy.snapshot import AS_AGREED, AppliesAs
 from app.schemas.common import PublicRecord, RequestBody, date_order_check
 from app.schemas.staff import Day, RecordId, no_nul
+
+APPLIES_AS_DESCRIPTION = (
+    "How an agreed number the rule scales by FTE (a stage cap's band cap) applies to a "
+    "part-time NQSW: as_agreed (the number as written is final: '0.8 FTE, a cap of 10' "
+    "means 10) or pro_rata (scaled by FTE and rounded like the policy's own caps: 8). "
+    "Any other parameter applies as agreed."
+)
 
 Text = Annotated[
     str,
@@ -32,6 +41,7 @@ class AdjustmentCreate(RequestBody):
         AfterValidator(no_nul),
     ]
     value: Any
+    applies_as: AppliesAs = Field(default=AS_AGREED, description=APPLIES_AS_DESCRIPTION)
     reason: Text
     valid_from: Day
     valid_to: Day | None = None
@@ -60,6 +70,7 @@ class AdjustmentPublic(PublicRecord):
     policy_id: str
     parameter: str
     value: Any
+    applies_as: AppliesAs = Field(default=AS_AGREED, description=APPLIES_AS_DESCRIPTION)
     reason: str
     approved_by_id: RecordId
     valid_from: date

@@ -123,6 +123,12 @@ class CheckResult(BaseModel):
     enrolled: bool = Field(description="False when the worker is not on a programme: no rules.")
     on: date
     findings: list[FindingPublic]
+    caused: list[FindingPublic] = Field(
+        default=[], description="The findings the proposal causes or makes worse, blocks "
+        "first: what a refusal is for.")
+    pre_existing: list[FindingPublic] = Field(
+        default=[], description="The findings that are not ok but already so without the "
+        "proposal, blocks first: never a reason to refuse it.")
 
 
 class AllocationWritten(AllocationPublic):

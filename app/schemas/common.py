@@ -116,20 +116,38 @@ def given_date(
 GivenOnQuery = Annotated[date | None, Depends(given_date)]
 
 
-def effective_on(query_on: date | None, body_on: date | None) -> date:
+def effective_on(
+    query_on: date | None, body_on: date | None, *, event_field: str | None = None
+) -> date:
     """One effective date from the query and the body: either may say it, not differently.
 
     Changes take `on` in the body (POST .../close, allocations) or the query (PATCH);
-    routes that accept both read it from wherever the client put it.
+    routes that accept both read it from wherever the client put it. On a route whose
+    event has a date of its own (`event_field`, e.g. `taken_on`), the refusal says where
+    that date goes: a client that sent the event's date as `on` learns the field's name.
     """
     from app.errors import DomainError
 
     if query_on is not None and body_on is not None and query_on != body_on:
+        elsewhere = (f"; the day the event happened goes in `{event_field}`"
+                     if event_field else "")
         raise DomainError(
             f"the body says on={body_on.isoformat()} but the query says "
-            f"on={query_on.isoformat()}; give one date", field="on",
+            f"on={query_on.isoformat()}; give one date{elsewhere}", field="on",
         )
     return body_on or query_on or today()
+
+
+def request_date_in_body(event_field: str) -> Any:
+    """The body's `on` on a route recording an event with a date of its own
+    (`event_field`): the request's date, as on every route, never the event's. Kept for
+    clients that give the request's date in the body (see `effective_on`)."""
+    return Field(
+        default=None,
+        description="The date of this request, the same as the `on` query parameter, for "
+                    "clients that give it here (in both places: the same date, else 422). "
+                    f"Not the day the event happened: give that as `{event_field}`.",
+    )
 
 
 # Names a client might use to say who acts or who approved. None of them is an input:
@@ -226,3 +244,28 @@ def pagination(
     offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
 ) -> Pagination:
     return Pagination(limit=limit, offset=offset)
+
+
+class ErrorItem(BaseModel):
+    """One thing wrong with a request: where (`loc`: "path", "query", "body" or "header",
+    then the parameter or field), what (`msg`, a sentence for a person) and its kind."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every 4xx answer (docs/api.md, "Conventions")."""
+
+    detail: list[ErrorItem]
+
+
+class TokenError(ErrorResponse):
+    """An error of `POST /auth/token`: the one error shape, with the fields RFC 6749
+    section 5.2 requires of an OAuth2 token endpoint beside it."""
+
+    error: str = Field(description="invalid_request, invalid_grant, invalid_scope, ...")
+    error_description: str

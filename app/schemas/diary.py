@@ -18,7 +18,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.models.diary import ProtectedTimeLength, ProtectedTimePurpose, ProtectedTimeStatus
-from app.schemas.common import Day, Page, PublicRecord, RecordId, RequestBody
+from app.schemas.common import (
+    Day,
+    Page,
+    PublicRecord,
+    RecordId,
+    RequestBody,
+    request_date_in_body,
+)
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -126,20 +133,26 @@ class ProtectedTimeMove(RequestBody):
 
 
 class ProtectedTimeTaken(RequestBody):
-    on: Day | None = Field(
+    taken_on: Day | None = Field(
         default=None,
         description="The date the NQSW confirms the time was taken: on or after the booked "
-        "day, and not after the request's effective date (`?on=`, default today).",
+        "day, and not after the request's `on` (today unless given), its default.",
     )
+    on: Day | None = request_date_in_body("taken_on")
 
 
 class Cancellation(RequestBody):
     """Cancelling a booking or a supervision session: always with a reason, which the
-    people concerned are told, on a date (default today). One body, so both are asked
-    the same questions and refuse the same answers."""
+    people concerned are told, on a date (default the request's). One body, so both are
+    asked the same questions and refuse the same answers."""
 
     reason: Reason
-    on: Day | None = Field(default=None, description="Date of the cancellation; default today.")
+    cancelled_on: Day | None = Field(
+        default=None,
+        description="Date of the cancellation; default the request's `on` (today unless "
+                    "given).",
+    )
+    on: Day | None = request_date_in_body("cancelled_on")
 
 
 class ProtectedTimeCancel(Cancellation):

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.models.base import PauseReason
-from app.schemas.common import Day, RecordId, RequestBody
+from app.schemas.common import Day, RecordId, RequestBody, request_date_in_body
 from app.schemas.enrolment import (  # noqa: F401  (re-exported: the programme's API)
     EnrolmentPublic,
     PauseBrief,
@@ -45,27 +45,45 @@ class PauseRequest(RequestBody):
 
 
 class ResumeRequest(RequestBody):
-    on: Day = Field(description="The first day back; the pause ends the day before.")
+    """The return from a pause, as the service takes it: the first day back."""
+
+    resumed_on: Day = Field(description="The first day back; the pause ends the day before.")
+
+
+class ResumeBody(RequestBody):
+    """`POST .../resume` as the API takes it: the first day back, which may differ from
+    the request's date (docs/api.md, "Effective dates"), defaults to it."""
+
+    resumed_on: Day | None = Field(
+        default=None,
+        description="The first day back; the pause ends the day before (its `end_date`). "
+                    "Default: the request's `on` (today unless given).",
+    )
+    on: Day | None = request_date_in_body("resumed_on")
 
 
 class WithdrawRequest(RequestBody):
-    on: Day | None = Field(
+    ended_on: Day | None = Field(
         default=None,
-        description="The last day on the programme; default today. Protected time booked "
-                    "after it is cancelled.",
+        description="The last day on the programme (the enrolment's `ended_on`); default "
+                    "the request's `on` (today unless given). Protected time booked after "
+                    "it is cancelled.",
     )
     reason: WithdrawReason
     note: Note | None = None
+    on: Day | None = request_date_in_body("ended_on")
 
 
 class CompleteRequest(RequestBody):
-    on: Day | None = Field(
+    ended_on: Day | None = Field(
         default=None,
-        description="The last day on the programme (completion); default today. Protected "
-                    "time booked after it is cancelled.",
+        description="The last day on the programme, its completion (the enrolment's "
+                    "`ended_on`); default the request's `on` (today unless given). "
+                    "Protected time booked after it is cancelled.",
     )
     outcome: ProgrammeOutcome
     note: Note | None = None
+    on: Day | None = request_date_in_body("ended_on")
 
 
 class SignOffRequest(RequestBody):
@@ -95,12 +113,13 @@ class SignOffApproveRequest(RequestBody):
 class SignOffRevokeRequest(RequestBody):
     """Withdrawing a sign-off (or a proposal still awaiting approval), with the reason."""
 
-    on: Day | None = Field(
+    revoked_on: Day | None = Field(
         default=None,
         description="The first day it no longer applies (not before `signed_on`); default "
-                    "today.",
+                    "the request's `on` (today unless given).",
     )
     reason: Reason
+    on: Day | None = request_date_in_body("revoked_on")
 
 
 class ProgrammeState(BaseModel):

@@ -125,7 +125,10 @@ class ReviewPointView(BaseModel):
 
 
 class ReviewsView(BaseModel):
+    """The review points of a programme, as every list is answered: `data` and `count`."""
+
+    data: list[ReviewPointView]
+    count: int
     on: date
     grace_working_days: int
-    reviews: list[ReviewPointView]
     details: dict[str, Any] = Field(default_factory=dict)

@@ -18,8 +18,10 @@ from sqlmodel import Session
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.models import Adjustment, Enrolment
 from app.models.base import Role
+from app.policy.adjustments import applies_as_problem
 from app.policy.registry import PolicySet, validate_adjustment
 from app.policy.separation import DEFAULT_SEPARATION, Duty
+from app.policy.snapshot import AS_AGREED, AppliesAs
 from app.repositories import breach as breach_rows
 from app.repositories import enrolment as enrolments_repo
 from app.repositories import staff as staff_repo
@@ -34,15 +36,20 @@ APPROVER_ROLES = (Role.senior_manager.value, Role.asye_coordinator.value)
 
 
 def check_against_policy(
-    policies: PolicySet, *, policy_id: str, parameter: str, value: Any
+    policies: PolicySet, *, policy_id: str, parameter: str, value: Any,
+    applies_as: AppliesAs | None = None,
 ) -> None:
-    """Refuse an adjustment the engine could not apply: unknown policy, parameter or value."""
+    """Refuse an adjustment the engine could not apply: unknown policy, parameter or value,
+    or a pro rata agreement of a figure the rule does not scale by FTE."""
     if policy_id not in policies:
         known = ", ".join(sorted(policies.policies)) or "none"
         raise DomainError(f"unknown policy {policy_id!r} (known: {known})", field="policy_id")
     problems = validate_adjustment(policies, policy_id, parameter, value)
     if problems:
         raise DomainError("; ".join(problems), field="parameter")
+    problem = applies_as_problem(policies, policy_id, parameter, applies_as or AS_AGREED)
+    if problem:
+        raise DomainError(problem, field="applies_as")
 
 
 def in_force_on(adjustment: Adjustment, on: date) -> bool:
@@ -85,7 +92,7 @@ def create_adjustment(
             "or the ASYE coordinator"
         )
     check_against_policy(policies, policy_id=data.policy_id, parameter=data.parameter,
-                         value=data.value)
+                         value=data.value, applies_as=data.applies_as)
     assert approver.id is not None
     separation = getattr(policies, "separation", DEFAULT_SEPARATION)
     if separation.requires(Duty.adjustment_after_override) and _overrode_policy(

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.errors import DomainError
 from app.policy.engine import evaluate_proposal
-from app.policy.findings import Finding, Outcome
+from app.policy.findings import Finding, caused_by_proposal
 from app.policy.snapshot import CaseLoadItem, Snapshot
 from app.services.allocation_checks import require_worker
 from app.services.allocation_period import (
@@ -36,17 +36,6 @@ from app.services.snapshots import load_snapshot
 if TYPE_CHECKING:
     from app.policy.registry import PolicySet
 
-
-
-def _worse(after: Finding, before: Finding | None) -> bool:
-    """Does the proposal cause this finding, or make it worse?"""
-    if after.outcome is Outcome.ok:
-        return False
-    if before is None or after.outcome.rank > before.outcome.rank:
-        return True
-    if after.measured is not None and before.measured is not None:
-        return after.measured > before.measured + 1e-9
-    return False
 
 
 def proposed_item(facts: PeriodFacts, proposal: Proposal, on: date) -> CaseLoadItem:
@@ -109,7 +98,8 @@ def _judge_day(
     snapshot: Snapshot, *, policies: PolicySet, facts: PeriodFacts, proposal: Proposal,
     first: bool = True,
 ) -> tuple[list[Finding], list[Key]]:
-    """The findings with the proposal on the snapshot's day, and the keys it causes.
+    """The findings with the proposal on the snapshot's day, and the keys it causes
+    (`caused_by_proposal`: against the same day's findings without it).
 
     Rules that do not read the caseload (protected time, supervision) cannot be changed by
     the proposal: they are evaluated on the first day only, for the answer to show.
@@ -119,7 +109,7 @@ def _judge_day(
         caseload_only=not first,
     )
     before = {f.key: f for f in without}
-    return after, [f.key for f in after if _worse(f, before.get(f.key))]
+    return after, [f.key for f in after if caused_by_proposal(f, before.get(f.key))]
 
 
 def judge(

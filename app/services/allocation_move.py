@@ -25,6 +25,7 @@ from app.services.allocation_checks import (
     require_not_left,
     require_worker,
 )
+from app.services.allocation_judge import decide
 from app.services.allocation_types import Decision, Proposal, WriteResult
 from app.services.allocation_write import after_write, guarded_write, since
 from app.services.reconcile import (
@@ -145,17 +146,22 @@ def _move(
     """A new worker or role from `on`: in place before the start, else end and succeed."""
     old_worker = allocation.worker_id
     in_place = on <= allocation.start_date
+    proposal = Proposal(case_id=case.id or 0, worker_id=worker_id, role=role, start=on,
+                        end=end, allocation_id=allocation.id)
     handed_over = None
+    judged: Decision | None = None
     if end_current_holder:
+        # Judged against the load before the request, the current holder still holding:
+        # a co-worked case whose holder this request ends must not read as a breach
+        # that was already there (the co-working rule), when the request causes it.
+        judged = decide(session, policies=policies, proposal=proposal)
         handed_over = _end_current_holder(session, case=case, successor=allocation, on=on,
                                           actor_id=actor_id)
     check_conflicts(session, case=case, worker_id=worker_id, role=role, start=on, end=end,
                      exclude_id=allocation.id)
-    proposal = Proposal(case_id=case.id or 0, worker_id=worker_id, role=role, start=on,
-                        end=end, allocation_id=allocation.id)
     decision, override = guarded_write(
         session, policies=policies, proposal=proposal, actor_id=actor_id,
-        override_reason=override_reason, actor_field="override_reason",
+        override_reason=override_reason, actor_field="override_reason", decision=judged,
     )
     before = audit.snapshot_of(allocation)
     ended_id: int | None = None

@@ -4,7 +4,9 @@ and the refusals an allocation can meet.
 A `Decision` compares the NQSW's findings with and without the proposal: a proposal is
 refused only for what it causes or worsens (a blocking finding that was not blocking
 before, or whose measure grows), never for a breach that already exists and that the
-proposal leaves as it is. That breach is already open, and on the ladder.
+proposal leaves as it is. That breach is already open, and on the ladder. What is
+caused and what is pre-existing is decided once (`Decision.grouped`), and a refusal, the
+what-if and the allocation page all show the two apart.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ if TYPE_CHECKING:
 
 DEFAULT_OVERRIDE_ROLES: tuple[str, ...] = ("senior_manager",)
 Key = tuple[str, str]
+# How a refusal words a finding the proposal did not cause.
+PRE_EXISTING_PREFIX = "Already the case before this allocation: "
+
+
+@dataclass(frozen=True)
+class FindingGroups:
+    """A decision's findings that are not ok, in two groups: `caused`, what the proposal
+    causes or makes worse (blocks first, then warnings), and `pre_existing`, what is
+    already so without it (blocks first, then warnings). Rule order within each."""
+
+    caused: list[Finding]
+    pre_existing: list[Finding]
 
 
 class PolicyBlocked(Conflict):
@@ -42,22 +56,27 @@ class PolicyBlocked(Conflict):
         self.decision = decision
 
     def detail(self) -> list[dict[str, Any]]:
-        items = []
-        for finding in self.decision.findings:
-            if finding.outcome is Outcome.ok:
-                continue
-            caused = self.decision.is_caused(finding)
-            items.append({
-                "loc": self.loc,
-                "msg": self.decision.dated_reason(finding),
-                "type": "policy_block" if caused and finding.outcome is Outcome.block
-                else f"policy_{finding.outcome.value}",
-                "finding": {**finding.as_dict(), "caused_by_proposal": caused,
-                            "on": self.decision.found_on(finding).isoformat()},
-            })
+        """What the proposal causes first (`policy_block`, then `policy_warn`), then what
+        was already the case without it (`policy_pre_existing`, its `msg` saying so), so
+        that nobody reads a finding that did not refuse it as a reason it was refused."""
+        groups = self.decision.grouped()
+        items = [self._item(f, pre_existing=False) for f in groups.caused]
+        items += [self._item(f, pre_existing=True) for f in groups.pre_existing]
         if self.message not in {item["msg"] for item in items}:
             items.insert(0, {"loc": self.loc, "msg": self.message, "type": "policy_refused"})
         return items
+
+    def _item(self, finding: Finding, *, pre_existing: bool) -> dict[str, Any]:
+        reason = self.decision.dated_reason(finding)
+        return {
+            "loc": self.loc,
+            "msg": f"{PRE_EXISTING_PREFIX}{reason}" if pre_existing else reason,
+            "type": "policy_pre_existing" if pre_existing
+            else f"policy_{finding.outcome.value}",
+            "pre_existing": pre_existing,
+            "finding": {**finding.as_dict(), "caused_by_proposal": not pre_existing,
+                        "on": self.decision.found_on(finding).isoformat()},
+        }
 
 
 class OverrideNotAllowed(DomainError):
@@ -88,7 +107,21 @@ class Decision:
     evaluated: tuple[date, ...] = ()
 
     def is_caused(self, finding: Finding) -> bool:
+        """Whether the proposal causes or worsens this finding on some judged day
+        (`app.policy.findings.caused_by_proposal`, folded over the period by
+        `allocation_judge.judge`); not ok and not caused is pre-existing."""
         return finding.key in self.caused_keys
+
+    def grouped(self) -> FindingGroups:
+        """The findings that are not ok, caused ones apart from pre-existing ones: the one
+        split behind the 409's `detail`, the check's `caused`/`pre_existing` and each
+        finding's `caused_by_proposal`."""
+        breached = sorted((f for f in self.findings if f.outcome is not Outcome.ok),
+                          key=lambda f: -f.outcome.rank)
+        return FindingGroups(
+            caused=[f for f in breached if self.is_caused(f)],
+            pre_existing=[f for f in breached if not self.is_caused(f)],
+        )
 
     def found_on(self, finding: Finding) -> date:
         return self.dates.get(finding.key, self.on)
@@ -127,9 +160,10 @@ class Decision:
             allowed = roles if allowed is None else allowed & roles
         return allowed or set()
 
-    def finding_views(self) -> list[dict[str, Any]]:
+    def finding_views(self, findings: list[Finding] | None = None) -> list[dict[str, Any]]:
+        """Each of `findings` (default: every rule's) as the API and the pages show it."""
         views = []
-        for finding in self.findings:
+        for finding in self.findings if findings is None else findings:
             rule = rule_of(self.policies, finding)
             views.append({
                 **finding.as_dict(),

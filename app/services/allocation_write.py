@@ -99,14 +99,18 @@ def guarded_write(
     override_reason: str | None,
     actor_field: str,
     facts: PeriodFacts | None = None,
+    decision: Decision | None = None,
 ) -> tuple[Decision, Override | None]:
     """Decide under the lock; raise when refused; describe the override when used.
 
     A block needs an override by a role the policy allows. A warning is written anyway;
     a reason given with it is kept on the warning's breach, which counts as overridden
     only when the person giving it holds a role the policy allows to override.
+    `decision`: the proposal already judged under the lock, when the request changes
+    something else first that must not count as part of the load before it.
     """
-    decision = decide(session, policies=policies, proposal=proposal, facts=facts)
+    if decision is None:
+        decision = decide(session, policies=policies, proposal=proposal, facts=facts)
     if decision.outcome is Outcome.block:
         approver = _approver(session, decision, actor_id=actor_id, reason=override_reason,
                              field=actor_field)

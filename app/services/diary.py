@@ -482,15 +482,15 @@ def mark_taken(
     entry = get_entry(session, context, entry_id)
     if entry.status != ProtectedTimeStatus.booked.value:
         raise DomainError(f"booking {entry.id} is {entry.status}: only booked time can be "
-                          "marked taken", field="on")
+                          "marked taken", field="taken_on")
     if entry.day > confirmed:
         raise DomainError(f"booking {entry.id} is on {entry.day}: it can be marked taken on "
-                          "or after that day", field="on")
+                          "or after that day", field="taken_on")
     if confirmed > on:
         raise DomainError(
             f"{confirmed} is after {on}, the date of this request: time is marked taken "
             "once it has happened, not in advance",
-            field="on",
+            field="taken_on",
         )
     entry.status = ProtectedTimeStatus.taken.value
     entry.taken_at = now_utc()
@@ -561,7 +561,7 @@ def cancel(
     if entry.status != ProtectedTimeStatus.booked.value:
         raise DomainError(f"booking {entry.id} is {entry.status}: only booked time can be "
                           "cancelled", field=["path", "entry_id"])
-    cancelled_on = data.on or on
+    cancelled_on = data.cancelled_on or on
     entry.status = ProtectedTimeStatus.cancelled.value
     entry.cancelled_on = cancelled_on
     entry.cancelled_by_id = manager.id

@@ -85,14 +85,14 @@ def _check_people(
     if assessor_id is not None:
         assessor = staff_repo.person(session, assessor_id)
         if assessor is None:
-            raise DomainError(f"staff member {assessor_id} does not exist", field="assessor_id")
+            raise NotFound("staff member", assessor_id, field="assessor_id")
         if assessor.id == nqsw_id or assessor.role == Role.nqsw.value:
             raise DomainError("an NQSW cannot be an assessor", field="assessor_id")
     if advanced_practitioner_id is not None:
         ap = staff_repo.person(session, advanced_practitioner_id)
         if ap is None:
-            raise DomainError(f"staff member {advanced_practitioner_id} does not exist",
-                              field="advanced_practitioner_id")
+            raise NotFound("staff member", advanced_practitioner_id,
+                           field="advanced_practitioner_id")
         if ap.role != Role.advanced_practitioner.value:
             raise DomainError(
                 f"staff member {ap.id} is a {ap.role.replace('_', ' ')}, "
@@ -188,7 +188,7 @@ def enrol(
     """
     staff = staff_repo.person(session, data.staff_id)
     if staff is None:
-        raise DomainError(f"staff member {data.staff_id} does not exist", field="staff_id")
+        raise NotFound("staff member", data.staff_id, field="staff_id")
     _check_start_within_employment(staff, data.start_date)
     _ensure_not_enrolled(session, staff.id)  # type: ignore[arg-type]
     _check_not_overlapping(session, staff.id, data.start_date,  # type: ignore[arg-type]

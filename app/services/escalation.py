@@ -8,6 +8,8 @@
   already decided about them. Acknowledged ones still do: seeing is not fixing.
 * ASYE coordinators see every breach on the dashboards; they are told directly only
   when there is no team manager to tell.
+* The NQSW is told too, when a breach about them opens, in words meant for them (the
+  breach is about their workload; putting it right is their managers' job).
 """
 
 from __future__ import annotations
@@ -209,12 +211,34 @@ def start_clock(
         breach_id=breach.id,
         nqsw_id=breach.staff_id,
     )
+    if kind == "breach.opened":
+        tell_nqsw(session, breach, recipients, title=title)
     if severe and breach.escalation_level == 1:
         add_event(session, breach, action="escalated", on=on, from_status=breach.status,
                   data={"to": escalation.to, "recipients": told, "at_once": True})
         audit.record(session, action="breach.escalate", entity="breach", entity_id=breach.id,
                      nqsw_id=breach.staff_id, effective_on=on,
                      after={"escalation_level": 1, "escalated_on": on, "severe": True})
+
+
+NQSW_OPENED = "breach.opened_for_nqsw"
+
+
+def tell_nqsw(
+    session: Session, breach: Breach, recipients: Recipients | None, *, title: str | None
+) -> None:
+    """The NQSW hears of a breach about them in their own inbox, worded for them: what
+    promise was broken, that their manager has been told, and where to follow it."""
+    what = title or breach.rule_id.replace("_", " ")
+    notify.notify(
+        session,
+        recipient_ids=[breach.staff_id],
+        kind=NQSW_OPENED,
+        subject=f"A promise to you was broken: {what}",
+        context=breach_context(breach, recipients, title=title),
+        breach_id=breach.id,
+        nqsw_id=breach.staff_id,
+    )
 
 
 def _subject(kind: str, breach: Breach, recipients: Recipients | None) -> str:

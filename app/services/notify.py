@@ -36,6 +36,7 @@ SUBJECT_MAX = 300
 # The kinds the product sends today; each has a .txt and a .html template.
 KINDS = (
     "breach.opened",
+    "breach.opened_for_nqsw",
     "breach.escalated",
     "breach.resolved",
     "breach.reopened",

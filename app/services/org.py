@@ -13,12 +13,11 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.errors import Conflict, DomainError
+from app.errors import Conflict, DomainError, NotFound
 from app.models import ServiceArea, Team
 from app.models.base import Role
 from app.repositories import org as org_repo
 from app.repositories import staff as staff_repo
-from app.repositories.base import require_exists
 from app.schemas.org import ServiceAreaCreate, ServiceAreaUpdate, TeamCreate, TeamUpdate
 from app.services import audit
 from app.services.changes import apply_changes
@@ -31,12 +30,13 @@ def is_open(record: ServiceArea | Team, on: date) -> bool:
 def _require_role(
     session: Session, staff_id: int | None, role: Role, *, field: str, on: date
 ) -> None:
-    """The person named in `field` exists, holds `role` and has not left by `on`."""
+    """The person named in `field` exists (404 naming the field), holds `role` and has not
+    left by `on` (422)."""
     if staff_id is None:
         return
     person = staff_repo.person(session, staff_id)
     if person is None:
-        raise DomainError(f"staff member {staff_id} does not exist", field=field)
+        raise NotFound("staff member", staff_id, field=field)
     if person.role != role.value:
         wanted = role.value.replace("_", " ")
         raise DomainError(
@@ -60,12 +60,13 @@ def _require_open(
     session: Session, model: type[ServiceArea] | type[Team], ident: int | None, *, on: date,
     field: str, what: str,
 ) -> None:
-    """A record named as a place to put something must exist and be open on `on`."""
+    """A record named as a place to put something must exist (404 naming the field) and be
+    open on `on` (422)."""
     if ident is None:
         return
     row = org_repo.area(session, ident) if model is ServiceArea else org_repo.team(session, ident)
     if row is None:
-        raise DomainError(f"{what} {ident} does not exist", field=field)
+        raise NotFound(what, ident, field=field)
     if not is_open(row, on):
         raise DomainError(f"{what} {ident} ({row.name}) closed on {row.closed_on}",
                           field=field)
@@ -181,8 +182,6 @@ def update_team(
         _ensure_name_free(session, Team, changes["name"], what="team", exclude_id=team.id)
     if changes.get("service_area_id") not in (None, team.service_area_id):
         require_open_area(session, changes["service_area_id"], on=on, field="service_area_id")
-    require_exists(session, ServiceArea, changes.get("service_area_id"),
-                   field="service_area_id", what="service area")
     _require_role(session, changes.get("manager_id"), Role.team_manager, field="manager_id",
                   on=on)
     changes = {k: v for k, v in changes.items() if getattr(team, k) != v}

@@ -193,20 +193,21 @@ def resume(
     session: Session, *, staff_id: int, data: ResumeRequest, on: date, policies: PolicySet,
     actor_id: int | None = None,
 ) -> tuple[Enrolment, Pause, list[ProtectedTime]]:
-    """Restart the clock: `data.on` is the first day back, so the pause ends the day before."""
+    """Restart the clock: `data.resumed_on` is the first day back, so the pause ends the
+    day before. `on` is the request's date, as of which the NQSW is re-evaluated."""
     _, enrolment = nqsw_enrolment(session, staff_id)
-    require_open(enrolment, field="on")
+    require_open(enrolment, field="resumed_on")
     assert enrolment.id is not None
     current = open_pause(pauses_of(session, enrolment.id))
     if current is None:
-        raise Conflict("the programme is not paused", field="on")
-    if data.on <= current.start_date:
+        raise Conflict("the programme is not paused", field="resumed_on")
+    if data.resumed_on <= current.start_date:
         raise DomainError(
             f"the first day back must be after the pause started on {current.start_date}",
-            field="on",
+            field="resumed_on",
         )
     before_pause = {"end_date": current.end_date}
-    current.end_date = data.on - timedelta(days=1)
+    current.end_date = data.resumed_on - timedelta(days=1)
     before = _set_status(enrolment, EnrolmentStatus.active.value)
     session.flush()
     restored = restore_bookings(session, enrolment=enrolment, pause=current, actor_id=actor_id)
@@ -216,7 +217,7 @@ def resume(
                  after={"status": enrolment.status, "pause_id": current.id,
                         "pause_end_date": current.end_date,
                         "restored": [e.id for e in restored]},
-                 effective_on=data.on)
+                 effective_on=data.resumed_on)
     nqsw_changed(session, staff_id, on, actor_id,
                  Trigger("programme resumed", Cause.changed),
                  policies=policies)
@@ -228,9 +229,10 @@ def _end(
     note: str | None, on: date, actor_id: int | None, action: str, policies: PolicySet,
 ) -> tuple[Enrolment, list[ProtectedTime]]:
     _, enrolment = nqsw_enrolment(session, staff_id)
-    require_open(enrolment, field="on")
+    require_open(enrolment, field="ended_on")
     if ended_on < enrolment.start_date:
-        raise DomainError(f"the programme started on {enrolment.start_date}", field="on")
+        raise DomainError(f"the programme started on {enrolment.start_date}",
+                          field="ended_on")
     before = {"status": enrolment.status, "outcome": enrolment.outcome,
               "ended_on": enrolment.ended_on}
     _set_status(enrolment, status)
@@ -262,7 +264,7 @@ def withdraw(
 ) -> tuple[Enrolment, list[ProtectedTime]]:
     """Leave the programme (health, maternity, leaving the employer, other)."""
     return _end(session, staff_id=staff_id, status=EnrolmentStatus.withdrawn.value,
-                ended_on=data.on or on, outcome=f"withdrawn: {data.reason.value}",
+                ended_on=data.ended_on or on, outcome=f"withdrawn: {data.reason.value}",
                 note=data.note, on=on, actor_id=actor_id, action="enrolment.withdraw",
                 policies=policies)
 
@@ -273,8 +275,8 @@ def complete(
 ) -> tuple[Enrolment, list[ProtectedTime]]:
     """Finish the programme with its outcome."""
     return _end(session, staff_id=staff_id, status=EnrolmentStatus.completed.value,
-                ended_on=data.on or on, outcome=data.outcome.value, note=data.note, on=on,
-                actor_id=actor_id, action="enrolment.complete", policies=policies)
+                ended_on=data.ended_on or on, outcome=data.outcome.value, note=data.note,
+                on=on, actor_id=actor_id, action="enrolment.complete", policies=policies)
 
 
 # ---- the joint sign-off ----------------------------------------------------------------
@@ -537,20 +539,21 @@ def revoke_sign_off(
 ) -> SignOff:
     """Withdraw a sign-off (or a proposal still awaiting approval), with the reason.
 
-    An approved sign-off stops counting from `data.on` (not before `signed_on`; revoking
-    on `signed_on` means it never applied), and the NQSW is re-evaluated at once.
+    An approved sign-off stops counting from `data.revoked_on` (default `on`, the
+    request's date; not before `signed_on`; revoking on `signed_on` means it never
+    applied), and the NQSW is re-evaluated at once.
     """
     record, enrolment = _sign_off_of(session, staff_id, sign_off_id)
     if record.revoked_on is not None:
         raise Conflict(f"the sign-off was already revoked from {record.revoked_on}",
                        field=["path", "sign_off_id"])
-    require_open(enrolment, field="on")
-    revoked_on = data.on or on
+    require_open(enrolment, field="revoked_on")
+    revoked_on = data.revoked_on or on
     in_force = is_approved(record)
     if in_force and revoked_on < record.signed_on:
         raise DomainError(
             f"the sign-off took effect on {record.signed_on}: revoke it from that day or later",
-            field="on",
+            field="revoked_on",
         )
     before = _audit_view(record)
     record.revoked_on = revoked_on

@@ -213,6 +213,7 @@ def _programme_facts(session: Session, enrolment_ids: list[int], on: date) -> Pr
                     valid_from=row.day1,
                     valid_to=row.day2,
                     adjustment_id=row.id,
+                    applies_as=row.text4,
                 )
             )
     return ProgrammeFacts(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from app.errors import Conflict, DomainError
+from app.errors import Conflict, DomainError, NotFound
 from app.models import Staff
 from app.models.base import Role
 from app.models.diary import ReviewPoint, SupervisionKind, SupervisionSession
@@ -161,8 +161,7 @@ def record(
     context = open_context(session, staff_id, on, field="day")
     supervisor = staff_repo.person(session, data.supervisor_id)
     if supervisor is None:
-        raise DomainError(f"staff member {data.supervisor_id} does not exist",
-                          field="supervisor_id")
+        raise NotFound("staff member", data.supervisor_id, field="supervisor_id")
     if supervisor.id == context.staff_id or supervisor.role == Role.nqsw.value:
         raise DomainError("an NQSW cannot be the supervisor", field="supervisor_id")
     check_recorder(session, context, data, _actor(session, actor_id))
@@ -217,7 +216,7 @@ def cancel(
                           field=["path", "session_id"])
     row.cancelled = True
     row.cancel_reason = data.reason
-    row.cancelled_on = data.on or on
+    row.cancelled_on = data.cancelled_on or on
     row.cancelled_by_id = actor_id
     session.flush()
     audit.record(session, action="supervision.cancel", entity="supervision_session",
@@ -256,7 +255,8 @@ def schedule(
 
 
 def reviews(session: Session, *, staff_id: int, on: date, policies: PolicySet) -> dict[str, Any]:
-    """Every review point with its due date (pauses included), when held, and if overdue."""
+    """Every review point with its due date (pauses included), when held, and if overdue:
+    a list as every list is answered (`data` and `count`), with the date and grace."""
     context = load_context(session, staff_id, on)
     params = rule_params(policies, context.enrolment.programme, "reviews")
     if params is None:
@@ -269,7 +269,8 @@ def reviews(session: Session, *, staff_id: int, on: date, policies: PolicySet) -
         if row is not None:
             point["id"], point["note"] = row.id, row.note
             point["held_on"] = row.held_on.isoformat()
-    return {"on": on, "grace_working_days": params.grace_working_days, "reviews": points}
+    return {"on": on, "grace_working_days": params.grace_working_days, "data": points,
+            "count": len(points)}
 
 
 def record_review(

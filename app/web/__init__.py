@@ -14,6 +14,7 @@ from app.web import (
     allocate,
     breaches,
     diary,
+    enrolment,
     home,
     login,
     notifications,
@@ -35,5 +36,6 @@ web_router.include_router(diary.router)
 web_router.include_router(supervision.router)
 web_router.include_router(programme.router)
 web_router.include_router(notifications.router)
+web_router.include_router(enrolment.router)
 
 __all__ = ["install_web_error_handlers", "web_router"]

@@ -1,4 +1,6 @@
-"""The breach dashboard and a breach's own page, where people acknowledge or except it.
+"""The breach dashboard and a breach's own page, where people acknowledge or except it,
+and an NQSW's own list of the breaches about them (read-only: the promises broken for
+them, and what has been done about each).
 
 Who may see and do what is the page access table's rule (app/auth/page_access.py),
 enforced before a handler runs; the buttons follow the same table (app.web.permits).
@@ -22,7 +24,7 @@ from app.db import SessionDep
 from app.repositories.org import unclosed_teams
 from app.repositories.staff import people_by_id
 from app.services import breaches as breach_service
-from app.web import permits
+from app.web import access, permits
 from app.web.deps import OnDep, ViewerDep
 from app.web.forms import FormErrors, as_sentence
 from app.web.identity import visible_team_ids
@@ -301,7 +303,8 @@ def detail_page(
     ) if may_except and breach["status"] != "resolved" else None
     return render(request, "pages/breach.html", {
         "title": f"Breach {breach_id}",
-        "nav_key": "breaches",
+        "nav_key": "nqsw" if viewer.staff_id == breach["staff_id"] else "breaches",
+        "own": viewer.staff_id == breach["staff_id"],
         "breach": breach,
         "rule_title": titles.get(f"{breach['policy_id']}/{breach['rule_id']}",
                                  breach["rule_id"]),
@@ -356,3 +359,28 @@ async def breach_exception(
         done=lambda _: f"/breaches/{breach_id}?done=excepted",
         page=again(detail_page, request, session, viewer, breach_id, on, errors_as="exc_errors"),
     )
+
+
+# --- an NQSW's own breaches ---------------------------------------------------------------
+
+
+@router.get("/nqsws/{staff_id}/breaches", include_in_schema=False)
+def own_breaches(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep, on: OnDep
+) -> Response:
+    """Every breach about the NQSW, newest first: the page table lets only the NQSW
+    themselves open it (their managers have the dashboard)."""
+    nqsw = access.nqsw_for(session, staff_id)
+    filters = breach_service.BreachFilters(staff_id=staff_id)
+    rows, count = breach_service.list_breaches(session, filters=filters, on=on,
+                                               sort="-opened_on", limit=PAGE_SIZE)
+    return render(request, "pages/nqsw_breaches.html", {
+        **access.whose(viewer, nqsw, staff_id, "Promises broken for you",
+                       "Breaches"),
+        "rows": rows,
+        "count": count,
+        "unresolved": [r for r in rows if r["status"] != "resolved"],
+        "resolved": [r for r in rows if r["status"] == "resolved"],
+        "rule_titles": dict(rule_choices(request.app.state.policies)),
+        "on": on,
+    })

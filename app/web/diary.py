@@ -1,11 +1,16 @@
 """An NQSW's protected-time diary: entitlement and whether it is on track, booking, moving,
-marking time taken, rebooking lost time, and a team manager's cancellation (always with a
-reason; the NQSW is told and asked to rebook).
+marking time taken, rebooking lost time, a team manager's cancellation (always with a
+reason; the NQSW is told and asked to rebook), and the NQSW's own calendar feed.
+
+The feed's secret is kept only as a hash, so its address can be shown just once: the
+redirect after creating (or replacing) it carries the new token, and the diary shows the
+address only while that token is the live one. Replacing a live feed asks first, as the
+old address stops working at once.
 
 Who may do what is the API's rule, applied to these pages by the page access table
 (app/auth/page_access.py) before a handler runs: the NQSW and their team manager book,
-move, take and rebook; only a team manager cancels. The buttons follow the same table
-(app.web.permits).
+move, take and rebook; only a team manager cancels; only the NQSW has a calendar feed.
+The buttons follow the same table (app.web.permits).
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ from sqlmodel import Session
 from app.clock import today
 from app.db import SessionDep
 from app.errors import DomainError
-from app.models.diary import ProtectedTime, ProtectedTimePurpose
+from app.models.diary import CalendarToken, ProtectedTime, ProtectedTimePurpose
 from app.policy import entitlement
+from app.repositories import diary as diary_rows
 from app.repositories.staff import people_by_id
 from app.schemas.diary import ProtectedTimeCancel, ProtectedTimeCreate, ProtectedTimeMove
+from app.services import calendar as calendar_service
 from app.services import diary as diary_service
 from app.web import access, outcome, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
@@ -48,7 +55,8 @@ LABELS = {"day": "Date", "length": "How long", "hours": "Hours",
 RENAME = {"half": "length", "start_time": "hours", "rebooked_from_id": "",
           "entry_id": "", "on": "day"}
 CHOSEN = {"length", "purpose"}
-DONE = {"booked", "moved", "taken", "rebooked", "cancelled"}
+DONE = {"booked", "moved", "taken", "rebooked", "cancelled", "feed"}
+FEED = "POST /nqsws/{staff_id}/diary/calendar"
 
 
 def service_fields(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,6 +148,7 @@ def diary_page(
         "may_move": permits.may(viewer, permits.MOVE, staff_id),
         "may_take": permits.may(viewer, permits.TAKE, staff_id),
         "may_cancel": permits.may(viewer, permits.CANCEL, staff_id),
+        "feed": feed_context(request, session, viewer, staff_id),
         "done": done,
         "done_day": done_day,
         "today": today(),
@@ -323,4 +332,75 @@ async def cancel(
                                               base_url=request.app.state.settings.base_url),
         done=lambda entry: done_url(staff_id, "cancelled", entry.day),
         page=again(cancel_page, request, session, viewer, staff_id, entry_id),
+    )
+
+
+# --- the calendar feed (the NQSW only) --------------------------------------------------
+
+
+def _live_feed(session: Session, staff_id: int) -> CalendarToken | None:
+    live = diary_rows.live_tokens(session, staff_id)
+    return max(live, key=lambda t: t.created_at) if live else None
+
+
+def feed_context(
+    request: Request, session: Session, viewer: Viewer, staff_id: int
+) -> dict[str, Any] | None:
+    """What the "Subscribe in your calendar" section shows: whether a feed is live, and
+    its address when the page was reached with the feed's own, live, token (just after
+    creating it). None when the section is not this person's to see."""
+    if not permits.may(viewer, FEED, staff_id):
+        return None
+    live = _live_feed(session, staff_id)
+    token = request.query_params.get("feed", "")
+    url = None
+    if live is not None and token and calendar_service.hash_token(token) == live.token_hash:
+        url = calendar_service.feed_url(token, request.app.state.settings.base_url)
+    return {
+        "live": live,
+        "url": url,
+        "webcal": "webcal://" + url.split("://", 1)[1] if url else None,
+    }
+
+
+@router.get("/nqsws/{staff_id}/diary/calendar", include_in_schema=False)
+def feed_form(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    """The confirmation step before a new calendar address replaces the live one."""
+    return feed_page(request, session, viewer, staff_id)
+
+
+def feed_page(
+    request: Request, session: Session, viewer: Viewer, staff_id: int, *,
+    values: dict[str, Any] | None = None, errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    nqsw = access.nqsw_for(session, staff_id)
+    return render(request, "pages/diary_feed.html", {
+        "title": "Your calendar link",
+        "nav_key": "diary",
+        "nqsw": nqsw,
+        "live": _live_feed(session, staff_id),
+        "errors": errors or FormErrors(),
+    }, status_code=status_code)
+
+
+@router.post("/nqsws/{staff_id}/diary/calendar", include_in_schema=False)
+async def rotate_feed(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    """A new secret calendar address; any previous one stops working at once."""
+
+    def done(made: tuple[str, CalendarToken]) -> str:
+        token, _ = made
+        return outcome.done_url(f"/nqsws/{staff_id}/diary", "feed", today(),
+                                feed=token) + "#calendar"
+
+    return await submit(
+        request, session, Questions(NoAnswers),
+        act=lambda _: calendar_service.rotate_token(session, staff_id=staff_id,
+                                                    actor_id=viewer.staff_id),
+        done=done,
+        page=again(feed_page, request, session, viewer, staff_id),
     )

@@ -94,7 +94,7 @@ def extra_sections(
                 "schedule": supervision_service.schedule(
                     session, staff_id=staff_id, on=on, policies=policies),
                 "reviews": supervision_service.reviews(
-                    session, staff_id=staff_id, on=on, policies=policies)["reviews"],
+                    session, staff_id=staff_id, on=on, policies=policies)["data"],
             }
         except DomainError:
             pass  # not on a running programme on this date: nothing to measure

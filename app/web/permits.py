@@ -31,6 +31,7 @@ GRANT_EXCEPTION = "POST /breaches/{breach_id}/exception"
 NQSW_LIST = "GET /nqsws"
 ALLOCATE = "GET /allocate"
 DASHBOARD = "GET /breaches"
+ENROL = "GET /enrolments/new"
 
 
 def role_may(role: str | None, key: str) -> bool:

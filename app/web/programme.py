@@ -1,5 +1,6 @@
 """Programme events for one NQSW, for the managers who record them: a pause (the programme
 clock stops and protected time inside the pause is displaced, to be rebooked), the return,
+the end of the programme (a withdrawal with its reason, or completion with its outcome),
 and the joint child-protection sign-off of a team manager and a senior manager.
 
 The sign-off is a decision of two people: one of the two managers records it (their
@@ -9,9 +10,9 @@ it with a reason.
 
 Who may do what is the API's rule, applied by the page access table
 (app/auth/page_access.py) before a handler runs: the team manager and the ASYE
-coordinator pause and resume; team and senior managers record, approve and revoke
-sign-offs (the service then checks that an approver is the manager the sign-off waits
-for). The forms offered follow the same table (app.web.permits).
+coordinator pause, resume, withdraw and complete; team and senior managers record,
+approve and revoke sign-offs (the service then checks that an approver is the manager
+the sign-off waits for). The forms offered follow the same table (app.web.permits).
 """
 
 from __future__ import annotations
@@ -28,15 +29,19 @@ from sqlmodel import Session
 from app.clock import today
 from app.db import SessionDep
 from app.models.base import PauseReason
-from app.models.enrolment import SignOff
+from app.models.enrolment import Enrolment, SignOff
 from app.repositories import org
 from app.repositories.staff import people_by_id
 from app.schemas.programme import (
+    CompleteRequest,
     PauseRequest,
+    ProgrammeOutcome,
     ResumeRequest,
     SignOffPublic,
     SignOffRequest,
     SignOffRevokeRequest,
+    WithdrawReason,
+    WithdrawRequest,
 )
 from app.services import diary as diary_service
 from app.services import programme_events
@@ -58,22 +63,40 @@ PAUSE_REASONS = [(PauseReason.health.value, "Health"),
                  (PauseReason.other.value, "Another reason")]
 PAUSE_LABELS = {"start_date": "First day of the pause", "reason": "Why the programme pauses",
                 "note": "Note"}
-RESUME_LABELS = {"on": "First day back"}
+RESUME_LABELS = {"resumed_on": "First day back"}
 SIGN_OFF_LABELS = {"team_manager_id": "The team manager",
                    "senior_manager_id": "The senior manager",
                    "signed_on": "Date it takes effect", "note": "Note"}
-REVOKE_LABELS = {"on": "First day it no longer applies", "reason": "Why it is revoked"}
+REVOKE_LABELS = {"revoked_on": "First day it no longer applies",
+                 "reason": "Why it is revoked"}
+WITHDRAW_REASONS = [(WithdrawReason.health.value, "Health"),
+                    (WithdrawReason.maternity.value, "Maternity or parental leave"),
+                    (WithdrawReason.left_employer.value, "Leaving the organisation"),
+                    (WithdrawReason.other.value, "Another reason")]
+OUTCOMES = [(ProgrammeOutcome.passed.value, "Passed"),
+            (ProgrammeOutcome.failed.value, "Not passed")]
+WITHDRAW_LABELS = {"ended_on": "Last day on the programme",
+                   "reason": "Why they leave the programme", "note": "Note"}
+COMPLETE_LABELS = {"ended_on": "Last day on the programme", "outcome": "The outcome",
+                   "note": "Note"}
 APPROVE = "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/approve"
 REVOKE = "POST /nqsws/{staff_id}/programme/sign-off/{sign_off_id}/revoke"
 # Each form's note has its own name on the page; the sign-off's service errors on `kind`
 # (already signed off) belong to the whole form.
 PAUSE_FIELDS = {"note": "pause_note"}
-RESUME_FIELDS = {"on": "back_on"}
+RESUME_FIELDS = {"resumed_on": "back_on"}
 SIGN_OFF_FIELDS = {"note": "signoff_note", "kind": ""}
 # Refusals about the sign-off in the path belong to the whole form.
 APPROVE_FIELDS = {"sign_off_id": ""}
-REVOKE_FIELDS = {"on": "revoke_on", "reason": "revoke_reason", "sign_off_id": ""}
-DONE = {"paused", "resumed", "signed", "approved", "revoked"}
+REVOKE_FIELDS = {"revoked_on": "revoke_on", "reason": "revoke_reason", "sign_off_id": ""}
+# The two ways a programme ends each have their own last day and note on the page.
+WITHDRAW_FIELDS = {"ended_on": "withdraw_on", "reason": "withdraw_reason",
+                   "note": "withdraw_note"}
+COMPLETE_FIELDS = {"ended_on": "complete_on", "note": "complete_note"}
+DONE = {"paused", "resumed", "signed", "approved", "revoked", "withdrawn", "completed",
+        "enrolled"}
+WITHDRAW = "POST /nqsws/{staff_id}/programme/withdraw"
+COMPLETE = "POST /nqsws/{staff_id}/programme/complete"
 
 PAUSE = Questions(
     PauseRequest, PAUSE_LABELS, {"reason"}, rename=PAUSE_FIELDS,
@@ -82,7 +105,7 @@ PAUSE = Questions(
                            "note": values.get("pause_note", "")},
 )
 RESUME = Questions(ResumeRequest, RESUME_LABELS, rename=RESUME_FIELDS,
-                   wanted=lambda values: {"on": values.get("back_on", "")})
+                   wanted=lambda values: {"resumed_on": values.get("back_on", "")})
 SIGN_OFF = Questions(
     SignOffRequest, SIGN_OFF_LABELS, {"team_manager_id", "senior_manager_id"},
     rename=SIGN_OFF_FIELDS,
@@ -93,9 +116,26 @@ SIGN_OFF = Questions(
                            "note": values.get("signoff_note", "")},
 )
 APPROVAL = Questions(NoAnswers, rename=APPROVE_FIELDS)
+
+
+def _ending(model: type[M], labels: dict[str, str], choice: str,
+            fields: dict[str, str]) -> Questions[M]:
+    """The questions of one way a programme ends: its last day, `choice` (why, or the
+    outcome) and a note, each named on the page by `fields`. The last day is asked (the
+    API defaults it to today; the page fills today in)."""
+    return Questions(
+        model, labels, {choice}, rename=fields,
+        wanted=lambda values: {name: values.get(fields.get(name, name), "")
+                               for name in ("ended_on", choice, "note")},
+        required={fields["ended_on"]: "Enter the last day on the programme"},
+    )
+
+
+WITHDRAWAL = _ending(WithdrawRequest, WITHDRAW_LABELS, "reason", WITHDRAW_FIELDS)
+COMPLETION = _ending(CompleteRequest, COMPLETE_LABELS, "outcome", COMPLETE_FIELDS)
 REVOCATION = Questions(
     SignOffRevokeRequest, REVOKE_LABELS, rename=REVOKE_FIELDS,
-    wanted=lambda values: {"on": values.get("revoke_on", ""),
+    wanted=lambda values: {"revoked_on": values.get("revoke_on", ""),
                            "reason": values.get("revoke_reason", "")},
 )
 
@@ -121,7 +161,8 @@ def _sign_off_defaults(
     tm = viewer.staff_id if viewer.role == "team_manager" else team_manager_id
     sm = viewer.staff_id if viewer.role == "senior_manager" else senior_manager_id
     return {"team_manager_id": str(tm or ""), "senior_manager_id": str(sm or ""),
-            "signed_on": today().isoformat(), "revoke_on": today().isoformat()}
+            "signed_on": today().isoformat(), "revoke_on": today().isoformat(),
+            "withdraw_on": today().isoformat(), "complete_on": today().isoformat()}
 
 
 def programme_page(
@@ -175,6 +216,10 @@ def programme_page(
         "may_resume": running and current is not None and permits.may(viewer, permits.RESUME,
                                                                        staff_id),
         "may_sign_off": may_sign_off,
+        "may_withdraw": running and permits.may(viewer, WITHDRAW, staff_id),
+        "may_complete": running and permits.may(viewer, COMPLETE, staff_id),
+        "withdraw_reasons": WITHDRAW_REASONS,
+        "outcomes": OUTCOMES,
         "values": {**_sign_off_defaults(viewer, team_manager_id, senior_manager_id),
                    **(values or {})},
         "errors": errors or FormErrors(),
@@ -237,7 +282,7 @@ async def resume(
         _, _, restored = programme_events.resume(session, staff_id=staff_id, data=form, on=on,
                                                  policies=request.app.state.policies,
                                                  actor_id=viewer.staff_id)
-        return form.on, len(restored)
+        return form.resumed_on, len(restored)
 
     return await _submit(
         request, session, viewer, staff_id, on, RESUME, act=act,
@@ -296,3 +341,40 @@ async def revoke_sign_off(
         request, session, viewer, staff_id, on, REVOCATION, act=act,
         done=lambda revoked_on: done_url(staff_id, "revoked", revoked_on),
     )
+
+
+def _end(
+    request: Request, session: Session, viewer: Viewer, staff_id: int,
+    questions: Questions[M], service: Callable[..., tuple[Enrolment, list[Any]]], done: str,
+) -> Awaitable[Response]:
+    """Withdraw or complete: the programme ends on the day given and protected time booked
+    after it is cancelled; the page says how many bookings that was."""
+    on = today()
+
+    def act(form: M) -> tuple[date, int]:
+        enrolment, cancelled = service(session, staff_id=staff_id, data=form, on=on,
+                                       policies=request.app.state.policies,
+                                       actor_id=viewer.staff_id)
+        assert enrolment.ended_on is not None
+        return enrolment.ended_on, len(cancelled)
+
+    return _submit(request, session, viewer, staff_id, on, questions, act=act,
+                   done=lambda ended: done_url(staff_id, done, *ended))
+
+
+@router.post("/nqsws/{staff_id}/programme/withdraw", include_in_schema=False)
+async def withdraw(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    """The NQSW leaves the programme, with the reason."""
+    return await _end(request, session, viewer, staff_id, WITHDRAWAL,
+                      programme_events.withdraw, "withdrawn")
+
+
+@router.post("/nqsws/{staff_id}/programme/complete", include_in_schema=False)
+async def complete(
+    staff_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
+) -> Response:
+    """The programme is finished, with its outcome."""
+    return await _end(request, session, viewer, staff_id, COMPLETION,
+                      programme_events.complete, "completed")

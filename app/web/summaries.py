@@ -82,7 +82,15 @@ class Workload:
 
     @property
     def cap(self) -> float | None:
-        return self.band.cap if self.band is not None else None
+        """The cap the engine holds this NQSW to on the date (pro rata, as agreed, or the
+        policy's): the one figure every page shows, never the full-time band cap."""
+        return self.band.cap_for_fte if self.band is not None else None
+
+    @property
+    def cap_note(self) -> str:
+        """How that cap was reached, in the engine's words ("as agreed", "10 pro rata for
+        0.8 FTE"); empty for the policy's number as written."""
+        return self.band.cap_note if self.band is not None else ""
 
     @property
     def band_label(self) -> str | None:

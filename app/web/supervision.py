@@ -113,7 +113,7 @@ def supervision_page(
         schedule = supervision_service.schedule(session, staff_id=staff_id, on=on,
                                                 policies=policies)
         reviews = supervision_service.reviews(session, staff_id=staff_id, on=on,
-                                              policies=policies)["reviews"]
+                                              policies=policies)["data"]
     except DomainError as exc:
         errors.add("", as_sentence(exc.message))
     rows, _ = supervision_service.list_sessions(session, staff_id=staff_id, limit=200, offset=0)

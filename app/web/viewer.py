@@ -48,6 +48,13 @@ class Viewer:
         return self.role == "senior_manager"
 
     @property
+    def can_enrol(self) -> bool:
+        """The enrolment form is open to this role (the page access table says who)."""
+        from app.web.permits import ENROL, role_may
+
+        return role_may(self.role, ENROL)
+
+    @property
     def sees_dashboard(self) -> bool:
         from app.web.permits import DASHBOARD, role_may
 

@@ -69,11 +69,11 @@ def test_record_list_and_end_an_adjustment(
     assert body["staff_id"] == nqsw and body["value"] == 4 and body["in_force"] is True
     assert body["valid_to"] == "2026-03-31" and body["approved_by_id"] == coordinator
 
-    listed = client.get(url, params={"on": "2026-02-15"}).json()
+    listed = client.get(url, params={"on": "2026-02-15"}).json()["data"]
     assert [a["id"] for a in listed] == [body["id"]]
-    assert client.get(url, params={"on": "2026-04-01", "in_force": True}).json() == []
-    assert len(client.get(url, params={"on": "2026-03-31", "in_force": True}).json()) == 1
-    assert len(client.get(url, params={"on": "2026-04-01", "in_force": False}).json()) == 1
+    assert client.get(url, params={"on": "2026-04-01", "in_force": True}).json()["data"] == []
+    assert client.get(url, params={"on": "2026-03-31", "in_force": True}).json()["count"] == 1
+    assert client.get(url, params={"on": "2026-04-01", "in_force": False}).json()["count"] == 1
 
     early = approver.post(f"{url}/{body['id']}/end", json={"on": "2026-01-31"})
     assert early.status_code == 422 and early.json()["detail"][0]["loc"] == ["body", "on"]
@@ -108,7 +108,7 @@ def test_only_a_senior_manager_or_coordinator_approves(
     nqsw = make_nqsw(client)
     response = caller.post(f"/api/v1/nqsws/{nqsw}/adjustments", json=agreement())
     assert response.status_code == 403
-    assert client.get(f"/api/v1/nqsws/{nqsw}/adjustments").json() == []
+    assert client.get(f"/api/v1/nqsws/{nqsw}/adjustments").json() == {"data": [], "count": 0}
 
 
 def test_an_account_that_is_not_a_person_approves_nothing(client: TestClient) -> None:
@@ -116,7 +116,7 @@ def test_an_account_that_is_not_a_person_approves_nothing(client: TestClient) ->
     response = client.post(f"/api/v1/nqsws/{nqsw}/adjustments", json=agreement())
     assert response.status_code == 403
     assert response.json()["detail"][0]["type"] == "forbidden"
-    assert client.get(f"/api/v1/nqsws/{nqsw}/adjustments").json() == []
+    assert client.get(f"/api/v1/nqsws/{nqsw}/adjustments").json() == {"data": [], "count": 0}
 
 
 def test_refused_adjustments(
@@ -140,7 +140,7 @@ def test_refused_adjustments(
         response = coordinator.post(url, json=body)
         assert response.status_code == code, (body, response.text)
         assert response.json()["detail"][0]["loc"] == loc, body
-    assert client.get(url).json() == []
+    assert client.get(url).json() == {"data": [], "count": 0}
 
 
 def test_the_engine_explains_a_bad_parameter(

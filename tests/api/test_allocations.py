@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.auth import sessions
 from app.clock import today
-from app.models import Allocation, AuditEvent, Breach, BreachEvent
+from app.models import Account, Allocation, AuditEvent, Breach, BreachEvent
 from tests.scenarios import seed
 
 CASELOAD_POLICIES = {"stage-caps", "complexity-gates", "cp-coworking"}
@@ -247,6 +248,8 @@ def test_co_worker_becoming_holder_runs_the_check(client: TestClient, db_session
     blocked = {d["finding"]["rule_id"] for d in promoted.json()["detail"]
                if d["type"] == "policy_block"}
     assert "complexity-gate" in blocked
+    # The co-working breach was already open before the change: not what refused it.
+    assert "cp-coworking" in pre_existing_rules(promoted)
     assert db_session.get(Allocation, nqsw_alloc.id).role == "co_worker"  # type: ignore[union-attr]
 
 
@@ -631,3 +634,139 @@ def test_a_warning_with_a_reason_is_recorded_on_its_breach(
     breach = db_session.get(Breach, caseload(by_senior.json()["breaches"])[0]["id"])
     assert breach is not None
     assert (breach.status, breach.override_by_id) == ("overridden", org.senior_manager.id)
+
+
+# --- what a refusal is for, and what was already so ----------------------------------------
+
+PRE_EXISTING = "Already the case before this allocation: "
+
+
+def pre_existing_rules(response: object) -> set[str]:
+    return {d["finding"]["rule_id"] for d in response.json()["detail"]  # type: ignore[attr-defined]
+            if d["type"] == "policy_pre_existing"}
+
+
+def assert_caused_first(detail: list[dict[str, object]]) -> None:
+    """Every finding the proposal causes comes before every pre-existing one, and only
+    the pre-existing ones are labelled so."""
+    kinds = [d["pre_existing"] for d in detail if d["type"] != "policy_refused"]
+    assert kinds == sorted(kinds), kinds  # False (caused) before True (pre-existing)
+    for item in detail:
+        if item["type"] == "policy_refused":
+            continue
+        labelled = str(item["msg"]).startswith(PRE_EXISTING)
+        assert labelled is item["pre_existing"], item
+        assert item["finding"]["caused_by_proposal"] is not item["pre_existing"]  # type: ignore[index]
+        assert (item["type"] == "policy_pre_existing") is item["pre_existing"]
+
+
+def check(client: TestClient, **body: object) -> dict[str, object]:
+    payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in body.items()}
+    response = client.post("/api/v1/allocations/check", json=payload)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def grouped(body: dict[str, object]) -> tuple[list[str], set[str]]:
+    """The check's caused rules (in order) and its pre-existing ones."""
+    caused = [f["rule_id"] for f in body["caused"]]  # type: ignore[attr-defined]
+    return caused, {f["rule_id"] for f in body["pre_existing"]}  # type: ignore[attr-defined]
+
+
+def test_a_refusal_lists_what_it_causes_first_and_what_was_already_so_apart(
+    client: TestClient, db_session: Session
+) -> None:
+    org = seed.organisation(db_session)
+    worker, _ = seed.nqsw(db_session, org, start=START)  # no supervision yet: overdue
+    seed.load(db_session, worker, 4, start=START)
+    seed.load(db_session, worker, 1, start=START, category="child_protection_plan")
+    case = seed.case(db_session, opened_on=START)
+    db_session.commit()  # the starting facts survive a refused request
+    refused = post(client, case_id=case.id, worker_id=worker.id, start_date=EARLY)
+    assert refused.status_code == 409, refused.text
+    detail = refused.json()["detail"]
+    first = detail[0]
+    assert (first["type"], first["pre_existing"]) == ("policy_block", False)
+    assert first["finding"]["rule_id"] == "caseload-cap" and first["finding"]["measured"] == 6
+    assert first["msg"] == "6 cases would exceed the cap of 5 for the first 3 months."
+    assert [d["finding"]["rule_id"] for d in blocking(refused)] == ["caseload-cap"]
+    assert_caused_first(detail)
+    # Breaches already there, firm ones too, are listed after it and say so.
+    assert {"supervision-frequency", "complexity-gate", "cp-coworking"} <= pre_existing_rules(
+        refused)
+    supervision = next(d for d in detail if d["finding"]["rule_id"] == "supervision-frequency")
+    assert supervision["msg"].startswith(PRE_EXISTING + "Supervision is overdue")
+    assert "(none yet)" in supervision["msg"]
+    # The what-if splits them the same way.
+    body = check(client, case_id=case.id, worker_id=worker.id, role="holder", on=EARLY)
+    caused, already = grouped(body)
+    assert caused == ["caseload-cap"] and already == pre_existing_rules(refused)
+    assert body["outcome"] == "block"
+    assert len(allocations_of(db_session, worker.id)) == 5
+
+
+def test_a_co_worker_becoming_holder_is_judged_against_the_load_before_the_request(
+    client: TestClient, db_session: Session
+) -> None:
+    org = seed.organisation(db_session)
+    worker, _ = seed.nqsw(db_session, org, start=START)  # no supervision yet: overdue
+    cp = seed.case(db_session, opened_on=START, category="child_protection_plan")
+    ap_cp = seed.allocate(db_session, org.ap, cp, start=START)
+    co_cp = seed.allocate(db_session, worker, cp, start=START, role="co_worker")
+    db_session.commit()  # the starting facts survive a refused request
+    # Co-working with the advanced practitioner breaks nothing; holding it alone breaks
+    # both rules, although the request ends the practitioner's allocation first.
+    refused = client.patch(f"/api/v1/allocations/{co_cp.id}", json={
+        "role": "holder", "on": EARLY.isoformat(), "end_current_holder": True})
+    assert refused.status_code == 409, refused.text
+    assert_caused_first(refused.json()["detail"])
+    assert {d["finding"]["rule_id"] for d in blocking(refused)} == {
+        "complexity-gate", "cp-coworking"}
+    assert pre_existing_rules(refused) == {"supervision-frequency"}
+    # The what-if for the same case as holder agrees.
+    caused, already = grouped(check(client, case_id=cp.id, worker_id=worker.id,
+                                    role="holder", on=EARLY))
+    assert set(caused) == {"complexity-gate", "cp-coworking"}
+    assert already == {"supervision-frequency"}
+    db_session.expire_all()
+    assert db_session.get(Allocation, ap_cp.id).end_date is None  # type: ignore[union-attr]
+    # With the practitioner's allocation ended earlier, the co-working breach is already
+    # there: the change is refused for the gate alone.
+    ended = client.post(f"/api/v1/allocations/{ap_cp.id}/end", json={"on": "2030-10-01"})
+    assert ended.status_code == 200, ended.text
+    later = client.patch(f"/api/v1/allocations/{co_cp.id}",
+                         json={"role": "holder", "on": EARLY.isoformat()})
+    assert later.status_code == 409, later.text
+    assert_caused_first(later.json()["detail"])
+    assert [d["finding"]["rule_id"] for d in blocking(later)] == ["complexity-gate"]
+    assert pre_existing_rules(later) == {"cp-coworking", "supervision-frequency"}
+    caused, already = grouped(check(client, case_id=cp.id, worker_id=worker.id,
+                                    role="holder", on=EARLY))
+    assert caused == ["complexity-gate"] and already == pre_existing_rules(later)
+
+
+def test_the_allocate_page_shows_what_was_already_so_apart(
+    client: TestClient, db_session: Session
+) -> None:
+    programme = today() - timedelta(days=40)  # the page judges from today: month 2
+    org = seed.organisation(db_session)
+    worker, _ = seed.nqsw(db_session, org, start=programme)  # no supervision yet: overdue
+    seed.load(db_session, worker, 5, start=programme)
+    case = seed.case(db_session, opened_on=programme, team_id=org.team_id)
+    account = Account(email=org.team_manager.email.lower(), staff_id=org.team_manager.id)
+    db_session.add(account)
+    db_session.flush()
+    cookie, _ = sessions.start(db_session, account, client.app.state.settings,  # type: ignore[attr-defined]
+                               address="testclient", user_agent="pytest")
+    db_session.commit()
+    del client.headers["Authorization"]  # the page is the team manager's, signed in
+    client.cookies.set(sessions.COOKIE_NAME, cookie)
+    page = client.get("/allocate", params={"worker_id": worker.id,
+                                            "case_reference": case.reference})
+    assert page.status_code == 200, page.text
+    verdict = page.text[page.text.index('id="whatif-result"'):]
+    label = "Already the case before this allocation, not caused by it ("
+    assert label in verdict
+    caused, already = verdict.split(label, 1)
+    assert 'data-outcome="block"' in caused and "6 cases would exceed the cap of 5" in caused
+    assert "Supervision is overdue" in already and "Supervision is overdue" not in caused

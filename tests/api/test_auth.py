@@ -147,7 +147,7 @@ def test_personal_access_tokens_are_shown_once_scoped_and_revocable(
     assert created.status_code == 201, created.text
     secret = created.json()["token"]
     assert secret.startswith("rfp_") and created.json()["prefix"] == secret[:10]
-    listed = anonymous.get("/api/v1/me/tokens", headers=bearer(session_token)).json()
+    listed = anonymous.get("/api/v1/me/tokens", headers=bearer(session_token)).json()["data"]
     assert [t["name"] for t in listed] == ["reporting"]
     assert "token" not in listed[0]
     assert secret not in str(listed)

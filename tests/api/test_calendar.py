@@ -98,8 +98,9 @@ def test_the_feed_round_trips_through_icalendar(
     }
     cancelled = book(client, nqsw, "2026-02-04", on="2026-01-05")
     as_manager = signed_in_as(client_as, db_session, manager)
-    assert as_manager.post(f"/api/v1/nqsws/{nqsw}/diary/{cancelled['id']}/cancel",
-                           json={"reason": "Court", "on": "2026-01-20"}).status_code == 200
+    cancelling = as_manager.post(f"/api/v1/nqsws/{nqsw}/diary/{cancelled['id']}/cancel",
+                                 json={"reason": "Court", "cancelled_on": "2026-01-20"})
+    assert cancelling.status_code == 200, cancelling.text
     session = client.post(f"/api/v1/nqsws/{nqsw}/supervision",
                           json={"day": "2026-03-30", "start_time": "14:00:00",
                                 "supervisor_id": manager, "minutes": 90},
@@ -253,7 +254,7 @@ def test_a_paused_programme_leaves_later_reviews_out(client: TestClient) -> None
     _, feed = new_feed(client, nqsw)
     events = events_of(client.get(feed, params={"on": "2026-03-10"}).content)
     assert [uid for uid in events if uid.startswith("review-")] == []
-    client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"on": "2026-04-01"},
+    client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"resumed_on": "2026-04-01"},
                 params={"on": "2026-04-01"})
     events = events_of(client.get(feed, params={"on": "2026-04-01"}).content)
     starts = sorted(e.decoded("DTSTART") for uid, e in events.items() if uid.startswith("review"))

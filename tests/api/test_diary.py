@@ -234,11 +234,11 @@ def test_mark_taken_on_or_after_the_day(client: TestClient) -> None:
     nqsw = make_nqsw(client)
     entry = book(client, nqsw, "2026-11-25")
     early = client.post(diary_url(nqsw, f"/{entry['id']}/taken"), params={"on": "2026-11-24"})
-    refused(early, "on", "can be marked taken on or after that day")
+    refused(early, "taken_on", "can be marked taken on or after that day")
     taken = client.post(diary_url(nqsw, f"/{entry['id']}/taken"), params={"on": "2026-11-25"})
     assert taken.status_code == 200 and taken.json()["status"] == "taken"
     again = client.post(diary_url(nqsw, f"/{entry['id']}/taken"), params={"on": "2026-11-26"})
-    refused(again, "on", "is taken")
+    refused(again, "taken_on", "is taken")
     refused(client.post(diary_url(nqsw, f"/{entry['id']}/move"), json={"day": "2026-12-01"}),
             "day", "only booked time can be moved")
     summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-11-30"}).json()
@@ -320,7 +320,7 @@ def test_a_cancelled_day_left_unbooked_is_reported_by_the_rule(
     entry = book(client, nqsw, "2026-12-02")
     cancelled = signed_in_as(client_as, db_session, manager).post(
         diary_url(nqsw, f"/{entry['id']}/cancel"),
-        json={"reason": "duty cover", "on": "2026-11-27"})
+        json={"reason": "duty cover", "cancelled_on": "2026-11-27"})
     assert cancelled.status_code == 200, cancelled.text
     summary = client.get(diary_url(nqsw, "/summary"), params={"on": "2026-12-15"}).json()
     rebook = next(c for c in summary["checks"] if c["check"] == "rebooking")
@@ -346,7 +346,7 @@ def test_displaced_days_are_kept_for_rebooking(client: TestClient) -> None:
     # No booking inside the pause; after the return, the displaced days are rebooked.
     refused(client.post(diary_url(nqsw), json={"day": "2027-01-13", "purpose": "study"}),
             "day", "inside the programme's pause (health) from 2026-12-07 until further notice")
-    resumed = client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"on": "2027-01-04"},
+    resumed = client.post(f"/api/v1/nqsws/{nqsw}/resume", json={"resumed_on": "2027-01-04"},
                           params={"on": "2027-01-04"})
     # Back on 4 January: the booking after the return stands again; the one inside the
     # pause stays displaced, waiting to be rebooked.
@@ -494,11 +494,12 @@ def test_time_is_marked_taken_once_it_has_happened(
     later = book(client, nqsw, "2027-03-03")
     taken_url = diary_url(nqsw, f"/{later['id']}/taken")
     # Confirming a day months ahead, on 1 December 2026 (no `on`: today), is refused.
-    refused(client.post(taken_url, json={"on": "2027-03-03"}),
-            "on", "2027-03-03 is after 2026-12-01, the date of this request")
-    refused(client.post(taken_url, json={"on": "2027-03-02"}, params={"on": "2027-03-10"}),
-            "on", "can be marked taken on or after that day")
-    done = client.post(taken_url, json={"on": "2027-03-04"}, params={"on": "2027-03-10"})
+    refused(client.post(taken_url, json={"taken_on": "2027-03-03"}),
+            "taken_on", "2027-03-03 is after 2026-12-01, the date of this request")
+    refused(client.post(taken_url, json={"taken_on": "2027-03-02"},
+                        params={"on": "2027-03-10"}),
+            "taken_on", "can be marked taken on or after that day")
+    done = client.post(taken_url, json={"taken_on": "2027-03-04"}, params={"on": "2027-03-10"})
     assert done.status_code == 200, done.text
     body = done.json()
     assert (body["status"], body["taken_on"]) == ("taken", "2027-03-04")

@@ -26,9 +26,9 @@ def test_duplicate_service_area_is_409_naming_the_field(client: TestClient) -> N
     assert response.json()["detail"][0]["loc"] == ["body", "name"]
 
 
-def test_team_in_unknown_service_area_is_422(client: TestClient) -> None:
+def test_team_in_unknown_service_area_is_404_naming_the_field(client: TestClient) -> None:
     response = client.post("/api/v1/teams", json={"name": "Alpha", "service_area_id": 999})
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.json()["detail"][0]["loc"] == ["body", "service_area_id"]
 
 

@@ -65,6 +65,13 @@ ALLOCATING = "403 403 403 ok/403 ok/403 403 403"
 DASHBOARD = "403 403 403 200/403 200/403 200 403"
 
 PAGE_EXPECT: dict[str, str] = {
+    "GET /enrolments/new": "403 403 403 403 403 200 403",
+    "POST /enrolments/new": "403 403 403 403 403 ok 403",
+    "GET /nqsws/{staff_id}/breaches": "200/404 403 403 403 403 403 403",
+    "GET /nqsws/{staff_id}/diary/calendar": "200/404 403 403 403 403 403 403",
+    "POST /nqsws/{staff_id}/diary/calendar": "ok/404 403 403 403 403 403 403",
+    "POST /nqsws/{staff_id}/programme/withdraw": PROGRAMME_EVENT,
+    "POST /nqsws/{staff_id}/programme/complete": PROGRAMME_EVENT,
     "GET /login": "redirect redirect redirect redirect redirect redirect redirect",
     "POST /login": ACCEPTED,
     "POST /logout": ACCEPTED,
@@ -117,6 +124,7 @@ QUERY = {
     "GET /breaches/export.csv": {"nqsw_id": "staff_id"},
 }
 FORM = {
+    "POST /enrolments/new": {"staff_id": "staff_id"},
     "POST /allocate/check": {"worker_id": "staff_id"},
     "POST /allocate": {"worker_id": "staff_id"},
 }

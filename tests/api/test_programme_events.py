@@ -30,6 +30,19 @@ def audit_actions(db_session: Session, nqsw: int) -> list[str]:
     ).all())
 
 
+def test_resume_takes_the_first_day_back_from_the_query(client: TestClient) -> None:
+    """Like every dated route, `resume` takes `on` in the query; the body may be empty."""
+    nqsw = make_nqsw(client, start="2026-01-15")
+    paused = client.post(url(nqsw, "/pause"), json={"start_date": "2026-06-01",
+                                                    "reason": "health"},
+                         params={"on": "2026-05-20"})
+    assert paused.status_code == 200, paused.text
+    resumed = client.post(url(nqsw, "/resume"), json={}, params={"on": "2026-07-01"})
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["pauses"][0]["end_date"] == "2026-06-30"
+    assert resumed.json()["enrolment"]["status"] == "active"
+
+
 def test_pause_and_resume(client: TestClient, db_session: Session) -> None:
     nqsw = make_nqsw(client, start="2026-01-15")
     paused = client.post(url(nqsw, "/pause"), json={"start_date": "2026-06-01",
@@ -47,14 +60,15 @@ def test_pause_and_resume(client: TestClient, db_session: Session) -> None:
     again = client.post(url(nqsw, "/pause"), json={"start_date": "2026-07-01",
                                                    "reason": "health"})
     assert again.status_code == 409
-    refused(client.post(url(nqsw, "/resume"), json={"on": "2026-06-01"}), "on",
+    refused(client.post(url(nqsw, "/resume"), json={"resumed_on": "2026-06-01"}), "resumed_on",
             "must be after the pause started on 2026-06-01")
-    resumed = client.post(url(nqsw, "/resume"), json={"on": "2026-10-01"},
+    resumed = client.post(url(nqsw, "/resume"), json={"resumed_on": "2026-10-01"},
                           params={"on": "2026-10-01"})
     assert resumed.status_code == 200, resumed.text
     assert resumed.json()["enrolment"]["status"] == "active"
     assert resumed.json()["pauses"][0]["end_date"] == "2026-09-30"
-    assert client.post(url(nqsw, "/resume"), json={"on": "2026-10-02"}).status_code == 409
+    assert client.post(url(nqsw, "/resume"),
+                       json={"resumed_on": "2026-10-02"}).status_code == 409
     refused(client.post(url(nqsw, "/pause"), json={"start_date": "2026-09-01",
                                                    "reason": "health"}),
             "start_date", "overlaps the pause from 2026-06-01 to 2026-09-30")
@@ -76,7 +90,8 @@ def test_a_maternity_pause_across_the_six_month_boundary_moves_the_stages(
     nqsw = make_nqsw(client, start="2026-01-15")
     client.post(url(nqsw, "/pause"), json={"start_date": "2026-06-01", "reason": "maternity"},
                 params={"on": "2026-06-01"})
-    client.post(url(nqsw, "/resume"), json={"on": "2026-10-01"}, params={"on": "2026-10-01"})
+    client.post(url(nqsw, "/resume"), json={"resumed_on": "2026-10-01"},
+                params={"on": "2026-10-01"})
     # Back on 1 October: still in month 5 of programme time, so supervision stays fortnightly
     # and the protected time earned in the pause is nil.
     schedule = client.get(url(nqsw, "/supervision"), params={"on": "2026-10-05"}).json()
@@ -94,7 +109,8 @@ def test_withdraw_cancels_later_bookings(client: TestClient, db_session: Session
     earlier = book(client, nqsw, "2026-11-24")
     last_day = book(client, nqsw, "2026-12-31")
     later = book(client, nqsw, "2027-01-12")
-    done = client.post(url(nqsw, "/withdraw"), json={"on": "2026-12-31", "reason": "left_employer",
+    done = client.post(url(nqsw, "/withdraw"), json={"ended_on": "2026-12-31",
+                                                     "reason": "left_employer",
                                                      "note": "Moved to another authority"},
                        params={"on": "2026-12-31"})
     assert done.status_code == 200, done.text
@@ -107,11 +123,11 @@ def test_withdraw_cancels_later_bookings(client: TestClient, db_session: Session
     assert entry["status"] == "cancelled"
     assert "withdrawn" in entry["cancel_reason"]
     assert client.get(url(nqsw, f"/diary/{earlier['id']}")).json()["status"] == "booked"
-    # `on` is the last day on the programme: time booked that day still stands.
+    # `ended_on` is the last day on the programme: time booked that day still stands.
     assert client.get(url(nqsw, f"/diary/{last_day['id']}")).json()["status"] == "booked"
     refused(client.post(url(nqsw, "/diary"), json={"day": "2026-12-01", "purpose": "study"}),
             "day", "the programme was withdrawn on 2026-12-31")
-    refused(client.post(url(nqsw, "/withdraw"), json={"reason": "other"}), "on",
+    refused(client.post(url(nqsw, "/withdraw"), json={"reason": "other"}), "ended_on",
             "the programme was withdrawn")
     assert "enrolment.withdraw" in audit_actions(db_session, nqsw)
 
@@ -120,7 +136,8 @@ def test_complete_with_an_outcome(client: TestClient, db_session: Session) -> No
     nqsw = make_nqsw(client, start="2026-09-01")
     final = book(client, nqsw, "2027-02-26")
     after = book(client, nqsw, "2027-03-01")
-    done = client.post(url(nqsw, "/complete"), json={"on": "2027-02-26", "outcome": "passed"},
+    done = client.post(url(nqsw, "/complete"), json={"ended_on": "2027-02-26",
+                                                     "outcome": "passed"},
                        params={"on": "2027-02-26"})
     assert done.status_code == 200, done.text
     assert done.json()["enrolment"]["status"] == "completed"
@@ -141,7 +158,7 @@ def test_each_event_re_evaluates_the_nqsw(client: TestClient, db_session: Sessio
     nqsw = make_nqsw(client, start="2026-01-05")
     client.post(url(nqsw, "/pause"), json={"start_date": "2026-02-02", "reason": "health"},
                 params={"on": "2026-02-02"})
-    back = client.post(url(nqsw, "/resume"), json={"on": "2026-02-16"},
+    back = client.post(url(nqsw, "/resume"), json={"resumed_on": "2026-02-16"},
                        params={"on": "2026-02-16"})
     assert back.status_code == 200, back.text
     breaches = db_session.exec(select(Breach).where(Breach.staff_id == nqsw)).all()
@@ -341,10 +358,11 @@ def test_revoking_puts_the_rules_back_from_the_day_given(
     senior.post(url(nqsw, f"/sign-offs/{proposal['id']}/approve"), params={"on": "2026-07-21"})
     assert breach_status(db_session, nqsw, "cp-coworking") == "resolved"
     revoke = url(nqsw, f"/sign-offs/{proposal['id']}/revoke")
-    refused(manager.post(revoke, json={"on": "2026-07-01", "reason": "Too early"}), "on",
-            "took effect on 2026-07-20")
-    refused(manager.post(revoke, json={"on": "2026-09-01"}), "reason", "Field required")
-    revoked = manager.post(revoke, json={"on": "2026-09-01", "reason": "Concerns raised"},
+    refused(manager.post(revoke, json={"revoked_on": "2026-07-01", "reason": "Too early"}),
+            "revoked_on", "took effect on 2026-07-20")
+    refused(manager.post(revoke, json={"revoked_on": "2026-09-01"}), "reason", "Field required")
+    revoked = manager.post(revoke, json={"revoked_on": "2026-09-01",
+                                         "reason": "Concerns raised"},
                            params={"on": "2026-09-01"})
     assert revoked.status_code == 200, revoked.text
     view = revoked.json()["sign_off"]
@@ -360,7 +378,7 @@ def test_revoking_puts_the_rules_back_from_the_day_given(
     twice = manager.post(url(nqsw, "/sign-offs"), json=sign_off_body(org))
     assert twice.status_code == 409 and "awaiting the team manager" in twice.text
     withdrawn = manager.post(url(nqsw, f"/sign-offs/{second['id']}/revoke"),
-                             json={"on": "2026-10-01", "reason": "Not yet"})
+                             json={"revoked_on": "2026-10-01", "reason": "Not yet"})
     assert withdrawn.status_code == 200, withdrawn.text
     assert [s["status"] for s in withdrawn.json()["sign_offs"]] == ["revoked", "revoked"]
 

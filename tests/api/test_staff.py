@@ -108,7 +108,7 @@ def test_patch_refuses_bad_corrections(client: TestClient) -> None:
         ({"name": None}, 422, ["body", "name"]),
         ({"fte": 0}, 422, ["body", "fte"]),
         ({"role": "wizard"}, 422, ["body", "role"]),
-        ({"team_id": 987654}, 422, ["body", "team_id"]),
+        ({"team_id": 987654}, 404, ["body", "team_id"]),
         ({"id": 5}, 422, ["body", "id"]),
     ]
     for body, code, loc in cases:

@@ -72,8 +72,9 @@ def test_an_overdue_supervision_in_week_three_opens_a_breach(
 def test_refusals(client: TestClient) -> None:
     nqsw = make_nqsw(client, start=START)
     manager = make_staff(client, "team_manager")
-    refused(client.post(url(nqsw), json={"day": "2026-01-06", "supervisor_id": 999999}),
-            "supervisor_id", "does not exist")
+    missing = client.post(url(nqsw), json={"day": "2026-01-06", "supervisor_id": 999999})
+    assert missing.status_code == 404, missing.text
+    assert missing.json()["detail"][0]["loc"] == ["body", "supervisor_id"]
     refused(client.post(url(nqsw), json={"day": "2026-01-06", "supervisor_id": nqsw}),
             "supervisor_id", "an NQSW cannot be the supervisor")
     refused(client.post(url(nqsw), json={"day": "2026-01-06", "supervisor_id": manager,
@@ -105,7 +106,7 @@ def test_cancel_a_planned_session(
     assert forged.status_code in (403, 422)
     assert forged.json()["detail"][0]["loc"] == ["body", "cancelled_by_id"]
     done = by_manager.post(cancel, json={"reason": "Manager called to court",
-                                         "on": "2026-01-13"})
+                                         "cancelled_on": "2026-01-13"})
     assert done.status_code == 200, done.text
     body = done.json()
     assert (body["cancelled"], body["cancel_reason"], body["cancelled_on"]) == (
@@ -130,9 +131,9 @@ def test_cancel_a_planned_session(
 def test_review_points_and_recording_one(client: TestClient) -> None:
     nqsw = make_nqsw(client, start="2026-01-15")
     view = client.get(url(nqsw, "/reviews"), params={"on": "2026-05-01"}).json()
-    assert [(r["month"], r["due"]) for r in view["reviews"]] == [
+    assert [(r["month"], r["due"]) for r in view["data"]] == [
         (3, "2026-04-15"), (6, "2026-07-15"), (9, "2026-10-15"), (12, "2027-01-15")]
-    assert view["reviews"][0]["overdue"] is True
+    assert view["data"][0]["overdue"] is True
     assert view["grace_working_days"] == 10
     held = client.post(url(nqsw, "/reviews"), json={"month": 3, "held_on": "2026-04-22",
                                                     "note": "Good progress"},
@@ -153,10 +154,10 @@ def test_review_points_and_recording_one(client: TestClient) -> None:
 def test_swip_reviews_run_to_24_months(client: TestClient) -> None:
     nqsw = make_nqsw(client, start="2026-01-15", programme="swip")
     view = client.get(url(nqsw, "/reviews"), params={"on": "2026-02-01"}).json()
-    assert [r["month"] for r in view["reviews"]] == [3, 6, 9, 12, 18, 24]
+    assert [r["month"] for r in view["data"]] == [3, 6, 9, 12, 18, 24]
     # The 24-month boundary, 15 January 2028, is a Saturday: due the Monday after.
-    assert view["reviews"][-1]["month_boundary"] == "2028-01-15"
-    assert view["reviews"][-1]["due"] == "2028-01-17"
+    assert view["data"][-1]["month_boundary"] == "2028-01-15"
+    assert view["data"][-1]["due"] == "2028-01-17"
 
 
 def test_review_points_shifted_by_a_pause(client: TestClient) -> None:
@@ -166,14 +167,15 @@ def test_review_points_shifted_by_a_pause(client: TestClient) -> None:
                          params={"on": "2026-06-01"})
     assert paused.status_code == 200, paused.text
     waiting = client.get(url(nqsw, "/reviews"), params={"on": "2026-08-01"}).json()
-    assert [r["due"] for r in waiting["reviews"]] == ["2026-04-15", None, None, None]
-    client.post(url(nqsw, "/resume"), json={"on": "2026-10-01"}, params={"on": "2026-10-01"})
+    assert [r["due"] for r in waiting["data"]] == ["2026-04-15", None, None, None]
+    client.post(url(nqsw, "/resume"), json={"resumed_on": "2026-10-01"},
+                params={"on": "2026-10-01"})
     view = client.get(url(nqsw, "/reviews"), params={"on": "2026-10-01"}).json()
     # 122 paused days (1 June to 30 September) move every later review; a boundary on a
     # weekend (Saturday 14 November, Sunday 14 February) is due the next working day.
-    assert [r["month_boundary"] for r in view["reviews"]] == [
+    assert [r["month_boundary"] for r in view["data"]] == [
         "2026-04-15", "2026-11-14", "2027-02-14", "2027-05-17"]
-    assert [r["due"] for r in view["reviews"]] == [
+    assert [r["due"] for r in view["data"]] == [
         "2026-04-15", "2026-11-16", "2027-02-15", "2027-05-17"]
 
 
@@ -211,7 +213,8 @@ def test_a_pause_stops_the_supervision_clock_and_an_overdue_breach(
                         params={"on": "2026-03-03"}),
             "day", "inside the programme's pause (maternity) from 2026-01-26 until further "
                    "notice")
-    client.post(url(nqsw, "/resume"), json={"on": "2026-06-01"}, params={"on": "2026-06-01"})
+    client.post(url(nqsw, "/resume"), json={"resumed_on": "2026-06-01"},
+                params={"on": "2026-06-01"})
     back = client.get(url(nqsw), params={"on": "2026-06-01"}).json()["schedule"]
     assert (back["paused"], back["overdue"], back["gap_days"]) == (False, True, 14)
     record(client, nqsw, manager, "2026-06-01")

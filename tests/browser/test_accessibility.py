@@ -9,8 +9,8 @@ names (`_paths`) or a reason to be left out (`NOT_HTML`).
 
 The organisation is the browser seed plus what the pages need something to show: an
 admin and a social worker, diary entries (booked, taken, cancelled), supervision
-sessions and a sign-off awaiting approval. It has a server of its own, so the other
-browser tests never see those records.
+sessions, a sign-off awaiting approval, a calendar link and a breach about Sam. It has a
+server of its own, so the other browser tests never see those records.
 
 Runs on SQLite only: the markup does not depend on the database, and the sweep is the
 slowest browser test.
@@ -31,14 +31,24 @@ from sqlmodel import Session, col, select
 from app.auth.accounts import create_account
 from app.auth.page_access import PAGE_ACCESS
 from app.db import make_engine
-from app.models import Breach, Enrolment, ProtectedTime, SignOff, Staff, SupervisionSession
+from app.models import (
+    Breach,
+    CalendarToken,
+    Enrolment,
+    ProtectedTime,
+    SignOff,
+    Staff,
+    SupervisionSession,
+)
 from tests.browser.conftest import shot
 from tests.browser.seed import PASSWORD, Seeded, reconcile, seed, seed_accounts
 from tests.support.live_server import LiveServer, live_server
 
 pytest.importorskip("playwright")
 
-pytestmark = pytest.mark.browser
+# Markup does not depend on the database, so the sweep runs on SQLite only (the other
+# browser tests, which drive journeys that write, run on both).
+pytestmark = [pytest.mark.browser, pytest.mark.only_backend("sqlite")]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_VERSION = "4.14.1"
@@ -102,8 +112,6 @@ def a11y_site(
     backend: str, make_database_url: Callable[..., str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, Records]]:
-    if backend != "sqlite":
-        pytest.skip("markup does not depend on the database: the sweep runs on SQLite only")
     url = make_database_url()
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
@@ -177,7 +185,16 @@ def _records(session: Session, seeded: Seeded, url: str) -> Records:
                        senior_manager_id=seeded.ids["senior"],
                        team_manager_approved_at=datetime.combine(past, time(9), tzinfo=UTC),
                        recorded_by_id=seeded.ids["manager"])
-    session.add_all([booked, half, taken, lost, held, planned, called_off, awaiting])
+    # Sam's calendar link (the diary says one is live, the confirmation warns before
+    # replacing it) and a breach about Sam (the page of breaches about them has a row).
+    feed = CalendarToken(staff_id=sam, token_hash=hashlib.sha256(b"a11y feed").hexdigest())
+    about_sam = Breach(staff_id=sam, enrolment_id=enrolment.id, policy_id="supervision",
+                       rule_id="supervision-gap", kind="supervision", level="block",
+                       severity="medium", status="open", policy_version="test",
+                       reason="No supervision for 6 weeks", opened_on=past,
+                       last_seen_on=past, evidence={"measured": 6, "limit": 4})
+    session.add_all([booked, half, taken, lost, held, planned, called_off, awaiting, feed,
+                     about_sam])
     session.flush()
     breach = session.exec(select(Breach).order_by(col(Breach.id))).first()
     assert breach is not None and breach.id is not None

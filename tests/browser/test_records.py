@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -39,22 +40,27 @@ def test_nqsw_marks_time_taken_and_moves_a_booking(
     expect(page.locator("#diary-done")).to_contain_text(f"Protected time on {today} marked")
     expect(page.get_by_role("row", name=re.compile(today))).to_contain_text("Taken")
 
-    page.get_by_label("Date", exact=True).fill("2026-12-07")
+    # A booking can be moved while its day is still ahead: take days ahead of the real
+    # date, since the service under test runs on the real clock.
+    first = working_wednesday(date.today() + timedelta(days=7))
+    saturday = first + timedelta(days=3)
+    later = working_wednesday(first + timedelta(days=7))
+    page.get_by_label("Date", exact=True).fill(first.isoformat())
     page.get_by_label("The morning").check()
     page.get_by_role("button", name="Book time").click()
-    page.get_by_role("link", name="Move the booking on 7 December 2026").click()
-    page.get_by_label("New date").fill("2026-12-12")
+    page.get_by_role("link", name=f"Move the booking on {long_date(first)}").click()
+    page.get_by_label("New date").fill(saturday.isoformat())
     page.get_by_role("button", name="Move booking").click()
-    expect(page.locator("#day-error")).to_contain_text("12 December 2026 is a Saturday")
+    expect(page.locator("#day-error")).to_contain_text(f"{long_date(saturday)} is a Saturday")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     shot(page, "diary-move-refused")
 
-    page.get_by_label("New date").fill("2026-12-14")
+    page.get_by_label("New date").fill(later.isoformat())
     page.get_by_role("button", name="Move booking").click()
-    expect(page.locator("#diary-done")).to_contain_text("Booking moved to 14 December 2026")
-    moved = page.get_by_role("row", name=re.compile("14 December 2026"))
+    expect(page.locator("#diary-done")).to_contain_text(f"Booking moved to {long_date(later)}")
+    moved = page.get_by_role("row", name=re.compile(long_date(later)))
     expect(moved).to_contain_text("Morning")
-    expect(page.locator("#diary-entries")).not_to_contain_text("7 December 2026")
+    expect(page.locator("#diary-entries")).not_to_contain_text(long_date(first))
     shot(page, "diary-moved")
 
 
@@ -100,7 +106,7 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
 
     page.goto(f"/nqsws/{site.seeded.ids['ema']}/programme")
     page.get_by_label("First day of the pause").fill("2026-12-01")
-    page.get_by_label("Health").check()
+    page.get_by_role("group", name="Why the programme pauses").get_by_label("Health").check()
     page.get_by_role("button", name="Pause the programme").click()
     expect(page.locator("#programme-status")).to_have_text("Paused")
     expect(page.locator("#programme-done")).to_contain_text("1 protected-time booking was "
@@ -132,3 +138,18 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
     page.get_by_role("button", name="Rebook time").click()
     expect(page.locator("#diary-done")).to_contain_text("rebooked for 16 December 2026")
     expect(lost).to_contain_text("Rebooked for 16 December 2026")
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def working_wednesday(start: date) -> date:
+    """The first Wednesday on or after `start` that is not an English bank holiday."""
+    import holidays
+
+    bank = holidays.country_holidays("GB", subdiv="ENG", years=range(start.year, start.year + 2))
+    day = start + timedelta(days=(2 - start.weekday()) % 7)
+    while day in bank:
+        day += timedelta(days=7)
+    return day

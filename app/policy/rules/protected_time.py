@@ -22,6 +22,7 @@ kind, each with one check enabled. The entitlement arithmetic is shared with the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -64,24 +65,45 @@ class Check(StrictParams):
         default=None, description="Overrides the rule's enforcement for this check."
     )
 
+    def promise(self) -> str:
+        """The check as the NQSW is promised it, a sentence of the policy's statement."""
+        raise NotImplementedError
+
 
 class DiarisedAhead(Check):
     by_week: int = Field(default=6, ge=1, le=52, description="Programme week of each year.")
     percent: float = Field(default=0.5, gt=0, le=1, description="Share of the year's hours.")
+
+    def promise(self) -> str:
+        return (f"By week {self.by_week} of each programme year at least "
+                f"{percent(self.percent)} of that year's time will be in your diary.")
 
 
 class OnTrack(Check):
     percent: float = Field(default=0.8, gt=0, le=1, description="Taken as a share of accrued.")
     from_week: int = Field(default=8, ge=0, description="Not judged before this week.")
 
+    def promise(self) -> str:
+        return (f"From week {self.from_week} the time you have taken will be at least "
+                f"{percent(self.percent)} of the time you have earned so far.")
+
 
 class Rebooking(Check):
     within_working_days: int = Field(default=10, ge=0, le=120)
+
+    def promise(self) -> str:
+        return ("Only a team manager may cancel your protected time, with a reason; it will "
+                f"be rebooked within {plural(self.within_working_days, 'working day')}.")
 
 
 class Shortfall(Check):
     window_weeks: int = Field(default=6, ge=1, le=52)
     tolerance_days: float = Field(default=1.0, ge=0, description="Debt tolerated, in days.")
+
+    def promise(self) -> str:
+        return (f"Time not taken in any {self.window_weeks}-week stretch is carried forward "
+                f"as time owed to you; more than {plural(self.tolerance_days, 'day')} owed is "
+                "flagged.")
 
 
 class Params(StrictParams):
@@ -208,75 +230,85 @@ def measure(snapshot: Snapshot, params: Params) -> dict[str, Any]:
 
 def checks(measures: dict[str, Any], params: Params) -> list[dict[str, Any]]:
     """Each enabled check's verdict: name, ok, sentence, measured, limit and enforcement."""
-    day = measures["day_hours"]
-    result: list[dict[str, Any]] = []
-    ahead = params.diarised_ahead
-    if ahead.enabled:
-        year = measures["year"]
-        needed = ahead.percent * year["entitlement_hours"]
-        due = year["weeks_completed"] >= ahead.by_week
-        ok = not due or year["in_diary_hours"] + 1e-9 >= needed
-        when = f"by week {ahead.by_week} of programme year {year['index']}"
-        if ok and not due:
-            text = (f"{number(year['in_diary_hours'])} h of this year's "
-                    f"{number(year['entitlement_hours'])} h are in the diary "
-                    f"({percent(ahead.percent)} is expected {when})")
-        elif ok:
-            text = (f"{number(year['in_diary_hours'])} h of this year's "
-                    f"{number(year['entitlement_hours'])} h are in the diary, at least "
-                    f"{percent(ahead.percent)} {when}")
-        else:
-            text = (f"only {number(year['in_diary_hours'])} h of this year's "
-                    f"{number(year['entitlement_hours'])} h are in the diary; at least "
-                    f"{number(round(needed, 2))} h ({percent(ahead.percent)}) should be {when}")
-        result.append({"check": "diarised_ahead", "ok": ok, "text": text,
-                       "measured": year["in_diary_hours"], "limit": round(needed, 2),
-                       "enforcement": ahead.enforcement})
-    track = params.on_track
-    if track.enabled:
-        needed = track.percent * measures["accrued_hours"]
-        due = measures["programme_weeks"] >= track.from_week
-        ok = not due or measures["taken_hours"] + 1e-9 >= needed
-        base = (f"{number(measures['taken_hours'])} h taken of "
-                f"{number(measures['accrued_hours'])} h earned so far")
-        if not due:
-            text = f"{base} (judged from week {track.from_week})"
-        elif ok:
-            text = f"{base}, at least {percent(track.percent)}"
-        else:
-            text = f"{base}: below {percent(track.percent)} ({number(round(needed, 2))} h)"
-        result.append({"check": "on_track", "ok": ok, "text": text,
-                       "measured": measures["taken_hours"], "limit": round(needed, 2),
-                       "enforcement": track.enforcement})
-    rebook = params.rebooking
-    if rebook.enabled:
-        late = [w for w in measures["awaiting_rebooking"]
-                if w["working_days_waiting"] > rebook.within_working_days]
-        waiting = measures["awaiting_rebooking"]
-        if late:
-            days = ", ".join(f"{w['day']} ({w['status']}, {w['working_days_waiting']} working "
-                             "days ago)" for w in late)
-            text = (f"{plural(len(late), 'booking')} not rebooked within "
-                    f"{rebook.within_working_days} working days: {days}")
-        elif waiting:
-            text = (f"{plural(len(waiting), 'booking')} to rebook, within "
-                    f"{rebook.within_working_days} working days")
-        else:
-            text = "nothing cancelled is waiting to be rebooked"
-        result.append({"check": "rebooking", "ok": not late, "text": text,
-                       "measured": float(len(late)), "limit": 0.0,
-                       "enforcement": rebook.enforcement})
-    short = params.shortfall
-    if short.enabled:
-        debt = measures["shortfall"]["debt_hours"]
-        tolerance = short.tolerance_days * day
-        ok = debt <= tolerance + 1e-9
-        text = (f"{number(debt)} h carried forward as not taken over "
-                f"{short.window_weeks}-week windows")
-        text += "" if ok else f", more than the {number(round(tolerance, 2))} h tolerated"
-        result.append({"check": "shortfall", "ok": ok, "text": text, "measured": debt,
-                       "limit": round(tolerance, 2), "enforcement": short.enforcement})
-    return result
+    judged: tuple[tuple[Check, Callable[[dict[str, Any], Any], dict[str, Any]]], ...] = (
+        (params.diarised_ahead, _diarised_ahead),
+        (params.on_track, _on_track),
+        (params.rebooking, _rebooking),
+        (params.shortfall, _shortfall_check),
+    )
+    return [judge(measures, check) for check, judge in judged if check.enabled]
+
+
+def _verdict(name: str, ok: bool, text: str, measured: float, limit: float,
+             enforcement: Any) -> dict[str, Any]:
+    """One check's verdict in the shape the rule's finding and the workload read."""
+    return {"check": name, "ok": ok, "text": text, "measured": measured, "limit": limit,
+            "enforcement": enforcement}
+
+
+def _diarised_ahead(measures: dict[str, Any], ahead: DiarisedAhead) -> dict[str, Any]:
+    """Enough of the year's entitlement is in the diary by the week the policy names."""
+    year = measures["year"]
+    needed = ahead.percent * year["entitlement_hours"]
+    due = year["weeks_completed"] >= ahead.by_week
+    ok = not due or year["in_diary_hours"] + 1e-9 >= needed
+    when = f"by week {ahead.by_week} of programme year {year['index']}"
+    booked = f"{number(year['in_diary_hours'])} h of this year's " \
+             f"{number(year['entitlement_hours'])} h are in the diary"
+    if ok and not due:
+        text = f"{booked} ({percent(ahead.percent)} is expected {when})"
+    elif ok:
+        text = f"{booked}, at least {percent(ahead.percent)} {when}"
+    else:
+        text = (f"only {booked}; at least {number(round(needed, 2))} h "
+                f"({percent(ahead.percent)}) should be {when}")
+    return _verdict("diarised_ahead", ok, text, year["in_diary_hours"], round(needed, 2),
+                    ahead.enforcement)
+
+
+def _on_track(measures: dict[str, Any], track: OnTrack) -> dict[str, Any]:
+    """Enough of the time earned so far has been taken, from the week the policy names."""
+    needed = track.percent * measures["accrued_hours"]
+    due = measures["programme_weeks"] >= track.from_week
+    ok = not due or measures["taken_hours"] + 1e-9 >= needed
+    base = (f"{number(measures['taken_hours'])} h taken of "
+            f"{number(measures['accrued_hours'])} h earned so far")
+    if not due:
+        text = f"{base} (judged from week {track.from_week})"
+    elif ok:
+        text = f"{base}, at least {percent(track.percent)}"
+    else:
+        text = f"{base}: below {percent(track.percent)} ({number(round(needed, 2))} h)"
+    return _verdict("on_track", ok, text, measures["taken_hours"], round(needed, 2),
+                    track.enforcement)
+
+
+def _rebooking(measures: dict[str, Any], rebook: Rebooking) -> dict[str, Any]:
+    """Cancelled or displaced time is rebooked within the working days the policy allows."""
+    waiting = measures["awaiting_rebooking"]
+    late = [w for w in waiting if w["working_days_waiting"] > rebook.within_working_days]
+    if late:
+        days = ", ".join(f"{w['day']} ({w['status']}, {w['working_days_waiting']} working "
+                         "days ago)" for w in late)
+        text = (f"{plural(len(late), 'booking')} not rebooked within "
+                f"{rebook.within_working_days} working days: {days}")
+    elif waiting:
+        text = (f"{plural(len(waiting), 'booking')} to rebook, within "
+                f"{rebook.within_working_days} working days")
+    else:
+        text = "nothing cancelled is waiting to be rebooked"
+    return _verdict("rebooking", not late, text, float(len(late)), 0.0, rebook.enforcement)
+
+
+def _shortfall_check(measures: dict[str, Any], short: Shortfall) -> dict[str, Any]:
+    """Time not taken, carried over the policy's windows, stays within the tolerance."""
+    debt = measures["shortfall"]["debt_hours"]
+    tolerance = short.tolerance_days * measures["day_hours"]
+    ok = debt <= tolerance + 1e-9
+    text = (f"{number(debt)} h carried forward as not taken over "
+            f"{short.window_weeks}-week windows")
+    text += "" if ok else f", more than the {number(round(tolerance, 2))} h tolerated"
+    return _verdict("shortfall", ok, text, debt, round(tolerance, 2), short.enforcement)
 
 
 def verdict(snapshot: Snapshot, params: Params) -> dict[str, Any]:
@@ -323,29 +355,6 @@ def describe(params: Params, context: DescribeContext) -> str:
         f"{months}-month programme, after bank holidays, {number(params.annual_leave_days)} "
         "days' annual leave a year and any time your programme is paused."
     ]
-    ahead = params.diarised_ahead
-    if ahead.enabled:
-        sentences.append(
-            f"By week {ahead.by_week} of each programme year at least "
-            f"{percent(ahead.percent)} of that year's time will be in your diary."
-        )
-    track = params.on_track
-    if track.enabled:
-        sentences.append(
-            f"From week {track.from_week} the time you have taken will be at least "
-            f"{percent(track.percent)} of the time you have earned so far."
-        )
-    rebook = params.rebooking
-    if rebook.enabled:
-        sentences.append(
-            "Only a team manager may cancel your protected time, with a reason; it will be "
-            f"rebooked within {plural(rebook.within_working_days, 'working day')}."
-        )
-    short = params.shortfall
-    if short.enabled:
-        sentences.append(
-            f"Time not taken in any {short.window_weeks}-week stretch is carried forward as "
-            f"time owed to you; more than {plural(short.tolerance_days, 'day')} owed is "
-            "flagged."
-        )
+    checks = (params.diarised_ahead, params.on_track, params.rebooking, params.shortfall)
+    sentences += [check.promise() for check in checks if check.enabled]
     return " ".join(sentences)

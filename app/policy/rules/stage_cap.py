@@ -8,12 +8,18 @@ Part-time NQSWs may have each cap pro rata to their FTE. A cap is a number of ca
 the pro rata figure is rounded to whole cases, down by default: "no more than" is a
 protection, and rounding up would give a part-timer more than their share (0.7 FTE of
 5 is 3.5, so 3). `pro_rata_rounding` may choose "nearest" (half up) or "none".
+
+An individual agreement that sets a band's cap says how its number applies: as agreed
+(the default: "0.8 FTE and building confidence: a cap of 10" means 10, not 8) or pro
+rata, scaled by FTE and rounded as the policy's own caps are. `cap_in_force` is the one
+place that decides, so the finding and the workload measures (pages, API) agree.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
@@ -43,10 +49,11 @@ from app.policy.rules.common import (
     plural,
     stage_words,
 )
-from app.policy.snapshot import Snapshot
+from app.policy.snapshot import AS_AGREED, AdjustmentRecord, Snapshot
 
 if TYPE_CHECKING:
     from app.policy.measures import WorkloadMeasures
+    from app.policy.policies import Rule
 
 
 class CapBand(MonthBand):
@@ -100,7 +107,11 @@ def cap_for(band: CapBand, params: Params, fte: float) -> float:
     """The band's cap for this NQSW: pro rata to FTE, then rounded, when the policy says so."""
     if not params.pro_rata_fte:
         return float(band.cap)
-    exact = round(band.cap * fte, 6)  # 10 * 0.7 is 7.000000000000001 in floating point
+    return _pro_rata(band.cap, params, fte)
+
+
+def _pro_rata(cap: int, params: Params, fte: float) -> float:
+    exact = round(cap * fte, 6)  # 10 * 0.7 is 7.000000000000001 in floating point
     if params.pro_rata_rounding == "down":
         return float(math.floor(exact))
     if params.pro_rata_rounding == "nearest":
@@ -108,15 +119,84 @@ def cap_for(band: CapBand, params: Params, fte: float) -> float:
     return exact
 
 
-def _limit_words(band: CapBand, params: Params, fte: float, cap: float) -> str:
-    limit = f"the cap of {number(cap)}"
-    if params.pro_rata_fte and fte != 1:
-        exact = round(band.cap * fte, 6)
-        limit += f" ({band.cap} pro rata for {number(fte)} FTE"
-        if exact != cap:
-            limit += f" is {number(exact)}, rounded {'down' if cap < exact else 'up'}"
-        limit += ")"
-    return limit
+# How the cap in force was reached: the policy's cap as written (full time, or a policy
+# that is not pro rata), the policy's cap pro rata, an agreed cap as written, or an
+# agreed cap pro rata.
+CapBasis = Literal["policy", "pro_rata", "as_agreed", "agreed_pro_rata"]
+
+
+@dataclass(frozen=True, slots=True)
+class CapInForce:
+    """The cap the rule applies to this NQSW in this band, and how it was reached."""
+
+    cap: int  # the band's number: the policy's, or the agreed one
+    limit: float  # what applies to this NQSW
+    basis: CapBasis
+    fte: float
+    agreement: AdjustmentRecord | None = None
+
+    @property
+    def scaled(self) -> bool:
+        return self.basis in ("pro_rata", "agreed_pro_rata")
+
+    def words(self) -> str:
+        """How the limit is reached, after "the cap of N": "" for the number as written
+        for a full-timer (the finding names any agreement), "as agreed, not pro rata for
+        0.8 FTE", "10 pro rata for 0.8 FTE" or "the agreed 10 pro rata for 0.7 FTE"."""
+        if self.fte == 1:  # full time: the number is the cap however it was agreed
+            return ""
+        if self.basis == "as_agreed":
+            return f"as agreed, not pro rata for {number(self.fte)} FTE"
+        if not self.scaled:
+            return ""
+        text = "the agreed " if self.basis == "agreed_pro_rata" else ""
+        text += f"{self.cap} pro rata for {number(self.fte)} FTE"
+        exact = round(self.cap * self.fte, 6)
+        if exact != self.limit:
+            text += f" is {number(exact)}, rounded {'down' if self.limit < exact else 'up'}"
+        return text
+
+
+def cap_in_force(snapshot: Snapshot, params: Params, rule: Rule, band: CapBand) -> CapInForce:
+    """The cap this NQSW is held to in `band` on the snapshot date.
+
+    The policy's cap is pro rata when the policy says so; a cap set by an individual
+    agreement applies as the agreement says (`AdjustmentRecord.applies_as`).
+    """
+    fte = snapshot.fte
+    agreement = _agreement_for(snapshot, params, rule, band)
+    if agreement is not None and agreement.applies_as == AS_AGREED:
+        return CapInForce(band.cap, float(band.cap), "as_agreed", fte, agreement)
+    if agreement is not None:
+        limit = float(band.cap) if fte == 1 else _pro_rata(band.cap, params, fte)
+        return CapInForce(band.cap, limit, "agreed_pro_rata", fte, agreement)
+    limit = cap_for(band, params, fte)
+    basis: CapBasis = "pro_rata" if params.pro_rata_fte and fte != 1 else "policy"
+    return CapInForce(band.cap, limit, basis, fte)
+
+
+def _agreement_for(
+    snapshot: Snapshot, params: Params, rule: Rule, band: CapBand
+) -> AdjustmentRecord | None:
+    if not snapshot.adjustments:
+        return None
+    # Imported here: the adjustments module reads the rule kinds, this one among them.
+    from app.policy.adjustments import agreement_behind
+
+    index = next(i for i, b in enumerate(params.bands) if b is band)
+    return agreement_behind(
+        rule, snapshot.adjustments, snapshot.as_of, ("bands", index, "cap"), band.cap
+    )
+
+
+def fte_scaled(path: tuple[str | int, ...]) -> bool:
+    """The parameters this kind scales by FTE: each band's cap (`bands.<n>.cap`)."""
+    return len(path) == 3 and path[0] == "bands" and path[2] == "cap"
+
+
+def _limit_words(cap: CapInForce) -> str:
+    how = cap.words()
+    return f"the cap of {number(cap.limit)}" + (f" ({how})" if how else "")
 
 
 def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Finding:
@@ -144,9 +224,11 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             f" ({held} held, {coworked} co-worked counting {number(params.coworked_weight)}"
             " each)"
         )
-    cap = cap_for(band, params, snapshot.fte)
-    limit = _limit_words(band, params, snapshot.fte, cap)
+    in_force = cap_in_force(snapshot, params, context.rule, band)
+    cap = in_force.limit
+    limit = _limit_words(in_force)
     details["cap"] = cap
+    details["cap_basis"] = in_force.basis
     if weighted > cap:
         outcome = Outcome(band.enforcement) if band.enforcement else context.enforcement
         verb = "would exceed" if context.proposed is not None else (
@@ -214,8 +296,24 @@ class CapBandMeasures(KindMeasures):
     from_month: int
     to_month: int | None
     label: str
-    cap: int = Field(description="The band's cap for a full-time NQSW.")
-    cap_for_fte: float = Field(description="The cap for this NQSW: pro rata when the policy says.")
+    cap: int = Field(
+        description="The band's number: the policy's cap, or an individual agreement's."
+    )
+    cap_for_fte: float = Field(
+        description="The cap the rule applies to this NQSW on the date: the one figure every "
+        "page and the API show (pro rata, as agreed or as the policy says)."
+    )
+    cap_basis: CapBasis = Field(
+        description="How that cap was reached: policy (the number as written), pro_rata (the "
+        "policy's cap pro rata for FTE), as_agreed (an individual agreement's number as "
+        "written) or agreed_pro_rata (the agreed number pro rata for FTE)."
+    )
+    cap_note: str = Field(
+        description="The same in words, for pages: '' , 'as agreed', '10 pro rata for 0.8 FTE'."
+    )
+    adjustment_id: int | None = Field(
+        default=None, description="The individual agreement that set the cap, if one did."
+    )
     enforcement: str
 
 
@@ -228,13 +326,17 @@ def measure_load(
     band: CapBand | None = band_at(params.bands, context.clock.months)
     block = None
     if band is not None:
+        in_force = cap_in_force(snapshot, params, context.rule, band)
         block = CapBandMeasures(
             **context.stamp(),
             from_month=band.from_month,
             to_month=band.to_month,
             label=band_span(band.from_month, band.to_month),
             cap=band.cap,
-            cap_for_fte=cap_for(band, params, snapshot.fte),
+            cap_for_fte=in_force.limit,
+            cap_basis=in_force.basis,
+            cap_note=in_force.words(),
+            adjustment_id=in_force.agreement.adjustment_id if in_force.agreement else None,
             enforcement=band.enforcement or context.rule.enforcement.value,
         )
     cases = measures.cases.model_copy(update={"weighted": weighted})
