@@ -29,7 +29,7 @@ from app.web.deps import OnDep, ViewerDep
 from app.web.forms import FormErrors, as_sentence
 from app.web.identity import visible_team_ids
 from app.web.submit import Questions, again, submit
-from app.web.templating import render
+from app.web.templating import humanise, render
 from app.web.viewer import Viewer
 
 router = APIRouter()
@@ -48,6 +48,7 @@ STATUS_CHOICES = [
 SEVERITY_CHOICES = [(s, s.capitalize()) for s in reversed(breach_service.SEVERITY_ORDER)]
 AGE_CHOICES = [("5", "5 days or more"), ("10", "10 days or more"), ("20", "20 days or more"),
                ("40", "40 days or more")]
+SORT_DIRECTIONS = {"asc": "ascending", "desc": "descending"}
 
 
 @dataclass
@@ -61,6 +62,9 @@ class DashboardQuery:
     min_age: str = ""
     nqsw_id: int | None = None
     page: int = 1
+    on: str = ""
+    sort: str = "team"
+    dir: str = "asc"
 
     @classmethod
     def from_request(cls, request: Request) -> DashboardQuery:
@@ -73,6 +77,7 @@ class DashboardQuery:
                 return None
 
         status = params.get("status", "unresolved")
+        direction = params.get("dir", "asc")
         return cls(
             status=status if status in dict(STATUS_CHOICES) else "unresolved",
             team_id=as_int("team_id"),
@@ -83,17 +88,25 @@ class DashboardQuery:
                 AGE_CHOICES) else "",
             nqsw_id=as_int("nqsw_id"),
             page=max(as_int("page") or 1, 1),
+            on=params.get("on", ""),  # a bad date never gets here: the page refuses it
+            sort=params.get("sort", "") or "team",
+            dir=direction if direction in SORT_DIRECTIONS else "asc",
         )
 
     def params(self, **changes: Any) -> str:
+        return urlencode(self.pairs(**changes))
+
+    def pairs(self, **changes: Any) -> list[tuple[str, Any]]:
+        """The query's non-default values (with `changes`), for a link or hidden fields."""
         values = {
             "status": self.status, "team_id": self.team_id, "rule": self.rule,
             "severity": self.severity, "min_age": self.min_age, "nqsw_id": self.nqsw_id,
-            "page": self.page,
+            "page": self.page, "on": self.on, "sort": self.sort, "dir": self.dir,
         }
         values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v not in (None, "", 1) or
-                          (k == "status" and v)})
+        defaults = {"sort": "team", "dir": "asc"}
+        return [(k, v) for k, v in values.items()
+                if (v not in (None, "", 1) or (k == "status" and v)) and defaults.get(k) != v]
 
 
 def scoped_filters(
@@ -122,7 +135,10 @@ def scoped_filters(
     policy_id, _, rule_id = query.rule.partition("/")
     status: tuple[str, ...] = ()
     unresolved: bool | None = None
-    if query.status == "unresolved":
+    open_on: date | None = None
+    if query.status == "unresolved" and on < today():
+        open_on = on  # those open on that day, though some may be resolved since
+    elif query.status == "unresolved":
         unresolved = True
     elif query.status != "all":
         status = (query.status,)
@@ -135,7 +151,9 @@ def scoped_filters(
         rule_id=rule_id or None,
         severity=(query.severity,) if query.severity else (),
         staff_id=query.nqsw_id,
-        min_age_days=int(query.min_age) if query.min_age else None,
+        # At least 0 days old: never a breach opened after the dashboard's date.
+        min_age_days=int(query.min_age) if query.min_age else 0,
+        open_on=open_on,
     )
     return filters, team_choices
 
@@ -176,6 +194,59 @@ def trend_chart(series: list[dict[str, Any]]) -> dict[str, Any]:
             "baseline": top + plot_h, "left": left, "top": top}
 
 
+def sort_columns(rules: dict[str, str], sort: str, query: DashboardQuery) -> list[dict[str, Any]]:
+    """The team x rule table's column headings, each a link that sorts by it: the sorted
+    column's link turns the order round; another column's sorts counts largest first
+    (team names from A). `aria_sort` is said on the sorted column only."""
+    columns: list[dict[str, Any]] = [{"key": "team", "title": "Team"}]
+    columns += [{"key": key, "title": title} for key, title in rules.items()]
+    columns.append({"key": "total", "title": "Total"})
+    for column in columns:
+        here = column["key"] == sort
+        column["aria_sort"] = SORT_DIRECTIONS[query.dir] if here else None
+        if here:
+            direction = "desc" if query.dir == "asc" else "asc"
+        else:
+            direction = "asc" if column["key"] == "team" else "desc"
+        column["href"] = "/breaches?" + query.params(sort=column["key"], dir=direction, page=1)
+    return columns
+
+
+def team_rule_matrix(
+    counts: list[dict[str, Any]], rule_titles: dict[str, str], query: DashboardQuery
+) -> dict[str, Any]:
+    """The service's team x rule counts laid out as a table, with a total for each team
+    and each rule (sums of the service's counts, nothing recounted), sorted as asked.
+
+    `query.sort` names a column: "team", "total" or a rule's "policy/rule" key; a key not
+    in the table falls back to the team's name.
+    """
+    rules: dict[str, str] = {}
+    teams: dict[Any, dict[str, Any]] = {}
+    for item in counts:
+        key = f"{item['policy_id']}/{item['rule_id']}"
+        rules[key] = rule_titles.get(key) or humanise(item["rule_id"])
+        team = teams.setdefault(item["team_id"], {
+            "name": item["team_name"] or "No team", "cells": {}, "total": 0})
+        team["cells"][key] = team["cells"].get(key, 0) + item["count"]
+        team["total"] += item["count"]
+    sort = query.sort if query.sort in ("team", "total", *rules) else "team"
+    descending = query.dir == "desc"
+    rows = sorted(teams.values(), key=lambda t: t["name"].lower())
+    if sort != "team":  # a stable sort: teams with equal counts stay in name order
+        rows.sort(key=lambda t: t["total"] if sort == "total" else t["cells"].get(sort, 0),
+                  reverse=descending)
+    elif descending:
+        rows.reverse()
+    return {
+        "rules": rules,
+        "rows": rows,
+        "columns": sort_columns(rules, sort, query),
+        "rule_totals": {key: sum(t["cells"].get(key, 0) for t in rows) for key in rules},
+        "total": sum(t["total"] for t in rows),
+    }
+
+
 def dashboard_context(
     request: Request, session: Session, viewer: Viewer, *, on: date
 ) -> dict[str, Any]:
@@ -190,14 +261,6 @@ def dashboard_context(
     series = breach_service.trend(session, filters=filters, on=on, weeks=TREND_WEEKS)["series"]
     rules = rule_choices(policies)
     rule_titles = dict(rules)
-    teams_in_matrix: dict[Any, str] = {}
-    rules_in_matrix: dict[str, str] = {}
-    cells: dict[tuple[Any, str], int] = {}
-    for item in summary["by_team_rule"]:
-        key = f"{item['policy_id']}/{item['rule_id']}"
-        teams_in_matrix[item["team_id"]] = item["team_name"] or "No team"
-        rules_in_matrix[key] = rule_titles.get(key, item["rule_id"])
-        cells[(item["team_id"], key)] = item["count"]
     largest_age = max((b["count"] for b in summary["ageing"]), default=0)
     for bucket in summary["ageing"]:
         bucket["width"] = width_class(bucket["count"], largest_age)
@@ -208,10 +271,11 @@ def dashboard_context(
         "count": count,
         "pages": max(1, math.ceil(count / PAGE_SIZE)),
         "summary": summary,
-        "matrix": {"teams": teams_in_matrix, "rules": rules_in_matrix, "cells": cells},
+        "matrix": team_rule_matrix(summary["by_team_rule"], rule_titles, query),
         "trend": trend_chart(series),
         "series": series,
         "on": on,
+        "past": on < today(),
         "teams": team_choices,
         "rules": rules,
         "rule_titles": rule_titles,

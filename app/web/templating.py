@@ -25,18 +25,20 @@ OUTCOME_TAGS: dict[str, tuple[str, str]] = {
     "warn": ("Warning", "govuk-tag--yellow"),
     "block": ("Blocked", "govuk-tag--red"),
 }
+# A breach's severity and its status never share a colour, so one is never read as the
+# other: severity runs red to turquoise, a breach's status blue, purple, grey and green.
 SEVERITY_TAGS: dict[str, str] = {
-    "info": "govuk-tag--grey",
-    "low": "govuk-tag--blue",
+    "info": "govuk-tag--turquoise",
+    "low": "govuk-tag--light-blue",
     "medium": "govuk-tag--yellow",
     "high": "govuk-tag--orange",
     "severe": "govuk-tag--red",
 }
 STATUS_TAGS: dict[str, str] = {
-    "open": "govuk-tag--red",
-    "acknowledged": "govuk-tag--yellow",
-    "excepted": "govuk-tag--purple",
-    "overridden": "govuk-tag--pink",
+    "open": "govuk-tag--blue",
+    "acknowledged": "govuk-tag--purple",
+    "excepted": "govuk-tag--grey",
+    "overridden": "govuk-tag--grey",
     "resolved": "govuk-tag--green",
     "booked": "govuk-tag--blue",
     "taken": "govuk-tag--green",

@@ -113,6 +113,14 @@ def a11y_site(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, Records]]:
     url = make_database_url()
+    records = seed_records(url)
+    with live_server(url, tmp_path_factory.mktemp("a11y-data")) as server:
+        yield server, records
+
+
+def seed_records(url: str) -> Records:
+    """The browser seed, one person per role, and the records the pages name, committed
+    to the migrated database at `url` (shared with tests/browser/screenshots.py)."""
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         seeded = seed(session)
@@ -122,8 +130,7 @@ def a11y_site(
         records = _records(session, seeded, url)
         session.commit()
     engine.dispose()
-    with live_server(url, tmp_path_factory.mktemp("a11y-data")) as server:
-        yield server, records
+    return records
 
 
 def _more_people(session: Session, seeded: Seeded) -> None:
