@@ -1,6 +1,7 @@
 """The diary's times of day and lapsed bookings, and a weekend supervision session, in a
-real Chromium. Works on Nia's diary in January 2027 and on past days, so that the other
-browser tests (which book Nia on 2 December 2026) are not disturbed.
+real Chromium. The service runs on the real clock, so the days are taken from today: a
+working day three weeks ahead (the other browser tests book nearer days) and the last
+working day before today.
 """
 
 from __future__ import annotations
@@ -26,11 +27,24 @@ def _long(day: date) -> str:
 def _last_working_day_before(today: date) -> date:
     """The most recent weekday before today that is not a bank holiday (the pages act on
     the server's real today)."""
-    names = holidays.country_holidays("GB", subdiv="ENG", years=range(today.year - 1,
-                                                                         today.year + 1))
+    names = _bank_holidays(today)
     day = today - timedelta(days=1)
     while day.weekday() >= 5 or day in names:
         day -= timedelta(days=1)
+    return day
+
+
+def _bank_holidays(today: date) -> Any:
+    return holidays.country_holidays("GB", subdiv="ENG", years=range(today.year - 1,
+                                                                     today.year + 2))
+
+
+def _working_day_ahead(today: date, days: int = 21) -> date:
+    """The first weekday at least `days` ahead that is not a bank holiday."""
+    names = _bank_holidays(today)
+    day = today + timedelta(days=days)
+    while day.weekday() >= 5 or day in names:
+        day += timedelta(days=1)
     return day
 
 
@@ -39,11 +53,12 @@ def test_half_days_show_their_hours_and_past_bookings_lapse(
 ) -> None:
     sign_in("nia")
     page.get_by_role("link", name="My protected time").click()
-    page.get_by_label("Date", exact=True).fill("2027-01-11")
+    ahead = _working_day_ahead(date.today())
+    page.get_by_label("Date", exact=True).fill(ahead.isoformat())
     page.get_by_label("The morning").check()
     page.get_by_role("button", name="Book time").click()
-    expect(page.locator("#diary-done")).to_contain_text("booked for 11 January 2027")
-    morning = page.get_by_role("row", name=re.compile("^11 January 2027"))
+    expect(page.locator("#diary-done")).to_contain_text(f"booked for {_long(ahead)}")
+    morning = page.get_by_role("row", name=re.compile(f"^{_long(ahead)}"))
     expect(morning).to_contain_text("Morning 09:00 to 13:00")
     # A booking ahead can be moved.
     expect(morning.get_by_role("link", name=re.compile("^Move"))).to_be_visible()
@@ -76,17 +91,19 @@ def test_a_weekend_session_is_checked_then_confirmed(
     sign_in("manager")
     page.get_by_role("link", name="Nia Patel").click()
     page.get_by_role("link", name="Supervision and reviews").click()
-    page.get_by_label("Date", exact=True).fill("2027-01-16")  # a Saturday
+    ahead = _working_day_ahead(date.today())
+    saturday = ahead + timedelta(days=(5 - ahead.weekday()) % 7)
+    page.get_by_label("Date", exact=True).fill(saturday.isoformat())
     page.get_by_label("Reflective supervision").check()
     page.get_by_role("button", name="Record session").click()
     error = page.locator("#day-error")
-    expect(error).to_contain_text("16 January 2027 is a Saturday: check the date, or tick")
+    expect(error).to_contain_text(f"{_long(saturday)} is a Saturday: check the date, or tick")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     shot(page, "supervision-weekend-refused")
 
     page.get_by_label("This session really is on that day").check()
     page.get_by_role("button", name="Record session").click()
     expect(page.locator("#supervision-done")).to_contain_text(
-        "Supervision session on 16 January 2027 recorded")
-    expect(page.locator("#supervision-sessions")).to_contain_text("16 January 2027")
+        f"Supervision session on {_long(saturday)} recorded")
+    expect(page.locator("#supervision-sessions")).to_contain_text(_long(saturday))
     shot(page, "supervision-weekend-recorded")
