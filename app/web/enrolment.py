@@ -34,7 +34,7 @@ router = APIRouter()
 
 PROGRAMMES = [(Programme.asye.value, "ASYE: the Assessed and Supported Year in Employment "
                                      "(12 months)"),
-              (Programme.swip.value, "SWIP: the part-time route (24 months)")]
+              (Programme.swip.value, "SWIP: the Social Work Induction Programme (24 months)")]
 LABELS = {"staff_id": "The member of staff", "programme": "The programme",
           "start_date": "The programme's start date", "assessor_id": "Their assessor",
           "advanced_practitioner_id": "Their advanced practitioner"}

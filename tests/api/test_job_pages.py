@@ -20,10 +20,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.auth import sessions
-from app.auth.csrf import token_for
-from app.auth.testing import token_for_staff
 from app.models import Breach, CalendarToken, Enrolment, Notification, ProtectedTime, Staff
-from app.repositories import account as repo
+from tests.api.test_who_acts import page_visitor
 from tests.scenarios import seed
 
 TODAY = date.today()
@@ -34,13 +32,7 @@ class Visitor:
     """One person's browser: signed in with a real page session, not following redirects."""
 
     def __init__(self, app: FastAPI, session: Session, staff: Staff) -> None:
-        token_for_staff(session, staff)  # makes the account when there is none
-        account = repo.account_for_staff(session, staff.id or 0)
-        assert account is not None
-        cookie, _ = sessions.start(session, account, app.state.settings, address="testclient",
-                                   user_agent="pytest")
-        session.commit()
-        self.csrf = token_for(app.state.settings.resolved_secret_key(), cookie)
+        cookie, self.csrf = page_visitor(app, session, staff)
         self.client = TestClient(app, follow_redirects=False)
         self.client.headers["Accept"] = "text/html"
         self.client.cookies.set(sessions.cookie_name(app.state.settings), cookie)
