@@ -13,9 +13,12 @@ from app.api import (
     calendar,
     cases,
     diary,
+    exports,
+    imports,
     notifications,
     nqsws,
     org,
+    override_requests,
     policies,
     programme,
     staff,
@@ -42,3 +45,6 @@ api_router.include_router(diary.router)
 api_router.include_router(supervision.router)
 api_router.include_router(programme.router)
 api_router.include_router(calendar.router)
+api_router.include_router(override_requests.router)
+api_router.include_router(exports.router)
+api_router.include_router(imports.router)

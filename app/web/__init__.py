@@ -11,14 +11,21 @@ from fastapi import APIRouter, Depends
 
 from app.auth.page_guard import authorize_page
 from app.web import (
+    adjustments,
     allocate,
+    breach_detail,
     breaches,
+    candidates,
+    cases,
     diary,
     enrolment,
+    exports,
     home,
+    imports,
     login,
     notifications,
     nqsw,
+    override_requests,
     programme,
     set_password,
     supervision,
@@ -32,10 +39,18 @@ web_router.include_router(home.router)
 web_router.include_router(nqsw.router)
 web_router.include_router(allocate.router)
 web_router.include_router(breaches.router)
+# After the dashboard, whose /breaches/export.csv must not be read as a breach id.
+web_router.include_router(breach_detail.router)
 web_router.include_router(diary.router)
 web_router.include_router(supervision.router)
 web_router.include_router(programme.router)
 web_router.include_router(notifications.router)
 web_router.include_router(enrolment.router)
+web_router.include_router(cases.router)
+web_router.include_router(candidates.router)
+web_router.include_router(override_requests.router)
+web_router.include_router(adjustments.router)
+web_router.include_router(imports.router)
+web_router.include_router(exports.router)
 
 __all__ = ["install_web_error_handlers", "web_router"]

