@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev browser lint bench migrate demo clean
+.PHONY: run test install install-dev browser lint bench bench-import migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,15 @@ lint: install-dev
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench || true
 
+## bench: the service under load, then a whole organisation's export imported, on both databases.
 bench: install-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.import_bench --backend postgresql
+	$(BIN)/python -m bench.import_bench --backend sqlite
+
+## bench-import: only the import benchmark (IMPORT_ARGS, e.g. --backend sqlite --cases 5000).
+bench-import: install-dev
+	$(BIN)/python -m bench.import_bench $(IMPORT_ARGS)
 
 migrate: install
 	$(BIN)/ringfence migrate

@@ -151,6 +151,7 @@ def _mount_subcommands() -> None:
     register_demo(cli)
     register_outbox(cli)
     register_sweep(cli)
+    __import__("app.cli_import").cli_import.register(cli)
     cli.add_typer(policies_app, name="policies", help="Check and explain workload policies.")
     cli.add_typer(__import__("app.cli_users").cli_users.users_app, name="users")
 

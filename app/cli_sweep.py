@@ -8,8 +8,12 @@ never runs alongside another sweep (the same lock the scheduler takes).
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from app.services.sweep import SweepReport
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -54,6 +58,25 @@ def sweep(
         f"kept {counts['kept']}, resolved {counts['resolved']}, escalated {counts['escalated']}, "
         f"reopened {counts['reopened']}."
     )
+    typer.echo(found_text(report))
+
+
+def found_text(report: SweepReport) -> str:
+    """What the sweep found for its date, rule by rule, with the day the longest-running
+    problem of each began: a replay of an earlier date says what was wrong then."""
+    day = report.as_of.isoformat()
+    if not report.found:
+        return f"Nothing unresolved on {day}."
+    by_rule: dict[tuple[str, str], list[date]] = {}
+    for found in report.found:
+        by_rule.setdefault((found.policy_id, found.rule_id), []).append(found.began_on)
+    lines = [f"Unresolved on {day}: {len(report.found)}"
+             + (f" ({report.counts.get('began_earlier', 0)} found to have begun earlier)"
+                if report.counts.get("began_earlier") else "") + "."]
+    for (policy_id, rule_id), began in sorted(by_rule.items()):
+        lines.append(f"  {policy_id}/{rule_id}: {len(began)}, the longest-running since "
+                     f"{min(began).isoformat()}")
+    return "\n".join(lines)
 
 
 def register(cli: typer.Typer) -> None:

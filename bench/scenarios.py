@@ -46,9 +46,17 @@ SCENARIOS: tuple[Scenario, ...] = (
              target="dashboard"),
     Scenario("summary", "Breach summary (GET /breaches/summary)", target="dashboard"),
     Scenario("csv", "CSV export (GET /breaches.csv)"),
+    *(Scenario(f"export_{report}_{fmt}", f"{title} export, {fmt.upper()} "
+                                         f"(GET /exports/{report}.{fmt}, coordinator)")
+      for report, title in (("breaches", "Breach register"), ("workload", "Workload snapshot"))
+      for fmt in ("csv", "xlsx")),
     Scenario("page_dashboard", "Breach dashboard page (GET /breaches, HTML, coordinator)",
              target="dashboard"),
     Scenario("page_team", "Team page (GET /, HTML, team manager)"),
+    Scenario("candidates", "Who could take this case (GET /cases/{id}/candidates, "
+                           "team manager)"),
+    Scenario("page_candidates", "Who could take this case page (GET /cases/{id}/candidates, "
+                                "HTML, team manager)"),
     Scenario("write", "Allocation write with reconciliation (POST /allocations)",
              writes=True),
 )
@@ -184,12 +192,30 @@ def requests_for(key: str, org: Organisation, *, seed: int = 1) -> list[dict[str
     if key == "csv":
         return [{"method": "GET", "path": "/api/v1/breaches.csv", "params": {"on": on},
                  "token": "coordinator"}]
+    if key.startswith("export_"):  # export_<report>_<format>: everyone, as the coordinator
+        _, report, fmt = key.split("_")
+        return [{"method": "GET", "path": f"/api/v1/exports/{report}.{fmt}",
+                 "params": {"on": on}, "token": "coordinator"}]
     if key == "page_dashboard":
         return [{"method": "GET", "path": "/breaches", "params": {"on": on},
                  "cookie": "coordinator"}]
     if key == "page_team":
         return [{"method": "GET", "path": "/", "params": {"on": on},
                  "cookie": "team_manager"}]
+    if key in ("candidates", "page_candidates"):
+        # Open cases of the teams of the chosen NQSWs; the page, of the team whose manager
+        # holds the page session (bench.run: the first chosen NQSW's team with a manager).
+        page_team = next((t for _, t, _ in org.nqsws if org.team_managers.get(t)), None)
+        teams = [page_team] if key == "page_candidates" else sorted(
+            {t for _, t, _ in org.nqsws if org.team_managers.get(t)})
+        cases = [(t, c) for t in teams for n, team, _ in org.nqsws if team == t
+                 for c in org.candidates.get(n, [])[:5]]
+        rng.shuffle(cases)
+        if key == "page_candidates":
+            return [{"method": "GET", "path": f"/cases/{c}/candidates",
+                     "params": {"on": on}, "cookie": "team_manager"} for _, c in cases]
+        return [{"method": "GET", "path": f"/api/v1/cases/{c}/candidates",
+                 "params": {"on": on}, "token": f"tm:{t}"} for t, c in cases]
     raise KeyError(key)
 
 

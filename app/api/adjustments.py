@@ -1,4 +1,6 @@
-"""Individual adjustments to a policy for one NQSW: approved, dated, never deleted."""
+"""Individual adjustments to a policy for one NQSW: dated, never deleted; recorded
+directly by a senior manager or the coordinator, or proposed by a team manager and then
+approved or refused by the role the policy names (or withdrawn by the proposer)."""
 
 from __future__ import annotations
 
@@ -8,16 +10,30 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.boundary import BoundaryRoute
-from app.api.deps import OnDep, PoliciesDep
+from app.api.deps import OnDep, PoliciesDep, SettingsDep
 from app.auth import PrincipalDep
 from app.clock import today
 from app.db import SessionDep
 from app.models import Adjustment
-from app.schemas.adjustment import AdjustmentCreate, AdjustmentEnd, AdjustmentPublic
+from app.schemas.adjustment import (
+    AdjustmentCreate,
+    AdjustmentEnd,
+    AdjustmentPublic,
+    AdjustmentRefuse,
+    AdjustmentStatus,
+    AdjustmentWithdraw,
+)
 from app.schemas.common import GivenOnQuery, Page, PathId, effective_on
 from app.services import adjustments
 
 router = APIRouter(route_class=BoundaryRoute, tags=["adjustments"])
+
+CREATED = status.HTTP_201_CREATED
+RECORD_REFUSED: dict[int | str, dict[str, str]] = {403: {"description": (
+    "You may not approve it: not a senior manager or coordinator, or it would settle a "
+    "limit you overrode for this NQSW and the organisation asks for a second person.")}}
+PROPOSE_REFUSED: dict[int | str, dict[str, str]] = {403: {"description": (
+    "You may not propose one: not the NQSW's team manager or senior manager.")}}
 
 
 def _public(adjustment: Adjustment, staff_id: PathId, on: date) -> AdjustmentPublic:
@@ -30,7 +46,12 @@ def _public(adjustment: Adjustment, staff_id: PathId, on: date) -> AdjustmentPub
         value=adjustment.value,
         applies_as=adjustment.applies_as,
         reason=adjustment.reason,
+        status=adjustment.status,  # type: ignore[arg-type]
+        proposed_by_id=adjustment.proposed_by_id,
         approved_by_id=adjustment.approved_by_id,
+        decided_by_id=adjustment.decided_by_id,
+        decided_at=adjustment.decided_at,
+        decision_reason=adjustment.decision_reason,
         valid_from=adjustment.valid_from,
         valid_to=adjustment.valid_to,
         in_force=adjustments.in_force_on(adjustment, on),
@@ -38,14 +59,7 @@ def _public(adjustment: Adjustment, staff_id: PathId, on: date) -> AdjustmentPub
     )
 
 
-@router.post(
-    "/nqsws/{staff_id}/adjustments",
-    status_code=status.HTTP_201_CREATED,
-    responses={403: {"description": "You may not approve it: not a senior manager or "
-                                    "coordinator, or it would settle a limit you overrode "
-                                    "for this NQSW and the organisation asks for a second "
-                                    "person."}},
-)
+@router.post("/nqsws/{staff_id}/adjustments", status_code=CREATED, responses=RECORD_REFUSED)
 def create_adjustment(
     staff_id: PathId,
     body: AdjustmentCreate,
@@ -62,6 +76,68 @@ def create_adjustment(
     return _public(adjustment, staff_id, on)
 
 
+@router.post("/nqsws/{staff_id}/adjustments/proposals", status_code=CREATED,
+             responses=PROPOSE_REFUSED)
+def propose_adjustment(
+    staff_id: PathId, body: AdjustmentCreate, session: SessionDep, policies: PoliciesDep,
+    on: OnDep, principal: PrincipalDep, settings: SettingsDep,
+) -> AdjustmentPublic:
+    """Propose a change to one policy parameter for this NQSW (the caller proposes it).
+
+    It is pending, and not in force, until someone in the role the policy names (by
+    default the ASYE coordinator) approves it; they are told of it."""
+    adjustment = adjustments.propose_adjustment(session=session, staff_id=staff_id, data=body,
+                                                policies=policies, actor_id=principal.staff_id,
+                                                base_url=settings.base_url)
+    return _public(adjustment, staff_id, on)
+
+
+@router.post("/nqsws/{staff_id}/adjustments/{adjustment_id}/approve", responses={
+    403: {"description": "You may not approve it: not in the role the policy names, you "
+                         "proposed it, or it would settle a limit you overrode for this NQSW."},
+    409: {"description": "It is no longer pending, or the programme has ended."}})
+def approve_adjustment(
+    staff_id: PathId, adjustment_id: PathId, session: SessionDep, policies: PoliciesDep, on:
+    OnDep, principal: PrincipalDep, settings: SettingsDep,
+) -> AdjustmentPublic:
+    """Approve a pending proposal (the caller approves it): in force from now between its
+    dates; the NQSW is re-evaluated on `on` and the proposer is told."""
+    adjustment = adjustments.approve_adjustment(
+        session=session, staff_id=staff_id, adjustment_id=adjustment_id, on=on,
+        policies=policies, actor_id=principal.staff_id, base_url=settings.base_url)
+    return _public(adjustment, staff_id, on)
+
+
+@router.post("/nqsws/{staff_id}/adjustments/{adjustment_id}/refuse", responses={
+    403: {"description": "You may not decide it: not in the role the policy names, or you "
+                         "proposed it."},
+    409: {"description": "It is no longer pending."}})
+def refuse_adjustment(
+    staff_id: PathId, adjustment_id: PathId, body: AdjustmentRefuse, session: SessionDep,
+    policies: PoliciesDep, on: OnDep, principal: PrincipalDep, settings: SettingsDep,
+) -> AdjustmentPublic:
+    """Refuse a pending proposal with a reason; the proposer is told. It is never in force."""
+    adjustment = adjustments.refuse_adjustment(
+        session=session, staff_id=staff_id, adjustment_id=adjustment_id, reason=body.reason,
+        policies=policies, actor_id=principal.staff_id, base_url=settings.base_url,
+    )
+    return _public(adjustment, staff_id, on)
+
+
+@router.post("/nqsws/{staff_id}/adjustments/{adjustment_id}/withdraw", responses={
+    403: {"description": "Only whoever proposed it may withdraw it."},
+    409: {"description": "It is no longer pending."}})
+def withdraw_adjustment(
+    staff_id: PathId, adjustment_id: PathId, session: SessionDep, policies: PoliciesDep, on:
+    OnDep, principal: PrincipalDep, body: AdjustmentWithdraw | None = None,
+) -> AdjustmentPublic:
+    """The proposer takes back a pending proposal (with an optional reason)."""
+    reason = body.reason if body else None
+    return _public(adjustments.withdraw_adjustment(
+        session=session, staff_id=staff_id, adjustment_id=adjustment_id, policies=policies,
+        reason=reason, actor_id=principal.staff_id), staff_id, on)
+
+
 @router.get("/nqsws/{staff_id}/adjustments")
 def list_adjustments(
     staff_id: PathId,
@@ -70,10 +146,15 @@ def list_adjustments(
     in_force: Annotated[
         bool | None, Query(description="Only those in force (true) or not in force on `on`.")
     ] = None,
+    status: Annotated[
+        list[AdjustmentStatus] | None,
+        Query(description="Only those with one of these statuses (repeat to name several): "
+                          "pending, approved, refused, withdrawn."),
+    ] = None,
 ) -> Page[AdjustmentPublic]:
-    """The NQSW's adjustments, every one (they are few: no pagination)."""
+    """The NQSW's adjustments and proposals, every one (they are few: no pagination)."""
     rows = adjustments.list_adjustments(session=session, staff_id=staff_id, on=on,
-                                        in_force=in_force)
+                                        in_force=in_force, statuses=status)
     return Page(data=[_public(a, staff_id, on) for a in rows], count=len(rows))
 
 

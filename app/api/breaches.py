@@ -59,7 +59,8 @@ def breach_filters(
         Query(description="Only breaches resolved for one of these reasons."),
     ] = None,
     min_age_days: Annotated[
-        int | None, Query(ge=0, description="Opened at least this many days before `on`.")
+        int | None,
+        Query(ge=0, description="Began at least this many calendar days before `on`."),
     ] = None,
     open_on: Annotated[
         date | None, Query(description="Only breaches open on this date.")
@@ -88,19 +89,26 @@ def breach_filters(
 FiltersDep = Annotated[service.BreachFilters, Depends(breach_filters)]
 SortQuery = Annotated[
     str,
-    Query(description="opened_on, -opened_on, severity, -severity, status, rule, nqsw, team, "
-          "id, -id"),
+    Query(description="opened_on, -opened_on, began_on, -began_on, age (youngest first), -age "
+          "(oldest first), severity, -severity, status, rule, nqsw, team, id, -id"),
+]
+MinWorkingAge = Annotated[
+    int | None,
+    Query(ge=0, le=2000, description="Began at least this many working days before `on` "
+          "(bank holidays excluded), as `age_working_days` counts them."),
 ]
 
 
 @router.get("/breaches")
 def list_breaches(
     session: SessionDep, page: PageDep, filters: FiltersDep, on: OnDep,
-    sort: SortQuery = "-opened_on",
+    sort: SortQuery = "-opened_on", min_age_working_days: MinWorkingAge = None,
 ) -> Page[BreachPublic]:
-    """Breaches with filters and sorting; age is measured as of `on`."""
+    """Breaches with filters and sorting; age is measured as of `on`, from the day each
+    breach's problem began."""
     rows, count = service.list_breaches(
-        session, filters=filters, on=on, sort=sort, limit=page.limit, offset=page.offset
+        session, filters=filters, on=on, sort=sort, limit=page.limit, offset=page.offset,
+        min_age_working_days=min_age_working_days,
     )
     return Page(data=[BreachPublic.model_validate(r) for r in rows], count=count)
 
@@ -108,10 +116,12 @@ def list_breaches(
 @router.get("/breaches.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def export_breaches(
-    session: SessionDep, filters: FiltersDep, on: OnDep, sort: SortQuery = "-opened_on"
+    session: SessionDep, filters: FiltersDep, on: OnDep, sort: SortQuery = "-opened_on",
+    min_age_working_days: MinWorkingAge = None,
 ) -> Response:
     """Every breach matching the filters, as CSV."""
-    body = service.export_rows(session, filters=filters, on=on, sort=sort)
+    body = service.export_rows(session, filters=filters, on=on, sort=sort,
+                               min_age_working_days=min_age_working_days)
     return Response(
         content=body,
         media_type="text/csv; charset=utf-8",
@@ -120,9 +130,14 @@ def export_breaches(
 
 
 @router.get("/breaches/summary")
-def breach_summary(session: SessionDep, filters: FiltersDep, on: OnDep) -> BreachSummary:
-    """Breaches open on `on`: by team x rule, status, severity, and age in working days."""
-    return BreachSummary.model_validate(service.summary(session, filters=filters, on=on))
+def breach_summary(
+    session: SessionDep, filters: FiltersDep, on: OnDep,
+    min_age_working_days: MinWorkingAge = None,
+) -> BreachSummary:
+    """Breaches open on `on`: by team x rule, status, severity, and age in working days
+    from the day each problem began."""
+    return BreachSummary.model_validate(service.summary(
+        session, filters=filters, on=on, min_age_working_days=min_age_working_days))
 
 
 @router.get("/breaches/trend")

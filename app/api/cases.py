@@ -10,6 +10,8 @@ from app.api.boundary import BoundaryRoute
 from app.api.deps import OnDep, PageDep, PoliciesDep
 from app.auth import PrincipalDep
 from app.db import SessionDep
+from app.models.base import AllocationRole
+from app.schemas.candidates import CandidatesPublic
 from app.schemas.case import (
     AllocationBrief,
     CaseCloseRequest,
@@ -20,7 +22,7 @@ from app.schemas.case import (
 )
 from app.schemas.common import GivenOnQuery, Page, PathId, effective_on
 from app.schemas.staff import NotNul, id_query, text_query
-from app.services import cases
+from app.services import candidates, cases
 
 router = APIRouter(route_class=BoundaryRoute, tags=["cases"])
 
@@ -73,6 +75,24 @@ def get_case(case_id: PathId, session: SessionDep, on: OnDep) -> CaseDetail:
         on=on,
         allocations=[AllocationBrief.model_validate(a) for a in allocations],
     )
+
+
+@router.get("/cases/{case_id}/candidates")
+def case_candidates(
+    case_id: PathId,
+    session: SessionDep,
+    on: OnDep,
+    policies: PoliciesDep,
+    role: Annotated[
+        AllocationRole, Query(description="The role the case would be allocated in.")
+    ] = AllocationRole.holder,
+) -> CandidatesPublic:
+    """Who could take this case: every case-holding worker of its team in post on `on`,
+    with what allocating it to them from `on` would cause (the what-if check's outcome and
+    reasons) and their load (the workload's figures), best candidates first (`order`)."""
+    found = candidates.candidates(session, policies=policies, case_id=case_id, on=on,
+                                  role=role.value)
+    return CandidatesPublic.of(found)
 
 
 @router.patch("/cases/{case_id}")

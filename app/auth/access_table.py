@@ -102,6 +102,21 @@ ACCESS: dict[str, Rule] = {
     "POST /api/v1/nqsws/{staff_id}/adjustments/{adjustment_id}/end": allow(
         STAFF, path("adjustment_id", "adjustment"), **PROGRAMME, senior_manager=SCOPE
     ),
+    # Proposals: the NQSW's managers propose; the role the policy names decides.
+    "POST /api/v1/nqsws/{staff_id}/adjustments/proposals": allow(STAFF, **MANAGE),
+    "POST /api/v1/nqsws/{staff_id}/adjustments/{adjustment_id}/approve": allow(
+        STAFF, path("adjustment_id", "adjustment"), **MANAGE, **PROGRAMME,
+        note="the policy names who may approve (by default the coordinator); never the "
+             "proposer",
+    ),
+    "POST /api/v1/nqsws/{staff_id}/adjustments/{adjustment_id}/refuse": allow(
+        STAFF, path("adjustment_id", "adjustment"), **MANAGE, **PROGRAMME,
+        note="as approving",
+    ),
+    "POST /api/v1/nqsws/{staff_id}/adjustments/{adjustment_id}/withdraw": allow(
+        STAFF, path("adjustment_id", "adjustment"), **MANAGE,
+        note="only the proposer (checked by the service)",
+    ),
     # ---- cases -----------------------------------------------------------------------
     "POST /api/v1/cases": allow(body("team_id", "team", optional=True), **MANAGE),
     "GET /api/v1/cases": allow(lists=True, **READ_CASEWORK),
@@ -110,6 +125,9 @@ ACCESS: dict[str, Rule] = {
         CASE, body("team_id", "team", optional=True), **MANAGE
     ),
     "POST /api/v1/cases/{case_id}/close": allow(CASE, **MANAGE),
+    "GET /api/v1/cases/{case_id}/candidates": allow(
+        CASE, **MANAGE, asye_coordinator=ALL, note="who could take it; writes nothing"
+    ),
     # ---- allocations: managers, for people and cases within their reach -------------
     "POST /api/v1/allocations": allow(
         body("case_id", "case"), body("worker_id", "staff"), **MANAGE
@@ -129,6 +147,27 @@ ACCESS: dict[str, Rule] = {
     "POST /api/v1/allocations/{allocation_id}/end": allow(
         path("allocation_id", "allocation"), **MANAGE
     ),
+    # ---- override requests: a manager blocked by a firm limit asks; whoever the policy
+    # lets override it decides (app/api/override_requests.py). A request's reach is its
+    # NQSW's and case's, checked by the service (404 outside it), as is who decides.
+    "POST /api/v1/override-requests": allow(
+        body("case_id", "case"), body("worker_id", "staff"), **MANAGE
+    ),
+    "GET /api/v1/override-requests": allow(lists=True, **MANAGE, asye_coordinator=ALL),
+    "GET /api/v1/override-requests/{request_id}": allow(
+        **MANAGE, asye_coordinator=ALL, note="404 outside the caller's reach (the service)"
+    ),
+    "POST /api/v1/override-requests/{request_id}/approve": allow(
+        **MANAGE, asye_coordinator=ALL,
+        note="only a role the policy lets override the limits, never the requester",
+    ),
+    "POST /api/v1/override-requests/{request_id}/refuse": allow(
+        **MANAGE, asye_coordinator=ALL,
+        note="only a role the policy lets override the limits, never the requester",
+    ),
+    "POST /api/v1/override-requests/{request_id}/withdraw": allow(
+        **MANAGE, note="only the requester (the service)"
+    ),
     # ---- breaches ----------------------------------------------------------------------
     "GET /api/v1/breaches": allow(lists=True, **READ_CASEWORK),
     "GET /api/v1/breaches.csv": allow(lists=True, **READ_CASEWORK),
@@ -143,6 +182,18 @@ ACCESS: dict[str, Rule] = {
         path("breach_id", "breach"), senior_manager=SCOPE, asye_coordinator=ALL,
         note="the policy further limits who may approve",
     ),
+    # ---- exports for reporting upwards (app/api/exports.py): the people who answer for
+    # breaches, each within reach (a team manager their team, a senior manager their area)
+    **{f"GET /api/v1/exports/{report}.{fmt}": allow(
+        lists=True, team_manager=SCOPE, senior_manager=SCOPE, asye_coordinator=ALL,
+        note="rows filtered to the caller's reach",
+    ) for report in ("breaches", "workload", "compliance") for fmt in ("csv", "xlsx")},
+    # ---- imports of a case-management export (app/api/imports.py): the coordinator for
+    # the organisation, a team manager for their own team (the handler keeps them to it)
+    **{key: allow(lists=True, team_manager=SCOPE, asye_coordinator=ALL,
+                  note="a team manager: their own team's rows and runs only")
+       for key in ("POST /api/v1/imports", "GET /api/v1/imports",
+                   "GET /api/v1/imports/{run_id}", "POST /api/v1/imports/{run_id}/apply")},
     # ---- protected development time: the NQSW books their own; managers direct -------
     "GET /api/v1/nqsws/{staff_id}/diary": allow(STAFF, **READ_CASEWORK),
     "GET /api/v1/nqsws/{staff_id}/diary/summary": allow(STAFF, **READ_CASEWORK),

@@ -17,14 +17,14 @@ The check runs in middleware, in front of every route, so no form can forget it:
 A refusal is a 403: the service's error page for a browser (htmx gets its message
 fragment), JSON for an API client.
 
-Multipart forms must use the header (the middleware reads only url-encoded bodies).
+Multipart forms (uploads) carry it as a field too, read within the upload size limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -144,6 +144,15 @@ class CSRFMiddleware:
                     return None
                 presented = _form_field(body, FIELD)
                 replay = _replay(body, receive)
+            elif content_type.startswith("multipart/form-data"):
+                # An upload without JavaScript carries its token as a form field too;
+                # bounded by the upload limit, as the page itself would be.
+                body = await _read_body(receive, self.settings.max_upload_bytes)
+                if body is None:
+                    await _refuse(send, 413, "the file is too large")
+                    return None
+                presented = await _multipart_field(scope, body, FIELD)
+                replay = _replay(body, receive)
         expected = token_for(_secret(self.application), seed) if seed else None
         if not same(expected, presented):
             if _wants_page(scope, path):
@@ -169,7 +178,26 @@ class CSRFMiddleware:
         return wrapped
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def _multipart_field(scope: Scope, body: bytes, name: str) -> str | None:
+    """One text field of a multipart body (the parser Starlette's forms use), or None."""
+    from starlette.datastructures import Headers
+    from starlette.formparsers import MultiPartException, MultiPartParser
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield body
+
+    try:
+        form = await MultiPartParser(Headers(scope=scope), stream()).parse()
+    except MultiPartException:
+        return None
+    try:
+        value = form.get(name)
+        return value if isinstance(value, str) else None
+    finally:
+        await form.close()
+
+
+async def _read_body(receive: Receive, limit: int = MAX_FORM_BYTES) -> bytes | None:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -178,7 +206,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_FORM_BYTES:
+        if size > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):

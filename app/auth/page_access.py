@@ -98,6 +98,59 @@ PAGE_ACCESS: dict[str, Rule] = {
         body("worker_id", "staff", optional=True), **MANAGE, note="the what-if; writes nothing"
     ),
     "POST /allocate": allow(body("worker_id", "staff", optional=True), **MANAGE),
+    "GET /cases/{case_id}/candidates": as_api("GET /api/v1/cases/{case_id}/candidates"),
+    # ---- override requests, and confirming an override (app/web/override_requests.py) --
+    # A request's reach is its NQSW's and case's, checked by the service (404 outside it).
+    "POST /allocate/override": allow(
+        body("worker_id", "staff", optional=True), **MANAGE,
+        note="the confirmation before an override; the policy says who may override",
+    ),
+    "GET /override-requests/new": allow(
+        query("staff_id", "staff"), query("case_id", "case"), **MANAGE,
+        note="the form of POST /api/v1/override-requests",
+    ),
+    "POST /override-requests": allow(
+        body("case_id", "case", optional=True), body("staff_id", "staff", optional=True),
+        **MANAGE, note="as POST /api/v1/override-requests (the form names the worker staff_id)",
+    ),
+    "GET /override-requests": allow(
+        lists=True, **MANAGE, asye_coordinator=ALL,
+        note="the caller's own requests and those within their reach",
+    ),
+    "GET /override-requests/{request_id}": as_api("GET /api/v1/override-requests/{request_id}"),
+    "POST /override-requests/{request_id}/approve": as_api(
+        "POST /api/v1/override-requests/{request_id}/approve"
+    ),
+    "POST /override-requests/{request_id}/refuse": as_api(
+        "POST /api/v1/override-requests/{request_id}/refuse"
+    ),
+    "POST /override-requests/{request_id}/withdraw": as_api(
+        "POST /api/v1/override-requests/{request_id}/withdraw"
+    ),
+    # ---- cases and their allocations (app/web/cases.py): managers act on the cases of
+    # the teams they answer for (the API's rules); the ASYE coordinator reads them all.
+    "GET /cases": allow(lists=True, team_manager=SCOPE, senior_manager=SCOPE,
+                        asye_coordinator=ALL, note="filtered to the caller's reach"),
+    "GET /cases/new": replace(ACCESS["POST /api/v1/cases"], targets=(),
+                              note="the empty form of POST /api/v1/cases"),
+    "POST /cases/new": as_form("POST /api/v1/cases"),
+    "GET /cases/{case_id}": allow(path("case_id", "case"), team_manager=SCOPE,
+                                  senior_manager=SCOPE, asye_coordinator=ALL),
+    "GET /cases/{case_id}/close": as_api("POST /api/v1/cases/{case_id}/close"),
+    "POST /cases/{case_id}/close": as_api("POST /api/v1/cases/{case_id}/close"),
+    "GET /cases/{case_id}/change": as_api("PATCH /api/v1/cases/{case_id}"),
+    "POST /cases/{case_id}/change": as_api("PATCH /api/v1/cases/{case_id}"),
+    # The allocation in the path must be the case's (the handler says 404 otherwise).
+    "GET /cases/{case_id}/allocations/{allocation_id}/end": as_api(
+        "POST /api/v1/allocations/{allocation_id}/end", path("case_id", "case")),
+    "POST /cases/{case_id}/allocations/{allocation_id}/end": as_api(
+        "POST /api/v1/allocations/{allocation_id}/end", path("case_id", "case")),
+    "GET /cases/{case_id}/allocations/{allocation_id}/reassign": as_api(
+        "PATCH /api/v1/allocations/{allocation_id}", path("case_id", "case")),
+    "POST /cases/{case_id}/allocations/{allocation_id}/reassign/check": as_api(
+        "PATCH /api/v1/allocations/{allocation_id}", path("case_id", "case")),
+    "POST /cases/{case_id}/allocations/{allocation_id}/reassign": as_api(
+        "PATCH /api/v1/allocations/{allocation_id}", path("case_id", "case")),
     # ---- breaches (app/web/breaches.py) ------------------------------------------------
     "GET /breaches": allow(query("nqsw_id", "staff"), lists=True, **DASHBOARD),
     "GET /breaches/export.csv": allow(query("nqsw_id", "staff"), lists=True, **DASHBOARD),
@@ -106,6 +159,17 @@ PAGE_ACCESS: dict[str, Rule] = {
         "POST /api/v1/breaches/{breach_id}/acknowledge"
     ),
     "POST /breaches/{breach_id}/exception": as_api("POST /api/v1/breaches/{breach_id}/exception"),
+    # ---- exports (app/web/exports.py): the page, and each report's two downloads -------
+    "GET /exports": allow(lists=True, **DASHBOARD),
+    **{f"GET /exports/{report}.{fmt}": allow(
+        *((query("nqsw_id", "staff"),) if report == "breaches" else ()), lists=True,
+        **DASHBOARD,
+    ) for report in ("breaches", "workload", "compliance") for fmt in ("csv", "xlsx")},
+    # ---- imports (app/web/imports.py): upload, preview, apply, as the API's routes ------
+    "GET /imports": as_api("GET /api/v1/imports"),
+    "POST /imports": as_api("POST /api/v1/imports"),
+    "GET /imports/{run_id}": as_api("GET /api/v1/imports/{run_id}"),
+    "POST /imports/{run_id}/apply": as_api("POST /api/v1/imports/{run_id}/apply"),
     "GET /nqsws/{staff_id}/breaches": allow(
         path("staff_id", "staff"), nqsw=SELF,
         note="the NQSW's own breaches only; managers have the dashboard",
@@ -151,6 +215,24 @@ PAGE_ACCESS: dict[str, Rule] = {
     "POST /nqsws/{staff_id}/supervision/{session_id}/cancel": as_api(
         "POST /api/v1/nqsws/{staff_id}/supervision/{session_id}/cancel"
     ),
+    # ---- individual adjustments (app/web/adjustments.py) ------------------------------
+    "GET /nqsws/{staff_id}/adjustments": as_api("GET /api/v1/nqsws/{staff_id}/adjustments"),
+    "GET /nqsws/{staff_id}/adjustments/propose": as_api(
+        "POST /api/v1/nqsws/{staff_id}/adjustments/proposals"
+    ),
+    "POST /nqsws/{staff_id}/adjustments/propose": as_api(
+        "POST /api/v1/nqsws/{staff_id}/adjustments/proposals"
+    ),
+    "GET /nqsws/{staff_id}/adjustments/new": as_api("POST /api/v1/nqsws/{staff_id}/adjustments"),
+    "POST /nqsws/{staff_id}/adjustments/new": as_api(
+        "POST /api/v1/nqsws/{staff_id}/adjustments"
+    ),
+    "GET /nqsws/{staff_id}/adjustments/{adjustment_id}": as_api(
+        "GET /api/v1/nqsws/{staff_id}/adjustments/{adjustment_id}"
+    ),
+    **{f"POST /nqsws/{{staff_id}}/adjustments/{{adjustment_id}}/{action}": as_api(
+        f"POST /api/v1/nqsws/{{staff_id}}/adjustments/{{adjustment_id}}/{action}"
+    ) for action in ("approve", "refuse", "withdraw", "end")},
     # ---- pauses and sign-off (app/web/programme.py) ----------------------------------
     "GET /nqsws/{staff_id}/programme": as_api("GET /api/v1/nqsws/{staff_id}/programme"),
     "POST /nqsws/{staff_id}/programme/pause": as_api("POST /api/v1/nqsws/{staff_id}/pause"),

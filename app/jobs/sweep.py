@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.jobs.transaction import transaction
+from app.services import override_requests
 from app.services.sweep import BATCH_SIZE, SweepReport, population, sweep_batch
 
 if TYPE_CHECKING:
@@ -34,4 +35,7 @@ def run_sweep(
             report.add(sweep_batch(session, staff_ids=ids[start:start + batch_size],
                                    as_of=as_of, policies=policies))
         report.batches += 1
+    # Override requests nobody decided in time lapse with the day, and their askers are told.
+    with transaction(engine) as session:
+        override_requests.expire_due(session, as_of)
     return report

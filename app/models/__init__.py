@@ -10,8 +10,10 @@ from app.models.case import Allocation, Case
 from app.models.diary import CalendarToken, ProtectedTime, ReviewPoint, SupervisionSession
 from app.models.enrolment import Adjustment, Enrolment, Pause, SignOff
 from app.models.history import CaseTerm, StaffTerm
+from app.models.imports import ImportKey, ImportRun  # noqa: F401  (metadata for Alembic)
 from app.models.notification import Notification, NotificationPreference, OutboxMessage
 from app.models.org import ServiceArea, Team
+from app.models.override import OverrideRequest as OverrideRequest
 from app.models.staff import Staff
 
 __all__ = [

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, Column, Index, event, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field
@@ -35,6 +35,11 @@ UNRESOLVED_STATUSES: tuple[str, ...] = (
 )
 
 
+def _detected_on(context: Any) -> date | None:
+    """A row inserted without `began_on` (a bulk load of history) began when detected."""
+    return context.get_current_parameters().get("opened_on")
+
+
 class Breach(SQLModel, table=True):
     __tablename__ = "breach"
     __table_args__ = (
@@ -50,6 +55,9 @@ class Breach(SQLModel, table=True):
             postgresql_where=text("status != 'resolved'"),
         ),
         Index("ix_breach_status_opened", "status", "opened_on"),
+        # Ageing and the dashboard's "as of a date" counts read unresolved breaches by
+        # when their problem began.
+        Index("ix_breach_status_began", "status", "began_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,7 +75,14 @@ class Breach(SQLModel, table=True):
     reason: str = Field(default="", max_length=4000)
 
     opened_at: datetime = created_at_field()
+    # When the engine first detected it (the date of that evaluation) ...
     opened_on: date
+    # ... and when the problem itself began (the day supervision became overdue, the start
+    # of the allocation that first took the load over the cap): never after `opened_on`.
+    # A breach is aged from here.
+    began_on: date = Field(
+        default=None, nullable=False, sa_column_kwargs={"default": _detected_on}
+    )
     last_seen_on: date
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_on: date | None = None
@@ -100,6 +115,14 @@ class Breach(SQLModel, table=True):
     allocation_id: int | None = Field(default=None, foreign_key="allocation.id")
 
     updated_at: datetime = created_at_field()
+
+
+@event.listens_for(Breach, "before_insert")
+def _began_when_detected(_mapper: Any, _connection: Any, breach: Breach) -> None:
+    """A breach recorded without a beginning (by hand, or from a finding that cannot tell)
+    is taken to have begun when it was detected."""
+    if breach.began_on is None:
+        breach.began_on = breach.opened_on
 
 
 class BreachEvent(SQLModel, table=True):

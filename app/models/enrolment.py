@@ -81,7 +81,13 @@ class SignOff(SQLModel, table=True):
 
 
 class Adjustment(SQLModel, table=True):
-    """An approved, time-limited change to one policy parameter for one NQSW."""
+    """A time-limited change to one policy parameter for one NQSW.
+
+    Only an approved adjustment is in force. A team manager's proposal waits (`pending`)
+    until someone in the role the policy names approves it, and may instead be refused or
+    withdrawn; those stay on record, never in force. One recorded directly by a senior
+    manager or the ASYE coordinator is approved at once.
+    """
 
     __tablename__ = "adjustment"
 
@@ -97,7 +103,18 @@ class Adjustment(SQLModel, table=True):
         sa_column_kwargs={"server_default": "as_agreed"},
     )
     reason: str = Field(max_length=2000)
-    approved_by_id: int = Field(foreign_key="staff.id")
+    # pending | approved | refused | withdrawn (app.services.adjustments.Status). Rows
+    # recorded before proposals existed were all approved when recorded.
+    status: str = Field(
+        default="approved", max_length=20, sa_column_kwargs={"server_default": "approved"},
+    )
+    proposed_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    # Set once approved (the approver answers for it being in force).
+    approved_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    # Who approved, refused or withdrew it, when, and why (a refusal's reason).
+    decided_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_reason: str | None = Field(default=None, max_length=2000)
     valid_from: date
     valid_to: date | None = None
     created_at: datetime = created_at_field()

@@ -277,3 +277,55 @@ def agreement_behind(
     if found is None or not _same_value(found.value, in_force):
         return None
     return found
+
+
+def parameter_words(policy_set: PolicySet, policy_id: str, parameter: str) -> str:
+    """What an adjustment changes, as a person says it: "the case cap after 6 months"
+    or "the points allowance for the first 12 months"; other parameters by their words
+    ("sole holding until month"). Never a rule id: pages and emails show this."""
+    if policy_id not in policy_set:
+        return parameter.replace(".", " ").replace("_", " ")
+    try:
+        rule, path = resolve_parameter(policy_set.policy(policy_id), parameter)
+    except AdjustmentError:
+        return parameter.replace(".", " ").replace("_", " ")
+    # Imported here: the rule kinds import this module's neighbours.
+    from app.policy.rules.common import band_span
+
+    params = rule.params.model_dump(mode="json")
+    if len(path) == 3 and isinstance(path[1], int) and path[0] in ("bands", "allowance"):
+        band = params[str(path[0])][path[1]]
+        span = band_span(band["from_month"], band.get("to_month"))
+        if path[2] == "cap":
+            return f"the case cap {span}"
+        if path[2] == "max_points":
+            return f"the points allowance {span}"
+    words = [str(p).replace("_", " ") for p in path if not isinstance(p, int)]
+    numbered = [f"item {p + 1}" for p in path if isinstance(p, int)]
+    return " ".join(words + numbered)
+
+
+def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[ParamPath, Any]]:
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key))]
+    if isinstance(value, list):
+        return [leaf for i, item in enumerate(value) for leaf in _leaves(item, (*path, i))]
+    return [(path, value)]
+
+
+def adjustable_figures(policy_set: PolicySet, programme: str) -> list[tuple[str, str, str, Any]]:
+    """The figures a page offers to adjust for an NQSW on this programme: every number an
+    active rule scales by FTE (each stage's case cap, each points allowance), as
+    (policy id, parameter, words, the policy's own figure). Other parameters are adjusted
+    through the API, which takes any dotted path."""
+    found: list[tuple[str, str, str, Any]] = []
+    for policy in policy_set:
+        if not policy_set.is_active(policy.id, programme):
+            continue
+        for rule in policy.rules:
+            for path, value in _leaves(rule.params.model_dump(mode="json")):
+                if fte_scaled(rule, path):
+                    parameter = ".".join(str(p) for p in (rule.id, *path))
+                    words = parameter_words(policy_set, policy.id, parameter)
+                    found.append((policy.id, parameter, f"{policy.title}: {words}", value))
+    return found

@@ -9,6 +9,7 @@ distinct agreement and cached on the rule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -72,6 +73,40 @@ def evaluate(
     if not policy_set.rules_for(snapshot.programme):
         return []
     return [f for produced in _by_rule(snapshot, policy_set, proposed) for f in produced]
+
+
+def with_beginnings(
+    snapshot: Snapshot, policy_set: PolicySet, findings: Sequence[Finding]
+) -> list[Finding]:
+    """`findings` (what `evaluate` found on `snapshot`) with each caseload finding that is
+    not ok dated from the allocation that began it (`began_with`).
+
+    Apart from `evaluate` because only a breach needs the date: reconciliation asks for
+    it when it opens or keeps one, while an allocation check, which judges many days,
+    does without. A rule measured by time dates its own findings.
+    """
+    undated = {f.key for f in findings if f.is_breach and f.began_on is None}
+    if not undated:
+        return list(findings)
+    clock = Clock.of(snapshot)
+    signed_off = signed_off_kinds(snapshot) if snapshot.sign_offs else {}
+    valid = valid_adjustments(snapshot) if snapshot.adjustments else []
+    dated: dict[tuple[str, str], Finding] = {}
+    for rule in policy_set.rules_for(snapshot.programme):
+        if (rule.policy_id, rule.id) not in undated or not reads_caseload(rule):
+            continue
+        params: Any = rule.params
+        applied: tuple[AdjustmentRecord, ...] = ()
+        if valid:
+            params, applied, _ = _rule_params(rule, valid, policy_set)
+        context = RuleContext(
+            rule, clock, signed_off, policy_set.categories, None, applied,
+            policy_set.sign_offs,
+        )
+        mine = [f for f in findings if f.key == (rule.policy_id, rule.id)]
+        for finding in began_with(snapshot, rule, params, context, mine):
+            dated[finding.key] = finding
+    return [dated.get(f.key, f) if f.key in undated else f for f in findings]
 
 
 def evaluate_proposal(
@@ -145,6 +180,55 @@ def _by_rule(
                 finding.details["ignored_adjustments"] = note
         found.append(produced)
     return found
+
+
+def began_with(
+    snapshot: Snapshot, rule: Rule, params: Any, context: RuleContext,
+    produced: list[Finding],
+) -> list[Finding]:
+    """`produced` with each undated breach dated from the allocation that began it.
+
+    A caseload rule measures the load on the snapshot date; the problem began with the
+    allocation from which that load first breached the rule as it stands on that date.
+    The rule is judged again on the caseload cut back to the allocations started on or
+    before each distinct start date, and the first cut that is not ok gives the date.
+    Adding cases never makes a caseload rule happier, so a binary search finds it in a
+    few evaluations; it runs only for a finding that is not ok. The date is never before
+    the programme began, and a finding whose cut-backs are all ok stays undated.
+    """
+    starts = sorted({item.start_date for item in snapshot.caseload
+                     if item.start_date <= snapshot.as_of})
+    if not starts:
+        return produced
+    wanted = {f.rule_id for f in produced if f.is_breach and f.began_on is None}
+    verdicts: dict[int, set[str]] = {}
+
+    def breached_by(index: int) -> set[str]:
+        if index not in verdicts:
+            cut = starts[index]
+            kept = tuple(item for item in snapshot.caseload if item.start_date <= cut)
+            result = rule.impl.evaluate(replace(snapshot, caseload=kept), params, context)
+            found = [result] if isinstance(result, Finding) else list(result)
+            verdicts[index] = {f.rule_id for f in found if f.is_breach}
+        return verdicts[index]
+
+    dated: dict[str, date] = {}
+    for rule_id in wanted:
+        if rule_id not in breached_by(len(starts) - 1):
+            continue
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            middle = (lo + hi) // 2
+            if rule_id in breached_by(middle):
+                hi = middle
+            else:
+                lo = middle + 1
+        dated[rule_id] = max(starts[lo], snapshot.programme_start)
+    return [
+        replace(f, began_on=dated[f.rule_id])
+        if f.is_breach and f.began_on is None and f.rule_id in dated else f
+        for f in produced
+    ]
 
 
 def next_review(

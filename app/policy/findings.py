@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -27,7 +28,13 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One rule's verdict: the measured value, the limit and a reason a manager can read."""
+    """One rule's verdict: the measured value, the limit and a reason a manager can read.
+
+    `began_on`: for a finding that is not ok, the day its problem began, when the engine
+    can tell (the day supervision became overdue, the start of the allocation that took
+    the load over a cap); None when it cannot, and always None when ok. A breach is aged
+    from it, not from the day a check first noticed.
+    """
 
     policy_id: str
     rule_id: str
@@ -40,6 +47,7 @@ class Finding:
     policy_version: str = ""
     adjusted_by: tuple[int | None, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    began_on: date | None = None
 
     @property
     def is_breach(self) -> bool:
@@ -64,6 +72,7 @@ class Finding:
             "policy_version": self.policy_version,
             "adjusted_by": list(self.adjusted_by),
             "details": self.details,
+            "began_on": self.began_on.isoformat() if self.began_on else None,
         }
 
 

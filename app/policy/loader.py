@@ -22,6 +22,7 @@ from pydantic import AfterValidator, Field, ValidationError
 
 from app.policy.categories import Categories, SignOffKinds
 from app.policy.findings import Outcome, Severity
+from app.policy.overrides import OVERRIDES_FILE, OverrideSettings, OverridesSpec, attach
 from app.policy.policies import (
     PROGRAMMES,
     Escalation,
@@ -41,7 +42,8 @@ ACTIVE_FILE = "active.toml"
 CATEGORIES_FILE = "categories.toml"
 SIGN_OFFS_FILE = "sign-offs.toml"
 SEPARATION_FILE = "separation.toml"
-RESERVED_FILES = frozenset({ACTIVE_FILE, CATEGORIES_FILE, SIGN_OFFS_FILE, SEPARATION_FILE})
+RESERVED_FILES = frozenset({ACTIVE_FILE, CATEGORIES_FILE, SIGN_OFFS_FILE, SEPARATION_FILE,
+                            OVERRIDES_FILE})
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 RoleName = Literal[
@@ -106,6 +108,10 @@ class PolicySpec(StrictParams):
     enforcement: EnforcementName = "block"
     severity: Severity = Severity.high
     override_by: tuple[RoleName, ...] = ("senior_manager",)
+    # Who approves an adjustment a team manager proposes (app.policy.adjustment_approval).
+    adjustments_approved_by: tuple[RoleName, ...] = Field(
+        default=("asye_coordinator",), min_length=1
+    )
     escalation: EscalationSpec = EscalationSpec()
     rules: tuple[RuleSpec, ...] = Field(min_length=1)
 
@@ -427,7 +433,7 @@ def _load_policy(
         )
     if broken:
         return None
-    return Policy(
+    return _with_approvers(spec, Policy(
         id=spec.id,
         title=spec.title,
         summary=spec.summary,
@@ -438,7 +444,14 @@ def _load_policy(
         severity=spec.severity,
         override_by=spec.override_by,
         escalation=base_escalation,
-    )
+    ))
+
+
+def _with_approvers(spec: PolicySpec, policy: Policy) -> Policy:
+    """The policy, with who approves a proposed adjustment to it kept beside it."""
+    from app.policy.adjustment_approval import attach_approvers
+
+    return attach_approvers(policy, spec.adjustments_approved_by)
 
 
 def _load_active(
@@ -561,6 +574,9 @@ def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadR
     categories = _load_categories(directory, problems)
     sign_offs = _load_sign_offs(directory, problems)
     separation = _load_separation(directory, problems)
+    # How long an override's reason must be, how long a request for one waits.
+    overrides = OverrideSettings.of(
+        _read_optional_spec(directory, OVERRIDES_FILE, OverridesSpec, problems))
     read: list[_Source] = []
     unreadable: set[str] = set()
     for path in sorted(directory.glob("*.toml")):
@@ -603,4 +619,5 @@ def check_directory(directory: Path, kinds: KindRegistry | None = None) -> LoadR
         directory=directory,
         warnings=tuple(warnings),
     )
+    attach(policy_set, overrides)
     return LoadResult(policy_set, [], warnings)

@@ -309,11 +309,18 @@ def live_sign_off(session: Session, enrolment_id: int, kind: str) -> SignOff | N
 # ---- individual adjustments --------------------------------------------------------------
 
 
+# Only an approved adjustment can be in force; proposals (pending, refused, withdrawn) are
+# kept on record beside it.
+APPROVED = "approved"
+
+
 def adjustments_of(
-    session: Session, staff_id: int, *, on: date, in_force: bool | None = None
+    session: Session, staff_id: int, *, on: date, in_force: bool | None = None,
+    statuses: Sequence[str] | None = None,
 ) -> list[Adjustment]:
     """Every adjustment of every enrolment of this person, newest agreement first; with
-    `in_force`, only those in force on `on` (both ends included), or only those not."""
+    `in_force`, only those in force on `on` (approved, both ends included), or only those
+    not; with `statuses`, only those in one of them."""
     query = (
         select(Adjustment)
         .join(Enrolment, col(Enrolment.id) == col(Adjustment.enrolment_id))
@@ -322,29 +329,40 @@ def adjustments_of(
     )
     if in_force is not None:
         current = and_(
+            col(Adjustment.status) == APPROVED,
             col(Adjustment.valid_from) <= on,
             or_(col(Adjustment.valid_to).is_(None), col(Adjustment.valid_to) >= on),
         )
         query = query.where(current if in_force else ~current)
+    if statuses is not None:
+        query = query.where(col(Adjustment.status).in_(list(statuses)))
     return list(session.exec(query).all())
 
 
 def adjustments_of_enrolment(session: Session, enrolment_id: int) -> list[Adjustment]:
-    """Every adjustment agreed on this enrolment, in the order they begin (the caller
-    keeps those in force on its date)."""
+    """Every approved adjustment agreed on this enrolment, in the order they begin (the
+    caller keeps those in force on its date); proposals are never in force."""
     return list(session.exec(
-        select(Adjustment).where(Adjustment.enrolment_id == enrolment_id)
+        select(Adjustment).where(Adjustment.enrolment_id == enrolment_id,
+                                 Adjustment.status == APPROVED)
         .order_by(col(Adjustment.valid_from), col(Adjustment.id))
     ).all())
 
 
-def adjustment_of(session: Session, staff_id: int, adjustment_id: int) -> Adjustment | None:
-    """The adjustment, if it belongs to one of this person's enrolments."""
+def adjustment_of(
+    session: Session, staff_id: int, adjustment_id: int, *, lock: bool = False
+) -> Adjustment | None:
+    """The adjustment, if it belongs to one of this person's enrolments; with `lock`, its
+    row locked, so that two people deciding one proposal at once are taken in turn."""
     query = (
         select(Adjustment)
         .join(Enrolment, col(Enrolment.id) == col(Adjustment.enrolment_id))
         .where(Adjustment.id == adjustment_id, Enrolment.staff_id == staff_id)
     )
+    if lock:
+        query = query.with_for_update(of=Adjustment).execution_options(  # type: ignore[arg-type]
+            populate_existing=True
+        )
     return session.exec(query).first()
 
 

@@ -133,6 +133,8 @@ _PROGRAMME_FACTS = union_all(
         _ADJUSTMENT.c.applies_as.label("text4"),
     ).where(
         _ADJUSTMENT.c.enrolment_id.in_(_IDS),
+        # Only an approved agreement is in force; a proposal waits for its approver.
+        _ADJUSTMENT.c.status == "approved",
         _ADJUSTMENT.c.valid_from <= _ON,
         or_(_ADJUSTMENT.c.valid_to.is_(None), _ADJUSTMENT.c.valid_to >= _ON),
     ),

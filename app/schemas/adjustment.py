@@ -1,10 +1,11 @@
-"""Individual adjustments: an NQSW's approved, time-limited change to one policy parameter."""
+"""Individual adjustments: an NQSW's time-limited change to one policy parameter, recorded
+directly (approved at once) or proposed and then approved, refused or withdrawn."""
 
 from __future__ import annotations
 
 import operator
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +23,14 @@ APPLIES_AS_DESCRIPTION = (
     "part-time NQSW: as_agreed (the number as written is final: '0.8 FTE, a cap of 10' "
     "means 10) or pro_rata (scaled by FTE and rounded like the policy's own caps: 8). "
     "Any other parameter applies as agreed."
+)
+
+# Where an adjustment stands: only an approved one can be in force.
+AdjustmentStatus = Literal["pending", "approved", "refused", "withdrawn"]
+STATUS_DESCRIPTION = (
+    "pending (proposed, waiting for the approver; not in force), approved (in force "
+    "between its dates), refused (by the approver, with a reason) or withdrawn (by whoever "
+    "proposed it)."
 )
 
 Text = Annotated[
@@ -64,6 +73,18 @@ class AdjustmentEnd(RequestBody):
     on: Day | None = None
 
 
+class AdjustmentRefuse(RequestBody):
+    """Why the proposal is refused: the proposer is told."""
+
+    reason: Text
+
+
+class AdjustmentWithdraw(RequestBody):
+    """Why the proposer takes it back (optional)."""
+
+    reason: Text | None = None
+
+
 class AdjustmentPublic(PublicRecord):
     staff_id: RecordId
     enrolment_id: RecordId
@@ -72,7 +93,20 @@ class AdjustmentPublic(PublicRecord):
     value: Any
     applies_as: AppliesAs = Field(default=AS_AGREED, description=APPLIES_AS_DESCRIPTION)
     reason: str
-    approved_by_id: RecordId
+    status: AdjustmentStatus = Field(default="approved", description=STATUS_DESCRIPTION)
+    proposed_by_id: RecordId | None = Field(
+        default=None, description="Who proposed it (none when it was recorded directly)."
+    )
+    approved_by_id: RecordId | None = Field(
+        default=None, description="Who approved it (none until it is approved)."
+    )
+    decided_by_id: RecordId | None = Field(
+        default=None, description="Who approved, refused or withdrew it."
+    )
+    decided_at: datetime | None = None
+    decision_reason: str | None = Field(
+        default=None, description="The reason given for refusing or withdrawing it."
+    )
     valid_from: date
     valid_to: date | None
     in_force: bool

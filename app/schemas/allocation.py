@@ -87,9 +87,11 @@ class AllocationPublic(PublicRecord):
 class FindingPublic(BaseModel):
     """One rule's verdict; `caused_by_proposal` marks what the proposed change adds, and
     `on` the date the verdict is for (a later date of the period when that is where the
-    proposal breaks or worsens the rule)."""
+    proposal breaks or worsens the rule); `began_on`, when the rule can tell, the day the
+    problem began (supervision overdue since its due date)."""
 
     on: date | None = None
+    began_on: date | None = None
     policy_id: str
     rule_id: str
     kind: str

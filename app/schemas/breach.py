@@ -28,8 +28,13 @@ class BreachPublic(PublicRecord):
     status: str
     policy_version: str
     reason: str
-    opened_at: datetime
-    opened_on: date
+    opened_at: datetime = Field(description="When the engine first detected it.")
+    opened_on: date = Field(description="The date of the evaluation that detected it.")
+    began_on: date = Field(
+        description="When the problem began (the day supervision became overdue, the start "
+        "of the allocation that took the load over a cap); never after `opened_on`. The "
+        "breach is aged from here."
+    )
     last_seen_on: date
     resolved_at: datetime | None
     resolved_on: date | None
@@ -56,8 +61,18 @@ class BreachPublic(PublicRecord):
     )
     override_reason: str | None
     allocation_id: RecordId | None
-    age_days: int | None = Field(default=None, description="Calendar days open as of `on`.")
-    age_working_days: int | None = None
+    age_days: int | None = Field(
+        default=None,
+        description="Calendar days from `began_on` to `on` (or to `resolved_on`, if earlier).",
+    )
+    age_working_days: int | None = Field(
+        default=None,
+        description="Working days (England and Wales, bank holidays excluded) after "
+        "`began_on` up to `on` (or to `resolved_on`, if earlier).",
+    )
+    detected_working_days: int | None = Field(
+        default=None, description="Working days after `opened_on`, counted the same way."
+    )
 
 
 class BreachEventPublic(PublicRecord):
@@ -98,7 +113,19 @@ class SweepRequest(RequestBody):
     as_of: Day | None = None
 
 
+class SweptBreach(BaseModel):
+    id: RecordId
+    staff_id: RecordId
+    policy_id: str
+    rule_id: str
+    kind: str
+    began_on: date
+    opened_on: date
+
+
 class SweepSummary(BaseModel):
+    """What the sweep did as of `as_of`, and what it found unresolved for that date."""
+
     as_of: date
     nqsws: int
     opened: int
@@ -106,6 +133,15 @@ class SweepSummary(BaseModel):
     resolved: int
     escalated: int
     reopened: int
+    began_earlier: int = Field(
+        default=0, description="Breaches whose beginning this date showed to be earlier."
+    )
+    unresolved: int = Field(
+        default=0, description="Breaches found unresolved for `as_of` (opened or kept)."
+    )
+    found: list[SweptBreach] = Field(
+        default=[], description="Those breaches, the longest-running first (at most 100)."
+    )
 
 
 class TeamRuleCount(BaseModel):
@@ -145,3 +181,4 @@ class BreachTrend(BaseModel):
     on: date
     weeks: int
     series: list[TrendPoint]
+

@@ -64,10 +64,12 @@ def require_not_left(person: Staff, on: date, field: str) -> None:
 def check_conflicts(
     session: Session, *, case: CaseFacts, worker_id: int, role: str, start: date,
     end: date | None,
-    exclude_id: int | None = None,
+    exclude_id: int | None = None, as_role_change: bool = False,
 ) -> None:
     """One worker holds a case once at a time, and a case has one named holder at a time
-    (`exclude_id`: the allocation being changed)."""
+    (`exclude_id`: the allocation being changed). `as_role_change`: a co-worker asked
+    about as holder is the question of their becoming holder, which ends the current
+    holder's allocation, so neither conflict applies (the what-if check)."""
     assert case.id is not None
     if end is not None and end < start:
         raise DomainError("end date is before the start date", field="end_date")
@@ -76,16 +78,33 @@ def check_conflicts(
     same = case_repository.overlapping(session, case_id=case.id, start=start, end=end,
                                        worker_id=worker_id, exclude_id=exclude_id)
     if same is not None:
+        if as_role_change and role == "holder" and same.role == "co_worker":
+            return
         raise Conflict(
-            f"worker {worker_id} already has allocation {same.id} on case {case.reference} "
-            "for an overlapping period", field="case_id",
+            f"this worker already works on case {case.reference} from "
+            f"{same.start_date}: one allocation per worker at a time", field="case_id",
         )
     if role == "holder":
         holder = case_repository.overlapping(session, case_id=case.id, start=start,
                                              end=end, role="holder", exclude_id=exclude_id)
         if holder is not None:
             raise Conflict(
-                f"case {case.reference} already has a named holder (allocation {holder.id}, "
-                f"worker {holder.worker_id}): end or reassign that allocation first",
-                field="role",
+                f"case {case.reference} already has a named holder from "
+                f"{holder.start_date}: end or reassign that allocation first, or "
+                "allocate as co-worker", field="role",
             )
+
+
+def require_allocatable(
+    session: Session, *, case: CaseFacts, worker: Staff, role: str, start: date,
+    end: date | None, as_role_change: bool = False,
+) -> None:
+    """Everything that refuses an allocation before any policy is asked: a closed case, a
+    start before the case opened, a worker who has left, a worker already on the case, a
+    second holder. The what-if check and the write both call it, so the check never says
+    "Allowed" to what the write then refuses."""
+    require_case_open(case, start)
+    require_not_left(worker, start, "worker_id")
+    assert worker.id is not None
+    check_conflicts(session, case=case, worker_id=worker.id, role=role, start=start, end=end,
+                    as_role_change=as_role_change)

@@ -22,7 +22,7 @@ from app.errors import DomainError
 from app.policy.engine import evaluate_proposal
 from app.policy.findings import Finding, caused_by_proposal
 from app.policy.snapshot import CaseLoadItem, Snapshot
-from app.services.allocation_checks import require_worker
+from app.services.allocation_checks import require_allocatable, require_worker
 from app.services.allocation_period import (
     Dated,
     PeriodFacts,
@@ -166,16 +166,18 @@ def check_allocation(
     session: Session, *, policies: PolicySet, case_id: int, worker_id: int, role: str, on: date,
     end: date | None = None,
 ) -> Decision:
-    """The what-if behind `POST /allocations/check`: the same judgement as the write."""
+    """The what-if behind `POST /allocations/check`: the same judgement as the write, and
+    the same refusals before it (a closed case, a worker who left, a second holder); a
+    co-worker asked about as holder is judged as their becoming holder would be."""
     if end is not None and end < on:
         raise DomainError("end date is before the start date", field="end_date")
     proposal = Proposal(case_id=case_id, worker_id=worker_id, role=role, start=on, end=end)
     facts = period_facts(session, proposal)
+    assert facts.case is not None
+    worker = require_worker(session, worker_id, field="worker_id")
+    require_allocatable(session, case=facts.case, worker=worker, role=role, start=on, end=end,
+                        as_role_change=True)
     first = load_snapshot(session, worker_id, on, policies=policies)
-    if first is None:
-        # A snapshot proves the worker exists (it is built from their enrolment), so the
-        # look-up that answers "no such worker" is only needed without one.
-        require_worker(session, worker_id, field="worker_id")
     return decide(session, policies=policies, proposal=proposal, facts=facts, first=first,
                   first_read=True)
 

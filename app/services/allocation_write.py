@@ -36,9 +36,7 @@ from app.policy.findings import Outcome
 from app.repositories import case as case_repository
 from app.services import audit
 from app.services.allocation_checks import (
-    check_conflicts,
-    require_case_open,
-    require_not_left,
+    require_allocatable,
     require_worker,
 )
 from app.services.allocation_judge import decide, period_facts
@@ -50,6 +48,7 @@ from app.services.allocation_types import (
     Proposal,
     WriteResult,
 )
+from app.services.override_reason import require_reason
 from app.services.reconcile import (
     Cause,
     Override,
@@ -86,6 +85,8 @@ def _approver(
             f"policy; allowed: {roles}",
             field=field,
         )
+    # Only someone who may override is told their reason is too short to be a record.
+    require_reason(decision.policies, reason, field=field)
     assert person.id is not None
     return person.id
 
@@ -234,12 +235,10 @@ def create_allocation(
     worker = require_worker(session, worker_id, field="worker_id")
     if allocated_by_id is not None:
         require_worker(session, allocated_by_id, field=None)
-    require_case_open(case, start_date)
-    require_not_left(worker, start_date, "worker_id")
     if end_date is not None and end_date < start_date:
         raise DomainError("end date is before the start date", field="end_date")
-    check_conflicts(session, case=case, worker_id=worker_id, role=role, start=start_date,
-                     end=end_date)
+    require_allocatable(session, case=case, worker=worker, role=role, start=start_date,
+                        end=end_date)
     decision, override = guarded_write(
         session, policies=policies, proposal=proposal, actor_id=allocated_by_id,
         override_reason=override_reason, actor_field="override_reason", facts=facts,

@@ -5,7 +5,9 @@ the number of breaches (app/repositories/breach.py): filters and joins are in SQ
 ageing and weekly series are folded here over rows already grouped by the database.
 
 "Open on a date D" means opened on or before D and not resolved by D
-(``resolved_on`` is null or after D): the dashboards can be read as of any date.
+(``resolved_on`` is null or after D): the dashboards can be read as of any date. A breach
+is aged from the day its problem began (``began_on``), not from the day it was detected
+(``opened_on``): supervision overdue for sixty days is sixty days old when first seen.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from sqlmodel import Session
 
 from app.clock import now_utc
 from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.exports.cells import csv_safe
 from app.models import Breach, Staff
 from app.models.breach import BreachStatus
 from app.policy.separation import DEFAULT_SEPARATION, Duty, Separation
 from app.repositories import breach as breach_rows
+from app.repositories import breach_age
 from app.repositories import staff as staff_repo
 from app.repositories.breach import (  # noqa: F401  (pages and routes name them here)
     SEVERITY_ORDER,
@@ -34,9 +38,10 @@ from app.repositories.breach import (  # noqa: F401  (pages and routes name them
     SORTS,
     BreachFilters,
 )
+from app.repositories.breach_age import ALL_SORTS
 from app.services import audit
 from app.services.escalation import add_event
-from app.services.working_days import working_days_between
+from app.services.working_days import is_working_day, working_days_between
 from app.wording import a_role
 
 EXCEPTION_ROLES = frozenset({"senior_manager", "asye_coordinator"})
@@ -51,15 +56,36 @@ IMMUTABLE = "is resolved; a new breach opens if the finding returns"
 
 
 def _row_view(row: Any, on: date) -> dict[str, Any]:
+    """A breach as the lists show it, aged as of `on` from the day its problem began (to
+    its resolution, if resolved by then); `detected_working_days` counts from detection."""
     breach, name, team_id, team_name, area_id = row
-    end = breach.resolved_on or on
+    end = min(breach.resolved_on or on, on)
     view = breach.model_dump()
     view.update(
         nqsw_name=name, team_id=team_id, team_name=team_name, service_area_id=area_id,
-        age_days=max((end - breach.opened_on).days, 0),
-        age_working_days=working_days_between(breach.opened_on, end),
+        age_days=max((end - breach.began_on).days, 0),
+        age_working_days=working_days_between(breach.began_on, end),
+        detected_working_days=working_days_between(breach.opened_on, end),
     )
     return view
+
+
+def began_by(
+    on: date, *, min_age_days: int | None = None, min_age_working_days: int | None = None
+) -> date | None:
+    """The latest day a problem can have begun to be at least this old on `on`: calendar
+    days, working days (bank holidays excluded) or both (the stricter); None: any age."""
+    cut_offs = []
+    if min_age_days is not None:
+        cut_offs.append(on - timedelta(days=min_age_days))
+    if min_age_working_days is not None:
+        day, counted = on, 0
+        while counted < min_age_working_days:
+            if is_working_day(day):
+                counted += 1
+            day -= timedelta(days=1)
+        cut_offs.append(day)
+    return min(cut_offs, default=None)
 
 
 def list_breaches(
@@ -70,24 +96,35 @@ def list_breaches(
     sort: str = "-opened_on",
     limit: int = 50,
     offset: int = 0,
+    min_age_working_days: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of breaches with their NQSW and team (two statements: the page and the count)."""
-    if sort not in SORTS and sort not in SEVERITY_SORTS:
+    """A page of breaches with their NQSW and team (two statements: the page and the count).
+
+    Age filters count from the day the problem began: `filters.min_age_days` in calendar
+    days, `min_age_working_days` in working days, each as of `on`.
+    """
+    if sort not in ALL_SORTS:
         raise DomainError(
-            f"unknown sort {sort!r}; one of {', '.join([*SORTS, *SEVERITY_SORTS])}",
-            field=["query", "sort"],
+            f"unknown sort {sort!r}; one of {', '.join(ALL_SORTS)}", field=["query", "sort"],
         )
-    rows, total = breach_rows.page_of_breaches(session, filters=filters, on=on, sort=sort,
-                                               limit=limit, offset=offset)
+    cut_off = began_by(on, min_age_days=filters.min_age_days,
+                       min_age_working_days=min_age_working_days)
+    rows, total = breach_age.page_by_age(session, filters=filters, on=on, sort=sort,
+                                         limit=limit, offset=offset, began_by=cut_off)
     return [_row_view(row, on) for row in rows], total
 
 
-def export_rows(session: Session, *, filters: BreachFilters, on: date, sort: str) -> str:
+def export_rows(
+    session: Session, *, filters: BreachFilters, on: date, sort: str,
+    min_age_working_days: int | None = None,
+) -> str:
     """Every breach matching the filters as CSV (one statement)."""
-    rows, _ = list_breaches(session, filters=filters, on=on, sort=sort, limit=10**9, offset=0)
+    rows, _ = list_breaches(session, filters=filters, on=on, sort=sort, limit=10**9, offset=0,
+                            min_age_working_days=min_age_working_days)
     columns = [
         "id", "staff_id", "nqsw_name", "team_id", "team_name", "service_area_id", "policy_id",
-        "rule_id", "kind", "level", "severity", "status", "opened_on", "resolved_on",
+        "rule_id", "kind", "level", "severity", "status", "began_on", "opened_on",
+        "resolved_on",
         "age_days", "age_working_days", "escalation_level", "escalated_on",
         "acknowledgement_note", "exception_expires_on", "override_reason", "policy_version",
         "reason", "resolution", "resolution_cause",
@@ -96,15 +133,8 @@ def export_rows(session: Session, *, filters: BreachFilters, on: date, sort: str
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for view in rows:
-        writer.writerow(["" if view.get(c) is None else _csv_safe(view.get(c)) for c in columns])
+        writer.writerow(["" if view.get(c) is None else csv_safe(view.get(c)) for c in columns])
     return buffer.getvalue()
-
-
-def _csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in free text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def get_breach(session: Session, breach_id: int, *, on: date) -> dict[str, Any]:
@@ -127,21 +157,29 @@ def ageing_bucket(working_days: int) -> str:
     return AGEING_BUCKETS[-1][0]
 
 
-def summary(session: Session, *, filters: BreachFilters, on: date) -> dict[str, Any]:
-    """Breaches open on `on`: by team x rule, status, severity and working-day age.
+def summary(
+    session: Session, *, filters: BreachFilters, on: date,
+    min_age_working_days: int | None = None,
+) -> dict[str, Any]:
+    """Breaches open on `on`: by team x rule, status, severity and working-day age (from
+    the day the problem began).
 
-    One grouped statement; ageing is computed per distinct opening date, not per breach.
+    One grouped statement; ageing is computed per distinct date a problem began, not per
+    breach.
     """
-    rows = breach_rows.open_on_by_team_rule(session, filters=filters, on=on)
+    cut_off = began_by(on, min_age_days=filters.min_age_days,
+                       min_age_working_days=min_age_working_days)
+    rows = breach_age.open_on_by_team_rule_began(session, filters=filters, on=on,
+                                                 began_by=cut_off)
     by_team_rule: Counter[tuple[Any, Any, str, str]] = Counter()
     by_status: Counter[str] = Counter()
     by_severity: Counter[str] = Counter()
     ages: Counter[str] = Counter()
-    for team_id, team_name, policy_id, rule_id, status, severity, opened_on, count in rows:
+    for team_id, team_name, policy_id, rule_id, status, severity, began_on, count in rows:
         by_team_rule[(team_id, team_name, policy_id, rule_id)] += count
         by_status[status] += count
         by_severity[severity] += count
-        ages[ageing_bucket(working_days_between(opened_on, on))] += count
+        ages[ageing_bucket(working_days_between(began_on, on))] += count
     return {
         "on": on,
         "total": sum(by_status.values()),
@@ -189,6 +227,28 @@ def trend(session: Session, *, filters: BreachFilters, on: date, weeks: int) -> 
             "resolved": resolved_upto(week_end) - resolved_upto(before_start),
         })
     return {"on": on, "weeks": weeks, "series": series}
+
+
+def team_change(
+    session: Session, *, filters: BreachFilters, on: date, weeks: int = 12
+) -> dict[str, Any]:
+    """Which teams got worse: each team's unresolved breaches on `on` and `weeks` weeks
+    before, by the breach history (a breach counts on a day when its problem had begun
+    by then and it was not resolved by then), worst change first. One grouped statement.
+
+    Teams are ordered by the change (largest rise first), then by the count now (largest
+    first), then by name; a team with no unresolved breach on either day is left out.
+    """
+    then = on - timedelta(weeks=weeks)
+    rows = breach_age.unresolved_by_team_on(session, filters=filters, days=(then, on))
+    teams = []
+    for team_id, team_name, before, now in rows:
+        before, now = int(before or 0), int(now or 0)
+        if before or now:
+            teams.append({"team_id": team_id, "team_name": team_name, "then": before,
+                          "now": now, "change": now - before})
+    teams.sort(key=lambda t: (-t["change"], -t["now"], str(t["team_name"] or "")))
+    return {"on": on, "since": then, "weeks": weeks, "teams": teams}
 
 
 def _cumulative(counts: Counter[date]) -> Callable[[date], int]:

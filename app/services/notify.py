@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateNotFound
 from sqlmodel import Session
 
+from app import wording
 from app.clock import now_utc, today
 from app.errors import NotFound
 from app.models import Notification, NotificationPreference, OutboxMessage, Staff
@@ -41,6 +42,13 @@ KINDS = (
     "breach.resolved",
     "breach.reopened",
     "protected_time.cancelled",
+    "adjustment.proposed",
+    "adjustment.decided",
+    # A team manager asks for an override; the decision, or its lapse, goes back to them.
+    "override_request.asked",
+    "override_request.approved",
+    "override_request.refused",
+    "override_request.expired",
 )
 
 
@@ -103,7 +111,10 @@ def render_email(
 
     `settings` gives the address links point at; a caller without them (`notify`, run deep
     inside a domain change) gets the process's settings."""
-    values = template_values(context, (settings or get_settings()).base_url.rstrip("/"))
+    # People read these: dates in words, roles and rules by name, never the code's ids.
+    values = wording.message_values(
+        template_values(context, (settings or get_settings()).base_url.rstrip("/")))
+    subject = wording.message_subject(subject, values)
     values["subject"] = subject
     text = _environment(False).get_template(_template_name(kind, "txt")).render(values)
     try:

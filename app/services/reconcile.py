@@ -8,7 +8,13 @@ For each NQSW and effective date:
   changed, and what the rule says now);
 * a breach-causing finding without a breach opens one and tells the ladder;
 * escalation deadlines that have passed climb, and exceptions that have expired
-  reopen the breach (the finding still holds, or it would have been resolved).
+  reopen the breach (the finding still holds, or it would have been resolved);
+* a breach remembers when its problem began (`began_on`: the engine's date for the
+  finding, else the evaluation's) apart from when it was detected (`opened_on`); a
+  finding seen to have begun earlier moves it earlier, with a line of history;
+* an evaluation of a day before a breach was detected (a sweep replaying an earlier
+  date) never resolves it: if the same problem is found and had begun by then, the
+  breach is reported as kept (its latest evidence is not rewound).
 
 A resolved breach says why twice: in prose (`resolution`: what changed and what the
 rule says now) and as a machine-readable `resolution_cause` (`ResolutionCause`) for
@@ -38,7 +44,7 @@ from app.db import is_sqlite
 from app.models import Breach
 from app.models.breach import BreachStatus
 from app.policy.causes import ResolutionCause
-from app.policy.engine import evaluate
+from app.policy.engine import evaluate, with_beginnings
 from app.policy.findings import Finding, Outcome
 from app.policy.rules import discover_rule_kinds
 from app.policy.rules.base import KindTraits, kind_traits
@@ -113,6 +119,10 @@ class Override:
     approved: bool = True
 
 
+RESULT_GROUPS = ("opened", "kept", "resolved", "escalated", "reopened", "overridden",
+                 "began_earlier")
+
+
 @dataclass
 class ReconcileResult:
     opened: list[Breach] = field(default_factory=list)
@@ -121,11 +131,13 @@ class ReconcileResult:
     escalated: list[Breach] = field(default_factory=list)
     reopened: list[Breach] = field(default_factory=list)
     overridden: list[Breach] = field(default_factory=list)
+    # Breaches whose problem was seen to have begun earlier than they said (moved back).
+    began_earlier: list[Breach] = field(default_factory=list)
     # The rules an override (or a reason given with a warning) was recorded on.
     overrides_used: set[tuple[str, str]] = field(default_factory=set)
 
     def merge(self, other: ReconcileResult) -> None:
-        for name in ("opened", "kept", "resolved", "escalated", "reopened", "overridden"):
+        for name in RESULT_GROUPS:
             getattr(self, name).extend(getattr(other, name))
         self.overrides_used |= other.overrides_used
 
@@ -138,10 +150,15 @@ class ReconcileResult:
         return list(seen.values())
 
     def counts(self) -> dict[str, int]:
-        return {
-            name: len(getattr(self, name))
-            for name in ("opened", "kept", "resolved", "escalated", "reopened", "overridden")
-        }
+        return {name: len(getattr(self, name)) for name in RESULT_GROUPS}
+
+    def found(self) -> list[Breach]:
+        """The unresolved breaches this evaluation found (kept or opened), once each."""
+        seen: dict[int, Breach] = {}
+        for breach in (*self.kept, *self.opened):
+            if breach.id is not None and breach.status != BreachStatus.resolved:
+                seen.setdefault(breach.id, breach)
+        return list(seen.values())
 
 
 # --- locking -----------------------------------------------------------------------------
@@ -248,6 +265,8 @@ def reconcile_staff(
             found = evaluate(snapshot, policies)
         else:
             found = []
+        if snapshot is not None and policies is not None:
+            found = with_beginnings(snapshot, policies, found)
         _reconcile_one(
             session, staff_id=staff_id, snapshot=snapshot, found=found,
             existing=existing.get(staff_id, []), on=on, policies=policies, trigger=change,
@@ -283,13 +302,22 @@ def _reconcile_one(
     breaching = {f.key: f for f in found if opens_breach(policies, f)}
     handled: set[tuple[str, str]] = set()
     for breach in existing:
-        if breach.opened_on > on:
-            # A breach dated after this evaluation (a future-dated change): not ours to judge.
-            handled.add((breach.policy_id, breach.rule_id))
-            continue
         key = (breach.policy_id, breach.rule_id)
         finding = breaching.get(key)
         same_enrolment = snapshot is not None and breach.enrolment_id == snapshot.enrolment_id
+        if breach.opened_on > on:
+            # Detected after this evaluation's date (a sweep replaying an earlier day, or a
+            # write reconciling a day before a future-dated change). What was found later
+            # cannot be resolved from an earlier day; but when the same problem is found
+            # here it is the same breach: reported as kept, dated earlier if the problem
+            # is now seen to have begun earlier.
+            handled.add(key)
+            if finding is not None and same_enrolment:
+                if _date_earlier(session, breach, began_on(finding, on), on):
+                    result.began_earlier.append(breach)
+                if breach.began_on <= on:
+                    result.kept.append(breach)
+            continue
         if finding is None or not same_enrolment:
             now = all_findings.get(key)
             why = resolution_cause(given=trigger.cause, breach=breach, now=now,
@@ -302,6 +330,8 @@ def _reconcile_one(
             result.resolved.append(breach)
             continue
         handled.add(key)
+        if _date_earlier(session, breach, began_on(finding, on), on):
+            result.began_earlier.append(breach)
         _refresh(session, breach, finding, on, traits_of(policies, breach.kind))
         if override is not None and key in override.keys:
             _apply_override(session, breach, override, on)
@@ -427,6 +457,34 @@ def _plausible(
     return traits.reads_diary and traits.diary_cause == cause
 
 
+def began_on(finding: Finding, on: date) -> date:
+    """When a breach's problem began: the finding's own date when the engine could tell,
+    else the evaluation's date; never after it."""
+    began = finding.began_on
+    return on if began is None or began > on else began
+
+
+def _date_earlier(session: Session, breach: Breach, began: date, on: date) -> bool:
+    """The finding shows the problem began before the breach says: move its beginning
+    earlier, with a line of history (True when moved). A later date never moves it on
+    (the breach has been running since the earlier one)."""
+    if began >= breach.began_on:
+        return False
+    before = breach.began_on
+    breach.began_on = began
+    breach.updated_at = now_utc()
+    escalation.add_event(
+        session, breach, action="began_earlier", on=on, from_status=breach.status,
+        note=(f"Seen on {on.isoformat()}: the problem began on {began.isoformat()}, "
+              f"not {before.isoformat()}."),
+        data={"began_on": began.isoformat(), "before": before.isoformat()},
+    )
+    audit.record(session, action="breach.began_earlier", entity="breach",
+                 entity_id=breach.id, nqsw_id=breach.staff_id, effective_on=on,
+                 before={"began_on": before}, after={"began_on": began})
+    return True
+
+
 def _refresh(
     session: Session, breach: Breach, finding: Finding, on: date, traits: KindTraits
 ) -> None:
@@ -491,6 +549,7 @@ def _open(
         policy_version=finding.policy_version,
         reason=finding.reason[:4000],
         opened_on=on,
+        began_on=began_on(finding, on),
         last_seen_on=on,
         evidence=evidence,
         latest_evidence=evidence,
@@ -505,11 +564,12 @@ def _open(
     session.flush()
     escalation.add_event(
         session, breach, action="opened", on=on, actor_id=actor_id,
-        note=trigger or None, data={"finding": evidence},
+        note=trigger or None, data={"finding": evidence, "began_on": breach.began_on.isoformat()},
     )
     after: dict[str, Any] = {
         "policy_id": breach.policy_id, "rule_id": breach.rule_id, "status": breach.status,
         "level": breach.level, "severity": breach.severity, "opened_on": on,
+        "began_on": breach.began_on,
         "policy_version": breach.policy_version, "trigger": trigger,
     }
     if override is not None:

@@ -18,14 +18,16 @@ from sqlmodel import Session
 
 from app.clock import today
 from app.db import SessionDep
+from app.models.breach import BreachStatus
 from app.repositories.staff import people_by_id
 from app.services import breaches as breach_service
+from app.services.escalation import ESCALATING_STATUSES
 from app.web import access, permits
 from app.web.breaches import PAGE_SIZE, rule_choices
 from app.web.deps import OnDep, ViewerDep
 from app.web.forms import FormErrors, as_sentence
 from app.web.submit import Questions, again, submit
-from app.web.templating import render
+from app.web.templating import long_date, render
 from app.web.viewer import Viewer
 
 router = APIRouter()
@@ -49,6 +51,36 @@ EXCEPTION_LABELS = {"reason": "Reason for the exception",
 # A refusal about the breach's state is said beside the form's one free-text question.
 ACKNOWLEDGE = Questions(AcknowledgeForm, {"note": "A note"}, rename={"status": "note"})
 EXCEPTION = Questions(ExceptionForm, EXCEPTION_LABELS, rename={"status": "reason", "": "reason"})
+
+
+# What can still be done about a breach, by its status: only an open breach is acknowledged
+# (acknowledging twice says nothing new); an exception is agreed on one that still climbs
+# or that a manager overrode (by a second person), not again on an excepted one, and
+# nothing is done to a resolved one.
+EXCEPTABLE = frozenset({BreachStatus.open.value, BreachStatus.acknowledged.value,
+                        BreachStatus.overridden.value})
+
+
+def escalation_words(breach: dict[str, Any]) -> str | None:
+    """What the escalation ladder has done or will do with this breach; None when there
+    is nothing to say (resolved without having climbed).
+
+    Only open and acknowledged breaches climb (`escalation.ESCALATING_STATUSES`): an
+    overridden or excepted one has been decided about by someone with the right role,
+    so no date it "goes to the senior manager" is shown for them.
+    """
+    status = breach["status"]
+    if breach.get("escalation_level"):
+        return f"Escalated to the senior manager on {long_date(breach.get('escalated_on'))}"
+    if status in ESCALATING_STATUSES:
+        due = breach.get("escalation_due_on")
+        return (f"Goes to the senior manager on {long_date(due)} if not put right" if due
+                else "Team manager told")
+    if status == BreachStatus.overridden.value:
+        return "Does not escalate: the limit was overridden with a recorded reason"
+    if status == BreachStatus.excepted.value:
+        return "Does not escalate while the exception holds"
+    return None
 
 
 def may_acknowledge(viewer: Viewer, breach: dict[str, Any]) -> bool:
@@ -77,12 +109,13 @@ def detail_page(
         for name, message in (source.summary() if source else []):
             errors.add(name, message)
     defaults = {"expires_on": (on + timedelta(days=28)).isoformat()}
-    may_except = may_grant_exception(viewer, breach)
+    status = breach["status"]
+    may_except = status in EXCEPTABLE and may_grant_exception(viewer, breach)
     # Said beside the form before anyone types a reason: the service refuses it anyway.
     refusal = breach_service.exception_refusal(
         session, breach_id=breach_id, override_by_id=breach.get("override_by_id"),
         staff_id=viewer.staff_id, separation=policies.separation,
-    ) if may_except and breach["status"] != "resolved" else None
+    ) if may_except else None
     return render(request, "pages/breach.html", {
         "title": f"Breach {breach_id}",
         "nav_key": "nqsw" if viewer.staff_id == breach["staff_id"] else "breaches",
@@ -97,7 +130,10 @@ def detail_page(
         "values": {**defaults, **(values or {})},
         "may_except": may_except,
         "separation_note": as_sentence(refusal) if refusal else None,
-        "may_acknowledge": may_acknowledge(viewer, breach),
+        "may_acknowledge": status == BreachStatus.open.value
+        and may_acknowledge(viewer, breach),
+        "escalation": escalation_words(breach),
+        "began_on": breach.get("began_on"),
         "done": request.query_params.get("done"),
         "on": on,
     }, status_code=status_code)

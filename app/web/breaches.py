@@ -1,4 +1,5 @@
-"""The breach dashboard: where it is worst, by team and rule, and the filtered list.
+"""The breach dashboard: where it is worst, by team and rule, which teams got worse over
+the last twelve weeks, and the filtered list, each breach aged from when its problem began.
 
 A breach's own page and an NQSW's own list are in app/web/breach_detail.py.
 
@@ -41,8 +42,14 @@ STATUS_CHOICES = [
     ("all", "Any status"),
 ]
 SEVERITY_CHOICES = [(s, s.capitalize()) for s in reversed(breach_service.SEVERITY_ORDER)]
-AGE_CHOICES = [("5", "5 days or more"), ("10", "10 days or more"), ("20", "20 days or more"),
-               ("40", "40 days or more")]
+# Ages in working days since the problem began (bank holidays excluded), as the list shows.
+AGE_CHOICES = [("5", "5 working days or more"), ("10", "10 working days or more"),
+               ("20", "20 working days or more"), ("40", "40 working days or more")]
+# The list's orders: the value in the address bar, its words, the service's sort.
+ORDER_CHOICES = [("oldest", "Longest running first", "-age"),
+                 ("newest", "Most recently begun first", "age"),
+                 ("severity", "Most severe first", "-severity")]
+ORDER_SORTS = {value: sort for value, _, sort in ORDER_CHOICES}
 SORT_DIRECTIONS = {"asc": "ascending", "desc": "descending"}
 
 
@@ -60,6 +67,7 @@ class DashboardQuery:
     on: str = ""
     sort: str = "team"
     dir: str = "asc"
+    order: str = "oldest"
 
     @classmethod
     def from_request(cls, request: Request) -> DashboardQuery:
@@ -86,7 +94,12 @@ class DashboardQuery:
             on=params.get("on", ""),  # a bad date never gets here: the page refuses it
             sort=params.get("sort", "") or "team",
             dir=direction if direction in SORT_DIRECTIONS else "asc",
+            order=params.get("order", "") if params.get("order") in ORDER_SORTS else "oldest",
         )
+
+    @property
+    def min_age_working_days(self) -> int | None:
+        return int(self.min_age) if self.min_age else None
 
     def params(self, **changes: Any) -> str:
         return urlencode(self.pairs(**changes))
@@ -97,9 +110,10 @@ class DashboardQuery:
             "status": self.status, "team_id": self.team_id, "rule": self.rule,
             "severity": self.severity, "min_age": self.min_age, "nqsw_id": self.nqsw_id,
             "page": self.page, "on": self.on, "sort": self.sort, "dir": self.dir,
+            "order": self.order,
         }
         values.update(changes)
-        defaults = {"sort": "team", "dir": "asc"}
+        defaults = {"sort": "team", "dir": "asc", "order": "oldest"}
         return [(k, v) for k, v in values.items()
                 if (v not in (None, "", 1) or (k == "status" and v)) and defaults.get(k) != v]
 
@@ -146,8 +160,9 @@ def scoped_filters(
         rule_id=rule_id or None,
         severity=(query.severity,) if query.severity else (),
         staff_id=query.nqsw_id,
-        # At least 0 days old: never a breach opened after the dashboard's date.
-        min_age_days=int(query.min_age) if query.min_age else 0,
+        # At least 0 days old: never a breach opened after the dashboard's date. The age
+        # filter itself is in working days since the problem began (`min_age_working_days`).
+        min_age_days=0,
         open_on=open_on,
     )
     return filters, team_choices
@@ -249,11 +264,15 @@ def dashboard_context(
     query = DashboardQuery.from_request(request)
     filters, team_choices = scoped_filters(session, viewer, query, on=on)
     offset = (query.page - 1) * PAGE_SIZE
+    min_age = query.min_age_working_days
     rows, count = breach_service.list_breaches(
-        session, filters=filters, on=on, sort="opened_on", limit=PAGE_SIZE, offset=offset
+        session, filters=filters, on=on, sort=ORDER_SORTS[query.order], limit=PAGE_SIZE,
+        offset=offset, min_age_working_days=min_age,
     )
-    summary = breach_service.summary(session, filters=filters, on=on)
+    summary = breach_service.summary(session, filters=filters, on=on,
+                                     min_age_working_days=min_age)
     series = breach_service.trend(session, filters=filters, on=on, weeks=TREND_WEEKS)["series"]
+    change = breach_service.team_change(session, filters=filters, on=on, weeks=TREND_WEEKS)
     rules = rule_choices(policies)
     rule_titles = dict(rules)
     largest_age = max((b["count"] for b in summary["ageing"]), default=0)
@@ -269,6 +288,9 @@ def dashboard_context(
         "matrix": team_rule_matrix(summary["by_team_rule"], rule_titles, query),
         "trend": trend_chart(series),
         "series": series,
+        "change": change,
+        "order_choices": [(value, words) for value, words, _ in ORDER_CHOICES],
+        "caption": next(words for value, words, _ in ORDER_CHOICES if value == query.order),
         "on": on,
         "past": on < today(),
         "teams": team_choices,
@@ -301,7 +323,9 @@ def breach_export(request: Request, session: SessionDep, viewer: ViewerDep, on: 
     """The filtered dashboard as CSV, for a senior manager's own analysis."""
     query = DashboardQuery.from_request(request)
     filters, _ = scoped_filters(session, viewer, query, on=on)
-    body = breach_service.export_rows(session, filters=filters, on=on, sort="opened_on")
+    body = breach_service.export_rows(session, filters=filters, on=on,
+                                      sort=ORDER_SORTS[query.order],
+                                      min_age_working_days=query.min_age_working_days)
     return Response(
         body, media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="breaches-{on}.csv"'},

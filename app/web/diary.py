@@ -37,7 +37,7 @@ from app.services import diary as diary_service
 from app.web import access, outcome, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
-from app.web.forms import FormErrors, as_sentence
+from app.web.forms import FormErrors, as_sentence, dated
 from app.web.submit import NoAnswers, Questions, Refusal, again, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
@@ -87,8 +87,10 @@ def moving_fields(values: dict[str, Any]) -> dict[str, Any]:
     return {"day": values.get("day", ""), **service_fields(values)}
 
 
-BOOKING = Questions(ProtectedTimeCreate, LABELS, CHOSEN, wanted=booking_fields, rename=RENAME)
-MOVING = Questions(ProtectedTimeMove, LABELS, CHOSEN, wanted=moving_fields, rename=RENAME)
+BOOKING = Questions(ProtectedTimeCreate, LABELS, CHOSEN, wanted=dated(booking_fields),
+                    rename=RENAME)
+MOVING = Questions(ProtectedTimeMove, LABELS, CHOSEN, wanted=dated(moving_fields),
+                   rename=RENAME)
 # The cancellation's one question: any refusal about the booking is said beside it.
 CANCELLING = Questions(
     ProtectedTimeCancel, wanted=lambda values: {"reason": values.get("reason", "")},
@@ -110,6 +112,18 @@ def windows(entries: list[ProtectedTime], day_hours: float) -> dict[int, str]:
         if entry.id is not None and start is not None and end is not None:
             shown[entry.id] = f"{start:%H:%M} to {end:%H:%M}"
     return shown
+
+
+def beyond_entitlement(summary: Mapping[str, Any] | None) -> dict[str, float] | None:
+    """Hours booked ahead and taken, when together they are more than the programme's
+    protected time: the service's own figures, for the warning above the booking form."""
+    if summary is None:
+        return None
+    held = round(summary["booked"]["hours"] + summary["taken"]["hours"], 2)
+    entitled = summary["entitlement"]["hours"]
+    if held <= entitled:
+        return None
+    return {"held": held, "entitlement": entitled, "over": round(held - entitled, 2)}
 
 
 def diary_page(
@@ -151,6 +165,9 @@ def diary_page(
         "feed": feed_context(request, session, viewer, staff_id),
         "done": done,
         "done_day": done_day,
+        "in_the_past": done in ("booked", "moved", "rebooked") and done_day is not None
+        and done_day < today(),
+        "beyond": beyond_entitlement(summary),
         "today": today(),
         "on": on,
     }, status_code=status_code)
@@ -254,7 +271,7 @@ async def rebook(
         return {**booking_fields(values), "rebooked_from_id": entry_id}
 
     return await submit(
-        request, session, replace(BOOKING, wanted=wanted),
+        request, session, replace(BOOKING, wanted=dated(wanted)),
         act=lambda form: diary_service.book(session, staff_id=staff_id, data=form,
                                             on=today(), actor_id=viewer.staff_id,
                                             policies=request.app.state.policies),

@@ -19,6 +19,7 @@ from app.web import access, summaries
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.policy_text import promise_for
 from app.web.templating import render
+from app.wording import plain
 
 router = APIRouter()
 
@@ -36,6 +37,10 @@ def nqsw_context(session: Session, staff_id: int, on: date, policies: Any) -> di
         team.manager_id if team else None,
     ])
     workload = summaries.workloads(session, [staff_id], on, policies).get(staff_id)
+    for finding in workload.findings if workload else []:
+        # The engine's reasons carry ISO dates and role codes; people read them in words.
+        if isinstance(finding.get("reason"), str):
+            finding["reason"] = plain(finding["reason"])
     return {
         "nqsw": staff,
         "enrolment": enrolment,

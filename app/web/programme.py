@@ -47,7 +47,7 @@ from app.services import diary as diary_service
 from app.services import programme_events
 from app.web import access, outcome, permits
 from app.web.deps import OnDep, ViewerDep
-from app.web.forms import FormErrors
+from app.web.forms import FormErrors, with_dates
 from app.web.submit import NoAnswers, Questions, again, submit
 from app.web.templating import render
 from app.web.viewer import Viewer
@@ -95,18 +95,29 @@ WITHDRAW_FIELDS = {"ended_on": "withdraw_on", "reason": "withdraw_reason",
 COMPLETE_FIELDS = {"ended_on": "complete_on", "note": "complete_note"}
 DONE = {"paused", "resumed", "signed", "approved", "revoked", "withdrawn", "completed",
         "enrolled"}
+# Who agrees an NQSW's individual adjustments (on their own page, /nqsws/{id}/adjustments).
+ADJUSTERS = ("asye_coordinator", "team_manager")
 WITHDRAW = "POST /nqsws/{staff_id}/programme/withdraw"
 COMPLETE = "POST /nqsws/{staff_id}/programme/complete"
 
-PAUSE = Questions(
+class DatedQuestions(Questions[M]):
+    """Questions with dates typed in the three boxes of the GOV.UK date input: each date
+    is read as one answer before anything else looks at the answers, so `wanted` picks
+    it by name and `required` sees whether it was given."""
+
+    def parse(self, values: dict[str, Any]) -> tuple[M | None, FormErrors]:
+        return super().parse(with_dates(values))
+
+
+PAUSE = DatedQuestions(
     PauseRequest, PAUSE_LABELS, {"reason"}, rename=PAUSE_FIELDS,
     wanted=lambda values: {"start_date": values.get("start_date", ""),
                            "reason": values.get("reason", ""),
                            "note": values.get("pause_note", "")},
 )
-RESUME = Questions(ResumeRequest, RESUME_LABELS, rename=RESUME_FIELDS,
+RESUME = DatedQuestions(ResumeRequest, RESUME_LABELS, rename=RESUME_FIELDS,
                    wanted=lambda values: {"resumed_on": values.get("back_on", "")})
-SIGN_OFF = Questions(
+SIGN_OFF = DatedQuestions(
     SignOffRequest, SIGN_OFF_LABELS, {"team_manager_id", "senior_manager_id"},
     rename=SIGN_OFF_FIELDS,
     wanted=lambda values: {"kind": CHILD_PROTECTION,
@@ -123,7 +134,7 @@ def _ending(model: type[M], labels: dict[str, str], choice: str,
     """The questions of one way a programme ends: its last day, `choice` (why, or the
     outcome) and a note, each named on the page by `fields`. The last day is asked (the
     API defaults it to today; the page fills today in)."""
-    return Questions(
+    return DatedQuestions(
         model, labels, {choice}, rename=fields,
         wanted=lambda values: {name: values.get(fields.get(name, name), "")
                                for name in ("ended_on", choice, "note")},
@@ -133,7 +144,7 @@ def _ending(model: type[M], labels: dict[str, str], choice: str,
 
 WITHDRAWAL = _ending(WithdrawRequest, WITHDRAW_LABELS, "reason", WITHDRAW_FIELDS)
 COMPLETION = _ending(CompleteRequest, COMPLETE_LABELS, "outcome", COMPLETE_FIELDS)
-REVOCATION = Questions(
+REVOCATION = DatedQuestions(
     SignOffRevokeRequest, REVOKE_LABELS, rename=REVOKE_FIELDS,
     wanted=lambda values: {"revoked_on": values.get("revoke_on", ""),
                            "reason": values.get("revoke_reason", "")},
@@ -217,6 +228,7 @@ def programme_page(
                                                                        staff_id),
         "may_sign_off": may_sign_off,
         "may_withdraw": running and permits.may(viewer, WITHDRAW, staff_id),
+        "may_adjust": viewer.role in ADJUSTERS and viewer.staff_id != staff_id,
         "may_complete": running and permits.may(viewer, COMPLETE, staff_id),
         "withdraw_reasons": WITHDRAW_REASONS,
         "outcomes": OUTCOMES,

@@ -30,7 +30,7 @@ from app.services import supervision as supervision_service
 from app.web import access, outcome, permits
 from app.web.deps import OnDep, PoliciesDep, ViewerDep
 from app.web.errors import PageForbidden
-from app.web.forms import FormErrors, as_sentence, domain_errors
+from app.web.forms import FormErrors, as_sentence, dated, domain_errors
 from app.web.submit import Questions, again, submit
 from app.web.templating import humanise, long_date, render
 from app.web.viewer import Viewer
@@ -52,9 +52,9 @@ SESSION = Questions(SupervisionCreate, SESSION_LABELS, {"kind", "supervisor_id"}
                     required={"minutes": "Enter how long the session lasted, in minutes"})
 REVIEW = Questions(
     ReviewCreate, {**REVIEW_LABELS, "note": "Note"}, {"month"},
-    wanted=lambda values: {"month": values.get("month", ""),
-                           "held_on": values.get("held_on", ""),
-                           "note": values.get("review_note", "")},
+    wanted=dated(lambda values: {"month": values.get("month", ""),
+                                 "held_on": values.get("held_on", ""),
+                                 "note": values.get("review_note", "")}),
     rename={"note": "review_note"},
 )
 # The cancellation's one question: any refusal about the session is said beside it.
@@ -192,7 +192,7 @@ async def record(
         return chosen
 
     return await submit(
-        request, session, replace(SESSION, wanted=wanted),
+        request, session, replace(SESSION, wanted=dated(wanted)),
         act=lambda form: supervision_service.record(session, staff_id=staff_id, data=form,
                                                     on=on, policies=policies,
                                                     actor_id=viewer.staff_id),

@@ -16,7 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.settings import PROJECT_ROOT, get_settings
+from app.web.forms import DateAnswer, with_dates
 from app.web.htmx import is_htmx
+from app.wording import evidence_rows, role_words
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
@@ -67,6 +69,8 @@ def humanise(value: object) -> str:
     """`child_protection_plan` -> `Child protection plan`, keeping the sector's acronyms."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     text = str(getattr(value, "value", value))
     if text in ROLE_LABELS:
         return ROLE_LABELS[text]
@@ -114,6 +118,20 @@ def date_time(value: datetime | None) -> str:
     return f"{local.day} {local:%b %Y} {local:%H:%M}"
 
 
+def date_answer(value: object) -> DateAnswer:
+    """A date as the three boxes of the GOV.UK date input show it."""
+    return DateAnswer.of(value)
+
+
+def _typed_dates(value: Any) -> Any:
+    """Answers sent back to a page, with each date typed in three boxes as one answer,
+    so a refused form shows the boxes as they were typed under the date's own name."""
+    if isinstance(value, dict) and any(
+            isinstance(k, str) and k.endswith(("-day", "-month", "-year")) for k in value):
+        return with_dates(value)
+    return value
+
+
 def number(value: float | int | None, places: int = 1) -> str:
     """Whole numbers without a decimal point, others to `places`."""
     if value is None:
@@ -146,7 +164,7 @@ templates.env.lstrip_blocks = True
 # Each filter is known to the templates by its function's name.
 templates.env.filters.update({f.__name__: f for f in (
     humanise, long_date, short_date, date_time, number, outcome_label, outcome_class,
-    severity_class, status_class,
+    severity_class, status_class, date_answer, evidence_rows, role_words,
 )})
 
 
@@ -160,7 +178,8 @@ def render(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """The full page, or only `block` when htmx asked for it."""
-    ctx: dict[str, Any] = {"request": request, **(context or {})}
+    ctx: dict[str, Any] = {"request": request,
+                           **{k: _typed_dates(v) for k, v in (context or {}).items()}}
     ctx.setdefault("viewer", getattr(request.state, "viewer", None))
     ctx.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
     ctx.setdefault("unread_count", getattr(request.state, "unread_count", 0))
@@ -180,7 +199,8 @@ def render_block(request: Request, template: str, block: str, context: Mapping[s
     """One block as a string, e.g. to put a fragment inside another response."""
     from jinja2_fragments import render_block as _render_block
 
-    ctx: dict[str, Any] = {"request": request, **context}
+    ctx: dict[str, Any] = {"request": request,
+                           **{k: _typed_dates(v) for k, v in context.items()}}
     return _render_block(templates.env, template, block, ctx)
 
 

@@ -84,6 +84,20 @@ class Viewer:
             items.append(NavItem("Allocate a case", "/allocate", "allocate"))
         if self.sees_dashboard:
             items.append(NavItem("Breaches", "/breaches", "breaches"))
+        items += [NavItem(label, href, key) for label, href, key in self.work_pages()]
         items.append(NavItem("What we promise", "/promise", "promise"))
         items.append(NavItem("Notifications", "/notifications", "notifications"))
         return items
+
+    def work_pages(self) -> list[tuple[str, str, str]]:
+        """The pages for the casework and reporting jobs this role may do, in the order of
+        the day: cases, override requests, then the imports and exports that feed and
+        report the service. Each is offered only where the page table lets the role in."""
+        from app.web.permits import role_may
+
+        pages = [("Cases", "/cases", "cases"),
+                 ("Override requests", "/override-requests", "override_requests"),
+                 ("Imports", "/imports", "imports"),
+                 ("Exports", "/exports", "exports")]
+        return [page for page in pages if role_may(self.role, f"GET {page[1]}")]
+

@@ -310,7 +310,7 @@ def test_ending_an_allocation_resolves_the_breach_with_the_reason(
     case = seed.case(db_session, opened_on=START, team_id=org.team_id)
     db_session.commit()  # the starting facts survive a refused request
     written = post(client_as(org.senior_manager), case_id=case.id, worker_id=worker.id,
-                   start_date=EARLY, override_reason="Agreed").json()
+                   start_date=EARLY, override_reason="Agreed at the service meeting").json()
     ended = client.post(f"/api/v1/allocations/{written['id']}/end",
                         json={"on": "2030-10-20", "reason": "case transferred"})
     assert ended.status_code == 200 and ended.json()["end_date"] == "2030-10-20"
@@ -453,7 +453,7 @@ def test_a_back_dated_allocation_meets_the_allocations_made_since(
     assert blocking(refused)[0]["finding"]["on"] == "2030-11-02"
     # A senior manager may still allow it: the breach opens on the day it happens.
     allowed = post(client_as(org.senior_manager), case_id=case.id, worker_id=worker.id,
-                   start_date=EARLY, override_reason="Agreed cover")
+                   start_date=EARLY, override_reason="Agreed cover for the month")
     assert allowed.status_code == 201, allowed.text
     (breach,) = caseload(allowed.json()["breaches"])
     row = db_session.get(Breach, breach["id"])
@@ -489,7 +489,7 @@ def test_back_dated_before_today_records_what_happened_up_to_today(
                        json={"on": began.isoformat()}).status_code == 200
     past = post(senior, case_id=short_case.id, worker_id=worker.id,
                 start_date=now - timedelta(days=35), end_date=ended,
-                override_reason="Two days of cover")
+                override_reason="Two days of cover, agreed")
     assert past.status_code == 201, past.text
     episodes = db_session.exec(select(Breach).where(
         Breach.staff_id == worker.id, Breach.rule_id == "caseload-cap",

@@ -211,6 +211,8 @@ def test_no_spelling_of_the_media_type_gets_a_body_past_the_check(
             "application/x-www-form-urlencoded", "multipart/form-data"
         ):
             continue
+        if kind == "upload" and spelling and media_type(spelling)[0] == "multipart/form-data":
+            continue  # the upload's own type: its parts are checked by the route
         status = _send(anonymous, method, url, token, raw, spelling)
         assert status == 415 or (status in (401, 403, 404) and status == before_body), (
             f"{key} [{spelling}] -> {status}"

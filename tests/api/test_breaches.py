@@ -102,7 +102,7 @@ def test_detail_shows_evidence_and_history(
     db_session.commit()
     written = client_as(org.senior_manager).post("/api/v1/allocations", json={
         "case_id": case.id, "worker_id": worker.id, "start_date": "2030-10-06",
-        "override_reason": "Agreed cover",
+        "override_reason": "Agreed cover for a month",
     }).json()
     breach_id = next(b["id"] for b in written["breaches"] if b["rule_id"] == "caseload-cap")
     detail = client.get(f"/api/v1/breaches/{breach_id}")
@@ -110,7 +110,7 @@ def test_detail_shows_evidence_and_history(
     body = detail.json()
     assert body["evidence"]["measured"] == 6 and body["evidence"]["limit"] == 5
     assert body["latest_evidence"]["rule_id"] == "caseload-cap"
-    assert body["status"] == "overridden" and body["override_reason"] == "Agreed cover"
+    assert body["status"] == "overridden" and body["override_reason"] == "Agreed cover for a month"
     assert [h["action"] for h in body["history"]] == ["opened", "overridden"]
     assert body["history"][1]["actor_id"] == org.senior_manager.id
     assert client.get("/api/v1/breaches/999999").status_code == 404

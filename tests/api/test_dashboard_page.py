@@ -144,3 +144,60 @@ def test_severity_and_status_tags_differ(
     colours = {c for tag in severity for c in tag if c.startswith("govuk-tag--")}
     assert "govuk-tag--red" in colours
     assert not colours & {c for tag in status for c in tag if c.startswith("govuk-tag--")}
+
+
+def listed(html: str) -> list[tuple[int, int]]:
+    """The breach list's rows as (breach id, age in working days), in their order."""
+    ids = [int(i) for i in re.findall(r'<tr class="govuk-table__row" data-breach-id="(\d+)"', html)]
+    ages = [int(a) for a in re.findall(r'data-age="(\d+)"', html)]
+    return list(zip(ids, ages, strict=True))
+
+
+def test_breaches_are_aged_from_when_the_problem_began(
+    client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    org = seed.organisation(db_session)
+    worker, enrolment = seed.nqsw(db_session, org, start=START)
+    fresh = seed.breach(db_session, worker, enrolment, opened_on=date(2026, 11, 25))
+    overdue = seed.breach(db_session, worker, enrolment, opened_on=date(2026, 11, 25),
+                          rule_id="supervision-frequency", policy_id="supervision",
+                          severity="medium")
+    overdue.began_on = date(2026, 10, 13)  # supervision overdue long before it was noticed
+    db_session.commit()
+    client = client_as("asye_coordinator")
+    html, _ = dashboard(client)
+    # 14 October to 1 December: seven full weeks of five, three days and two days.
+    assert listed(html) == [(overdue.id, 35), (fresh.id, 4)]  # longest running first
+    assert 'data-began="2026-10-13"' in html
+    assert '<option value="20" selected>' in dashboard(client, min_age="20")[0]
+    assert listed(dashboard(client, min_age="20")[0]) == [(overdue.id, 35)]
+    assert listed(dashboard(client, order="newest")[0]) == [(fresh.id, 4), (overdue.id, 35)]
+    assert ">21+ days</span>" in html
+    ageing = re.search(r"<span>21\+ days</span>.*?rf-bar__value\">(\d+)<", html, re.S)
+    assert ageing and ageing.group(1) == "1"
+
+
+def test_which_teams_got_worse_over_twelve_weeks(
+    client_as: Callable[..., TestClient], db_session: Session
+) -> None:
+    steady, worse = seed.organisation(db_session), seed.organisation(db_session)
+    for org, began in ((steady, date(2026, 9, 1)), (worse, date(2026, 11, 2))):
+        worker, enrolment = seed.nqsw(db_session, org, start=START)
+        for rule_id in ("caseload-cap", "complexity-gate"):
+            row = seed.breach(db_session, worker, enrolment, opened_on=date(2026, 11, 20),
+                              rule_id=rule_id)
+            row.began_on = began
+    worker, enrolment = seed.nqsw(db_session, steady, start=START)
+    seed.breach(db_session, worker, enrolment, opened_on=date(2026, 9, 1),
+                resolved_on=date(2026, 10, 1), rule_id="cp-coworking")
+    db_session.commit()
+    html, _ = dashboard(client_as("asye_coordinator"))
+    table = html[html.index('id="team-change"'):]
+    table = table[:table.index("</table>")]
+    assert "8 September 2026" in html and 'id="team-change-heading"' in html
+    rows = re.findall(r'data-change="(-?\d+)">\s*<th scope="row" class="govuk-table__header">'
+                      r"([^<]+)</th>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>", table)
+    # 12 weeks before 1 December is 8 September: the steady team had three unresolved
+    # breaches then (two begun, one not yet resolved) and two now; the other none then.
+    assert rows == [("2", worse.team.name, "0", "2"), ("-1", steady.team.name, "3", "2")]
+    assert "<strong>2 more</strong>" in table and "1 fewer" in table

@@ -226,6 +226,7 @@ def test_move_a_booking(client: TestClient, db_session: Session) -> None:
     events = db_session.exec(
         select(AuditEvent).where(AuditEvent.action == "protected_time.move",
                                  AuditEvent.entity_id == str(entry["id"]))
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
     ).all()
     assert [e.before["day"] for e in events] == ["2026-12-07", "2026-12-09"]
 

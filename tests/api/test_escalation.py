@@ -62,7 +62,7 @@ def test_team_manager_told_at_once_then_senior_manager_after_five_working_days(
     assert breach.escalation_due_on == date(2038, 1, 5)
     text = email_text(db_session, breach.id)
     assert "Measured: 6 against a limit of 5" in text
-    assert "If it is not resolved by 2038-01-05 it will be escalated" in text
+    assert "If it is not resolved by 5 January 2038 it will be escalated" in text
     sweep(client, "2038-01-04")
     db_session.refresh(breach)
     assert breach.escalation_level == 0

@@ -57,6 +57,12 @@ def visit(app_on_test_session: FastAPI, db_session: Session) -> Iterator[object]
         visitor.client.close()
 
 
+def boxes(name: str, day: date) -> dict[str, str]:
+    """A date as a person types it into the GOV.UK date input's Day, Month and Year."""
+    return {f"{name}-day": str(day.day), f"{name}-month": str(day.month),
+            f"{name}-year": str(day.year)}
+
+
 def beside(html: str, field_id: str) -> str:
     """The message shown beside a field (its GOV.UK error message), or ''."""
     found = re.search(rf'id="{field_id}-error" class="govuk-error-message">'
@@ -84,7 +90,7 @@ def test_the_coordinator_enrols_a_social_worker_and_the_programme_page_says_so(
     assert form.status_code == 200
     assert f'<option value="{worker.id}">Kit Young</option>' in form.text
     done = coordinator.post("/enrolments/new", staff_id=str(worker.id), programme="asye",
-                            start_date=START.isoformat(), advanced_practitioner_id=str(org.ap.id))
+                            **boxes("start_date", START), advanced_practitioner_id=str(org.ap.id))
     assert done.status_code == 303, done.text[:500]
     location = done.headers["location"]
     assert location.startswith(f"/nqsws/{worker.id}/programme?done=enrolled")
@@ -107,17 +113,20 @@ def test_enrolling_is_refused_beside_the_field_and_nothing_is_kept(
     db_session.commit()
     coordinator = visit(org.coordinator)
     nobody = coordinator.post("/enrolments/new", programme="asye",
-                              start_date=START.isoformat())
+                              **boxes("start_date", START))
     assert nobody.status_code == 422
     assert beside(nobody.text, "staff-id") == "Select the member of staff"
     assert 'href="#staff-id"' in summary(nobody.text)
     early = coordinator.post("/enrolments/new", staff_id=str(worker.id), programme="asye",
-                             start_date="2023-06-01")
+                             **boxes("start_date", date(2023, 6, 1)))
     assert early.status_code == 422
     assert "before staff member" in beside(early.text, "start-date")
-    assert 'value="2023-06-01"' in early.text  # what was typed is kept
+    # what was typed is kept, box by box
+    assert all(f'name="start_date-{part}" type="text" inputmode="numeric" spellcheck="false" '
+               f'value="{typed}"' in early.text
+               for part, typed in (("day", "1"), ("month", "6"), ("year", "2023")))
     twice = coordinator.post("/enrolments/new", staff_id=str(enrolled.id), programme="asye",
-                             start_date=TODAY.isoformat())
+                             **boxes("start_date", TODAY))
     assert twice.status_code == 409
     assert beside(twice.text, "staff-id") or "already" in summary(twice.text)
     assert db_session.exec(select(Enrolment).where(Enrolment.staff_id == worker.id)).first() \
@@ -133,7 +142,7 @@ def test_only_whoever_may_enrol_through_the_api_sees_the_enrolment_form(
     manager = visit(org.team_manager)
     assert manager.get("/enrolments/new").status_code == 403
     refused = manager.post("/enrolments/new", staff_id=str(worker.id), programme="asye",
-                           start_date=TODAY.isoformat())
+                           **boxes("start_date", TODAY))
     assert refused.status_code == 403
     assert db_session.exec(select(Enrolment).where(Enrolment.staff_id == worker.id)).first() \
         is None
@@ -156,11 +165,11 @@ def test_withdrawing_with_a_reason_ends_the_programme_and_cancels_later_time(
     assert f'action="/nqsws/{worker.id}/programme/withdraw"' in page.text
     assert f'action="/nqsws/{worker.id}/programme/complete"' in page.text
     missing = coordinator.post(f"/nqsws/{worker.id}/programme/withdraw",
-                               withdraw_on=TODAY.isoformat())
+                               **boxes("withdraw_on", TODAY))
     assert missing.status_code == 422
     assert beside(missing.text, "withdraw-reason") == "Select why they leave the programme"
     done = coordinator.post(f"/nqsws/{worker.id}/programme/withdraw",
-                            withdraw_reason="left_employer", withdraw_on=TODAY.isoformat(),
+                            withdraw_reason="left_employer", **boxes("withdraw_on", TODAY),
                             withdraw_note="Moved away")
     assert done.status_code == 303
     assert "done=withdrawn" in done.headers["location"]
@@ -185,17 +194,17 @@ def test_completing_with_an_outcome_and_a_refused_date_beside_its_field(
     db_session.commit()
     manager = visit(org.team_manager)
     early = manager.post(f"/nqsws/{worker.id}/programme/complete", outcome="passed",
-                         complete_on=(START - timedelta(days=1)).isoformat())
+                         **boxes("complete_on", START - timedelta(days=1)))
     assert early.status_code == 422
     assert beside(early.text, "complete-on").startswith("The programme started on")
     no_outcome = manager.post(f"/nqsws/{worker.id}/programme/complete",
-                              complete_on=TODAY.isoformat())
+                              **boxes("complete_on", TODAY))
     assert no_outcome.status_code == 422
     assert beside(no_outcome.text, "outcome") == "Select the outcome"
     db_session.refresh(enrolment)
     assert enrolment.status == "active"
     done = manager.post(f"/nqsws/{worker.id}/programme/complete", outcome="passed",
-                        complete_on=TODAY.isoformat())
+                        **boxes("complete_on", TODAY))
     assert done.status_code == 303
     after = manager.get(done.headers["location"])
     assert "Programme completed on" in after.text and ": passed." in after.text
@@ -214,9 +223,9 @@ def test_a_senior_manager_neither_sees_nor_may_send_withdrawal_or_completion(
     assert page.status_code == 200
     assert "/programme/withdraw" not in page.text and "/programme/complete" not in page.text
     assert senior.post(f"/nqsws/{worker.id}/programme/withdraw", withdraw_reason="other",
-                       withdraw_on=TODAY.isoformat()).status_code == 403
+                       **boxes("withdraw_on", TODAY)).status_code == 403
     assert senior.post(f"/nqsws/{worker.id}/programme/complete", outcome="passed",
-                       complete_on=TODAY.isoformat()).status_code == 403
+                       **boxes("complete_on", TODAY)).status_code == 403
     db_session.refresh(enrolment)
     assert enrolment.status == "active"
 
@@ -337,7 +346,7 @@ def test_enrolling_from_a_later_start_lands_on_a_programme_page_that_says_so(
     coordinator = visit(org.coordinator)
     later = TODAY + timedelta(days=40)
     done = coordinator.post("/enrolments/new", staff_id=str(worker.id), programme="swip",
-                            start_date=later.isoformat())
+                            **boxes("start_date", later))
     assert done.status_code == 303
     page = coordinator.get(done.headers["location"])
     assert page.status_code == 200, page.text[:500]

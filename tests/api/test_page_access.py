@@ -64,6 +64,8 @@ DIARY_CHANGE = "ok/404 403 403 ok/404 403 403 403"  # the NQSW themselves, their
 ALLOCATING = "403 403 403 ok/403 ok/403 403 403"
 DASHBOARD = "403 403 403 200/403 200/403 200 403"
 
+# Deciding a proposed adjustment: the approver the policy names, within reach.
+DECIDE_ADJUSTMENT = "403 403 403 ok/404 ok/404 ok 403"
 PAGE_EXPECT: dict[str, str] = {
     "GET /enrolments/new": "403 403 403 403 403 200 403",
     "POST /enrolments/new": "403 403 403 403 403 ok 403",
@@ -85,8 +87,38 @@ PAGE_EXPECT: dict[str, str] = {
     "GET /allocate": ALLOCATING.replace("ok", "200"),
     "POST /allocate/check": ALLOCATING,
     "POST /allocate": ALLOCATING,
+    "POST /allocate/override": ALLOCATING,
+    # Override requests: the request id names no request (the roles' answers only).
+    "GET /override-requests/new": ALLOCATING.replace("ok", "200"),
+    "POST /override-requests": ALLOCATING,
+    "GET /override-requests": "403 403 403 200 200 200 403",
+    "GET /override-requests/{request_id}": "403 403 403 404 404 404 403",
+    "POST /override-requests/{request_id}/approve": "403 403 403 404 404 404 403",
+    "POST /override-requests/{request_id}/refuse": "403 403 403 404 404 404 403",
+    "POST /override-requests/{request_id}/withdraw": "403 403 403 404 404 403 403",
+    "GET /cases/{case_id}/candidates": "403 403 403 200/404 200/404 200 403",
+    "GET /cases": "403 403 403 200 200 200 403",
+    "GET /cases/new": "403 403 403 200 200 403 403",
+    "POST /cases/new": "403 403 403 ok ok 403 403",
+    "GET /cases/{case_id}": DASHBOARD.replace("200/403", "200/404"),
+    **{f"{method} /cases/{{case_id}}{page}": MANAGE.replace("ok", "200" if method == "GET"
+                                                            else "ok")
+       for method, page in (("GET", "/close"), ("POST", "/close"), ("GET", "/change"),
+                            ("POST", "/change"), ("GET", "/allocations/{allocation_id}/end"),
+                            ("POST", "/allocations/{allocation_id}/end"),
+                            ("GET", "/allocations/{allocation_id}/reassign"),
+                            ("POST", "/allocations/{allocation_id}/reassign/check"),
+                            ("POST", "/allocations/{allocation_id}/reassign"))},
     "GET /breaches": DASHBOARD,
     "GET /breaches/export.csv": DASHBOARD,
+    "GET /exports": "403 403 403 200 200 200 403",
+    **{f"GET /exports/{report}.{fmt}": DASHBOARD if report == "breaches"
+       else "403 403 403 200 200 200 403"
+       for report in ("breaches", "workload", "compliance") for fmt in ("csv", "xlsx")},
+    "GET /imports": "403 403 403 200 403 200 403",
+    "POST /imports": "403 403 403 ok 403 ok 403",
+    "GET /imports/{run_id}": "403 403 403 404 403 404 403",  # no such run: roles only
+    "POST /imports/{run_id}/apply": "403 403 403 404 403 404 403",
     "GET /breaches/{breach_id}": READ,
     "POST /breaches/{breach_id}/acknowledge": MANAGE,
     "POST /breaches/{breach_id}/exception": "403 403 403 403 ok/404 ok 403",
@@ -104,6 +136,16 @@ PAGE_EXPECT: dict[str, str] = {
     "POST /nqsws/{staff_id}/reviews": PROGRAMME_EVENT,
     "GET /nqsws/{staff_id}/supervision/{session_id}/cancel": "403 200/404 403 200/404 403 403 403",
     "POST /nqsws/{staff_id}/supervision/{session_id}/cancel": "403 ok/404 403 ok/404 403 403 403",
+    "GET /nqsws/{staff_id}/adjustments": READ,
+    "GET /nqsws/{staff_id}/adjustments/propose": MANAGE.replace("ok", "200"),
+    "POST /nqsws/{staff_id}/adjustments/propose": MANAGE,
+    "GET /nqsws/{staff_id}/adjustments/new": "403 403 403 403 200/404 200 403",
+    "POST /nqsws/{staff_id}/adjustments/new": "403 403 403 403 ok/404 ok 403",
+    "GET /nqsws/{staff_id}/adjustments/{adjustment_id}": READ,
+    "POST /nqsws/{staff_id}/adjustments/{adjustment_id}/approve": DECIDE_ADJUSTMENT,
+    "POST /nqsws/{staff_id}/adjustments/{adjustment_id}/refuse": DECIDE_ADJUSTMENT,
+    "POST /nqsws/{staff_id}/adjustments/{adjustment_id}/withdraw": MANAGE,
+    "POST /nqsws/{staff_id}/adjustments/{adjustment_id}/end": "403 403 403 403 ok/404 ok 403",
     "GET /nqsws/{staff_id}/programme": READ,
     "POST /nqsws/{staff_id}/programme/pause": PROGRAMME_EVENT,
     "POST /nqsws/{staff_id}/programme/resume": PROGRAMME_EVENT,
@@ -120,13 +162,18 @@ PUBLIC = {"GET /login": "200", "POST /login": "ok", "POST /logout": "ok",
 # Records a page names in its query or its form rather than its path (world keys).
 QUERY = {
     "GET /allocate": {"worker_id": "staff_id"},
+    "GET /override-requests/new": {"staff_id": "staff_id"},
     "GET /breaches": {"nqsw_id": "staff_id"},
     "GET /breaches/export.csv": {"nqsw_id": "staff_id"},
+    "GET /exports/breaches.csv": {"nqsw_id": "staff_id"},
+    "GET /exports/breaches.xlsx": {"nqsw_id": "staff_id"},
 }
 FORM = {
     "POST /enrolments/new": {"staff_id": "staff_id"},
     "POST /allocate/check": {"worker_id": "staff_id"},
     "POST /allocate": {"worker_id": "staff_id"},
+    "POST /allocate/override": {"worker_id": "staff_id"},
+    "POST /override-requests": {"staff_id": "staff_id"},
 }
 # Pages about lost (cancelled) time: rebooking is offered for nothing else.
 LOST_ENTRY = {
@@ -229,12 +276,17 @@ def _ids(pw: PageWorld, family: Family, role: str) -> dict[str, int | str]:
     mine = family is world.own
     return {
         "staff_id": family.nqsw,
+        "case_id": family.case,
+        "allocation_id": family.allocation,  # the NQSW co-works the case
         "breach_id": family.breach,
         "entry_id": family.entry,
         "session_id": family.supervision,
         "sign_off_id": family.sign_off,
+        "adjustment_id": family.adjustment,
         "notification_id": world.notifications[role if mine else "other"],
         "token": "rfl_not-a-real-link",
+        "request_id": 999_999,  # no such override request
+        "run_id": 999_999,  # no such import run
     }
 
 

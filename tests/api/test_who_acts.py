@@ -292,14 +292,14 @@ def test_another_senior_manager_may_agree_it_and_a_later_override_does_not_wash_
     org = seed.organisation(db_session)
     worker, case = over_the_cap(db_session, org)
     first = org.senior_manager
-    breach_id = override(client_as(first), worker, case, "Duty cover")
+    breach_id = override(client_as(first), worker, case, "Duty cover while a colleague is off sick")
     # The area passes to another senior manager (cover while the first is away), who
     # allocates one more case past the same cap: the breach now names them.
     second = seed.person(db_session, "senior_manager", name="Sol Second")
     org.area.senior_manager_id = second.id
     another = seed.case(db_session, opened_on=START, team_id=org.team_id)
     db_session.commit()
-    assert override(client_as(second), worker, another, "Sibling group") == breach_id
+    assert override(client_as(second), worker, another, "Sibling group, one worker") == breach_id
     db_session.expire_all()
     assert db_session.get(Breach, breach_id).override_by_id == second.id  # type: ignore[union-attr]
     # Back with the first senior manager: they still overrode it, so still refused.
@@ -327,7 +327,7 @@ def test_approving_an_adjustment_that_settles_your_own_override_is_refused(
     org = seed.organisation(db_session)
     worker, case = over_the_cap(db_session, org)
     senior = client_as(org.senior_manager)
-    breach_id = override(senior, worker, case, "Duty cover")
+    breach_id = override(senior, worker, case, "Duty cover while a colleague is off sick")
     url = f"/api/v1/nqsws/{worker.id}/adjustments"
     refused = senior.post(url, json=RAISED_CAP, params={"on": "2030-10-05"})
     assert refused.status_code == 403, refused.text
@@ -355,12 +355,12 @@ def test_the_setting_switched_off_lets_the_overrider_decide(
     org = seed.organisation(db_session)
     senior = client_as(org.senior_manager)
     worker, case = over_the_cap(db_session, org)
-    breach_id = override(senior, worker, case, "Duty cover")
+    breach_id = override(senior, worker, case, "Duty cover while a colleague is off sick")
     agreed = senior.post(f"/api/v1/breaches/{breach_id}/exception", json=EXCEPTION)
     assert agreed.status_code == 200, agreed.text
     assert actors_of(db_session, "breach.exception", breach_id) == [org.senior_manager.id]
     other, other_case = over_the_cap(db_session, org)
-    override(senior, other, other_case, "Duty cover")
+    override(senior, other, other_case, "Duty cover while a colleague is off sick")
     approved = senior.post(f"/api/v1/nqsws/{other.id}/adjustments", json=RAISED_CAP,
                            params={"on": "2030-10-05"})
     assert approved.status_code == 201, approved.text
@@ -375,7 +375,7 @@ def test_each_decision_is_switched_on_its_own(
     org = seed.organisation(db_session)
     senior = client_as(org.senior_manager)
     worker, case = over_the_cap(db_session, org)
-    breach_id = override(senior, worker, case, "Duty cover")
+    breach_id = override(senior, worker, case, "Duty cover while a colleague is off sick")
     refused = senior.post(f"/api/v1/nqsws/{worker.id}/adjustments", json=RAISED_CAP,
                           params={"on": "2030-10-05"})
     assert refused.status_code == 403, refused.text
@@ -405,7 +405,7 @@ def test_the_breach_page_refuses_it_beside_the_form(
 ) -> None:
     org = seed.organisation(db_session)
     worker, case = over_the_cap(db_session, org)
-    breach_id = override(client_as(org.senior_manager), worker, case, "Duty cover")
+    breach_id = override(client_as(org.senior_manager), worker, case, "Duty cover for a colleague")
     cookie, csrf = page_visitor(app_on_test_session, db_session, org.senior_manager)
     with TestClient(app_on_test_session, follow_redirects=False) as browser:
         browser.headers["Accept"] = "text/html"

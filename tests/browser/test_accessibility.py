@@ -41,6 +41,7 @@ from app.models import (
     SupervisionSession,
 )
 from tests.browser.conftest import shot
+from tests.browser.dates import fill_date
 from tests.browser.seed import PASSWORD, Seeded, reconcile, seed, seed_accounts
 from tests.support.live_server import LiveServer, live_server
 
@@ -71,6 +72,8 @@ ROLE_PEOPLE = {
 # GET routes in the page table that are not pages, or are checked on their own below.
 NOT_HTML = {
     "GET /breaches/export.csv": "a CSV download",
+    **{f"GET /exports/{report}.{fmt}": f"a {fmt.upper()} download"
+       for report in ("breaches", "workload", "compliance") for fmt in ("csv", "xlsx")},
     "GET /login": "checked signed out (test_signed_out_pages)",
     "GET /set-password/{token}": "checked signed out, with a real link",
 }
@@ -202,6 +205,28 @@ def _records(session: Session, seeded: Seeded, url: str) -> Records:
                        last_seen_on=past, evidence={"measured": 6, "limit": 4})
     session.add_all([booked, half, taken, lost, held, planned, called_off, awaiting, feed,
                      about_sam])
+    # A proposed adjustment for Sam, waiting for the coordinator (the adjustment pages).
+    from app.models import Adjustment
+    session.add(Adjustment(enrolment_id=enrolment.id, policy_id="stage-caps",
+                           parameter="caseload-cap.bands.2.cap", value=12, status="pending",
+                           reason="Building confidence", valid_from=past,
+                           proposed_by_id=seeded.ids["manager"]))
+    # A team manager's request for an override of Leo's cap, waiting for the senior
+    # manager (the override request pages).
+    from app.models import Case, OverrideRequest
+    spare = session.exec(select(Case).where(Case.reference == seeded.spare_cases[-1])).one()
+    session.add(OverrideRequest(case_id=spare.id, worker_id=seeded.ids["leo"], role="holder",
+                                starts_on=today, requested_by_id=seeded.ids["manager"],
+                                reason="Leo already knows this family from his placement",
+                                expires_on=today + timedelta(days=7)))
+    # A previewed import that found a bad row and a consequence (the import result page).
+    from app.models.imports import ImportRun
+    session.add(ImportRun(
+        kind="allocations", profile="lcs", file_name="allocations-export-2026-11-20.csv",
+        sha256="9f" * 32, size=2048, status="previewed", as_of=today, rows_total=2, created=1,
+        report={"problem": None, "errors": [], "consequences": [{"staff_id": sam, "findings": [
+            {"sentence": "After the import, Sam: 7 cases over the cap of 5: a breach opens, "
+                         "dated 3 November 2026 when it began."}]}]}))
     session.flush()
     breach = session.exec(select(Breach).order_by(col(Breach.id))).first()
     assert breach is not None and breach.id is not None
@@ -237,6 +262,11 @@ def _paths(records: Records) -> dict[str, str]:
         "staff_id": records.seeded.ids["sam"],
         "breach_id": records.breach,
         "session_id": records.planned,
+        "case_id": 1,  # the seed's first case, Sam's, in Riverside Assessment
+        "allocation_id": 1,  # Sam's allocation of that case
+        "adjustment_id": 1,  # the proposal for Sam `_records` makes, the first adjustment
+        "request_id": 1,  # the override request for Leo `_records` makes, the only one
+        "run_id": 1,  # the previewed import `_records` makes, the only one
     }
     entry = {
         "GET /nqsws/{staff_id}/diary/{entry_id}/rebook": records.lost,
@@ -487,13 +517,13 @@ def test_pages_in_their_other_states(
         problems += _check(page, "allocate: reason missing")
 
         page.goto(f"/nqsws/{sam}/diary")
-        page.get_by_label("Date", exact=True).fill("2026-12-25")
+        fill_date(page, "Date", "2026-12-25")
         page.get_by_role("button", name="Book time").click()
         expect(page.locator("#day-error")).to_be_visible()
         problems += _check(page, "diary: bank holiday refused")
 
         page.goto(f"/nqsws/{sam}/supervision")
-        page.get_by_label("Date", exact=True).fill("")
+        fill_date(page, "Date", "")
         page.get_by_role("button", name="Record session").click()
         expect(page.locator(".govuk-error-summary")).to_be_visible()
         problems += _check(page, "supervision: date missing")

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
+from tests.browser.dates import fill_date
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +55,7 @@ def test_half_days_show_their_hours_and_past_bookings_lapse(
     sign_in("nia")
     page.get_by_role("link", name="My protected time").click()
     ahead = _working_day_ahead(date.today())
-    page.get_by_label("Date", exact=True).fill(ahead.isoformat())
+    fill_date(page, "Date", ahead.isoformat())
     page.get_by_label("The morning").check()
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text(f"booked for {_long(ahead)}")
@@ -66,7 +67,7 @@ def test_half_days_show_their_hours_and_past_bookings_lapse(
     past = _last_working_day_before(date.today())
     if past < date(2026, 9, 1):  # Nia's programme starts on 1 September 2026
         pytest.skip("no working day of Nia's programme has passed yet")
-    page.get_by_label("Date", exact=True).fill(past.isoformat())
+    fill_date(page, "Date", past.isoformat())
     page.get_by_label("The afternoon").check()
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text(f"booked for {_long(past)}")
@@ -93,7 +94,7 @@ def test_a_weekend_session_is_checked_then_confirmed(
     page.get_by_role("link", name="Supervision and reviews").click()
     ahead = _working_day_ahead(date.today())
     saturday = ahead + timedelta(days=(5 - ahead.weekday()) % 7)
-    page.get_by_label("Date", exact=True).fill(saturday.isoformat())
+    fill_date(page, "Date", saturday.isoformat())
     page.get_by_label("Reflective supervision").check()
     page.get_by_role("button", name="Record session").click()
     error = page.locator("#day-error")

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.models import Staff
 from tests.browser.conftest import shot
+from tests.browser.dates import fill_date
 from tests.browser.seed import PASSWORD, Seeded, reconcile, seed, seed_accounts
 from tests.support.live_server import LiveServer, live_server
 
@@ -110,7 +111,7 @@ def test_the_coordinator_enrols_a_social_worker_then_completes_their_programme(
 
     coordinator.get_by_label("The member of staff").select_option(label="Kai Morgan")
     coordinator.get_by_label("ASYE: the Assessed and Supported Year in Employment").check()
-    coordinator.get_by_label("The programme's start date").fill("2026-09-07")
+    fill_date(coordinator, "The programme's start date", "2026-09-07")
     coordinator.get_by_label("Their advanced practitioner (optional)").select_option(
         label="Alan Price")
     coordinator.get_by_role("button", name="Enrol", exact=True).click()

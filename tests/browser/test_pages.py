@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Site, shot
+from tests.browser.dates import date_group, fill_date
 
 pytestmark = pytest.mark.browser
 
@@ -56,16 +57,18 @@ def test_nqsw_is_told_beside_the_date_that_a_bank_holiday_cannot_be_booked(
 ) -> None:
     sign_in("nia")
     page.get_by_role("link", name="My protected time").click()
-    page.get_by_label("Date", exact=True).fill("2026-12-25")
+    fill_date(page, "Date", "2026-12-25")
     page.get_by_role("button", name="Book time").click()
 
     error = page.locator("#day-error")
     expect(error).to_contain_text("bank holiday (Christmas Day)")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
-    expect(page.get_by_label("Date", exact=True)).to_have_value("2026-12-25")
+    typed = date_group(page, "Date")
+    for part, value in (("Day", "25"), ("Month", "12"), ("Year", "2026")):
+        expect(typed.get_by_label(part, exact=True)).to_have_value(value)
     shot(page, "diary-refused")
 
-    page.get_by_label("Date", exact=True).fill("2026-12-02")
+    fill_date(page, "Date", "2026-12-02")
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text("Protected time booked for 2 December 2026")
     expect(page.locator("#diary-entries")).to_contain_text("2 December 2026")
@@ -83,8 +86,9 @@ def test_coordinator_filters_the_breach_dashboard(
 
     page.get_by_label("Rule").select_option(label="Cases by stage of the programme")
     expect(page).to_have_url(re.compile(r"rule=stage-caps%2Fcaseload-cap"))
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("Leo Brennan")
+    # Leo's cap breach is there; other journeys sharing this server may add their own.
+    expect(rows.filter(has_text="Leo Brennan")).to_have_count(1)
+    assert rows.count() < everyone
     expect(page.locator("#team-rule-counts")).to_contain_text("Riverside Assessment")
     shot(page, "dashboard-filtered")
 

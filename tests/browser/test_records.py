@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Site, shot
+from tests.browser.dates import fill_date
 from tests.browser.seed import AS_OF
 
 pytestmark = pytest.mark.browser
@@ -34,7 +35,7 @@ def test_nqsw_marks_time_taken_and_moves_a_booking(
     expect(hours).to_be_hidden()
 
     today = f"{AS_OF.day} {AS_OF:%B %Y}"
-    page.get_by_label("Date", exact=True).fill(AS_OF.isoformat())
+    fill_date(page, "Date", AS_OF.isoformat())
     page.get_by_role("button", name="Book time").click()
     page.get_by_role("button", name=f"Mark taken for {today}").click()
     expect(page.locator("#diary-done")).to_contain_text(f"Protected time on {today} marked")
@@ -45,17 +46,17 @@ def test_nqsw_marks_time_taken_and_moves_a_booking(
     first = working_wednesday(date.today() + timedelta(days=7))
     saturday = first + timedelta(days=3)
     later = working_wednesday(first + timedelta(days=7))
-    page.get_by_label("Date", exact=True).fill(first.isoformat())
+    fill_date(page, "Date", first.isoformat())
     page.get_by_label("The morning").check()
     page.get_by_role("button", name="Book time").click()
     page.get_by_role("link", name=f"Move the booking on {long_date(first)}").click()
-    page.get_by_label("New date").fill(saturday.isoformat())
+    fill_date(page, "New date", saturday.isoformat())
     page.get_by_role("button", name="Move booking").click()
     expect(page.locator("#day-error")).to_contain_text(f"{long_date(saturday)} is a Saturday")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     shot(page, "diary-move-refused")
 
-    page.get_by_label("New date").fill(later.isoformat())
+    fill_date(page, "New date", later.isoformat())
     page.get_by_role("button", name="Move booking").click()
     expect(page.locator("#diary-done")).to_contain_text(f"Booking moved to {long_date(later)}")
     moved = page.get_by_role("row", name=re.compile(long_date(later)))
@@ -74,7 +75,7 @@ def test_manager_records_supervision_and_the_overdue_flag_goes(
     expect(page.locator("#supervision-overdue")).to_contain_text("no session held")
     shot(page, "supervision-overdue")
 
-    page.get_by_label("Date", exact=True).fill(AS_OF.isoformat())
+    fill_date(page, "Date", AS_OF.isoformat())
     page.get_by_label("Reflective supervision").check()
     page.get_by_label("How long, in minutes").fill("")
     page.get_by_role("button", name="Record session").click()
@@ -88,7 +89,7 @@ def test_manager_records_supervision_and_the_overdue_flag_goes(
     expect(page.locator("#supervision-sessions")).to_contain_text("Held")
 
     page.get_by_label("Which review").select_option(value="3")
-    page.get_by_label("Date held").fill("2026-05-20")
+    fill_date(page, "Date held", "2026-05-20")
     page.get_by_role("button", name="Record review").click()
     expect(page.get_by_role("row", name=re.compile("^3 months"))).to_contain_text("Held")
     shot(page, "supervision-up-to-date")
@@ -100,12 +101,12 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
     sign_in("manager2")
     page.get_by_role("link", name="Ema Novak").click()
     page.get_by_role("link", name="Protected time diary").click()
-    page.get_by_label("Date", exact=True).fill("2026-12-08")
+    fill_date(page, "Date", "2026-12-08")
     page.get_by_role("button", name="Book time").click()
     expect(page.locator("#diary-done")).to_contain_text("booked for 8 December 2026")
 
     page.goto(f"/nqsws/{site.seeded.ids['ema']}/programme")
-    page.get_by_label("First day of the pause").fill("2026-12-01")
+    fill_date(page, "First day of the pause", "2026-12-01")
     page.get_by_role("group", name="Why the programme pauses").get_by_label("Health").check()
     page.get_by_role("button", name="Pause the programme").click()
     expect(page.locator("#programme-status")).to_have_text("Paused")
@@ -120,7 +121,7 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
     shot(page, "diary-displaced")
 
     page.goto(f"/nqsws/{site.seeded.ids['ema']}/programme")
-    page.get_by_label("First day back").fill("2026-11-20")
+    fill_date(page, "First day back", "2026-11-20")
     page.get_by_role("button", name="Restart the programme").click()
     expect(page.locator("#back-on-error")).to_contain_text(
         "The first day back must be after the pause started on 1 December 2026")
@@ -128,13 +129,13 @@ def test_manager_pauses_an_nqsw_and_their_booked_day_is_displaced_then_rebooked(
     expect(page.locator("#programme-status")).to_have_text("Paused")
     shot(page, "programme-resume-refused")
 
-    page.get_by_label("First day back").fill("2026-12-15")
+    fill_date(page, "First day back", "2026-12-15")
     page.get_by_role("button", name="Restart the programme").click()
     expect(page.locator("#programme-status")).to_have_text("Active")
 
     page.goto(f"/nqsws/{site.seeded.ids['ema']}/diary")
     page.get_by_role("link", name="Rebook the time lost on 8 December 2026").click()
-    page.get_by_label("Date", exact=True).fill("2026-12-16")
+    fill_date(page, "Date", "2026-12-16")
     page.get_by_role("button", name="Rebook time").click()
     expect(page.locator("#diary-done")).to_contain_text("rebooked for 16 December 2026")
     expect(lost).to_contain_text("Rebooked for 16 December 2026")

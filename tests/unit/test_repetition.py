@@ -52,7 +52,11 @@ MOST_PLACES = 8
 # brought these to 26 and 271, and 91 after it.)
 LOGIC_CEILING = 26
 TARGET = 40
-ALL_LINES_CEILING = 271
+# Raised once, from 271 to 302, when imports, exports, cases, candidates, override
+# requests and adjustment proposals added 7,800 lines (34,600 to 42,400): the new pairs
+# are field lists of new tables and schemas; repeated logic stayed within its ceiling, and
+# pairs per thousand lines fell from 7.8 to 7.1.
+ALL_LINES_CEILING = 302
 
 # Values that stand where a name could: `= None` and `= ON_IN_BODY` are the same shape.
 _VALUES = {"None", "True", "False"}

@@ -26,6 +26,10 @@ Optionally:
 * ``measured_by_time = True`` says the finding's measured figure moves with the
   calendar alone (days since supervision, hours behind): the daily check refreshes it
   without writing a line of breach history each day;
+* a finding that is not ok may say when its problem began (``context.finding(...,
+  began_on=...)``): a rule measured by time knows (the day supervision became overdue);
+  for a kind that reads the caseload and does not say, the engine dates it from the
+  allocation that took the present load over the line;
 * ``measure_load(snapshot, params, context, measures)`` adds what the rule measures of
   the NQSW's load to the typed `WorkloadMeasures` the workload page and API show (the
   stage cap's band, the points, the share), returning the updated copy.
@@ -110,8 +114,13 @@ class RuleContext:
         details: dict[str, Any] | None = None,
         severity: Severity | None = None,
         rule_id: str | None = None,
+        began_on: date | None = None,
     ) -> Finding:
-        """A finding stamped with the policy, rule, version and any individual agreement."""
+        """A finding stamped with the policy, rule, version and any individual agreement.
+
+        `began_on`: for a finding that is not ok, the day its problem began when the rule
+        can tell (the day supervision became overdue); the engine dates caseload findings
+        itself, and ignores it on an ok finding."""
         rule = self.rule
         details = details if details is not None else {}
         adjusted_by: tuple[int | None, ...] = ()
@@ -140,6 +149,7 @@ class RuleContext:
             policy_version=rule.policy_version,
             adjusted_by=adjusted_by,
             details=details,
+            began_on=began_on if outcome is not Outcome.ok else None,
         )
 
 

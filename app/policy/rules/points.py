@@ -4,11 +4,17 @@ Case counts treat a straightforward early-help case like care proceedings; a poi
 scheme weighs each case by category and complexity, adds a fixed "stable element"
 for the work that is not cases (meetings, duty, training), and compares the total
 with an allowance pro rata to the NQSW's FTE.
+
+An individual agreement that sets a band's allowance (`allowance.<n>.max_points`) says
+how its number applies, as a stage cap's does: as agreed (the default: "0.8 FTE: an
+allowance of 20 points" means 20) or pro rata, scaled by FTE like the policy's own
+allowance. `allowance_in_force` is the one place that decides, so the finding and the
+workload measures (pages, API) agree.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -37,10 +43,11 @@ from app.policy.rules.common import (
     plural,
     stage_words,
 )
-from app.policy.snapshot import CaseLoadItem, Snapshot
+from app.policy.snapshot import AS_AGREED, AdjustmentRecord, CaseLoadItem, Snapshot
 
 if TYPE_CHECKING:
     from app.policy.measures import WorkloadMeasures
+    from app.policy.policies import Rule
 
 PointsRow = tuple[float, ...]
 
@@ -144,6 +151,76 @@ def programme_problems(params: Params, months: int) -> list[tuple[Loc, str]]:
     return coverage_problems(params.allowance, months, "allowance")
 
 
+# How the allowance in force was reached: the policy's allowance as written (full time),
+# pro rata, an agreed allowance as written, or an agreed allowance pro rata.
+AllowanceBasis = Literal["policy", "pro_rata", "as_agreed", "agreed_pro_rata"]
+
+
+class AllowanceInForce(NamedTuple):
+    """The allowance the rule applies to this NQSW in this band, and how it was reached."""
+
+    max_points: float  # the band's number: the policy's, or the agreed one
+    limit: float  # what applies to this NQSW
+    basis: AllowanceBasis
+    fte: float
+    agreement: AdjustmentRecord | None = None
+
+    def words(self) -> str:
+        """How the limit is reached, after "the allowance of N points": "" for the number
+        as written for a full-timer, "as agreed, not pro rata for 0.8 FTE", "30 pro rata
+        for 0.8 FTE" or "the agreed 30 pro rata for 0.8 FTE"."""
+        if self.fte == 1:
+            return ""
+        if self.basis == "as_agreed":
+            return f"as agreed, not pro rata for {number(self.fte)} FTE"
+        text = "the agreed " if self.basis == "agreed_pro_rata" else ""
+        return text + f"{number(self.max_points)} pro rata for {number(self.fte)} FTE"
+
+
+def _pro_rata(max_points: float, fte: float) -> float:
+    return round(max_points * fte, 6)  # 30 * 0.7 is 20.999999999999996 in floating point
+
+
+def allowance_in_force(
+    snapshot: Snapshot, params: Params, rule: Rule | None, band: AllowanceBand
+) -> AllowanceInForce:
+    """The allowance this NQSW is held to in `band` on the snapshot date.
+
+    The policy's allowance is pro rata to FTE; one set by an individual agreement applies
+    as the agreement says (`AdjustmentRecord.applies_as`), exactly as a stage cap does.
+    """
+    fte = snapshot.fte
+    agreement = _agreement_for(snapshot, params, rule, band)
+    if agreement is not None and agreement.applies_as == AS_AGREED:
+        return AllowanceInForce(band.max_points, band.max_points, "as_agreed", fte, agreement)
+    if agreement is not None:
+        return AllowanceInForce(band.max_points, _pro_rata(band.max_points, fte),
+                                "agreed_pro_rata", fte, agreement)
+    basis: AllowanceBasis = "policy" if fte == 1 else "pro_rata"
+    return AllowanceInForce(band.max_points, _pro_rata(band.max_points, fte), basis, fte)
+
+
+def _agreement_for(
+    snapshot: Snapshot, params: Params, rule: Rule | None, band: AllowanceBand
+) -> AdjustmentRecord | None:
+    if not snapshot.adjustments or rule is None:
+        return None
+    # Imported here: the adjustments module reads the rule kinds, this one among them.
+    from app.policy.adjustments import agreement_behind
+
+    index = next(i for i, b in enumerate(params.allowance) if b is band)
+    return agreement_behind(
+        rule, snapshot.adjustments, snapshot.as_of, ("allowance", index, "max_points"),
+        band.max_points,
+    )
+
+
+def fte_scaled(path: tuple[str | int, ...]) -> bool:
+    """The parameters this kind scales by FTE: each band's allowance
+    (`allowance.<n>.max_points`)."""
+    return len(path) == 3 and path[0] == "allowance" and path[2] == "max_points"
+
+
 def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Finding:
     months = context.clock.months
     load, case_points = params.load(snapshot)
@@ -161,13 +238,16 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             Outcome.ok, f"No points allowance applies {stage_words(months)}.",
             measured=load, details=details,
         )
-    allowance = round(band.max_points * snapshot.fte, 6)
+    in_force = allowance_in_force(snapshot, params, context.rule, band)
+    allowance = in_force.limit
     details["allowance"] = allowance
+    details["allowance_basis"] = in_force.basis
     details["band"] = {"from_month": band.from_month, "to_month": band.to_month}
     span = band_span(band.from_month, band.to_month)
     limit = f"the allowance of {number(allowance)} points"
-    if snapshot.fte != 1:
-        limit += f" ({number(band.max_points)} pro rata for {number(snapshot.fte)} FTE)"
+    how = in_force.words()
+    if how:
+        limit += f" ({how})"
     loaded = f"A weighted load of {plural(load, 'point')} (including {number(stable)} stable)"
     if load > allowance:
         outcome = Outcome(band.enforcement) if band.enforcement else context.enforcement
@@ -232,7 +312,21 @@ class PointsMeasures(KindMeasures):
     case_points: float
     stable_points: float
     allowance: float | None = Field(
-        description="The allowance in force, pro rata FTE; None when no band covers the date."
+        description="The allowance the rule applies to this NQSW on the date (pro rata FTE, "
+        "or as an individual agreement says); None when no band covers the date."
+    )
+    allowance_basis: AllowanceBasis | None = Field(
+        default=None,
+        description="How that allowance was reached: policy (full time), pro_rata (the "
+        "policy's allowance pro rata for FTE), as_agreed (an individual agreement's number "
+        "as written) or agreed_pro_rata (the agreed number pro rata for FTE).",
+    )
+    allowance_note: str = Field(
+        default="", description="The same in words, for pages: 'as agreed, not pro rata for "
+        "0.8 FTE', '30 pro rata for 0.8 FTE'.",
+    )
+    adjustment_id: int | None = Field(
+        default=None, description="The individual agreement that set the allowance, if one did."
     )
 
 
@@ -243,11 +337,16 @@ def measure_load(
     would stand under it."""
     load, case_points = params.load(snapshot)
     band: AllowanceBand | None = band_at(params.allowance, context.clock.months)
+    in_force = allowance_in_force(snapshot, params, context.rule, band) if band else None
     block = PointsMeasures(
         **context.stamp(),
         load=load,
         case_points=case_points,
         stable_points=load - case_points,
-        allowance=round(band.max_points * snapshot.fte, 6) if band else None,
+        allowance=in_force.limit if in_force else None,
+        allowance_basis=in_force.basis if in_force else None,
+        allowance_note=in_force.words() if in_force else "",
+        adjustment_id=(in_force.agreement.adjustment_id
+                       if in_force and in_force.agreement else None),
     )
     return measures.model_copy(update={"points": block})

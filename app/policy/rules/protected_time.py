@@ -35,7 +35,9 @@ from app.policy.entitlement import (
     Programme,
     Terms,
     accrued_entitlement,
+    add_working_days,
     entitlement_between,
+    pause_spans,
     programme_entitlement,
     programme_ledger,
     year_span,
@@ -342,7 +344,45 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         if candidate.rank > outcome.rank:
             outcome = candidate
     return context.finding(outcome, result["reason"], measured=failing[0]["measured"],
-                           limit=failing[0]["limit"], details=measures)
+                           limit=failing[0]["limit"], details=measures,
+                           began_on=fell_behind_on(snapshot, params, measures, failing))
+
+
+def fell_behind_on(
+    snapshot: Snapshot, params: Params, measures: dict[str, Any], failing: list[dict[str, Any]]
+) -> date | None:
+    """The day protected time fell behind, when the failing checks can tell: a booking
+    went unrebooked past its working days, or the carried debt went over the tolerance at
+    the end of a window and has stayed over since. The diarised-ahead and on-track checks
+    move with the calendar and cannot say (None: the breach is dated when detected)."""
+    on = snapshot.as_of
+    names = {check["check"] for check in failing}
+    if names - {"rebooking", "shortfall"}:
+        return None
+    found: list[date] = []
+    if "rebooking" in names:
+        spans = pause_spans(snapshot.pauses, snapshot.programme_start)
+        closed = tuple((a, b if b is not None else max(on, a)) for a, b in spans)
+        allowed = params.rebooking.within_working_days
+        for waiting in measures["awaiting_rebooking"]:
+            if waiting["working_days_waiting"] <= allowed:
+                continue
+            when = add_working_days(date.fromisoformat(waiting["since"]), allowed + 1,
+                                    spans=closed, holidays_=snapshot.bank_holidays)
+            if when is not None and when <= on:
+                found.append(when)
+    if "shortfall" in names:
+        tolerance = params.shortfall.tolerance_days * measures["day_hours"]
+        over_since: date | None = None
+        for window in measures["shortfall"]["windows"]:
+            if window["debt_hours"] > tolerance + 1e-9:
+                if over_since is None:
+                    over_since = date.fromisoformat(window["last_day"]) + timedelta(days=1)
+            else:
+                over_since = None
+        if over_since is not None and over_since <= on:
+            found.append(over_since)
+    return min(found, default=None)
 
 
 def describe(params: Params, context: DescribeContext) -> str:

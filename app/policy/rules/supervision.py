@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from app.policy.causes import ResolutionCause
-from app.policy.entitlement import count_days, pause_spans
+from app.policy.entitlement import add_working_days, count_days, pause_spans
 from app.policy.findings import Finding, Outcome
 from app.policy.programme import Clock, boundary_date, merged_pauses, programme_days
 from app.policy.rules.base import DescribeContext, Loc, ParamProblems, RuleContext
@@ -353,6 +353,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         return context.finding(Outcome.ok, "The programme has not started yet.")
     details = measure(snapshot, params)
     failing: list[tuple[str, float, float, EnforcementName | None]] = []
+    began: list[date] = []
     fine: list[str] = []
     freq = details.get("frequency")
     if freq is not None and freq["paused"]:
@@ -365,6 +366,8 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
         if freq["overdue"]:
             failing.append((f"supervision is overdue: {text}", freq["gap_days"],
                             freq["allowed_days"], params.frequency.enforcement))
+            if freq["overdue_from"]:
+                began.append(date.fromisoformat(freq["overdue_from"]))
         else:
             fine.append(text)
     reviews = details.get("reviews")
@@ -376,6 +379,7 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             failing.append((f"{listed} {'is' if len(overdue) == 1 else 'are'} overdue, not "
                             f"recorded within {params.reviews.grace_working_days} working days",
                             float(len(overdue)), 0.0, params.reviews.enforcement))
+            began += _reviews_overdue_from(snapshot, overdue, params.reviews)
         else:
             upcoming = next((r for r in reviews if r["held_on"] is None), None)
             fine.append(
@@ -396,7 +400,28 @@ def evaluate(snapshot: Snapshot, params: Params, context: RuleContext) -> Findin
             outcome = candidate
     text = "; ".join(f[0] for f in failing)
     return context.finding(outcome, text[:1].upper() + text[1:] + ".", measured=failing[0][1],
-                           limit=failing[0][2], details=details)
+                           limit=failing[0][2], details=details,
+                           began_on=min(began, default=None))
+
+
+def _reviews_overdue_from(
+    snapshot: Snapshot, overdue: list[dict[str, Any]], params: Reviews
+) -> list[date]:
+    """The day each overdue review became overdue: the working day after its grace ran
+    out (bank holidays and paused days do not count, as in `review_schedule`)."""
+    on = snapshot.as_of
+    spans = pause_spans(snapshot.pauses, snapshot.programme_start)
+    closed = tuple((first, last if last is not None else max(on, first)) for first, last in spans)
+    found = []
+    for review in overdue:
+        if not review["due"]:
+            continue
+        when = add_working_days(date.fromisoformat(review["due"]),
+                                params.grace_working_days + 1, spans=closed,
+                                holidays_=snapshot.bank_holidays)
+        if when is not None and when <= on:
+            found.append(when)
+    return found
 
 
 def _band_words(bands: tuple[Band, ...]) -> str:
