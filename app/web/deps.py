@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from app.clock import today
 from app.db import SessionDep
@@ -34,11 +35,27 @@ def get_viewer(request: Request, session: SessionDep) -> Viewer:
 
 
 def page_date(
+    request: Request,
     on: Annotated[
         date | None, Query(description="Look at the records as of this date (YYYY-MM-DD).")
     ] = None,
 ) -> date:
-    return on or today()
+    """The date a page looks at: `on`, or the GOV.UK date boxes `on-day`, `on-month` and
+    `on-year` a page's date form sends, or today. Boxes that make no date are refused as
+    `on` is, saying what is wrong, rather than quietly showing another day."""
+    if on is not None:
+        return on
+    from app.web.forms import DATE_PARTS, date_message, with_dates
+
+    boxes = {f"on-{part}": request.query_params.get(f"on-{part}", "") for part in DATE_PARTS}
+    if not any(boxes.values()):
+        return today()
+    answer = with_dates(boxes)["on"]
+    problem = date_message(answer, "The date")
+    if problem:
+        raise RequestValidationError([{"type": "date_from_datetime_parsing", "loc": ("query", "on"),
+                                       "msg": problem, "input": str(answer)}])
+    return date.fromisoformat(str(answer))
 
 
 def get_policies(request: Request) -> Any:

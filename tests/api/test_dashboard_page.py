@@ -93,9 +93,16 @@ def test_as_of_date_shows_and_changes_what_is_counted(
     client = coordinator(client_as, db_session)
     html, page = dashboard(client)
     assert re.search(r'id="as-of-date">1 December 2026<', html)
-    assert re.search(r'<input[^>]*name="on"[^>]*type="date"[^>]*value="2026-12-01"', html)
-    assert ">Show</button>" in html and 'id="as-of-hint"' in html
+    # The GOV.UK date input: three boxes, filled with the date shown.
+    for part, value in (("day", "1"), ("month", "12"), ("year", "2026")):
+        assert re.search(rf'<input[^>]*name="on-{part}"[^>]*value="{value}"', html), part
+    assert ">Show</button>" in html and 'id="on-hint"' in html
     assert page.rows["tfoot"][0][-1] == "5"
+    boxes = client.get("/breaches", params={"on-day": "20", "on-month": "11",
+                                            "on-year": "2026"})
+    assert 'id="as-of-date">20 November 2026<' in boxes.text
+    no_year = client.get("/breaches", params={"on-day": "20", "on-month": "11"})
+    assert no_year.status_code == 422 and "must include a year" in no_year.text
     earlier_html, earlier = dashboard(client, on="2026-11-20")
     assert 'id="as-of-date">20 November 2026<' in earlier_html
     assert earlier.rows["tfoot"][0][-1] == "3"  # the two opened on 25 November are not yet
