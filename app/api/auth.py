@@ -1,6 +1,7 @@
 """Signing in for the API, the caller's own account and tokens, and accounts for admins.
 
-`POST /auth/token` is the OAuth2 password flow (what `/docs` uses to authorise). Failed
+`POST /auth/token` is the OAuth2 password flow (what `/docs` uses to authorise); an
+account with a second factor sends its current code too, as the `totp` field. Failed
 attempts are answered with a response rather than an exception, so that the attempt and
 its audit event are committed with the request: that is what the throttle counts. A
 token issued is audited (`token.create`) beside the sign-in (`auth.login`).
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.boundary import BoundaryRoute
 from app.api.deps import PageDep
 from app.auth import accounts, sessions, tokens
+from app.auth import second_factor as factor
 from app.auth.dependencies import PrincipalDep, client_address, forbidden
 from app.auth.schemas import (
     ADMIN_PASSWORD_REFUSED,
@@ -55,6 +57,8 @@ def _oauth_error(status_code: int, error: str, description: str, *,
     response_model=TokenResponse,
     responses={
         400: {"model": TokenError, "description": "Wrong email or password (never says which)."},
+        401: {"model": TokenError,
+              "description": "The account has a second factor: a right `totp` is needed."},
         429: {"model": TokenError, "description": "Too many failed attempts; see Retry-After."},
     },
 )
@@ -62,8 +66,12 @@ def issue_token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
+    totp: Annotated[str | None, Form(max_length=40, description=(
+        "The current code from the authenticator app (or a recovery code), for an account "
+        "with a second factor."))] = None,
 ) -> Response:
-    """Exchange an email (`username`) and password for a bearer token that expires."""
+    """Exchange an email (`username`) and password for a bearer token that expires. An
+    account with a second factor also sends its current code as `totp`."""
     requested = tuple(form.scopes) or tokens.USER_SCOPES
     if any(scope not in tokens.USER_SCOPES for scope in requested):
         return _oauth_error(400, "invalid_scope", "scopes are 'read' and 'write'",
@@ -80,6 +88,9 @@ def issue_token(
         )
     if result.account is None:
         return _oauth_error(400, "invalid_grant", _BAD_CREDENTIALS)
+    refused = _second_factor(request, session, result.account, totp)
+    if refused is not None:
+        return refused
     minutes = settings.token_minutes
     secret, token = tokens.issue_access_token(
         session, result.account, minutes=minutes, scopes=tuple(sorted(set(requested)))
@@ -92,6 +103,31 @@ def issue_token(
     # Tokens must not be kept by caches along the way (RFC 6749 section 5.1).
     return JSONResponse(answer.model_dump(), headers={"Cache-Control": "no-store",
                                                       "Pragma": "no-cache"})
+
+
+def _second_factor(
+    request: Request, session: SessionDep, account: Account, code: str | None
+) -> Response | None:
+    """The refusal when the account needs a second factor the request has not given
+    (app.auth.second_factor); None when none is needed or the code is right."""
+    settings = request.app.state.settings
+    if not factor.required(session, account, settings):
+        return None
+    if not factor.has_second_factor(account):
+        return _oauth_error(400, "invalid_grant", "A second factor must be set up first: "
+                            "sign in on the pages to set it up.", loc=("body", "totp"))
+    if not code:
+        return _oauth_error(401, "invalid_grant", "A code from the authenticator app is "
+                            "needed: send it as 'totp'.", loc=("body", "totp"))
+    outcome = factor.check(session, account, code, address=client_address(request))
+    if outcome.throttled:
+        return _oauth_error(429, "slow_down", "Too many wrong codes. Try again later.",
+                            loc=("body", "totp"),
+                            headers={"Retry-After": str(outcome.retry_after)})
+    if not outcome.ok:
+        return _oauth_error(401, "invalid_grant", "The code is wrong or has been used.",
+                            loc=("body", "totp"))
+    return None
 
 
 @router.post("/auth/revoke", status_code=status.HTTP_204_NO_CONTENT)

@@ -66,6 +66,12 @@ PAGE_ACCESS: dict[str, Rule] = {
     "GET /login": public("the sign-in form"),
     "POST /login": public("throttled per account and per address"),
     "POST /logout": public("ends the session the cookie names, if any"),
+    # ---- the second factor (app/web/second_factor.py): behind the pending ticket a correct
+    # password gives, or the signed-in person's own; anyone else is sent to sign in --------
+    "GET /login/code": public("needs the pending ticket of a correct password"),
+    "POST /login/code": public("needs the pending ticket; throttled like passwords"),
+    "GET /second-factor": public("the signed-in person's own, or the pending ticket's"),
+    "POST /second-factor": public("the signed-in person's own, or the pending ticket's"),
     # ---- choosing a password with a one-time link (app/web/set_password.py) ------------
     "GET /set-password/{token}": public("behind the link's own secret; opening it changes "
                                         "nothing"),

@@ -4,6 +4,7 @@ One module per aggregate; add a new aggregate's import below.
 """
 
 from app.models.account import Account, ApiToken, LoginAttempt, LoginSession
+from app.models.account import RecoveryCode as RecoveryCode
 from app.models.audit import AuditEvent
 from app.models.breach import Breach, BreachEvent, JobLock
 from app.models.case import Allocation, Case

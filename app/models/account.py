@@ -31,6 +31,26 @@ class Account(SQLModel, table=True):
     password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
+    # The second factor (app/auth/second_factor.py): the shared TOTP secret (base32; kept
+    # as is, as there is no key management to encrypt it with, and never shown again
+    # once set up), when it was confirmed with a first code (until then it is not asked
+    # for), and the last time-step accepted, so that no code is accepted twice.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    totp_last_step: int | None = Field(default=None)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the authenticator app, stored as an Argon2 hash
+    like a password; used once, then kept (with when it was used) for the record."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    code_hash: str = Field(max_length=512)
+    created_at: datetime = created_at_field()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiToken(SQLModel, table=True):

@@ -36,6 +36,8 @@ from app.services.cases import known_categories
 from app.settings import Settings
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".txt")
+# A run whose import is under way in the background.
+APPLYING = jobs.APPLYING
 
 
 def profiles_dir(settings: Settings) -> Path:
@@ -129,9 +131,11 @@ def start_preview(session: Session, *, engine: Engine, settings: Settings,
     return run.id
 
 
-def apply(session: Session, *, settings: Settings, policies: PolicySet, run_id: int,
-          actor_id: int | None, scope: Scope) -> ImportReport:
-    """Apply a previewed import, as previewed: the same file, profile, date and options."""
+def _applicable(session: Session, settings: Settings, policies: PolicySet, run_id: int,
+                scope: Scope) -> tuple[ImportRun, Path, Profile, date, bool]:
+    """The preview to import, its kept file, profile, date and whether it closes what the
+    export no longer lists; refused unless it is a clean preview of that very file. The
+    preview is marked as applied once, so it cannot be imported twice."""
     run = get_run(session, run_id, scope)
     if run.status != ImportStatus.previewed.value:
         raise Conflict("Only a preview without problems can be imported; upload the file "
@@ -144,12 +148,44 @@ def apply(session: Session, *, settings: Settings, policies: PolicySet, run_id: 
     mapping = _profile(settings, policies, run.profile)
     run.status = ImportStatus.superseded.value  # a preview is applied once
     session.add(run)
+    return (run, path, mapping, run.as_of or date.fromisoformat(report["as_of"]),
+            bool(report.get("close_missing")))
+
+
+def apply(session: Session, *, settings: Settings, policies: PolicySet, run_id: int,
+          actor_id: int | None, scope: Scope) -> ImportReport:
+    """Apply a previewed import, as previewed: the same file, profile, date and options."""
+    run, path, mapping, as_of, close_missing = _applicable(session, settings, policies,
+                                                           run_id, scope)
     return run_import(session, kind=_kind(run.kind), path=path, file_name=run.file_name,
-                      profile=mapping, policies=policies,
-                      as_of=run.as_of or date.fromisoformat(report["as_of"]),
-                      max_bytes=settings.max_upload_bytes,
-                      close_missing=bool(report.get("close_missing")), dry_run=False,
-                      actor_id=actor_id, scope=scope)
+                      profile=mapping, policies=policies, as_of=as_of,
+                      max_bytes=settings.max_upload_bytes, close_missing=close_missing,
+                      dry_run=False, actor_id=actor_id, scope=scope)
+
+
+def start_apply(session: Session, *, engine: Engine, settings: Settings,
+                policies: PolicySet, run_id: int, actor_id: int | None, scope: Scope) -> int:
+    """Record the import of a preview as applying and run it in the background (the page
+    polls the run for the rows done); the new run's id. Refused as `apply` refuses."""
+    preview_run, path, mapping, as_of, close_missing = _applicable(
+        session, settings, policies, run_id, scope)
+    assert preview_run.id is not None
+    run = ImportRun(kind=preview_run.kind, profile=preview_run.profile,
+                    file_name=preview_run.file_name, sha256=preview_run.sha256,
+                    size=preview_run.size, status=jobs.APPLYING, as_of=as_of,
+                    rows_total=preview_run.rows_total, rows_done=0, started_by_id=actor_id,
+                    team_id=scope.team_id,
+                    report={"close_missing": close_missing, "as_of": as_of.isoformat(),
+                            "preview_run_id": preview_run.id})
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    jobs.start_apply(engine, policies, jobs.ApplyJob(
+        run_id=run.id, preview_id=preview_run.id, kind=_kind(run.kind), path=path,
+        sha256=run.sha256, file_name=run.file_name, profile=mapping, as_of=as_of,
+        max_bytes=settings.max_upload_bytes, close_missing=close_missing,
+        actor_id=actor_id, scope=scope))
+    return run.id
 
 
 def get_run(session: Session, run_id: int, scope: Scope) -> ImportRun:

@@ -27,6 +27,7 @@ from app.web import (
     nqsw,
     override_requests,
     programme,
+    second_factor,
     set_password,
     supervision,
 )
@@ -34,6 +35,7 @@ from app.web.errors import install_web_error_handlers
 
 web_router = APIRouter(include_in_schema=False, dependencies=[Depends(authorize_page)])
 web_router.include_router(login.router)
+web_router.include_router(second_factor.router)
 web_router.include_router(set_password.router)
 web_router.include_router(home.router)
 web_router.include_router(nqsw.router)

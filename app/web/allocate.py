@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session
 
 from app.auth.page_guard import within_reach
+from app.auth.reach import Reach
 from app.clock import today
 from app.db import SessionDep
 from app.errors import Conflict, DomainError
@@ -33,6 +34,7 @@ from app.repositories import staff as staff_repository
 from app.repositories.staff import enrolled_nqsws
 from app.services import allocation_write
 from app.services.allocation_types import Decision, PolicyBlocked, WriteResult
+from app.services.candidates import HOLDING_ROLES
 from app.services.override_reason import require_reason
 from app.web.deps import PoliciesDep, ViewerDep
 from app.web.forms import FormErrors, as_sentence, parse_form
@@ -46,6 +48,9 @@ from app.web.templating import long_date, render
 from app.web.viewer import Viewer
 
 router = APIRouter()
+
+# More than the workers of any manager's teams: the list is read in one page.
+WORKER_LIMIT = 2000
 
 LABELS = {
     "case_reference": "Case reference",
@@ -92,12 +97,31 @@ def form_options(session: Session, viewer: Viewer, on: date, role: str) -> dict[
     """The workers and the cases to offer: for a holder, the open cases nobody holds;
     for a co-worker, every open case with who holds it."""
     team_ids = visible_team_ids(viewer)
-    workers = enrolled_nqsws(session, on=on, team_ids=team_ids)
+    nqsws, others = worker_choices(session, on, team_ids)
     return {
-        "workers": [(w.id, w.name) for w in workers],
+        "worker_groups": [("NQSWs", nqsws), ("Other workers", others)],
         "cases": case_choices(session, on, team_ids, role),
         "picker_role": role,
     }
+
+
+def worker_choices(
+    session: Session, on: date, team_ids: list[int] | None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Everyone in these teams (or every team) who may take a case, in post on `on`:
+    the NQSWs on the programme first, whom the policies protect, then the other
+    case-holding workers, as "Who could take this case?" offers them (its "Allocate"
+    link names any of them). Each group by name."""
+    nqsws = enrolled_nqsws(session, on=on, team_ids=team_ids)
+    enrolled = {w.id for w in nqsws}
+    scope = None if team_ids is None else Reach(teams=frozenset(team_ids))
+    staff, _ = staff_repository.staff_page(
+        session, on=on, limit=WORKER_LIMIT, offset=0,
+        filters=staff_repository.StaffFilter(active=True), scope=scope,
+    )
+    others = [w for w in staff if w.role in HOLDING_ROLES and w.id not in enrolled]
+    return ([(w.id, w.name) for w in nqsws if w.id is not None],
+            [(w.id, w.name) for w in others if w.id is not None])
 
 
 def case_choices(
@@ -320,6 +344,9 @@ async def allocate_submit(
             errors.add(FIELD_NAMES.get(field, field), message)
             raise Refused(errors, exc.status_code, result=result) from exc
         outcome = written.decision.outcome.value
+        if not written.decision.enrolled:
+            # Only an NQSW has a programme page; anyone else's allocation shows on the case.
+            return f"/cases/{case.id}"
         return f"/nqsws/{form.worker_id}?allocated={case.reference}&outcome={outcome}"
 
     def page_again(refused: Refusal) -> Response:

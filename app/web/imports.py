@@ -5,7 +5,8 @@ they manage (rows of other teams are listed as problems). Uploading previews the
 the background, the page polling the run for the rows read so far, then showing the
 preview: every bad row by row, column and reason, what would be created, updated and
 closed, and what the import does to each NQSW under the policies, in the engine's words.
-Nothing changes until the person chooses to import what they previewed.
+Nothing changes until the person chooses to import what they previewed; the import too
+runs in the background, the page showing the rows imported so far, then the result.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ KINDS = [(ImportKind.staff.value, "Staff"), (ImportKind.cases.value, "Cases"),
 CHUNK = 1024 * 1024
 # The form's other fields and the multipart framing, beside the file itself.
 FORM_ROOM = 64 * 1024
+# A run still under way: its page polls it for the rows done.
+WORKING = {ImportStatus.running.value, imports.APPLYING}
 
 
 def _too_big(settings: Settings) -> str:
@@ -153,8 +156,8 @@ def import_result(run_id: int, request: Request, session: SessionDep,
                   viewer: ViewerDep) -> Response:
     run = imports.get_run(session, run_id, _scope(session, viewer))
     report = run.report or {}
-    if htmx.is_htmx(request) and run.status != ImportStatus.running.value:
-        # The preview the page was waiting for is ready: show it whole.
+    if htmx.is_htmx(request) and run.status not in WORKING:
+        # The preview or import the page was waiting for is done: show it whole.
         return Response(status_code=200, headers={"HX-Refresh": "true"})
     return render(request, "pages/import_run.html", {
         "title": f"Import of {run.file_name}",
@@ -168,8 +171,10 @@ def import_result(run_id: int, request: Request, session: SessionDep,
 @router.post("/imports/{run_id}/apply", include_in_schema=False)
 def apply_import(run_id: int, request: Request, session: SessionDep, viewer: ViewerDep,
                  policies: PoliciesDep) -> Response:
-    """Import what was previewed; the result page says what changed."""
-    report = imports.apply(session, settings=_settings(request), policies=policies,
-                           run_id=run_id, actor_id=viewer.staff_id,
-                           scope=_scope(session, viewer))
-    return htmx.redirect(request, f"/imports/{report.run_id}")
+    """Import what was previewed, in the background: the new run's page shows the rows
+    imported so far, then says what changed (or why nothing did)."""
+    applying = imports.start_apply(session, engine=request.app.state.engine,
+                                   settings=_settings(request), policies=policies,
+                                   run_id=run_id, actor_id=viewer.staff_id,
+                                   scope=_scope(session, viewer))
+    return htmx.redirect(request, f"/imports/{applying}")

@@ -1,7 +1,9 @@
 """Signing in and out of the pages (the account rules live in app.auth).
 
 A sign-in refused by the throttle (app.auth.throttle) is a 429 with `Retry-After`, as on
-the API's token endpoint, and the page says in words how long to wait.
+the API's token endpoint, and the page says in words how long to wait. After a correct
+password, someone with a second factor (or who must set one up) is sent on to it
+(app/web/second_factor.py) before any session starts.
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ def login_form(request: Request, session: SessionDep) -> Response:
 
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, session: SessionDep) -> Response:
-    from app.auth.web import page_principal, set_session_cookie, sign_in
+    from app.auth import accounts
+    from app.auth import second_factor as factor
+    from app.auth.dependencies import client_address
+    from app.auth.web import page_principal
+    from app.web.second_factor import send_to_second_factor, start_page_session
 
     form = await request.form()
     email = str(form.get("email", "")).strip()
@@ -80,8 +86,16 @@ async def login(request: Request, session: SessionDep) -> Response:
     if errors:
         return login_page(request, values={"email": email}, errors=errors, status_code=422)
     page_principal(request, session)  # a session already open in this browser is replaced
-    outcome, cookie = sign_in(session, request, email=email, password=password)
-    if cookie is None:
+    outcome = accounts.authenticate(
+        session, email=email, password=password, address=client_address(request),
+        production=request.app.state.settings.mode == "production",
+    )
+    if outcome.account is not None and factor.required(
+            session, outcome.account, request.app.state.settings):
+        # No session yet: first the code, or setting a second factor up.
+        owes = factor.CODE if factor.has_second_factor(outcome.account) else factor.SET_UP
+        return send_to_second_factor(request, outcome.account, owes, target)
+    if outcome.account is None:
         if outcome.throttled:
             errors.add("email", f"Too many attempts to sign in. Try again in "
                                 f"{wait_in_words(outcome.retry_after)}")
@@ -92,7 +106,7 @@ async def login(request: Request, session: SessionDep) -> Response:
         errors.add("email", "Enter a correct email address and password")
         return login_page(request, values={"email": email}, errors=errors, status_code=401)
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, request.app.state.settings, cookie)
+    start_page_session(session, request, outcome.account, response)
     return response
 
 

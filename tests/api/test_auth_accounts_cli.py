@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from app.auth import accounts, passwords
+from app.auth import accounts, passwords, second_factor
 from app.auth.demo import (
     DEMO_PASSWORD,
     DemoAccountsRefused,
@@ -109,6 +111,27 @@ def test_create_reset_and_role_change_from_the_cli(cli_database: str) -> None:
                 select(AuditEvent).where(AuditEvent.action == "account.role_change")
             ).one()
             assert change.after == {"role": "senior_manager"}
+    finally:
+        engine.dispose()
+    # A lost phone: the operator takes the second factor off, and says so.
+    engine = make_engine(cli_database)
+    try:
+        with Session(engine) as session:
+            account = session.exec(select(Account).where(
+                Account.email == "tm@example.org")).one()
+            secret = second_factor.begin_set_up(session, account)
+            step = int(time.time()) // 30
+            code = pyotp.TOTP(secret).at(step * 30)
+            confirmed, _, _ = second_factor.confirm_set_up(session, account, code,
+                                                          address="127.0.0.1")
+            assert confirmed
+            session.commit()
+        removed = run("users", "remove-second-factor", "--email", "tm@example.org")
+        assert removed.exit_code == 0 and "second factor removed" in removed.output
+        with Session(engine) as session:
+            account = session.exec(select(Account).where(
+                Account.email == "tm@example.org")).one()
+            assert not second_factor.has_second_factor(account)
     finally:
         engine.dispose()
     assert run("users", "deactivate", "--email", "tm@example.org").exit_code == 0

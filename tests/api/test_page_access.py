@@ -77,6 +77,11 @@ PAGE_EXPECT: dict[str, str] = {
     "GET /login": "redirect redirect redirect redirect redirect redirect redirect",
     "POST /login": ACCEPTED,
     "POST /logout": ACCEPTED,
+    # Without the pending ticket of a correct password the code form sends you to sign in.
+    "GET /login/code": "redirect redirect redirect redirect redirect redirect redirect",
+    "POST /login/code": "login login login login login login login",
+    "GET /second-factor": SHOWN,
+    "POST /second-factor": ACCEPTED,
     "GET /": "redirect 200 200 200 200 200 200",
     "GET /promise": SHOWN,
     "GET /notifications": SHOWN,
@@ -158,6 +163,7 @@ PAGE_EXPECT: dict[str, str] = {
 }
 # Signed-out outcomes of the public pages (every other page sends the visitor to sign in).
 PUBLIC = {"GET /login": "200", "POST /login": "ok", "POST /logout": "ok",
+          "GET /login/code": "redirect",
           "GET /set-password/{token}": "404", "POST /set-password/{token}": "404"}
 # Records a page names in its query or its form rather than its path (world keys).
 QUERY = {
