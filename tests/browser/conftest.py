@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -100,3 +101,45 @@ def shot(page: object, name: str) -> None:
     folder = Path(os.environ["RINGFENCE_SHOTS"])
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def own_site(
+    make_database_url: Callable[..., str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, Seeded]]:
+    """A server of the test module's own on the browser seed, for journeys that change
+    what other modules would see."""
+    url = make_database_url()
+    engine = make_engine(url)
+    with Session(engine) as session:
+        seeded = seed(session)
+        seed_accounts(session, seeded)
+        reconcile(session, seeded)
+        session.commit()
+    engine.dispose()
+    with live_server(url, tmp_path_factory.mktemp("own-site-data")) as server:
+        yield server, seeded
+
+
+@pytest.fixture
+def open_as(browser: Any, own_site: tuple[LiveServer, Seeded]) -> Iterator[Callable[[str], Any]]:
+    """A fresh browser signed in as one of the seeded people (each in their own context)."""
+    server, seeded = own_site
+    contexts: list[Any] = []
+
+    def open_page(key: str) -> Any:
+        context = browser.new_context(base_url=server.base_url,
+                                      viewport={"width": 1200, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email address").fill(seeded.emails[key])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda u: "/login" not in u)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -7,59 +7,17 @@ other tests would see), with the same seeded organisation and Chromium as the ot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
-from app.db import make_engine
 from tests.browser.conftest import shot
-from tests.browser.seed import PASSWORD, Seeded, reconcile, seed, seed_accounts
-from tests.support.live_server import LiveServer, live_server
+from tests.browser.seed import Seeded
+from tests.support.live_server import LiveServer
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def own_site(
-    make_database_url: Callable[..., str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, Seeded]]:
-    url = make_database_url()
-    engine = make_engine(url)
-    with Session(engine) as session:
-        seeded = seed(session)
-        seed_accounts(session, seeded)
-        reconcile(session, seeded)
-        session.commit()
-    engine.dispose()
-    with live_server(url, tmp_path_factory.mktemp("sign-off-data")) as server:
-        yield server, seeded
-
-
-@pytest.fixture
-def open_as(browser: Any, own_site: tuple[LiveServer, Seeded]) -> Iterator[Callable[[str], Any]]:
-    """A fresh browser signed in as one of the seeded people (each in their own context)."""
-    server, seeded = own_site
-    contexts: list[Any] = []
-
-    def open_page(key: str) -> Any:
-        context = browser.new_context(base_url=server.base_url,
-                                      viewport={"width": 1200, "height": 900})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email address").fill(seeded.emails[key])
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(lambda u: "/login" not in u)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def test_one_manager_records_the_other_approves(
